@@ -1,0 +1,46 @@
+# The two commands of the README: `make run` and `make test`.
+BUILD ?= build
+FUZZ_BUILD ?= build-fuzz
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 20
+
+.PHONY: all deps build run test unit e2e fuzz clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/tern serve $(if $(CONFIG),--config $(CONFIG))
+
+test: 
+	@scripts/install-deps.sh --test
+	$(MAKE) build
+	$(MAKE) unit
+	$(MAKE) e2e
+	$(MAKE) fuzz
+
+unit:
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+e2e:
+	TERN_BIN=$(abspath $(BUILD)/tern) python3 -m pytest -q tests/e2e
+
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DTERN_TESTS=OFF -DTERN_FUZZ=ON
+
+# Each fuzz target runs for a bounded time over its seed corpus.
+fuzz: $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD) -j $(JOBS) fuzz_targets
+	scripts/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+clean:
+	rm -rf $(BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Tern needs to build, run and test — only the
+# missing ones, so a second run costs one dpkg query.
+set -euo pipefail
+
+build_pkgs=(cmake ninja-build ccache g++ pkg-config clang libclang-rt-14-dev
+  libboost-dev libboost-system-dev libssl-dev libexpat1-dev libidn11-dev
+  libsqlite3-dev libspdlog-dev libfmt-dev libtoml11-dev libcli11-dev
+  libgtest-dev libbenchmark-dev)
+test_pkgs=(python3 python3-pytest python3-slixmpp python3-aioxmpp libstrophe-dev)
+
+want=("${build_pkgs[@]}")
+[ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}"
+sudo_cmd=()
+[ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq || true
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

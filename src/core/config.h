@@ -1,0 +1,82 @@
+// The server configuration (tern.toml). Every option is declared once, with
+// its type, default, bounds and a line of documentation (see config.cc); the
+// loader reports unknown keys and bad values with their line numbers, and
+// the README's config reference is generated from the same declarations
+// (`tern config reference`).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tern::core {
+
+struct ListenConfig {
+  // "address:port" strings; "[::]:5222", "127.0.0.1:5347". Empty: disabled.
+  std::vector<std::string> c2s{"[::]:5222"};
+  std::vector<std::string> c2s_tls{"[::]:5223"};
+  std::vector<std::string> s2s{"[::]:5269"};
+  std::vector<std::string> http{"[::]:5280"};
+  std::vector<std::string> https{"[::]:5281"};
+  std::vector<std::string> component{"127.0.0.1:5347"};
+};
+
+struct Config {
+  // [server]
+  std::vector<std::string> domains{"localhost"};
+  std::string data_dir = "tern-data";
+  int shards = 0;                  // 0: one per core
+  std::string log_level = "info";  // trace|debug|info|warn|error
+  std::vector<std::string> admins; // bare JIDs with admin rights
+  // [listen]
+  ListenConfig listen;
+  // [tls]
+  std::string tls_cert;  // PEM path; empty: self-signed pair in data_dir
+  std::string tls_key;
+  bool require_starttls = true;   // c2s must upgrade before SASL
+  // [storage]
+  std::string storage_backend = "sqlite";
+  std::string storage_url;  // sqlite: file path (default data_dir/tern.db)
+  // [limits]
+  std::int64_t max_stanza_bytes = 262144;
+  std::int64_t max_xml_depth = 64;
+  std::int64_t max_attributes = 64;
+  std::int64_t max_resources_per_account = 16;
+  std::int64_t sasl_max_attempts = 3;        // failures before the stream is closed
+  std::int64_t stanza_rate = 200;            // stanzas/s per session (token bucket)
+  std::int64_t stanza_burst = 1000;
+  std::int64_t connections_per_ip_per_minute = 300;
+  std::int64_t idle_timeout_seconds = 600;   // no traffic at all → connection-timeout
+  std::int64_t handshake_timeout_seconds = 60;  // stream not authenticated by then → closed
+  // [modules]
+  std::vector<std::string> modules;  // enabled module names; default: all built in
+  bool modules_set = false;          // whether the file listed them
+  // Raw per-module tables ([modules.<name>]) as flattened "key" → TOML text,
+  // validated by each module against its declared options.
+  std::map<std::string, std::map<std::string, std::string>> module_options;
+
+  // Effective paths.
+  std::string sqlite_path() const;  // storage_url or data_dir/tern.db
+};
+
+struct Diagnostic {
+  std::string file;
+  int line = 0;  // 0 when unknown
+  std::string message;
+  std::string to_string() const;  // "tern.toml:12: unknown key 'listen.c2ss'"
+};
+
+struct ConfigResult {
+  Config config;
+  std::vector<Diagnostic> errors;  // empty: valid
+};
+
+// Loads `path`. An empty path means "no file": the defaults. A missing file
+// given explicitly is an error.
+ConfigResult load_config(const std::string& path);
+// Markdown table of every option (for the README).
+std::string config_reference_markdown();
+
+}  // namespace tern::core

@@ -1,0 +1,77 @@
+// Streaming XML parser for one XMPP stream (expat underneath).
+//
+// Bytes go in with feed(); events come out one at a time with next(). The
+// parser stops after each top-level event, so the stream layer can act on a
+// stanza (e.g. <starttls/>, SASL <success/>) before any following byte is
+// interpreted, and can restart the stream with reset().
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "xml/element.h"
+
+namespace tern::xml {
+
+struct ParserLimits {
+  std::size_t max_stanza_bytes = 262144;  // bytes of one top-level element
+  std::size_t max_depth = 64;             // element nesting below the stream root
+  std::size_t max_attributes = 64;        // per element
+  std::size_t max_header_bytes = 4096;    // the <stream:stream ...> open tag
+};
+
+// Why parsing stopped for good. Maps 1:1 to a stream error condition.
+enum class ParseError {
+  kNotWellFormed,      // not-well-formed
+  kRestrictedXml,      // restricted-xml: DTD, entity decl, PI, comment
+  kPolicyViolation,    // policy-violation: a limit was exceeded
+  kBadNamespacePrefix, // bad-namespace-prefix: undeclared prefix
+  kUnsupportedEncoding // unsupported-encoding: not UTF-8
+};
+const char* condition_name(ParseError e);  // "not-well-formed", …
+
+struct StreamOpen {
+  Element header;  // name "stream" in ns kStreams; attributes as sent (xml:lang kept)
+  // The default namespace declared on the header ("jabber:client" …), empty if none.
+  std::string content_ns;
+};
+struct StreamStanza {
+  Element element;  // a complete top-level child of the stream root
+};
+struct StreamClose {};
+struct StreamFailure {
+  ParseError error;
+  std::string detail;  // for the log line, not for the peer
+};
+using StreamEvent = std::variant<StreamOpen, StreamStanza, StreamClose, StreamFailure>;
+
+class StreamParser {
+ public:
+  explicit StreamParser(ParserLimits limits = {});
+  ~StreamParser();
+  StreamParser(const StreamParser&) = delete;
+  StreamParser& operator=(const StreamParser&) = delete;
+
+  // Appends bytes. Call next() until it returns nullopt before feeding more.
+  void feed(std::string_view bytes);
+  // The next complete event, or nullopt when more bytes are needed. After a
+  // StreamFailure or StreamClose, always returns nullopt.
+  std::optional<StreamEvent> next();
+  // Forgets everything (for a stream restart after STARTTLS or SASL). Bytes
+  // fed but not yet parsed are dropped: a client must wait for <proceed/> or
+  // <success/> before sending more, so there are none in a correct stream.
+  void reset();
+  // Whitespace between stanzas since the last call (keepalives) — counts, so
+  // the stream layer can refresh idle timers without an event per space.
+  bool saw_activity();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tern::xml
