@@ -22,7 +22,9 @@ struct ScramCredentials {
   std::string stored_key;  // raw bytes: H(ClientKey)
   std::string server_key;  // raw bytes: HMAC(SaltedPassword, "Server Key")
 };
-// Derives credentials from a password (SASLprep'd by the caller or here).
+// Derives credentials from a password, SASLprep'd here (as a query, RFC 5802
+// §2.2; the raw bytes when SASLprep refuses it). iterations < 1 leaves
+// stored_key and server_key empty, so they match nothing.
 ScramCredentials derive_credentials(Hash h, std::string_view password, std::string_view salt,
                                     int iterations);
 std::string random_bytes(std::size_t n);
@@ -47,6 +49,16 @@ struct Context {
   std::function<std::optional<std::string>(std::string_view cb_type)> channel_binding;
   // True when the server offered any -PLUS mechanism (for the "y" flag check).
   bool plus_offered = false;
+  // SCRAM answers an unknown username with a fake salt so that the exchange
+  // does not reveal whether the account exists. The salt is
+  // HMAC-SHA-256(fake_salt_secret, username) truncated to 16 bytes: give it a
+  // random per-server value that survives restarts (e.g. kept in the data
+  // dir); when empty the fake salt is SHA-256("tern-fake-salt" || username)
+  // truncated to 16 bytes, which anyone who reads this code can predict.
+  std::string fake_salt_secret;
+  // Tests only: the server part of the SCRAM nonce, to replay RFC examples.
+  // Empty (always, in production): 24 random bytes, base64-encoded.
+  std::string fixed_server_nonce_for_tests;
 };
 
 // One authentication exchange.
@@ -74,7 +86,9 @@ using PlainVerifier = std::function<bool(const std::string& username, const std:
 std::unique_ptr<Mechanism> make_mechanism(std::string_view name, Context ctx,
                                           PlainVerifier plain_verifier = {});
 
-// SASLprep (RFC 4013) via libidn stringprep; nullopt when prohibited chars.
+// SASLprep (RFC 4013) via libidn stringprep, as a stored string (unassigned
+// code points refused); nullopt for prohibited characters, bidi violations or
+// bad UTF-8. An empty result is returned as is: callers decide if it is valid.
 std::optional<std::string> saslprep(std::string_view s);
 
 }  // namespace tern::sasl
