@@ -1,0 +1,150 @@
+#include "storage/sqlite/migrations.h"
+
+#include <array>
+#include <string>
+
+#include "storage/storage.h"
+
+namespace tern::storage::sqlite {
+namespace {
+
+// Every per-account table is keyed by its owner's (user, domain) first, so
+// reading or deleting one account's rows is an index range scan.
+//
+// Roster groups live in their own table, one row per (item, group), with
+// `position` keeping the order the client sent them in: a group name is any
+// XML text, so no separator character would be safe, and a table keeps them
+// queryable (shared groups) without parsing. Deleting a roster row cascades
+// to its groups.
+//
+// Rows that can be large (documents: vCards with photos; offline stanzas;
+// roster items holding a stored subscribe stanza) stay in rowid tables;
+// WITHOUT ROWID is reserved for small rows, where it saves a second b-tree.
+//
+// Data tables carry no foreign key to `accounts`: the account row and its
+// data are removed together by remove_account_data, and stores stay usable
+// where accounts are kept elsewhere.
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE accounts (
+  user TEXT NOT NULL,
+  domain TEXT NOT NULL,
+  sha1_salt BLOB NOT NULL,
+  sha1_iter INTEGER NOT NULL,
+  sha1_stored BLOB NOT NULL,
+  sha1_server BLOB NOT NULL,
+  sha256_salt BLOB NOT NULL,
+  sha256_iter INTEGER NOT NULL,
+  sha256_stored BLOB NOT NULL,
+  sha256_server BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (user, domain)
+) WITHOUT ROWID;
+CREATE INDEX accounts_by_domain ON accounts (domain, user);
+
+CREATE TABLE roster (
+  owner_user TEXT NOT NULL,
+  owner_domain TEXT NOT NULL,
+  jid TEXT NOT NULL,
+  name TEXT NOT NULL DEFAULT '',
+  subscription TEXT NOT NULL DEFAULT 'none'
+    CHECK (subscription IN ('none', 'to', 'from', 'both')),
+  ask_out INTEGER NOT NULL DEFAULT 0,
+  pending_in INTEGER NOT NULL DEFAULT 0,
+  approved INTEGER NOT NULL DEFAULT 0,
+  pending_in_stanza TEXT NOT NULL DEFAULT '',
+  UNIQUE (owner_user, owner_domain, jid)
+);
+
+CREATE TABLE roster_groups (
+  owner_user TEXT NOT NULL,
+  owner_domain TEXT NOT NULL,
+  jid TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  PRIMARY KEY (owner_user, owner_domain, jid, name),
+  FOREIGN KEY (owner_user, owner_domain, jid)
+    REFERENCES roster (owner_user, owner_domain, jid) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+CREATE TABLE roster_version (
+  owner_user TEXT NOT NULL,
+  owner_domain TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (owner_user, owner_domain)
+) WITHOUT ROWID;
+
+CREATE TABLE offline (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  owner_user TEXT NOT NULL,
+  owner_domain TEXT NOT NULL,
+  stanza TEXT NOT NULL,
+  stored_at INTEGER NOT NULL
+);
+CREATE INDEX offline_by_owner ON offline (owner_user, owner_domain, seq);
+
+CREATE TABLE documents (
+  owner_user TEXT NOT NULL,
+  owner_domain TEXT NOT NULL,
+  key TEXT NOT NULL,
+  xml TEXT NOT NULL,
+  UNIQUE (owner_user, owner_domain, key)
+);
+
+CREATE TABLE blocklist (
+  owner_user TEXT NOT NULL,
+  owner_domain TEXT NOT NULL,
+  jid TEXT NOT NULL,
+  PRIMARY KEY (owner_user, owner_domain, jid)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 1> kSteps = {kSchemaV1};
+
+std::string newer_message(const Db& db, int found, std::size_t known) {
+  return "database " + db.path() + " has schema version " + std::to_string(found) +
+         ", newer than this Tern knows (" + std::to_string(known) +
+         "): it was written by a newer Tern; run that version or restore a backup";
+}
+
+}  // namespace
+
+std::span<const std::string_view> schema_migrations() { return kSteps; }
+
+int schema_version(Db& db) {
+  Query q = db.query("PRAGMA user_version");
+  if (!q.step()) throw StorageError("sqlite: PRAGMA user_version returned no row");
+  return static_cast<int>(q.column_int(0));
+}
+
+void migrate(Db& db, std::span<const std::string_view> steps) {
+  const auto known = steps.size();
+  for (;;) {
+    // A cheap read first, so opening an up-to-date database takes no write
+    // lock and never waits on a server that is busy writing.
+    int version = schema_version(db);
+    if (version < 0)
+      throw StorageError("database " + db.path() + " has an invalid schema version " +
+                         std::to_string(version));
+    if (static_cast<std::size_t>(version) > known)
+      throw StorageError(newer_message(db, version, known));
+    if (static_cast<std::size_t>(version) == known) return;
+
+    Transaction tx(db);
+    // Read again under the write lock: another process opening the same file
+    // may have applied this step since.
+    version = schema_version(db);
+    if (static_cast<std::size_t>(version) > known)
+      throw StorageError(newer_message(db, version, known));
+    if (static_cast<std::size_t>(version) == known) return;
+    try {
+      db.exec(std::string(steps[version]));
+      db.exec("PRAGMA user_version = " + std::to_string(version + 1));
+      tx.commit();
+    } catch (const StorageError& e) {
+      throw StorageError("migration of " + db.path() + " to schema version " +
+                         std::to_string(version + 1) + " failed: " + e.what());
+    }
+  }
+}
+
+}  // namespace tern::storage::sqlite

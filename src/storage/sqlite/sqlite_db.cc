@@ -1,0 +1,147 @@
+#include "storage/sqlite/sqlite_db.h"
+
+#include <string>
+
+#include "storage/storage.h"
+
+namespace tern::storage::sqlite {
+
+Query::~Query() {
+  if (stmt_ == nullptr) return;
+  // The result of reset repeats the last step's error, already reported.
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+Query& Query::bind(int index, std::string_view text) {
+  int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT,
+                               SQLITE_UTF8);
+  if (rc != SQLITE_OK) db_->fail(rc, sqlite3_sql(stmt_));
+  return *this;
+}
+
+Query& Query::bind_blob(int index, std::string_view bytes) {
+  // A zero-length blob must still be a blob, not NULL: pass a non-null pointer.
+  static constexpr char kEmpty = 0;
+  const char* data = bytes.empty() ? &kEmpty : bytes.data();
+  int rc = sqlite3_bind_blob64(stmt_, index, data, bytes.size(), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) db_->fail(rc, sqlite3_sql(stmt_));
+  return *this;
+}
+
+Query& Query::bind(int index, std::int64_t value) {
+  int rc = sqlite3_bind_int64(stmt_, index, value);
+  if (rc != SQLITE_OK) db_->fail(rc, sqlite3_sql(stmt_));
+  return *this;
+}
+
+bool Query::step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  db_->fail(rc, sqlite3_sql(stmt_));
+}
+
+int Query::run() {
+  while (step()) {
+  }
+  return static_cast<int>(db_->changes());
+}
+
+std::string Query::column_text(int index) const {
+  // Ask for the blob view so embedded NULs and raw key bytes survive; the
+  // pointer must be fetched before the size (SQLite's documented order).
+  const void* data = sqlite3_column_blob(stmt_, index);
+  int size = sqlite3_column_bytes(stmt_, index);
+  if (data == nullptr || size <= 0) return {};
+  return std::string(static_cast<const char*>(data), static_cast<std::size_t>(size));
+}
+
+std::int64_t Query::column_int(int index) const { return sqlite3_column_int64(stmt_, index); }
+
+Db::Db(const std::string& path, int busy_timeout_ms) : path_(path) {
+  // NOMUTEX: the pool guarantees one thread per connection at a time, so the
+  // per-connection mutex of serialized mode would be pure overhead.
+  int rc = sqlite3_open_v2(path.c_str(), &handle_,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = "sqlite: cannot open " + path + ": " +
+                          (handle_ ? sqlite3_errmsg(handle_) : sqlite3_errstr(rc));
+    sqlite3_close(handle_);
+    handle_ = nullptr;
+    throw StorageError(message);
+  }
+  try {
+    // The busy timeout comes first: switching to WAL needs a lock that a
+    // concurrent opener (the CLI next to the server) may be holding.
+    sqlite3_busy_timeout(handle_, busy_timeout_ms);
+    sqlite3_extended_result_codes(handle_, 1);
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=NORMAL");
+    exec("PRAGMA foreign_keys=ON");
+  } catch (...) {
+    sqlite3_close(handle_);
+    handle_ = nullptr;
+    throw;
+  }
+}
+
+Db::~Db() {
+  // Statements must be finalized before the connection can close cleanly.
+  statements_.clear();
+  sqlite3_close(handle_);
+}
+
+Query Db::query(std::string_view sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v3(handle_, sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(stmt);
+      fail(rc, sql);
+    }
+    it = statements_.emplace(std::string(sql), stmt).first;
+  }
+  return Query(*this, it->second.get());
+}
+
+void Db::exec(const std::string& sql) {
+  char* error = nullptr;
+  int rc = sqlite3_exec(handle_, sql.c_str(), nullptr, nullptr, &error);
+  if (rc == SQLITE_OK) return;
+  std::string message = error ? error : sqlite3_errstr(rc);
+  sqlite3_free(error);
+  throw StorageError("sqlite: " + message + " [in: " + sql + "]");
+}
+
+void Db::fail(int rc, std::string_view sql) const {
+  // errmsg describes the most recent failure on this connection, which is the
+  // one at hand since a connection is never shared between threads.
+  const char* message = handle_ ? sqlite3_errmsg(handle_) : sqlite3_errstr(rc);
+  throw StorageError("sqlite: " + std::string(message) + " (" + sqlite3_errstr(rc) +
+                     ") [in: " + std::string(sql) + "]");
+}
+
+Transaction::Transaction(Db& db, Mode mode) : db_(db) {
+  db_.exec(mode == Mode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+
+Transaction::~Transaction() {
+  if (done_) return;
+  try {
+    db_.exec("ROLLBACK");
+  } catch (const StorageError&) {
+    // SQLite may already have rolled back on its own (e.g. after SQLITE_FULL);
+    // nothing is left to undo then, and a destructor must not throw.
+  }
+}
+
+void Transaction::commit() {
+  db_.exec("COMMIT");
+  done_ = true;
+}
+
+}  // namespace tern::storage::sqlite

@@ -1,0 +1,78 @@
+// The SQLite implementations of each store interface (private to the driver;
+// SqliteStorage is the public face). Each borrows a pooled connection per call.
+#pragma once
+
+#include "storage/sqlite/connection_pool.h"
+#include "storage/storage.h"
+
+namespace tern::storage::sqlite {
+
+// Deletes the account row and every row the account owns, inside the
+// caller's transaction. True if the account row existed.
+bool delete_account_rows(Db& db, const AccountKey& who);
+
+class SqliteAccounts final : public AccountStore {
+ public:
+  SqliteAccounts(ConnectionPool& pool, int iterations) : pool_(pool), iterations_(iterations) {}
+  bool create(const AccountKey& who, const std::string& password) override;
+  bool remove(const AccountKey& who) override;
+  bool set_password(const AccountKey& who, const std::string& password) override;
+  bool exists(const AccountKey& who) override;
+  std::optional<AccountCredentials> credentials(const AccountKey& who) override;
+  bool check_password(const AccountKey& who, const std::string& password) override;
+  std::vector<AccountKey> list(const std::string& domain) override;
+
+ private:
+  AccountCredentials derive(const std::string& password) const;
+
+  ConnectionPool& pool_;
+  const int iterations_;
+};
+
+class SqliteRoster final : public RosterStore {
+ public:
+  explicit SqliteRoster(ConnectionPool& pool) : pool_(pool) {}
+  std::vector<RosterItem> items(const AccountKey& owner) override;
+  std::optional<RosterItem> item(const AccountKey& owner, const std::string& jid) override;
+  void put(const AccountKey& owner, const RosterItem& item) override;
+  bool remove(const AccountKey& owner, const std::string& jid) override;
+  std::int64_t version(const AccountKey& owner) override;
+
+ private:
+  ConnectionPool& pool_;
+};
+
+class SqliteOffline final : public OfflineStore {
+ public:
+  explicit SqliteOffline(ConnectionPool& pool) : pool_(pool) {}
+  void push(const AccountKey& owner, const std::string& stanza_xml) override;
+  std::size_t count(const AccountKey& owner) override;
+  std::vector<std::string> pop_all(const AccountKey& owner) override;
+
+ private:
+  ConnectionPool& pool_;
+};
+
+class SqliteDocuments final : public DocumentStore {
+ public:
+  explicit SqliteDocuments(ConnectionPool& pool) : pool_(pool) {}
+  std::optional<std::string> get(const AccountKey& owner, const std::string& key) override;
+  void put(const AccountKey& owner, const std::string& key, const std::string& xml) override;
+  bool remove(const AccountKey& owner, const std::string& key) override;
+
+ private:
+  ConnectionPool& pool_;
+};
+
+class SqliteBlocklist final : public BlocklistStore {
+ public:
+  explicit SqliteBlocklist(ConnectionPool& pool) : pool_(pool) {}
+  std::vector<std::string> items(const AccountKey& owner) override;
+  void add(const AccountKey& owner, const std::vector<std::string>& jids) override;
+  void remove(const AccountKey& owner, const std::vector<std::string>& jids) override;
+
+ private:
+  ConnectionPool& pool_;
+};
+
+}  // namespace tern::storage::sqlite
