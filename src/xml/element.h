@@ -65,6 +65,9 @@ class Element {
   // Text of the first child named `name`, or empty.
   std::string child_text(std::string_view name, std::string_view ns = {}) const;
 
+  // Structural equality: names, namespaces, attributes (in order) and nodes.
+  friend bool operator==(const Element& a, const Element& b);
+
  private:
   std::string name_;
   std::string ns_;
