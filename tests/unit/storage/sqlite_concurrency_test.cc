@@ -1,0 +1,151 @@
+// Several threads on one SqliteStorage plus a second SqliteStorage on the
+// same file (what the `tern user` command is next to a running server), all
+// writing at once: every row must arrive, and per-writer order must hold.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/sqlite/sqlite_storage.h"
+#include "storage/temp_dir.h"
+
+namespace tern::storage::sqlite {
+namespace {
+
+using testing::TempDir;
+
+constexpr int kServerThreads = 4;
+constexpr int kAccountsPerWriter = 10;
+constexpr int kMessagesPerWriter = 40;
+constexpr int kRosterPutsPerWriter = 15;
+
+RosterItem contact(std::string jid, std::vector<std::string> groups = {},
+                   std::string subscription = "none", std::string name = "",
+                   bool ask_out = false) {
+  RosterItem item;
+  item.jid = std::move(jid);
+  item.name = std::move(name);
+  item.subscription = std::move(subscription);
+  item.ask_out = ask_out;
+  item.groups = std::move(groups);
+  return item;
+}
+
+// One writer's work: accounts, offline messages to a shared inbox, and
+// roster puts to a shared owner (so version bumps race too).
+void write_all(Storage& storage, const std::string& writer) {
+  const AccountKey inbox{"inbox", "example.org"};
+  for (int i = 0; i < kAccountsPerWriter; ++i) {
+    AccountKey who{writer + "-" + std::to_string(i), "example.org"};
+    EXPECT_TRUE(storage.accounts().create(who, "pw-" + who.user));
+    storage.offline().push(who, "<message>hi " + who.user + "</message>");
+  }
+  for (int i = 0; i < kMessagesPerWriter; ++i) {
+    storage.offline().push(inbox, writer + ":" + std::to_string(i));
+  }
+  for (int i = 0; i < kRosterPutsPerWriter; ++i) {
+    storage.roster().put(inbox, contact(writer + "-" + std::to_string(i) + "@x", {writer}));
+  }
+}
+
+TEST(SqliteConcurrencyTest, ThreadsAndASecondProcessLikeStorageAllLand) {
+  TempDir dir;
+  const std::string path = dir.file("tern.db");
+  SqliteStorage server(path, SqliteOptions{.scram_iterations = 32, .max_connections = 3});
+  SqliteStorage cli(path, SqliteOptions{.scram_iterations = 32, .max_connections = 1});
+
+  // Start everyone together so the writes really overlap.
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kServerThreads; ++t) {
+    threads.emplace_back([&, t] {
+      while (!go.load()) std::this_thread::yield();
+      write_all(server, "s" + std::to_string(t));
+    });
+  }
+  threads.emplace_back([&] {
+    while (!go.load()) std::this_thread::yield();
+    write_all(cli, "cli");
+  });
+  go.store(true);
+  for (auto& t : threads) t.join();
+
+  // At most max_connections were ever opened by the server object.
+  EXPECT_LE(server.pool().open_connections(), 3u);
+
+  const int writers = kServerThreads + 1;
+  const AccountKey inbox{"inbox", "example.org"};
+  auto accounts = server.accounts().list("example.org");
+  EXPECT_EQ(accounts.size(), static_cast<std::size_t>(writers * kAccountsPerWriter));
+  for (const auto& who : accounts) {
+    EXPECT_TRUE(cli.accounts().check_password(who, "pw-" + who.user)) << who.user;
+    EXPECT_EQ(server.offline().pop_all(who),
+              std::vector<std::string>{"<message>hi " + who.user + "</message>"});
+  }
+
+  EXPECT_EQ(server.offline().count(inbox),
+            static_cast<std::size_t>(writers * kMessagesPerWriter));
+  // Each writer's messages come back complete and in the order it sent them.
+  std::map<std::string, std::vector<int>> by_writer;
+  for (const std::string& m : cli.offline().pop_all(inbox)) {
+    auto colon = m.find(':');
+    by_writer[m.substr(0, colon)].push_back(std::stoi(m.substr(colon + 1)));
+  }
+  ASSERT_EQ(by_writer.size(), static_cast<std::size_t>(writers));
+  std::vector<int> expected(kMessagesPerWriter);
+  for (int i = 0; i < kMessagesPerWriter; ++i) expected[i] = i;
+  for (const auto& [writer, seqs] : by_writer) EXPECT_EQ(seqs, expected) << writer;
+
+  // Every roster put bumped the version exactly once.
+  EXPECT_EQ(server.roster().version(inbox), writers * kRosterPutsPerWriter);
+  auto roster = server.roster().items(inbox);
+  ASSERT_EQ(roster.size(), static_cast<std::size_t>(writers * kRosterPutsPerWriter));
+  for (const auto& item : roster) {
+    ASSERT_EQ(item.groups.size(), 1u);
+    EXPECT_EQ(item.jid.substr(0, item.groups[0].size() + 1), item.groups[0] + "-");
+  }
+}
+
+TEST(SqliteConcurrencyTest, PoolWaitsInsteadOfExceedingItsCap) {
+  TempDir dir;
+  SqliteStorage storage(dir.file("tern.db"), SqliteOptions{.max_connections = 2});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      AccountKey who{"u" + std::to_string(t), "example.org"};
+      for (int i = 0; i < 50; ++i) storage.documents().put(who, "k" + std::to_string(i), "<x/>");
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_LE(storage.pool().open_connections(), 2u);
+  for (int t = 0; t < 6; ++t) {
+    AccountKey who{"u" + std::to_string(t), "example.org"};
+    EXPECT_EQ(storage.documents().get(who, "k49"), "<x/>");
+  }
+}
+
+TEST(SqliteConcurrencyTest, TwoOpenersOfAFreshFileBothMigrate) {
+  TempDir dir;
+  const std::string path = dir.file("tern.db");
+  std::atomic<bool> go{false};
+  std::atomic<int> opened{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&] {
+      while (!go.load()) std::this_thread::yield();
+      SqliteStorage storage(path, SqliteOptions{.scram_iterations = 32});
+      storage.documents().put(AccountKey{"a", "b"}, "k", "v");
+      ++opened;
+    });
+  }
+  go.store(true);
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(opened.load(), 3);
+}
+
+}  // namespace
+}  // namespace tern::storage::sqlite
