@@ -29,9 +29,11 @@ class Jid {
   bool empty() const { return domain_.empty(); }
 
   Jid bare() const { return from_parts(node_, domain_); }
-  Jid with_resource(std::string resource) const { return from_parts(node_, domain_, std::move(resource)); }
-  std::string to_string() const;       // node@domain/resource
-  std::string bare_string() const;     // node@domain
+  Jid with_resource(std::string resource) const {
+    return from_parts(node_, domain_, std::move(resource));
+  }
+  std::string to_string() const;    // node@domain/resource
+  std::string bare_string() const;  // node@domain
 
   friend bool operator==(const Jid&, const Jid&) = default;
   friend auto operator<=>(const Jid&, const Jid&) = default;
@@ -40,7 +42,11 @@ class Jid {
   std::string node_, domain_, resource_;
 };
 
-// Normalises one part; nullopt when invalid.
+// Normalises one part; nullopt when invalid (empty, > 1023 bytes once
+// prepared, invalid UTF-8, prohibited characters). nameprep() also strips
+// one trailing '.', checks the host-name shape (labels of letters, digits,
+// '-', '_' and non-ASCII) and accepts IP literals: "[v6]" (returned in
+// canonical form) and dotted-quad IPv4.
 std::optional<std::string> nodeprep(std::string_view node);
 std::optional<std::string> nameprep(std::string_view domain);
 std::optional<std::string> resourceprep(std::string_view resource);
