@@ -176,10 +176,10 @@ class ScramMechanism final : public Mechanism {
 
     // client-first-message-bare = [reserved-mext ","] username "," nonce
     //                             ["," extensions]
+    // A leading "m=" announces an extension the client cannot do without;
+    // none is defined, so RFC 5802 §5.1 requires failing, which the check
+    // for "n=" first does. It is refused among the extensions too.
     const std::vector<std::string_view> attrs = split_attributes(bare);
-    // "m=" announces an extension the client cannot do without; none is
-    // defined, so RFC 5802 §5.1 requires failing.
-    if (is_attribute(attrs[0], 'm')) return fail(Failure::kMalformedRequest);
     if (attrs.size() < 2 || !is_attribute(attrs[0], 'n') || !is_attribute(attrs[1], 'r')) {
       return fail(Failure::kMalformedRequest);
     }
