@@ -86,8 +86,10 @@ class SlixClient(slixmpp.ClientXMPP):
         self.auth_failures.append(str(stanza))
 
     def _on_failed_all_auth(self, _event=None):
-        self._settle(LoginFailed("SASL failed for %s: %s" % (self.boundjid.bare,
-                                                               self.auth_failures)))
+        self._settle(LoginFailed("SASL failed for %s: failures %s; offered %s; wanted %s"
+                                 % (self.boundjid.bare, self.auth_failures,
+                                    sorted(self["feature_mechanisms"].mech_list),
+                                    self["feature_mechanisms"].use_mech)))
 
     def _on_stream_error(self, err):
         self.stream_errors.append(str(err))
@@ -120,6 +122,15 @@ class SlixClient(slixmpp.ClientXMPP):
                     return msg
         return await asyncio.wait_for(get(), timeout)
 
+    def drop(self):
+        """Closes the connection without a goodbye, if there is one."""
+        self.cancel_connection_attempt()
+        if self.transport is not None:
+            try:
+                self.abort()
+            except AttributeError:  # asyncio's SSL transport already torn down
+                pass
+
     async def close(self):
         if self.transport is not None:
             try:
@@ -140,10 +151,10 @@ async def slix_login(jid, password, port, mech=None, direct_tls=False, timeout=1
     try:
         await asyncio.wait_for(asyncio.shield(client.ready), timeout)
     except asyncio.TimeoutError:
-        client.abort()
+        client.drop()
         raise LoginFailed("no session for %s within %.0fs (auth failures %s)"
                           % (jid, timeout, client.auth_failures))
     except LoginFailed:
-        client.abort()
+        client.drop()
         raise
     return client

@@ -165,7 +165,7 @@ def test_aioxmpp_and_slixmpp_exchange_messages(tern_server, pair):
 
     async def scenario():
         a = await slix_login(alice + "/slix2", PASSWORD, tern_server.c2s_port, mech="SCRAM-SHA-1")
-        client = aioxmpp.Client(
+        client = aioxmpp.PresenceManagedClient(
             aioxmpp.JID.fromstr(bob + "/aio"),
             aioxmpp.make_security_layer(PASSWORD, no_verify=True),
             override_peer=[("127.0.0.1", tern_server.c2s_port,
@@ -176,7 +176,7 @@ def test_aioxmpp_and_slixmpp_exchange_messages(tern_server, pair):
         dispatcher = client.summon(aioxmpp.dispatcher.SimpleMessageDispatcher)
         dispatcher.register_callback(aioxmpp.MessageType.CHAT, None, received.put_nowait)
         try:
-            async with client.connected(presence=aioxmpp.PresenceState(True)):
+            async with client.connected():
                 assert str(client.local_jid) == bob + "/aio"
 
                 msg = aioxmpp.Message(to=aioxmpp.JID.fromstr(a.boundjid.full),
