@@ -148,7 +148,13 @@ def test_plus_mechanisms_offered_after_tls_only(tern_server):
     post = RawClient.mechanisms(feats)
     for m in ("SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"):
         assert m in post, (m, post)
-    # XEP-0440: the channel-binding types the server supports.
+    c.close()
+
+
+def test_channel_binding_types_advertised(tern_server):
+    """XEP-0440: a server offering -PLUS says which binding types it
+    supports, so that clients on TLS 1.3 need not guess."""
+    c, feats = _tls_features(tern_server)
     cb = feats.find(q(NS_SASL_CB, "sasl-channel-binding"))
     assert cb is not None, "no XEP-0440 <sasl-channel-binding/> in " + xml(feats)
     types = {t.get("type") for t in cb.findall(q(NS_SASL_CB, "channel-binding"))}
