@@ -255,12 +255,15 @@ def test_legacy_session_iq_gets_result(tern_server):
 def test_server_generates_resource(tern_server):
     local = new_user(tern_server)
     bare = "%s@%s" % (local, tern_server.domain)
-    jids = []
-    for _ in range(2):
-        c = online(tern_server, local)
-        jids.append(c.jid)
-        assert c.jid.startswith(bare + "/") and len(c.jid) > len(bare) + 1, c.jid
+    clients = [online(tern_server, local) for _ in range(2)]
+    jids = [c.jid for c in clients]
+    for jid in jids:
+        assert jid.startswith(bare + "/") and len(jid) > len(bare) + 1, jid
     assert jids[0] != jids[1], "two sessions were given the same resource: %s" % jids
+    # Both sessions live side by side.
+    for c in clients:
+        assert c.ping().get("type") == "result"
+        c.close()
 
 
 def test_bind_conflict_replaces_old_session(tern_server):
