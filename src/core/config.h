@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tern::core {
@@ -21,21 +22,36 @@ struct ListenConfig {
   std::vector<std::string> http{"[::]:5280"};
   std::vector<std::string> https{"[::]:5281"};
   std::vector<std::string> component{"127.0.0.1:5347"};
+
+  bool operator==(const ListenConfig&) const = default;
 };
+
+// One parsed listen address: "[::]:5222" → {"::", 5222}. IPv6 hosts are
+// returned without their brackets, ready for the resolver.
+struct ListenEndpoint {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+// Splits and validates an "address:port" listen entry (IPv4, [IPv6] or a
+// host name; port 1..65535). On failure returns nullopt and, if `why` is
+// given, stores the reason ("port must be between 1 and 65535").
+std::optional<ListenEndpoint> parse_listen_address(std::string_view text,
+                                                   std::string* why = nullptr);
 
 struct Config {
   // [server]
   std::vector<std::string> domains{"localhost"};
   std::string data_dir = "tern-data";
-  int shards = 0;                  // 0: one per core
-  std::string log_level = "info";  // trace|debug|info|warn|error
-  std::vector<std::string> admins; // bare JIDs with admin rights
+  int shards = 0;                   // 0: one per core
+  std::string log_level = "info";   // trace|debug|info|warn|error
+  std::vector<std::string> admins;  // bare JIDs with admin rights
   // [listen]
   ListenConfig listen;
   // [tls]
   std::string tls_cert;  // PEM path; empty: self-signed pair in data_dir
   std::string tls_key;
-  bool require_starttls = true;   // c2s must upgrade before SASL
+  bool require_starttls = true;  // c2s must upgrade before SASL
   // [storage]
   std::string storage_backend = "sqlite";
   std::string storage_url;  // sqlite: file path (default data_dir/tern.db)
@@ -44,21 +60,30 @@ struct Config {
   std::int64_t max_xml_depth = 64;
   std::int64_t max_attributes = 64;
   std::int64_t max_resources_per_account = 16;
-  std::int64_t sasl_max_attempts = 3;        // failures before the stream is closed
-  std::int64_t stanza_rate = 200;            // stanzas/s per session (token bucket)
+  std::int64_t sasl_max_attempts = 3;  // failures before the stream is closed
+  std::int64_t stanza_rate = 200;      // stanzas/s per session (token bucket)
   std::int64_t stanza_burst = 1000;
   std::int64_t connections_per_ip_per_minute = 300;
-  std::int64_t idle_timeout_seconds = 600;   // no traffic at all → connection-timeout
+  std::int64_t idle_timeout_seconds = 600;      // no traffic at all → connection-timeout
   std::int64_t handshake_timeout_seconds = 60;  // stream not authenticated by then → closed
   // [modules]
   std::vector<std::string> modules;  // enabled module names; default: all built in
   bool modules_set = false;          // whether the file listed them
   // Raw per-module tables ([modules.<name>]) as flattened "key" → TOML text,
-  // validated by each module against its declared options.
+  // validated by each module against its declared options. Sub-tables become
+  // dotted keys ("defaults.public"); values are inline TOML ("\"x\"", "42",
+  // "[\"a\", \"b\"]"). An empty [modules.<name>] still gets an (empty) entry.
   std::map<std::string, std::map<std::string, std::string>> module_options;
+  // Line of each module_options entry in `file`, so that a module can report
+  // "tern.toml:42: modules.muc.max_rooms: ..." like the loader does.
+  std::map<std::string, std::map<std::string, int>> module_option_lines;
+  // The file these values came from ("" when running on defaults).
+  std::string file;
 
   // Effective paths.
   std::string sqlite_path() const;  // storage_url or data_dir/tern.db
+
+  bool operator==(const Config&) const = default;
 };
 
 struct Diagnostic {
@@ -76,7 +101,13 @@ struct ConfigResult {
 // Loads `path`. An empty path means "no file": the defaults. A missing file
 // given explicitly is an error.
 ConfigResult load_config(const std::string& path);
+// Parses `text` as the contents of a config file named `file` (the name is
+// only used in diagnostics).
+ConfigResult parse_config(std::string_view text, const std::string& file);
 // Markdown table of every option (for the README).
 std::string config_reference_markdown();
+// A complete tern.toml listing every option with its default and its
+// documentation; tern.example.toml at the repository root is this text.
+std::string example_config_toml();
 
 }  // namespace tern::core
