@@ -37,13 +37,16 @@ struct StanzaError {
       : condition(c), type(t), text(std::move(text_)) {}
 };
 
-// The <error/> child for a stanza error.
+// The <error/> child for a stanza error (namespace jabber:client).
 xml::Element make_error_element(const StanzaError& err);
-// The error reply to `stanza`: same name and id, to/from swapped,
-// type='error', original payload kept for messages/presence (RFC 6120
-// §8.3.1 "MAY include the original XML"), the <error/> child appended.
+// The error reply to `stanza`: same name, namespace and id, to/from swapped
+// (each only if the original had the other), type='error', original payload
+// kept for messages/presence (RFC 6120 §8.3.1 "MAY include the original
+// XML") and dropped for iq, the <error/> child appended. Callers must not
+// answer a stanza of type='error' (RFC 6120 §8.3.1).
 xml::Element make_error_reply(const xml::Element& stanza, const StanzaError& err);
-// An iq result for `request` with optional payload.
+// An empty iq result for `request` (same id, to/from swapped); add a payload
+// with add_child.
 xml::Element make_iq_result(const xml::Element& request);
 
 enum class StreamCondition {
