@@ -14,8 +14,7 @@ bool matches(const Element& el, std::string_view name, std::string_view ns) {
 
 }  // namespace
 
-Element::Element(const Element& other)
-    : name_(other.name_), ns_(other.ns_), attrs_(other.attrs_) {
+Element::Element(const Element& other) : name_(other.name_), ns_(other.ns_), attrs_(other.attrs_) {
   nodes_.reserve(other.nodes_.size());
   for (const Node& n : other.nodes_) {
     if (n.is_text()) {

@@ -50,9 +50,9 @@ class Element {
   // Children.
   const std::vector<Node>& nodes() const { return nodes_; }
   std::vector<Node>& nodes() { return nodes_; }
-  Element& add_child(Element child);                         // returns the stored child
+  Element& add_child(Element child);                          // returns the stored child
   Element& add_child(std::string name, std::string ns = {});  // ns empty: inherits ours
-  void add_text(std::string_view text);                      // merges adjacent text
+  void add_text(std::string_view text);                       // merges adjacent text
   // First child element with this local name (and namespace, if given).
   const Element* child(std::string_view name, std::string_view ns = {}) const;
   Element* child(std::string_view name, std::string_view ns = {});

@@ -6,8 +6,6 @@ namespace tern::xml {
 
 namespace {
 
-constexpr std::string_view kXmlNs = "http://www.w3.org/XML/1998/namespace";
-
 bool is_stanza_ns(std::string_view ns) { return ns == ns::kClient || ns == ns::kServer; }
 
 // What the reader of our output will see as the default namespace (`wire`)
@@ -26,18 +24,35 @@ void append_escaped(std::string& out, std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char* rep = nullptr;
     switch (s[i]) {
-      case '&': rep = "&amp;"; break;
-      case '<': rep = "&lt;"; break;
-      case '>': rep = "&gt;"; break;
-      case '\'': if (kAttr) rep = "&apos;"; break;
-      case '"': if (kAttr) rep = "&quot;"; break;
+      case '&':
+        rep = "&amp;";
+        break;
+      case '<':
+        rep = "&lt;";
+        break;
+      case '>':
+        rep = "&gt;";
+        break;
+      case '\'':
+        if (kAttr) rep = "&apos;";
+        break;
+      case '"':
+        if (kAttr) rep = "&quot;";
+        break;
       // Attribute values are normalised by the reader: a literal tab or line
       // break would come back as a space.
-      case '\t': if (kAttr) rep = "&#9;"; break;
-      case '\n': if (kAttr) rep = "&#10;"; break;
+      case '\t':
+        if (kAttr) rep = "&#9;";
+        break;
+      case '\n':
+        if (kAttr) rep = "&#10;";
+        break;
       // A literal CR is folded into LF by every reader, in text too.
-      case '\r': rep = "&#13;"; break;
-      default: break;
+      case '\r':
+        rep = "&#13;";
+        break;
+      default:
+        break;
     }
     if (rep) {
       out.append(s.substr(run, i - run));
@@ -80,7 +95,7 @@ void append_attributes(std::string& out, const Element& el) {
       append_attr(out, local, a.value);  // "{}x" is just an unqualified x
       continue;
     }
-    if (uri == kXmlNs) {
+    if (uri == ns::kXml) {
       out += " xml:";
       out += local;
       out += "='";
@@ -94,14 +109,21 @@ void append_attributes(std::string& out, const Element& el) {
   }
 }
 
+// Namespaces whose prefix is bound on every stream we write: elements in
+// them are written prefixed, with no xmlns, and leave the scope unchanged.
+std::string_view fixed_prefix(std::string_view ns) {
+  if (ns == ns::kStreams) return "stream:";  // declared on our stream header
+  if (ns == ns::kXml) return "xml:";         // bound by XML itself; xmlns= may not name it
+  return {};
+}
+
 void serialize_element(std::string& out, const Element& el, Scope parent, bool top) {
   Scope scope = parent;
   bool write_xmlns = false;
-  const bool in_streams_ns = el.ns() == ns::kStreams;
-  if (in_streams_ns) {
-    // stream:features, stream:error: prefixed, and transparent for children.
-  } else if (top && (el.ns().empty() ||
-                     (is_stanza_ns(el.ns()) && is_stanza_ns(parent.wire)))) {
+  const std::string_view prefix = fixed_prefix(el.ns());
+  if (!prefix.empty()) {
+    // stream:features, stream:error: transparent for their children.
+  } else if (top && (el.ns().empty() || (is_stanza_ns(el.ns()) && is_stanza_ns(parent.wire)))) {
     // A stanza takes the stream's namespace; builders may leave ns empty.
     scope.logical = el.ns();
   } else if (el.ns() == parent.logical || el.ns() == parent.wire) {
@@ -112,7 +134,7 @@ void serialize_element(std::string& out, const Element& el, Scope parent, bool t
   }
 
   out += '<';
-  if (in_streams_ns) out += "stream:";
+  out += prefix;
   out += el.name();
   if (write_xmlns) append_attr(out, "xmlns", el.ns());
   append_attributes(out, el);
@@ -129,7 +151,7 @@ void serialize_element(std::string& out, const Element& el, Scope parent, bool t
     }
   }
   out += "</";
-  if (in_streams_ns) out += "stream:";
+  out += prefix;
   out += el.name();
   out += '>';
 }

@@ -75,8 +75,8 @@ const XML_Memory_Handling_Suite kCountingAllocator = {counted_malloc, counted_re
 // Expat would read /dev/urandom for every parser it creates; one seed per
 // process, mixed with the parser's address, defeats hash flooding as well.
 unsigned long hash_salt(const void* owner, std::uint64_t serial) {
-  static const std::uint64_t seed = (std::uint64_t{std::random_device{}()} << 32) ^
-                                    std::random_device{}();
+  static const std::uint64_t seed =
+      (std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
   std::uint64_t x = seed ^ reinterpret_cast<std::uintptr_t>(owner) ^ (serial << 48);
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;  // splitmix64 finaliser
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
@@ -123,6 +123,13 @@ void copy_attributes(Element& el, const XML_Char** atts) {
   }
 }
 
+// Empties a container and gives its heap block back (clear() and `= {}` keep
+// the capacity).
+template <typename T>
+void release(T& c) {
+  T().swap(c);
+}
+
 bool is_xml_space(std::string_view s) {
   for (char c : s) {
     if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return false;
@@ -134,13 +141,20 @@ bool is_xml_space(std::string_view s) {
 
 const char* condition_name(ParseError e) {
   switch (e) {
-    case ParseError::kNotWellFormed: return "not-well-formed";
-    case ParseError::kRestrictedXml: return "restricted-xml";
-    case ParseError::kPolicyViolation: return "policy-violation";
-    case ParseError::kBadNamespacePrefix: return "bad-namespace-prefix";
-    case ParseError::kUnsupportedEncoding: return "unsupported-encoding";
-    case ParseError::kInvalidNamespace: return "invalid-namespace";
-    case ParseError::kBadFormat: return "bad-format";
+    case ParseError::kNotWellFormed:
+      return "not-well-formed";
+    case ParseError::kRestrictedXml:
+      return "restricted-xml";
+    case ParseError::kPolicyViolation:
+      return "policy-violation";
+    case ParseError::kBadNamespacePrefix:
+      return "bad-namespace-prefix";
+    case ParseError::kUnsupportedEncoding:
+      return "unsupported-encoding";
+    case ParseError::kInvalidNamespace:
+      return "invalid-namespace";
+    case ParseError::kBadFormat:
+      return "bad-format";
   }
   return "undefined-condition";
 }
@@ -231,11 +245,12 @@ struct StreamParser::Impl {
   // Nothing more will be parsed: give the memory back now.
   void discard() {
     drop_expat();
-    pending = std::string();
+    release(pending);
     pending_pos = 0;
     stanza = Element();
-    open = {};
-    queue = {};
+    release(prime);
+    release(open);
+    release(queue);
   }
 
   bool create_expat();
@@ -282,9 +297,8 @@ struct StreamParser::Impl {
   static void doctype_cb(void* u, const XML_Char*, const XML_Char*, const XML_Char*, int) {
     self(u).fail(ParseError::kRestrictedXml, "document type declaration");
   }
-  static void entity_decl_cb(void* u, const XML_Char*, int, const XML_Char*, int,
-                             const XML_Char*, const XML_Char*, const XML_Char*,
-                             const XML_Char*) {
+  static void entity_decl_cb(void* u, const XML_Char*, int, const XML_Char*, int, const XML_Char*,
+                             const XML_Char*, const XML_Char*, const XML_Char*) {
     self(u).fail(ParseError::kRestrictedXml, "entity declaration");
   }
   static void skipped_entity_cb(void* u, const XML_Char*, int) {
@@ -347,8 +361,8 @@ void StreamParser::Impl::call_expat(bool resume, const char* data, std::size_t l
     AccountScope account(&expat_bytes);
     in_expat = true;
     stop_requested = false;
-    status = resume ? XML_ResumeParser(expat)
-                    : XML_Parse(expat, data, static_cast<int>(len), XML_FALSE);
+    status =
+        resume ? XML_ResumeParser(expat) : XML_Parse(expat, data, static_cast<int>(len), XML_FALSE);
     in_expat = false;
   }
   after_call(status);
@@ -369,13 +383,12 @@ void StreamParser::Impl::after_call(XML_Status status) {
   // Everything fed is with expat now. Whatever it has not turned into an
   // event yet belongs to one unfinished header or stanza: bound it here, so
   // a tag or text that never ends cannot make us buffer without limit.
-  std::size_t limit = state == State::kHeader ? limits.max_header_bytes + kPreHeaderSlack
-                                              : limits.max_stanza_bytes;
+  std::size_t limit =
+      state == State::kHeader ? limits.max_header_bytes + kPreHeaderSlack : limits.max_stanza_bytes;
   if (fed - mark > limit) {
-    fail(ParseError::kPolicyViolation, state == State::kHeader
-                                           ? "stream header too large"
-                                           : "stanza larger than " + std::to_string(limit) +
-                                                 " bytes");
+    fail(ParseError::kPolicyViolation,
+         state == State::kHeader ? "stream header too large"
+                                 : "stanza larger than " + std::to_string(limit) + " bytes");
   } else if (expat_bytes > expat_cap()) {
     fail(ParseError::kPolicyViolation, "XML parser memory over its cap");
   }
@@ -408,8 +421,8 @@ void StreamParser::Impl::release_if_quiet() {
   if (!expat || state != State::kStream || suspended || depth != 1 || fed != mark) return;
   if (!limits.release_when_idle && expat_bytes <= kTrimExpatBytes) return;
   drop_expat();
-  open = {};
-  queue = {};
+  release(open);
+  release(queue);
 }
 
 void StreamParser::Impl::on_start(const XML_Char* name, const XML_Char** atts) {
@@ -456,8 +469,8 @@ void StreamParser::Impl::on_start(const XML_Char* name, const XML_Char** atts) {
 
 void StreamParser::Impl::open_stream(const XML_Char* name, const XML_Char** atts) {
   if (static_cast<std::size_t>(XML_GetCurrentByteCount(expat)) > limits.max_header_bytes) {
-    fail(ParseError::kPolicyViolation, "stream header larger than " +
-                                           std::to_string(limits.max_header_bytes) + " bytes");
+    fail(ParseError::kPolicyViolation,
+         "stream header larger than " + std::to_string(limits.max_header_bytes) + " bytes");
     return;
   }
   ExpandedName n = split_name(name);
@@ -473,6 +486,7 @@ void StreamParser::Impl::open_stream(const XML_Char* name, const XML_Char** atts
   copy_attributes(header, atts);
   std::string qname = n.prefix.empty() ? "stream" : std::string(n.prefix) + ":stream";
   prime = "<" + qname + prime + ">";
+  prime.shrink_to_fit();
   queue.push_back(StreamOpen{std::move(header), std::move(content_ns)});
   content_ns = std::string();
   state = State::kStream;
@@ -550,14 +564,21 @@ std::optional<StreamEvent> StreamParser::next() {
       continue;
     }
     if (m.pending_pos == m.pending.size()) {
-      m.pending = std::string();
+      release(m.pending);
       m.pending_pos = 0;
       m.release_if_quiet();
       return std::nullopt;
     }
-    if (!m.expat && !m.create_expat()) continue;
     std::size_t len = std::min(kMaxChunk, m.pending.size() - m.pending_pos);
     const char* data = m.pending.data() + m.pending_pos;
+    if (!m.expat && m.state == Impl::State::kStream && is_xml_space(std::string_view(data, len))) {
+      // A keepalive on a quiet stream: no need to wake expat for it.
+      m.pending_pos += len;
+      m.fed += len;
+      m.mark = m.fed;
+      continue;
+    }
+    if (!m.expat && !m.create_expat()) continue;
     m.pending_pos += len;
     m.fed += len;
     m.call_expat(false, data, len);

@@ -31,13 +31,13 @@ struct ParserLimits {
 
 // Why parsing stopped for good. Maps 1:1 to a stream error condition.
 enum class ParseError {
-  kNotWellFormed,      // not-well-formed
-  kRestrictedXml,      // restricted-xml: DTD, entity decl, PI, comment
-  kPolicyViolation,    // policy-violation: a limit was exceeded
-  kBadNamespacePrefix,  // bad-namespace-prefix: undeclared prefix
-  kUnsupportedEncoding, // unsupported-encoding: not UTF-8
-  kInvalidNamespace,    // invalid-namespace: root not in the streams namespace
-  kBadFormat,           // bad-format: root is not <stream>, text at stream level
+  kNotWellFormed,        // not-well-formed
+  kRestrictedXml,        // restricted-xml: DTD, entity decl, PI, comment
+  kPolicyViolation,      // policy-violation: a limit was exceeded
+  kBadNamespacePrefix,   // bad-namespace-prefix: undeclared prefix
+  kUnsupportedEncoding,  // unsupported-encoding: not UTF-8
+  kInvalidNamespace,     // invalid-namespace: root not in the streams namespace
+  kBadFormat,            // bad-format: root is not <stream>, text at stream level
 };
 const char* condition_name(ParseError e);  // "not-well-formed", …
 
