@@ -38,9 +38,8 @@ bool delete_account_rows(Db& db, const AccountKey& who) {
       "DELETE FROM blocklist WHERE owner_user = ?1 AND owner_domain = ?2",
   };
   for (std::string_view sql : kTables) db.query(sql).bind_owner(1, who).run();
-  return db.query("DELETE FROM accounts WHERE user = ?1 AND domain = ?2")
-             .bind_owner(1, who)
-             .run() > 0;
+  return db.query("DELETE FROM accounts WHERE user = ?1 AND domain = ?2").bind_owner(1, who).run() >
+         0;
 }
 
 AccountCredentials SqliteAccounts::derive(const std::string& password) const {
@@ -48,8 +47,8 @@ AccountCredentials SqliteAccounts::derive(const std::string& password) const {
   AccountCredentials c;
   c.sha1 = sasl::derive_credentials(sasl::Hash::kSha1, password, sasl::random_bytes(kSaltBytes),
                                     iterations_);
-  c.sha256 = sasl::derive_credentials(sasl::Hash::kSha256, password,
-                                      sasl::random_bytes(kSaltBytes), iterations_);
+  c.sha256 = sasl::derive_credentials(sasl::Hash::kSha256, password, sasl::random_bytes(kSaltBytes),
+                                      iterations_);
   return c;
 }
 
@@ -136,11 +135,10 @@ bool SqliteAccounts::check_password(const AccountKey& who, const std::string& pa
     stored.iterations = static_cast<int>(q.column_int(1));
     stored.stored_key = q.column_text(2);
   }
-  sasl::ScramCredentials candidate = sasl::derive_credentials(
-      sasl::Hash::kSha256, password, stored.salt, stored.iterations);
+  sasl::ScramCredentials candidate =
+      sasl::derive_credentials(sasl::Hash::kSha256, password, stored.salt, stored.iterations);
   // Constant time, so response timing says nothing about how much matched.
-  return !stored.stored_key.empty() &&
-         candidate.stored_key.size() == stored.stored_key.size() &&
+  return !stored.stored_key.empty() && candidate.stored_key.size() == stored.stored_key.size() &&
          CRYPTO_memcmp(candidate.stored_key.data(), stored.stored_key.data(),
                        stored.stored_key.size()) == 0;
 }
@@ -150,8 +148,7 @@ std::vector<AccountKey> SqliteAccounts::list(const std::string& domain) {
   // BINARY collation orders bytes like std::string's operator<.
   Query q = domain.empty()
                 ? db->query("SELECT user, domain FROM accounts ORDER BY domain, user")
-                : db->query(
-                      "SELECT user, domain FROM accounts WHERE domain = ?1 ORDER BY user");
+                : db->query("SELECT user, domain FROM accounts WHERE domain = ?1 ORDER BY user");
   if (!domain.empty()) q.bind(1, domain);
   std::vector<AccountKey> out;
   while (q.step()) out.push_back(AccountKey{q.column_text(0), q.column_text(1)});

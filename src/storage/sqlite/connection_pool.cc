@@ -4,8 +4,7 @@
 
 namespace tern::storage::sqlite {
 
-ConnectionPool::ConnectionPool(std::string path, std::size_t max_connections,
-                               int busy_timeout_ms)
+ConnectionPool::ConnectionPool(std::string path, std::size_t max_connections, int busy_timeout_ms)
     : path_(std::move(path)),
       max_connections_(max_connections == 0 ? 1 : max_connections),
       busy_timeout_ms_(busy_timeout_ms) {}

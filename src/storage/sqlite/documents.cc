@@ -3,8 +3,7 @@
 
 namespace tern::storage::sqlite {
 
-std::optional<std::string> SqliteDocuments::get(const AccountKey& owner,
-                                                const std::string& key) {
+std::optional<std::string> SqliteDocuments::get(const AccountKey& owner, const std::string& key) {
   auto db = pool_.borrow();
   Query q = db->query(
       "SELECT xml FROM documents WHERE owner_user = ?1 AND owner_domain = ?2 AND key = ?3");
@@ -13,8 +12,7 @@ std::optional<std::string> SqliteDocuments::get(const AccountKey& owner,
   return q.column_text(0);
 }
 
-void SqliteDocuments::put(const AccountKey& owner, const std::string& key,
-                          const std::string& xml) {
+void SqliteDocuments::put(const AccountKey& owner, const std::string& key, const std::string& xml) {
   auto db = pool_.borrow();
   db->query(
         "INSERT INTO documents (owner_user, owner_domain, key, xml) VALUES (?1, ?2, ?3, ?4)"
@@ -27,8 +25,7 @@ void SqliteDocuments::put(const AccountKey& owner, const std::string& key,
 
 bool SqliteDocuments::remove(const AccountKey& owner, const std::string& key) {
   auto db = pool_.borrow();
-  return db->query(
-               "DELETE FROM documents WHERE owner_user = ?1 AND owner_domain = ?2 AND key = ?3")
+  return db->query("DELETE FROM documents WHERE owner_user = ?1 AND owner_domain = ?2 AND key = ?3")
              .bind_owner(1, owner)
              .bind(3, key)
              .run() > 0;

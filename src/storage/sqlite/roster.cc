@@ -141,8 +141,8 @@ bool SqliteRoster::remove(const AccountKey& owner, const std::string& jid) {
 
 std::int64_t SqliteRoster::version(const AccountKey& owner) {
   auto db = pool_.borrow();
-  Query q = db->query(
-      "SELECT version FROM roster_version WHERE owner_user = ?1 AND owner_domain = ?2");
+  Query q =
+      db->query("SELECT version FROM roster_version WHERE owner_user = ?1 AND owner_domain = ?2");
   q.bind_owner(1, owner);
   return q.step() ? q.column_int(0) : 0;
 }

@@ -14,8 +14,8 @@ Query::~Query() {
 }
 
 Query& Query::bind(int index, std::string_view text) {
-  int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT,
-                               SQLITE_UTF8);
+  int rc =
+      sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK) db_->fail(rc, sqlite3_sql(stmt_));
   return *this;
 }
@@ -62,9 +62,9 @@ std::int64_t Query::column_int(int index) const { return sqlite3_column_int64(st
 Db::Db(const std::string& path, int busy_timeout_ms) : path_(path) {
   // NOMUTEX: the pool guarantees one thread per connection at a time, so the
   // per-connection mutex of serialized mode would be pure overhead.
-  int rc = sqlite3_open_v2(path.c_str(), &handle_,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &handle_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = "sqlite: cannot open " + path + ": " +
                           (handle_ ? sqlite3_errmsg(handle_) : sqlite3_errstr(rc));
@@ -114,15 +114,15 @@ void Db::exec(const std::string& sql) {
   if (rc == SQLITE_OK) return;
   std::string message = error ? error : sqlite3_errstr(rc);
   sqlite3_free(error);
-  throw StorageError("sqlite: " + message + " [in: " + sql + "]");
+  throw StorageError("sqlite error " + std::to_string(rc) + ": " + message + " [in: " + sql + "]");
 }
 
 void Db::fail(int rc, std::string_view sql) const {
   // errmsg describes the most recent failure on this connection, which is the
   // one at hand since a connection is never shared between threads.
   const char* message = handle_ ? sqlite3_errmsg(handle_) : sqlite3_errstr(rc);
-  throw StorageError("sqlite: " + std::string(message) + " (" + sqlite3_errstr(rc) +
-                     ") [in: " + std::string(sql) + "]");
+  throw StorageError("sqlite error " + std::to_string(rc) + ": " + message +
+                     " [in: " + std::string(sql) + "]");
 }
 
 Transaction::Transaction(Db& db, Mode mode) : db_(db) {

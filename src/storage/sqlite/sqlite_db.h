@@ -81,7 +81,7 @@ class Db {
   sqlite3* handle() const { return handle_; }
   const std::string& path() const { return path_; }
 
-  // Throws StorageError("sqlite: <errmsg> [in: <sql>]") for rc.
+  // Throws StorageError("sqlite error <code>: <errmsg> [in: <sql>]") for rc.
   [[noreturn]] void fail(int rc, std::string_view sql) const;
 
  private:

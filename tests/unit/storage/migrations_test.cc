@@ -87,8 +87,7 @@ TEST(MigrationsTest, AppliesOnlyTheMissingSteps) {
 
 TEST(MigrationsTest, NewerDatabaseIsRefused) {
   TempDir dir;
-  constexpr std::array<std::string_view, 2> steps = {"CREATE TABLE a (x);",
-                                                     "CREATE TABLE b (x);"};
+  constexpr std::array<std::string_view, 2> steps = {"CREATE TABLE a (x);", "CREATE TABLE b (x);"};
   Db db(dir.file("m.db"));
   migrate(db, steps);
   std::string error = error_of([&] { migrate(db, std::span(steps).first(1)); });
@@ -106,8 +105,7 @@ TEST(MigrationsTest, StorageRefusesADatabaseFromTheFuture) {
     db.exec("PRAGMA user_version = 99");
   }
   std::string error = error_of([&] { SqliteStorage storage(dir.file("tern.db")); });
-  EXPECT_NE(error.find("has schema version 99, newer than this Tern knows (1)"),
-            std::string::npos)
+  EXPECT_NE(error.find("has schema version 99, newer than this Tern knows (1)"), std::string::npos)
       << error;
   EXPECT_THROW(open_storage("sqlite", dir.file("tern.db")), StorageError);
 }

@@ -35,8 +35,7 @@ class SqliteStorageTest : public ::testing::Test {
 };
 
 RosterItem contact(std::string jid, std::vector<std::string> groups = {},
-                   std::string subscription = "none", std::string name = "",
-                   bool ask_out = false) {
+                   std::string subscription = "none", std::string name = "", bool ask_out = false) {
   RosterItem item;
   item.jid = std::move(jid);
   item.name = std::move(name);
@@ -81,10 +80,10 @@ TEST_F(SqliteStorageTest, CredentialsAreBothScramKeySets) {
   EXPECT_EQ(creds->sha256.stored_key.size(), 32u);
   EXPECT_EQ(creds->sha256.server_key.size(), 32u);
 
-  auto sha1 = sasl::derive_credentials(sasl::Hash::kSha1, "pencil", creds->sha1.salt,
-                                       kTestIterations);
-  auto sha256 = sasl::derive_credentials(sasl::Hash::kSha256, "pencil", creds->sha256.salt,
-                                         kTestIterations);
+  auto sha1 =
+      sasl::derive_credentials(sasl::Hash::kSha1, "pencil", creds->sha1.salt, kTestIterations);
+  auto sha256 =
+      sasl::derive_credentials(sasl::Hash::kSha256, "pencil", creds->sha256.salt, kTestIterations);
   EXPECT_EQ(creds->sha1.stored_key, sha1.stored_key);
   EXPECT_EQ(creds->sha1.server_key, sha1.server_key);
   EXPECT_EQ(creds->sha256.stored_key, sha256.stored_key);
@@ -97,6 +96,8 @@ TEST_F(SqliteStorageTest, SaltsAreFreshPerAccount) {
   auto a = storage_->accounts().credentials(alice_);
   auto b = storage_->accounts().credentials(bob_);
   ASSERT_TRUE(a && b);
+  EXPECT_NE(a->sha1.salt, b->sha1.salt);
+  EXPECT_NE(a->sha1.stored_key, b->sha1.stored_key);
   EXPECT_NE(a->sha256.salt, b->sha256.salt);
   EXPECT_NE(a->sha256.stored_key, b->sha256.stored_key);
 }
@@ -343,8 +344,7 @@ TEST_F(SqliteStorageTest, OfflinePopAllReturnsOldestFirstAndEmpties) {
   EXPECT_EQ(offline.count(bob_), 1u);
 
   EXPECT_EQ(offline.pop_all(alice_),
-            (std::vector<std::string>{"<message id='1'/>",
-                                      "<message id='2'>\xE2\x9C\x93</message>",
+            (std::vector<std::string>{"<message id='1'/>", "<message id='2'>\xE2\x9C\x93</message>",
                                       "<message id='3'/>"}));
   EXPECT_EQ(offline.count(alice_), 0u);
   EXPECT_TRUE(offline.pop_all(alice_).empty());
@@ -402,8 +402,7 @@ TEST_F(SqliteStorageTest, BlocklistRemoveSomeThenAll) {
   blocks.add(alice_, {"a@example.org", "b@example.org", "c@example.org"});
   blocks.add(bob_, {"a@example.org"});
   blocks.remove(alice_, {"b@example.org", "not-there@example.org"});
-  EXPECT_EQ(blocks.items(alice_),
-            (std::vector<std::string>{"a@example.org", "c@example.org"}));
+  EXPECT_EQ(blocks.items(alice_), (std::vector<std::string>{"a@example.org", "c@example.org"}));
   blocks.remove(alice_, {});
   EXPECT_TRUE(blocks.items(alice_).empty());
   EXPECT_EQ(blocks.items(bob_), std::vector<std::string>{"a@example.org"});
