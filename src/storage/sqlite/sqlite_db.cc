@@ -126,13 +126,14 @@ void Db::fail(int rc, std::string_view sql) const {
 }
 
 Transaction::Transaction(Db& db, Mode mode) : db_(db) {
-  db_.exec(mode == Mode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN");
+  // Cached like any statement: transactions are on every write path.
+  db_.query(mode == Mode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN").run();
 }
 
 Transaction::~Transaction() {
   if (done_) return;
   try {
-    db_.exec("ROLLBACK");
+    db_.query("ROLLBACK").run();
   } catch (const StorageError&) {
     // SQLite may already have rolled back on its own (e.g. after SQLITE_FULL);
     // nothing is left to undo then, and a destructor must not throw.
@@ -140,7 +141,7 @@ Transaction::~Transaction() {
 }
 
 void Transaction::commit() {
-  db_.exec("COMMIT");
+  db_.query("COMMIT").run();
   done_ = true;
 }
 
