@@ -1,22 +1,33 @@
 // Mechanism names → implementations, and failure condition names.
-#include "sasl/internal.h"
 #include "sasl/mechanism.h"
+#include "sasl/internal.h"
 
 namespace tern::sasl {
 
 const char* failure_name(Failure f) {
   switch (f) {
-    case Failure::kAborted: return "aborted";
-    case Failure::kAccountDisabled: return "account-disabled";
-    case Failure::kCredentialsExpired: return "credentials-expired";
-    case Failure::kEncryptionRequired: return "encryption-required";
-    case Failure::kIncorrectEncoding: return "incorrect-encoding";
-    case Failure::kInvalidAuthzid: return "invalid-authzid";
-    case Failure::kInvalidMechanism: return "invalid-mechanism";
-    case Failure::kMalformedRequest: return "malformed-request";
-    case Failure::kMechanismTooWeak: return "mechanism-too-weak";
-    case Failure::kNotAuthorized: return "not-authorized";
-    case Failure::kTemporaryAuthFailure: return "temporary-auth-failure";
+    case Failure::kAborted:
+      return "aborted";
+    case Failure::kAccountDisabled:
+      return "account-disabled";
+    case Failure::kCredentialsExpired:
+      return "credentials-expired";
+    case Failure::kEncryptionRequired:
+      return "encryption-required";
+    case Failure::kIncorrectEncoding:
+      return "incorrect-encoding";
+    case Failure::kInvalidAuthzid:
+      return "invalid-authzid";
+    case Failure::kInvalidMechanism:
+      return "invalid-mechanism";
+    case Failure::kMalformedRequest:
+      return "malformed-request";
+    case Failure::kMechanismTooWeak:
+      return "mechanism-too-weak";
+    case Failure::kNotAuthorized:
+      return "not-authorized";
+    case Failure::kTemporaryAuthFailure:
+      return "temporary-auth-failure";
   }
   return "not-authorized";  // unreachable for valid enum values
 }

@@ -294,9 +294,9 @@ class ScramMechanism final : public Mechanism {
   // Between client-first and client-final.
   ScramCredentials credentials_;
   bool user_exists_ = false;
-  std::string nonce_;                  // client nonce + server nonce
-  std::string expected_cbind_input_;   // gs2-header [+ channel binding data]
-  std::string auth_message_prefix_;    // client-first-bare "," server-first ","
+  std::string nonce_;                 // client nonce + server nonce
+  std::string expected_cbind_input_;  // gs2-header [+ channel binding data]
+  std::string auth_message_prefix_;   // client-first-bare "," server-first ","
   std::string pending_username_;
   std::string pending_authzid_;
 

@@ -54,22 +54,22 @@ TEST(Base64Test, RoundTripsEveryByteAndLength) {
 
 TEST(Base64Test, RejectsMalformedAndNonCanonicalInput) {
   for (const char* bad : {
-           "Z",          // not a multiple of four
-           "Zg=",        // padding cut short
-           "Zg",         // padding missing
-           "Zh==",       // bits dropped by the padding are not zero
-           "Zm9=",       // same, one '='
-           "Z===",       // three '='
-           "====",       // only padding
-           "=Zm9",       // padding first
-           "Zg==Zg==",   // padding in the middle
-           "Zm=v",       // '=' inside a group
-           " Zm9v",      // whitespace, which EVP_DecodeBlock would skip
-           "Zm9v ",      //
-           "Zm9v\n",     //
-           "Zm9-",       // base64url alphabet
-           "Zm9_",       //
-           "Zm9\x80",    // non-ASCII
+           "Z",         // not a multiple of four
+           "Zg=",       // padding cut short
+           "Zg",        // padding missing
+           "Zh==",      // bits dropped by the padding are not zero
+           "Zm9=",      // same, one '='
+           "Z===",      // three '='
+           "====",      // only padding
+           "=Zm9",      // padding first
+           "Zg==Zg==",  // padding in the middle
+           "Zm=v",      // '=' inside a group
+           " Zm9v",     // whitespace, which EVP_DecodeBlock would skip
+           "Zm9v ",     //
+           "Zm9v\n",    //
+           "Zm9-",      // base64url alphabet
+           "Zm9_",      //
+           "Zm9\x80",   // non-ASCII
        }) {
     EXPECT_EQ(base64_decode(bad), std::nullopt) << '"' << bad << '"';
   }

@@ -25,10 +25,10 @@ TEST(MechanismTest, UnknownNamesMakeNothing) {
 
 TEST(MechanismTest, HashFollowsTheName) {
   // Seen through the hash each mechanism asks the account store for.
-  for (auto [name, expected] : {std::pair{"SCRAM-SHA-1", Hash::kSha1},
-                                std::pair{"SCRAM-SHA-256", Hash::kSha256},
-                                std::pair{"SCRAM-SHA-1-PLUS", Hash::kSha1},
-                                std::pair{"SCRAM-SHA-256-PLUS", Hash::kSha256}}) {
+  for (auto [name, expected] :
+       {std::pair{"SCRAM-SHA-1", Hash::kSha1}, std::pair{"SCRAM-SHA-256", Hash::kSha256},
+        std::pair{"SCRAM-SHA-1-PLUS", Hash::kSha1},
+        std::pair{"SCRAM-SHA-256-PLUS", Hash::kSha256}}) {
     std::optional<Hash> asked;
     Context ctx;
     ctx.lookup_scram = [&asked](const std::string&, Hash h) -> std::optional<ScramCredentials> {

@@ -26,10 +26,10 @@ struct TestClient {
 
   Hash hash;
   std::string password;
-  std::string gs2_header;          // e.g. "n,,", "p=tls-exporter,,"
-  std::string channel_binding;     // appended to gs2_header in c=
-  std::string client_first_bare;   // e.g. "n=user,r=abc"
-  std::string extensions;          // inserted before p= in client-final
+  std::string gs2_header;         // e.g. "n,,", "p=tls-exporter,,"
+  std::string channel_binding;    // appended to gs2_header in c=
+  std::string client_first_bare;  // e.g. "n=user,r=abc"
+  std::string extensions;         // inserted before p= in client-final
   std::string expected_server_final;
 
   std::string client_first() const { return gs2_header + client_first_bare; }
@@ -125,8 +125,8 @@ TEST(ScramTest, Rfc5802Sha1Example) {
   EXPECT_EQ(first.data, "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096");
   EXPECT_EQ(m->username(), "");  // nothing is claimed before success
 
-  auto final = m->step(
-      "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=");
+  auto final =
+      m->step("c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=");
   EXPECT_EQ(final.kind, Kind::kSuccess);
   EXPECT_EQ(final.data, "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=");
   EXPECT_EQ(m->username(), "user");
@@ -180,7 +180,8 @@ TEST_P(ScramPlusTest, FullExchangeSucceedsWithTheConnectionsBindingData) {
   auto final = m->step(client.client_final(first.data));
   EXPECT_EQ(final.kind, Kind::kSuccess);
   EXPECT_EQ(final.data, client.expected_server_final);
-  EXPECT_EQ(final.data.size(), 2 + base64_encode(std::string(internal::hash_size(p.hash), 'x')).size());
+  EXPECT_EQ(final.data.size(),
+            2 + base64_encode(std::string(internal::hash_size(p.hash), 'x')).size());
   EXPECT_EQ(m->username(), "user");
 }
 
@@ -240,8 +241,7 @@ TEST(ScramTest, YFlagWhilePlusOfferedIsADowngrade) {
   server.plus_offered = true;
   expect_failure(server.mechanism("SCRAM-SHA-256")->step("y,,n=user,r=abc"),
                  Failure::kNotAuthorized);
-  expect_failure(server.mechanism("SCRAM-SHA-1")->step("y,,n=user,r=abc"),
-                 Failure::kNotAuthorized);
+  expect_failure(server.mechanism("SCRAM-SHA-1")->step("y,,n=user,r=abc"), Failure::kNotAuthorized);
 }
 
 TEST(ScramTest, YFlagWithoutPlusOfferedSucceeds) {
@@ -334,10 +334,11 @@ TEST(ScramTest, FakeSaltIsStablePerNameAndDependsOnTheSecret) {
   EXPECT_NE(a1, b);
   // Without a secret the salt is the documented fallback.
   EXPECT_EQ(base64_decode(a1),
-            internal::digest(Hash::kSha256, "tern-fake-salt" "ghost").substr(0, 16));
+            internal::digest(Hash::kSha256, std::string("tern-fake-salt") + "ghost").substr(0, 16));
   server.fake_salt_secret = "server secret";
   const std::string c = salt_of(server.mechanism("SCRAM-SHA-256")->step("n,,n=ghost,r=x").data);
-  EXPECT_EQ(base64_decode(c), internal::hmac(Hash::kSha256, "server secret", "ghost").substr(0, 16));
+  EXPECT_EQ(base64_decode(c),
+            internal::hmac(Hash::kSha256, "server secret", "ghost").substr(0, 16));
 }
 
 TEST(ScramTest, CorruptStoredCredentialsAreATemporaryFailure) {
@@ -387,8 +388,7 @@ TEST(ScramTest, UsernameIsSaslpreppedBeforeLookup) {
 TEST(ScramTest, AuthzidIsDecodedAndReportedAfterSuccess) {
   Server server;
   auto m = server.mechanism("SCRAM-SHA-256");
-  TestClient client{Hash::kSha256, "pencil", "n,a=ro=2Cmeo=3D@example.net,", "",
-                    "n=user,r=abc"};
+  TestClient client{Hash::kSha256, "pencil", "n,a=ro=2Cmeo=3D@example.net,", "", "n=user,r=abc"};
   auto first = m->step(client.client_first());
   ASSERT_EQ(first.kind, Kind::kChallenge);
   EXPECT_EQ(m->authzid(), "");
@@ -413,44 +413,44 @@ TEST(ScramTest, ExtensionsAreIgnoredButSigned) {
 
 TEST(ScramTest, MalformedClientFirstMessages) {
   for (const std::string& bad : std::vector<std::string>{
-           std::string("n,,r=abc"),                  // missing n=
-           std::string("n,,n=user"),                 // missing r=
-           std::string("n,,n=user,r="),              // empty nonce
-           std::string("n,,r=abc,n=user"),           // wrong order
-           std::string("n,,N=user,r=abc"),           // attribute names are case-sensitive
-           std::string("n,,m=ext,n=user,r=abc"),     // mandatory extension
-           std::string("n,,n=user,r=abc,m=ext"),     // "m" cannot hide later either
-           std::string("n,,n=us=41er,r=abc"),        // bad escape
-           std::string("n,,n=us=2cer,r=abc"),        // lower-case escape
-           std::string("n,,n=user=,r=abc"),          // truncated escape
-           std::string("n,,n=user=2,r=abc"),         // truncated escape
-           std::string("n,,n=,r=abc"),               // empty name
-           std::string("n,,n=\xC2\xAD,r=abc"),       // prepares to the empty string
-           std::string("n,,n=us\x07" "er,r=abc"),    // SASLprep: prohibited character
-           std::string("n,,n=\xD8\xA7" "1,r=abc"),   // SASLprep: bidi
-           std::string("n,,n=us\xFF" "er,r=abc"),    // not UTF-8
-           std::string("n,,n=user,r=a\x7f" "c"),     // nonce not printable
-           std::string("n,,n=user,r=a c"),           // nonce not printable
-           std::string("n,,n=user,r=abc,cd"),        // not an attribute
-           std::string("n,,n=user,r=abc,"),          // empty attribute
-           std::string("n,,n=user,r=abc,1=x"),       // attribute name not ALPHA
-           std::string("n,,n=user,r=abc,x="),        // attribute without value
-           std::string("n,,n=user,,r=abc"),          // empty attribute
-           std::string("n,,n=user,r=abc\0", 16),     // NUL
-           std::string("x,,n=user,r=abc"),           // unknown flag
-           std::string("n,n=user,r=abc"),            // gs2 header cut short
-           std::string("n"),                         //
-           std::string("n,"),                        //
-           std::string("n,,"),                       // no bare message
-           std::string(",,n=user,r=abc"),            // no flag
-           std::string("nn,,n=user,r=abc"),          //
-           std::string("p,,n=user,r=abc"),           // p without a name
-           std::string("p=,,n=user,r=abc"),          // empty cb-name
-           std::string("n,a=,n=user,r=abc"),         // empty authzid
-           std::string("n,a=x=3,n=user,r=abc"),      // bad authzid escape
-           std::string("n,b=x,n=user,r=abc"),        // unknown gs2 field
-           std::string("n,a=x,r=abc"),               // authzid, then missing n=
-           std::string("n,a=x"),                     //
+           std::string("n,,r=abc"),                 // missing n=
+           std::string("n,,n=user"),                // missing r=
+           std::string("n,,n=user,r="),             // empty nonce
+           std::string("n,,r=abc,n=user"),          // wrong order
+           std::string("n,,N=user,r=abc"),          // attribute names are case-sensitive
+           std::string("n,,m=ext,n=user,r=abc"),    // mandatory extension
+           std::string("n,,n=user,r=abc,m=ext"),    // "m" cannot hide later either
+           std::string("n,,n=us=41er,r=abc"),       // bad escape
+           std::string("n,,n=us=2cer,r=abc"),       // lower-case escape
+           std::string("n,,n=user=,r=abc"),         // truncated escape
+           std::string("n,,n=user=2,r=abc"),        // truncated escape
+           std::string("n,,n=,r=abc"),              // empty name
+           std::string("n,,n=\xC2\xAD,r=abc"),      // prepares to the empty string
+           std::string("n,,n=user\x07,r=abc"),      // SASLprep: prohibited character
+           std::string("n,,n=\xD8\xA7\x31,r=abc"),  // SASLprep: bidi
+           std::string("n,,n=user\xFF,r=abc"),      // not UTF-8
+           std::string("n,,n=user,r=a\x7fz"),       // nonce not printable
+           std::string("n,,n=user,r=a c"),          // nonce not printable
+           std::string("n,,n=user,r=abc,cd"),       // not an attribute
+           std::string("n,,n=user,r=abc,"),         // empty attribute
+           std::string("n,,n=user,r=abc,1=x"),      // attribute name not ALPHA
+           std::string("n,,n=user,r=abc,x="),       // attribute without value
+           std::string("n,,n=user,,r=abc"),         // empty attribute
+           std::string("n,,n=user,r=abc\0", 16),    // NUL
+           std::string("x,,n=user,r=abc"),          // unknown flag
+           std::string("n,n=user,r=abc"),           // gs2 header cut short
+           std::string("n"),                        //
+           std::string("n,"),                       //
+           std::string("n,,"),                      // no bare message
+           std::string(",,n=user,r=abc"),           // no flag
+           std::string("nn,,n=user,r=abc"),         //
+           std::string("p,,n=user,r=abc"),          // p without a name
+           std::string("p=,,n=user,r=abc"),         // empty cb-name
+           std::string("n,a=,n=user,r=abc"),        // empty authzid
+           std::string("n,a=x=3,n=user,r=abc"),     // bad authzid escape
+           std::string("n,b=x,n=user,r=abc"),       // unknown gs2 field
+           std::string("n,a=x,r=abc"),              // authzid, then missing n=
+           std::string("n,a=x"),                    //
        }) {
     SCOPED_TRACE(bad);
     Server server;
