@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+import atexit
 import xml.etree.ElementTree as ET
 from collections import deque
 from pathlib import Path
@@ -91,6 +92,13 @@ def render_config(tables):
     return "\n".join(out)
 
 
+def _kill_leftover_servers():
+    """Last resort when a run is interrupted before fixture finalizers ran."""
+    for server in TernServer._all:
+        if server.proc is not None and server.proc.poll() is None:
+            server.proc.kill()
+
+
 class TernServer:
     """One `tern serve` process in its own directory.
 
@@ -122,6 +130,8 @@ class TernServer:
             tables.setdefault(table, {}).update(keys)
         self.config_path.write_text(render_config(tables))
         self.proc = None
+        self.should_run = False  # started and not deliberately stopped
+        self.crashes = []        # exit codes of unexpected deaths
         self.ready_line = None
         self.stdout_lines = []
         self.returncode = None
@@ -141,7 +151,10 @@ class TernServer:
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=self._stderr_file, cwd=str(self.dir))
         self.started_at = time.monotonic()
-        TernServer._all.append(self)
+        self.stopped_at = None
+        self.should_run = True
+        if self not in TernServer._all:
+            TernServer._all.append(self)
         lines = queue.Queue()
 
         def drain():
@@ -164,6 +177,7 @@ class TernServer:
 
     def stop(self, sig=signal.SIGTERM):
         """SIGTERM, wait, SIGKILL fallback. Returns the exit code."""
+        self.should_run = False
         if self.proc is None:
             return None
         if self.proc.poll() is None:
@@ -183,6 +197,21 @@ class TernServer:
             self._stderr_file.close()
             self._stderr_file = None
         return self.returncode
+
+    def crashed(self):
+        """True when the process died without being told to."""
+        return self.should_run and self.proc is not None and self.proc.poll() is not None
+
+    def restart_after_crash(self):
+        self.crashes.append(self.proc.returncode)
+        self.stopped_at = time.monotonic()
+        if self._stderr_file:
+            self._stderr_file.close()
+            self._stderr_file = None
+        with open(self.stderr_path, "ab") as f:
+            f.write(b"\n=== e2e: tern exited with %d; restarting it for the next tests ===\n"
+                    % self.proc.returncode)
+        self.start()
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -249,6 +278,8 @@ def wait_for_ready(lines, timeout):
             return line
 
 
+atexit.register(_kill_leftover_servers)
+
 _user_counter = itertools.count(1)
 
 
@@ -281,6 +312,24 @@ def tern_factory(tmp_path_factory):
     yield make
     for server in started:
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _tern_crash_guard():
+    """A server that dies under one test fails that test and is started
+    again, so that one crash does not turn every later test into a
+    'connection refused'."""
+    for server in list(TernServer._all):
+        if server.crashed():
+            server.restart_after_crash()
+    yield
+    dead = [s for s in TernServer._all if s.crashed()]
+    for server in dead:
+        code = server.proc.returncode
+        tail = server.log()[-3000:]
+        server.restart_after_crash()
+        pytest.fail("tern (%s) exited with code %d during this test; log tail:\n%s"
+                    % (server.dir.name, code, tail), pytrace=False)
 
 
 # Attach the server log written during a failing test to its report.
@@ -601,8 +650,12 @@ class RawClient:
             self._pump(deadline)
         if not self.stream_ended:
             self.fail("stream error not followed by </stream:stream>")
+        # RFC 6120 §4.4: answer the closing tag with ours; the server then
+        # terminates the TCP connection (it may also have done so already).
+        if not self.eof:
+            self.send("</stream:stream>")
         if not self.wait_closed(timeout):
-            self.fail("connection still open after the stream error")
+            self.fail("connection still open after the stream error and both closing tags")
         return el
 
     # -- stream negotiation -------------------------------------------------

@@ -548,6 +548,7 @@ def test_sigterm_sends_system_shutdown_and_exits_0(tern_factory):
     authed = online(server, local, "bye")
     fresh = server.raw()
     fresh.start()
+    server.should_run = False  # the exit below is what this test wants
     server.proc.send_signal(signal.SIGTERM)
     authed.expect_stream_error("system-shutdown", timeout=10)
     fresh.expect_stream_error("system-shutdown", timeout=10)
