@@ -30,6 +30,9 @@ class Element {
  public:
   Element() = default;
   Element(std::string name, std::string ns) : name_(std::move(name)), ns_(std::move(ns)) {}
+  // Takes the attributes as they are: names must be unique (the parser's are).
+  Element(std::string name, std::string ns, std::vector<Attribute> attrs)
+      : name_(std::move(name)), ns_(std::move(ns)), attrs_(std::move(attrs)) {}
   Element(const Element& other);
   Element& operator=(const Element& other);
   Element(Element&&) noexcept = default;

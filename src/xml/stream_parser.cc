@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <iterator>
 #include <random>
 #include <utility>
 #include <vector>
@@ -29,9 +30,17 @@ constexpr std::size_t kPreHeaderSlack = 1024;
 // past this much we rebuild it at the next quiet moment even when
 // release_when_idle is off.
 constexpr std::size_t kTrimExpatBytes = 16 * 1024;
-// Bytes handed to expat per call, so one huge feed is checked against the
-// limits piece by piece instead of being copied into expat whole.
-constexpr std::size_t kMaxChunk = 64 * 1024;
+// Expat re-reads an unfinished token from its start whenever bytes arrive,
+// so a tag trickled in one byte at a time costs time quadratic in its size.
+// Re-reading is allowed up to this many times the token's size (plus the
+// slack); real peers, who send whole TCP segments, stay far below.
+constexpr std::uint64_t kRescanFactor = 256;
+constexpr std::uint64_t kRescanSlack = 64 * 1024;
+// Bytes handed to expat per call. Expat's buffer grows to the largest piece
+// it was given and never shrinks; small pieces keep a parser near its ~11 KiB
+// baseline (so it stays under kTrimExpatBytes and can be pooled), and a huge
+// feed is checked against the limits piece by piece.
+constexpr std::size_t kMaxChunk = 2048;
 
 // --- Accounting of expat's memory --------------------------------------------
 //
@@ -117,10 +126,15 @@ std::string attribute_name(const ExpandedName& n) {
   return out;
 }
 
-void copy_attributes(Element& el, const XML_Char** atts) {
+// XML forbids duplicate attributes (expat checks, after namespace
+// expansion), so they can go into the element as they come.
+Element make_element(const ExpandedName& n, const XML_Char** atts, std::size_t count) {
+  std::vector<Attribute> attrs;
+  attrs.reserve(count);
   for (std::size_t i = 0; atts[i]; i += 2) {
-    el.set_attr(attribute_name(split_name(atts[i])), atts[i + 1]);
+    attrs.push_back(Attribute{attribute_name(split_name(atts[i])), atts[i + 1]});
   }
+  return Element(std::string(n.local), std::string(n.uri), std::move(attrs));
 }
 
 // Empties a container and gives its heap block back (clear() and `= {}` keep
@@ -162,10 +176,11 @@ const char* condition_name(ParseError e) {
 struct StreamParser::Impl {
   enum class State : std::uint8_t { kHeader, kStream, kDone };
 
-  explicit Impl(ParserLimits l) : limits(l) {}
+  Impl(ParserLimits l, ParserPool* p) : limits(l), pool(p) {}
   ~Impl() { drop_expat(); }
 
   ParserLimits limits;
+  ParserPool* pool;
   XML_Parser expat = nullptr;
   std::size_t expat_bytes = 0;  // what expat holds, charged by the counting allocator
   std::uint64_t expat_serial = 0;
@@ -183,6 +198,8 @@ struct StreamParser::Impl {
   std::uint64_t mark = 0;  // first byte not yet turned into an event (or current stanza start)
   std::uint64_t base = 0;  // offset of the first peer byte the current expat saw
   std::size_t prime_len = 0;
+  std::uint64_t held = 0;         // bytes expat holds as an unfinished token
+  std::uint64_t rescan_cost = 0;  // bytes re-read so far for that token
 
   std::vector<StreamEvent> queue;
   std::string pending;  // fed, not yet handed to expat
@@ -254,6 +271,7 @@ struct StreamParser::Impl {
   }
 
   bool create_expat();
+  bool borrow_expat();
   void call_expat(bool resume, const char* data, std::size_t len);
   void after_call(XML_Status status);
   void fail_from_expat();
@@ -264,7 +282,7 @@ struct StreamParser::Impl {
   void on_start(const XML_Char* name, const XML_Char** atts);
   void on_end();
   void on_text(std::string_view text);
-  void open_stream(const XML_Char* name, const XML_Char** atts);
+  void open_stream(const XML_Char* name, const XML_Char** atts, std::size_t count);
 
   static Impl& self(void* user) { return *static_cast<Impl*>(user); }
 
@@ -312,7 +330,28 @@ struct StreamParser::Impl {
   }
 };
 
+bool StreamParser::Impl::borrow_expat() {
+  if (!pool || state != State::kStream) return false;
+  auto& idle = pool->idle_;
+  for (auto it = idle.rbegin(); it != idle.rend(); ++it) {
+    if (it->prime != prime) continue;
+    expat = it->parser;
+    expat_bytes = it->bytes;
+    idle.erase(std::next(it).base());
+    XML_SetUserData(expat, this);
+    // Its previous user left it quiet, so its position is just past the
+    // last byte it read; ours continue from there.
+    base = fed;
+    prime_len = static_cast<std::size_t>(XML_GetCurrentByteIndex(expat));
+    held = 0;
+    rescan_cost = 0;
+    return true;
+  }
+  return false;
+}
+
 bool StreamParser::Impl::create_expat() {
+  if (borrow_expat()) return true;
   {
     AccountScope account(&expat_bytes);
     expat = XML_ParserCreate_MM("UTF-8", &kCountingAllocator, kNsSeparator);
@@ -337,6 +376,8 @@ bool StreamParser::Impl::create_expat() {
 
   base = fed;
   prime_len = 0;
+  held = 0;
+  rescan_cost = 0;
   if (state != State::kStream) return true;
   // Re-open the stream: the same root name and namespace declarations as
   // the peer's header, so its stanzas and its </stream:stream> read the same.
@@ -356,6 +397,13 @@ bool StreamParser::Impl::create_expat() {
 }
 
 void StreamParser::Impl::call_expat(bool resume, const char* data, std::size_t len) {
+  if (!resume) {
+    rescan_cost = held ? rescan_cost + held : 0;
+    if (rescan_cost > kRescanFactor * held + kRescanSlack) {
+      fail(ParseError::kPolicyViolation, "a tag sent in too many small pieces");
+      return;
+    }
+  }
   XML_Status status;
   {
     AccountScope account(&expat_bytes);
@@ -380,6 +428,10 @@ void StreamParser::Impl::after_call(XML_Status status) {
       break;
   }
   if (state == State::kDone) return;
+  // Outside handlers expat reports the position just past its last event:
+  // what lies beyond is an unfinished token it will re-read.
+  XML_Index consumed = XML_GetCurrentByteIndex(expat);
+  held = consumed < 0 ? 0 : fed - to_abs(consumed);
   // Everything fed is with expat now. Whatever it has not turned into an
   // event yet belongs to one unfinished header or stanza: bound it here, so
   // a tag or text that never ends cannot make us buffer without limit.
@@ -420,7 +472,13 @@ void StreamParser::Impl::release_if_quiet() {
   // by an event; a fresh expat primed with the header continues seamlessly.
   if (!expat || state != State::kStream || suspended || depth != 1 || fed != mark) return;
   if (!limits.release_when_idle && expat_bytes <= kTrimExpatBytes) return;
-  drop_expat();
+  if (pool && expat_bytes <= kTrimExpatBytes && pool->idle_.size() < pool->max_idle_) {
+    pool->idle_.push_back(ParserPool::Idle{expat, prime, expat_bytes});
+    expat = nullptr;
+    expat_bytes = 0;
+  } else {
+    drop_expat();
+  }
   release(open);
   release(queue);
 }
@@ -432,15 +490,15 @@ void StreamParser::Impl::on_start(const XML_Char* name, const XML_Char** atts) {
     depth = 1;
     return;
   }
-  std::size_t count = declared;
-  for (std::size_t i = 0; atts[i]; i += 2) ++count;
-  if (count > limits.max_attributes) {
+  std::size_t count = 0;
+  while (atts[2 * count]) ++count;
+  if (count + declared > limits.max_attributes) {
     fail(ParseError::kPolicyViolation, "more than " + std::to_string(limits.max_attributes) +
                                            " attributes and namespace declarations");
     return;
   }
   if (depth == 0) {
-    open_stream(name, atts);
+    open_stream(name, atts, count);
     return;
   }
   if (depth > limits.max_depth) {
@@ -454,20 +512,18 @@ void StreamParser::Impl::on_start(const XML_Char* name, const XML_Char** atts) {
     fail(ParseError::kPolicyViolation, "XML parser memory over its cap");
     return;
   }
-  ExpandedName n = split_name(name);
+  Element el = make_element(split_name(name), atts, count);
   if (depth == 1) {
-    stanza = Element(std::string(n.local), std::string(n.uri));
-    copy_attributes(stanza, atts);
+    stanza = std::move(el);
     open.push_back(&stanza);
   } else {
-    Element& child = open.back()->add_child(Element(std::string(n.local), std::string(n.uri)));
-    copy_attributes(child, atts);
-    open.push_back(&child);
+    open.push_back(&open.back()->add_child(std::move(el)));
   }
   ++depth;
 }
 
-void StreamParser::Impl::open_stream(const XML_Char* name, const XML_Char** atts) {
+void StreamParser::Impl::open_stream(const XML_Char* name, const XML_Char** atts,
+                                     std::size_t count) {
   if (static_cast<std::size_t>(XML_GetCurrentByteCount(expat)) > limits.max_header_bytes) {
     fail(ParseError::kPolicyViolation,
          "stream header larger than " + std::to_string(limits.max_header_bytes) + " bytes");
@@ -482,8 +538,7 @@ void StreamParser::Impl::open_stream(const XML_Char* name, const XML_Char** atts
     fail(ParseError::kInvalidNamespace, "stream namespace is '" + std::string(n.uri) + "'");
     return;
   }
-  Element header("stream", ns::kStreams);
-  copy_attributes(header, atts);
+  Element header = make_element(n, atts, count);
   std::string qname = n.prefix.empty() ? "stream" : std::string(n.prefix) + ":stream";
   prime = "<" + qname + prime + ">";
   prime.shrink_to_fit();
@@ -530,7 +585,20 @@ void StreamParser::Impl::on_text(std::string_view text) {
   open.back()->add_text(text);
 }
 
-StreamParser::StreamParser(ParserLimits limits) : impl_(std::make_unique<Impl>(limits)) {}
+ParserPool::~ParserPool() {
+  std::size_t account = 0;
+  AccountScope scope(&account);
+  for (Idle& i : idle_) XML_ParserFree(i.parser);
+}
+
+std::size_t ParserPool::memory_usage() const {
+  std::size_t total = idle_.capacity() * sizeof(Idle);
+  for (const Idle& i : idle_) total += i.bytes + i.prime.capacity() + 1;
+  return total;
+}
+
+StreamParser::StreamParser(ParserLimits limits, ParserPool* pool)
+    : impl_(std::make_unique<Impl>(limits, pool)) {}
 
 StreamParser::~StreamParser() = default;
 
@@ -585,10 +653,7 @@ std::optional<StreamEvent> StreamParser::next() {
   }
 }
 
-void StreamParser::reset() {
-  ParserLimits limits = impl_->limits;
-  impl_ = std::make_unique<Impl>(limits);
-}
+void StreamParser::reset() { impl_ = std::make_unique<Impl>(impl_->limits, impl_->pool); }
 
 bool StreamParser::saw_activity() { return std::exchange(impl_->activity, false); }
 

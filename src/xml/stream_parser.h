@@ -12,8 +12,11 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "xml/element.h"
+
+struct XML_ParserStruct;  // expat's parser, for ParserPool
 
 namespace tern::xml {
 
@@ -25,7 +28,8 @@ struct ParserLimits {
   // Not a limit but a memory policy: free the expat parser whenever every
   // byte fed has been turned into events, and rebuild it from the saved
   // stream header when bytes arrive again. An idle parser then costs a few
-  // hundred bytes instead of ~12 KiB; the rebuild costs ~3 µs per read.
+  // hundred bytes instead of ~12 KiB; rebuilding costs about as much as
+  // parsing a stanza, unless a ParserPool lends a parser already primed.
   bool release_when_idle = true;
 };
 
@@ -56,9 +60,36 @@ struct StreamFailure {
 };
 using StreamEvent = std::variant<StreamOpen, StreamStanza, StreamClose, StreamFailure>;
 
+// Expat parsers set aside by quiet StreamParsers of one thread, each ready to
+// go on with any stream opened by an identical header (nearly all c2s streams
+// are): borrowing one is far cheaper than building and priming a new one.
+// Not thread-safe: one pool per shard, outliving the parsers that use it.
+class ParserPool {
+ public:
+  explicit ParserPool(std::size_t max_idle = 64) : max_idle_(max_idle) {}
+  ~ParserPool();
+  ParserPool(const ParserPool&) = delete;
+  ParserPool& operator=(const ParserPool&) = delete;
+
+  std::size_t idle_count() const { return idle_.size(); }
+  std::size_t memory_usage() const;  // heap bytes held by the idle parsers
+
+ private:
+  friend class StreamParser;
+  struct Idle {
+    XML_ParserStruct* parser;
+    std::string prime;  // the stream header it was primed with
+    std::size_t bytes;  // its heap bytes, handed back to the next user's account
+  };
+  std::size_t max_idle_;
+  std::vector<Idle> idle_;
+};
+
 class StreamParser {
  public:
-  explicit StreamParser(ParserLimits limits = {});
+  // With a pool, the parser parks expat there while quiet and borrows one
+  // when bytes arrive again.
+  explicit StreamParser(ParserLimits limits = {}, ParserPool* pool = nullptr);
   ~StreamParser();
   StreamParser(const StreamParser&) = delete;
   StreamParser& operator=(const StreamParser&) = delete;

@@ -442,6 +442,35 @@ TEST(StreamParserLimitsTest, ManySmallStanzasInOneFeedAreFine) {
   EXPECT_EQ(events.back(), "stanza <a>" + std::string(50, 'x') + "</a>");
 }
 
+TEST(StreamParserLimitsTest, TagTrickledByteByByteIsCut) {
+  // Expat re-reads an unfinished tag on every feed: one byte per feed would
+  // cost time quadratic in the tag's size.
+  StreamParser p;
+  p.feed(kHeader);
+  drain(p);
+  p.feed("<message to='");
+  std::size_t sent = 0;
+  std::vector<std::string> events;
+  while (events.empty() && sent < 100000) {
+    p.feed("a");
+    ++sent;
+    events = drain(p);
+  }
+  EXPECT_EQ(events, std::vector<std::string>{fail(ParseError::kPolicyViolation)});
+  EXPECT_LT(sent, 2000u);
+}
+
+TEST(StreamParserLimitsTest, BigTagInSegmentsIsFine) {
+  std::string value(64 * 1024, 'v');
+  std::string in = stream("<message id='" + value + "'/>");
+  EXPECT_EQ(parse_in_pieces(in, 1400),
+            (std::vector<std::string>{kOpen, "stanza <message id='" + value + "'/>"}));
+  // A person typing into telnet: short tags, one byte at a time.
+  EXPECT_EQ(
+      parse_in_pieces(stream("<presence type='unavailable' id='a1b2c3d4e5f6'/>"), 1),
+      (std::vector<std::string>{kOpen, "stanza <presence type='unavailable' id='a1b2c3d4e5f6'/>"}));
+}
+
 TEST(StreamParserLimitsTest, Depth) {
   EXPECT_EQ(parse_all(stream("<a><b><c/></b></a>"), small_limits()),
             (std::vector<std::string>{kOpen, "stanza <a><b><c/></b></a>"}));
@@ -514,6 +543,95 @@ TEST(StreamParserLimitsTest, ManyDistinctNamesHitTheMemoryCap) {
   EXPECT_GT(stanzas, 1000);  // well-behaved traffic is far from the cap
 }
 
+// --- Pool -------------------------------------------------------------------
+
+TEST(ParserPoolTest, QuietParsersSharePrimedExpats) {
+  ParserPool pool;
+  StreamParser a({}, &pool);
+  StreamParser b({}, &pool);
+  a.feed(kHeader);
+  EXPECT_EQ(drain(a), std::vector<std::string>{kOpen});
+  EXPECT_EQ(pool.idle_count(), 1u);  // a parked its parser
+  b.feed(kHeader);
+  EXPECT_EQ(drain(b), std::vector<std::string>{kOpen});
+  EXPECT_EQ(pool.idle_count(), 2u);
+  EXPECT_GT(pool.memory_usage(), 8000u);
+  EXPECT_LT(a.memory_usage(), 1024u);
+
+  // Each borrows whichever parser is on top and hands it back when done.
+  for (int i = 0; i < 3; ++i) {
+    a.feed("<message id='a" + std::to_string(i) + "'><body>x</body></message>");
+    EXPECT_EQ(pool.idle_count(), 2u);
+    EXPECT_EQ(describe(*a.next()),
+              "stanza <message id='a" + std::to_string(i) + "'><body>x</body></message>");
+    EXPECT_EQ(a.next(), std::nullopt);
+    b.feed("<presence/><iq type='get' id='b'><ping xmlns='urn:xmpp:ping'/>");
+    EXPECT_EQ(drain(b), std::vector<std::string>{"stanza <presence/>"});
+    EXPECT_EQ(pool.idle_count(), 1u);  // b is inside a stanza: keeps its parser
+    b.feed("</iq>");
+    EXPECT_EQ(drain(b), std::vector<std::string>{
+                            "stanza <iq type='get' id='b'><ping xmlns='urn:xmpp:ping'/></iq>"});
+    EXPECT_EQ(pool.idle_count(), 2u);
+  }
+  a.feed("</stream:stream>");
+  EXPECT_EQ(drain(a), std::vector<std::string>{"close"});
+  EXPECT_EQ(pool.idle_count(), 1u);  // a closed stream keeps nothing
+}
+
+TEST(ParserPoolTest, LimitsCountFromTheBorrowersOwnBytes) {
+  ParserPool pool;
+  ParserLimits l = small_limits();
+  StreamParser other({}, &pool);
+  other.feed(std::string(kHeader) + std::string(5000, ' ') + "<presence/>");
+  drain(other);
+  ASSERT_EQ(pool.idle_count(), 1u);
+  StreamParser p(l, &pool);
+  p.feed(kHeader);
+  drain(p);
+  p.feed(" ");
+  std::string stanza = "<m>" + std::string(100 - 7, 'x') + "</m>";
+  p.feed(stanza);
+  EXPECT_EQ(drain(p), std::vector<std::string>{"stanza " + stanza});
+  p.feed("<m>" + std::string(100 - 6, 'x') + "</m>");
+  EXPECT_EQ(drain(p), std::vector<std::string>{fail(ParseError::kPolicyViolation)});
+}
+
+TEST(ParserPoolTest, OnlyIdenticalHeadersShare) {
+  ParserPool pool;
+  StreamParser c2s({}, &pool);
+  c2s.feed(kHeader);
+  drain(c2s);
+  ASSERT_EQ(pool.idle_count(), 1u);
+  StreamParser s2s({}, &pool);
+  s2s.feed(
+      "<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' "
+      "xmlns:db='jabber:server:dialback'>");
+  drain(s2s);
+  ASSERT_EQ(pool.idle_count(), 2u);
+  s2s.feed("<db:verify id='1'/>");
+  EXPECT_EQ(drain(s2s),
+            std::vector<std::string>{"stanza <verify xmlns='jabber:server:dialback' id='1'/>"});
+  c2s.feed("<message/>");
+  EXPECT_EQ(drain(c2s), std::vector<std::string>{"stanza <message/>"});
+  EXPECT_EQ(pool.idle_count(), 2u);
+}
+
+TEST(ParserPoolTest, HoldsAtMostMaxIdle) {
+  ParserPool pool(2);
+  std::vector<std::unique_ptr<StreamParser>> parsers;
+  for (int i = 0; i < 4; ++i) {
+    parsers.push_back(std::make_unique<StreamParser>(ParserLimits{}, &pool));
+    parsers.back()->feed(kHeader);
+    drain(*parsers.back());
+  }
+  EXPECT_EQ(pool.idle_count(), 2u);
+  for (auto& p : parsers) {
+    p->feed("<presence/>");
+    EXPECT_EQ(drain(*p), std::vector<std::string>{"stanza <presence/>"});
+  }
+  EXPECT_EQ(pool.idle_count(), 2u);
+}
+
 // --- Memory -----------------------------------------------------------------
 
 std::string chat_traffic() {
@@ -552,8 +670,14 @@ TEST(StreamParserMemoryTest, KeptExpatCostsMore) {
   std::size_t kept = p.memory_usage();
   std::printf("idle StreamParser keeping expat: %zu bytes\n", kept);
   EXPECT_GT(kept, 4096u);
-  // After a big stanza expat's buffer has grown; it is given back.
+  // Long text streams through expat in small pieces: its buffer stays small.
   p.feed("<message><body>" + std::string(100000, 'x') + "</body></message>");
+  EXPECT_EQ(drain(p).size(), 1u);
+  EXPECT_LT(p.memory_usage(), 16u * 1024);
+  EXPECT_GT(p.memory_usage(), 4096u);
+  // A long tag has to sit whole in expat's buffer, which then stays grown:
+  // the parser is dropped at the next quiet moment.
+  p.feed("<message id='" + std::string(100000, 'x') + "'/>");
   EXPECT_EQ(drain(p).size(), 1u);
   EXPECT_LT(p.memory_usage(), 1024u);
 }
