@@ -3,6 +3,8 @@ BUILD ?= build
 FUZZ_BUILD ?= build-fuzz
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
+# Debian's interpreter: the test clients (slixmpp, aioxmpp) are Debian packages.
+PYTHON ?= /usr/bin/python3
 
 .PHONY: all deps build run test unit e2e fuzz clean
 
@@ -31,7 +33,7 @@ unit:
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 e2e:
-	TERN_BIN=$(abspath $(BUILD)/tern) python3 -m pytest -q tests/e2e
+	TERN_BIN=$(abspath $(BUILD)/tern) $(PYTHON) -m pytest -q tests/e2e
 
 $(FUZZ_BUILD)/build.ninja:
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -1,0 +1,121 @@
+#include "cli/server.h"
+
+#include <boost/asio/signal_set.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "core/blocking_pool.h"
+#include "core/log.h"
+#include "core/shards.h"
+#include "modules/module.h"
+#include "router/router.h"
+#include "storage/storage.h"
+#include "stream/c2s_session.h"
+#include "transport/listener.h"
+#include "transport/tls.h"
+
+namespace tern::cli {
+namespace {
+
+using namespace std::chrono_literals;
+
+}  // namespace
+
+int serve(const core::Config& config) {
+  std::filesystem::create_directories(config.data_dir);
+  auto storage = storage::open_storage(config.storage_backend, config.sqlite_path());
+  auto certs = transport::ensure_certificate(config.tls_cert, config.tls_key, config.data_dir,
+                                             config.domains);
+  auto tls = transport::make_server_context(certs);
+
+  unsigned n_shards = config.shards > 0 ? static_cast<unsigned>(config.shards)
+                                        : std::max(1u, std::thread::hardware_concurrency());
+  core::Shards shards(n_shards);
+  core::BlockingPool blocking(std::max(2u, std::thread::hardware_concurrency()));
+
+  std::set<std::string> domains(config.domains.begin(), config.domains.end());
+  router::Router router(shards, domains, [&](const xmpp::Jid& bare) -> awaitable<bool> {
+    storage::AccountKey key{bare.node(), bare.domain()};
+    co_return co_await blocking.run([&storage, key] { return storage->accounts().exists(key); });
+  });
+
+  // Modules: all built-in ones unless the config lists which.
+  modules::ServerFeatures features;
+  std::vector<std::unique_ptr<modules::Module>> running;
+  static const std::map<std::string, std::string> kNoOptions;
+  for (const auto& info : modules::builtin_modules()) {
+    if (config.modules_set &&
+        std::find(config.modules.begin(), config.modules.end(), info.name) == config.modules.end())
+      continue;
+    auto opts = config.module_options.find(info.name);
+    modules::ModuleContext mctx{router, *storage, blocking, config, features,
+                                opts == config.module_options.end() ? kNoOptions : opts->second};
+    running.push_back(info.start(mctx));
+    spdlog::debug("module {} started", info.name);
+  }
+
+  stream::AuthThrottle throttle;
+  stream::LiveStreams live(n_shards);
+  stream::C2SContext c2s{router, *storage, blocking, config, tls.get(), throttle, live, {}, {}};
+
+  std::vector<std::unique_ptr<transport::Listener>> listeners;
+  std::string ready;
+  auto listen_all = [&](const std::vector<std::string>& addrs, const char* what, bool direct_tls) {
+    for (const auto& a : addrs) {
+      auto ep = transport::parse_endpoint(a);
+      for (unsigned s = 0; s < n_shards; ++s) {
+        listeners.push_back(std::make_unique<transport::Listener>(
+            shards.loop(s), ep, [&c2s, s, direct_tls](tcp::socket sock) {
+              stream::C2SSession::start(c2s, s, std::move(sock), direct_tls);
+            }));
+        if (s == 0) ep = listeners.back()->local_endpoint();  // a port 0 becomes one port for all
+      }
+      ready += fmt::format(" {} {}", what, a);
+    }
+  };
+  listen_all(config.listen.c2s, "c2s", false);
+  listen_all(config.listen.c2s_tls, "c2s_tls", true);
+  for (auto [list, what] : {std::pair{&config.listen.s2s, "s2s"}, {&config.listen.http, "http"},
+                            {&config.listen.https, "https"}, {&config.listen.component, "component"}})
+    if (!list->empty()) spdlog::info("listen.{}: not served by this version yet", what);
+
+  for (auto& l : listeners) l->start();
+  shards.start();
+  std::cout << "tern ready:" << ready << std::endl;
+  spdlog::info("serving {} on{} with {} shard(s)", fmt::join(config.domains, ", "), ready, n_shards);
+
+  // The main thread only waits for a signal.
+  asio::io_context main_loop;
+  asio::signal_set signals(main_loop, SIGTERM, SIGINT);
+  int signal_number = 0;
+  signals.async_wait([&](const boost::system::error_code&, int sig) { signal_number = sig; });
+  main_loop.run();
+  spdlog::info("signal {}: shutting down", signal_number);
+
+  for (unsigned s = 0; s < n_shards; ++s) {
+    asio::post(shards.loop(s), [&, s] {
+      live.for_each(s, [](router::Session& session) {
+        session.close_with_error(xmpp::StreamCondition::kSystemShutdown);
+      });
+    });
+  }
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    auto* l = listeners[i].get();
+    asio::post(shards.loop(static_cast<unsigned>(i % n_shards)), [l] { l->stop(); });
+  }
+  // Give streams a moment to flush their goodbyes.
+  for (int i = 0; i < 30; ++i) {
+    if (live.total() == 0) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  shards.stop();
+  running.clear();
+  blocking.stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace tern::cli

@@ -1,0 +1,67 @@
+// Typed hooks: an event is a struct, handlers run in priority order (higher
+// first) and the first that returns kHandled stops the chain. Adding returns a
+// token; dropping the token removes the handler, so a module that is stopped
+// leaves nothing behind. Hooks are filled at start and then only read.
+#pragma once
+
+#include <algorithm>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace tern::core {
+
+enum class Verdict { kPass, kHandled };
+
+class HookToken {
+ public:
+  HookToken() = default;
+  explicit HookToken(std::function<void()> remove) : remove_(std::move(remove)) {}
+  HookToken(HookToken&& o) noexcept : remove_(std::exchange(o.remove_, nullptr)) {}
+  HookToken& operator=(HookToken&& o) noexcept {
+    reset();
+    remove_ = std::exchange(o.remove_, nullptr);
+    return *this;
+  }
+  ~HookToken() { reset(); }
+  void reset() {
+    if (remove_) std::exchange(remove_, nullptr)();
+  }
+
+ private:
+  std::function<void()> remove_;
+};
+
+template <class Event>
+class Hook {
+ public:
+  using Handler = std::function<Verdict(Event&)>;
+
+  [[nodiscard]] HookToken add(Handler h, int priority = 0) {
+    auto id = ++next_id_;
+    entries_.push_back({priority, id, std::move(h)});
+    std::stable_sort(entries_.begin(), entries_.end(),
+                     [](const Entry& a, const Entry& b) { return a.priority > b.priority; });
+    return HookToken([this, id] {
+      std::erase_if(entries_, [id](const Entry& e) { return e.id == id; });
+    });
+  }
+
+  Verdict run(Event& e) const {
+    for (const auto& entry : entries_)
+      if (entry.handler(e) == Verdict::kHandled) return Verdict::kHandled;
+    return Verdict::kPass;
+  }
+  bool empty() const { return entries_.empty(); }
+
+ private:
+  struct Entry {
+    int priority;
+    unsigned long id;
+    Handler handler;
+  };
+  std::vector<Entry> entries_;
+  unsigned long next_id_ = 0;
+};
+
+}  // namespace tern::core

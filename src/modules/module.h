@@ -1,0 +1,52 @@
+// The module API: what a feature gets (a narrow context) and what it gives
+// (hooks, iq handlers, disco features), all released when it is stopped.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/blocking_pool.h"
+#include "core/config.h"
+#include "core/hook.h"
+#include "router/router.h"
+#include "storage/storage.h"
+
+namespace tern::modules {
+
+// What the server tells about itself in disco#info (XEP-0030) and stream
+// features; modules add to it at start.
+struct ServerFeatures {
+  std::vector<std::string> disco_features;  // of the server domain
+  std::vector<std::string> account_features;  // of every account's bare JID
+};
+
+struct ModuleContext {
+  router::Router& router;
+  storage::Storage& storage;
+  core::BlockingPool& blocking;
+  const core::Config& config;
+  ServerFeatures& features;
+  // This module's own [modules.<name>] table, raw.
+  const std::map<std::string, std::string>& options;
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  // Tokens of what the module registered; dropped with the module.
+  std::vector<core::HookToken> tokens;
+};
+
+struct ModuleInfo {
+  const char* name;
+  const char* description;  // one line, for the README's list
+  std::unique_ptr<Module> (*start)(ModuleContext& ctx);
+};
+
+// Every module compiled into the binary (a core registry, filled at start).
+const std::vector<ModuleInfo>& builtin_modules();
+
+}  // namespace tern::modules

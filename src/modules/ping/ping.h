@@ -1,0 +1,6 @@
+#pragma once
+#include "modules/module.h"
+
+namespace tern::modules {
+std::unique_ptr<Module> start_ping(ModuleContext& ctx);
+}

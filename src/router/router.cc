@@ -1,0 +1,243 @@
+#include "router/router.h"
+
+#include "core/log.h"
+#include "xml/namespaces.h"
+
+namespace tern::router {
+namespace {
+
+using xmpp::StanzaCondition;
+using xmpp::StanzaError;
+
+bool is_subscription_type(std::string_view type) {
+  return type == "subscribe" || type == "subscribed" || type == "unsubscribe" ||
+         type == "unsubscribed";
+}
+
+}  // namespace
+
+Router::Router(core::Shards& shards, std::set<std::string> local_domains,
+               AccountExists account_exists)
+    : shards_(shards), domains_(std::move(local_domains)), account_exists_(std::move(account_exists)) {}
+
+asio::io_context& Router::current_loop() {
+  int shard = core::Shards::current();
+  return shards_.loop(shard < 0 ? 0 : static_cast<unsigned>(shard));
+}
+
+void Router::deliver(const SessionPtr& session, xml::Element stanza) {
+  if (core::Shards::current() == static_cast<int>(session->shard())) {
+    session->deliver(stanza);
+    return;
+  }
+  asio::post(shards_.loop(session->shard()),
+             [session, stanza = std::move(stanza)] { session->deliver(stanza); });
+}
+
+void Router::on_shard_of(const SessionPtr& session, std::function<void(Session&)> f) {
+  if (core::Shards::current() == static_cast<int>(session->shard())) {
+    f(*session);
+    return;
+  }
+  asio::post(shards_.loop(session->shard()), [session, f = std::move(f)] { f(*session); });
+}
+
+void Router::bounce(const xml::Element& stanza, const StanzaError& err) {
+  if (stanza.attr_or("type") == "error") return;  // never answer an error with an error
+  route(xmpp::make_error_reply(stanza, err));
+}
+
+void Router::route(xml::Element stanza) {
+  // The stream has stamped 'from'; stanzas the server itself sends may have
+  // none, and then come from our first domain.
+  std::optional<xmpp::Jid> from;
+  if (auto f = stanza.attr("from")) {
+    from = xmpp::Jid::parse(*f);
+  } else {
+    from = xmpp::Jid::from_parts({}, *domains_.begin());
+  }
+  if (!from) {
+    spdlog::warn("router: dropping a stanza with an invalid from");
+    return;
+  }
+  auto to_attr = stanza.attr("to");
+  if (!to_attr) {
+    RoutedStanza ev{stanza, *from, from->bare(), false};
+    if (hooks_.pre_route.run(ev) == core::Verdict::kHandled) return;
+    if (stanza.name() == "presence") {
+      hooks_.presence_broadcast.run(ev);
+      return;
+    }
+    route_local(std::move(stanza), *from, from->bare(), false);
+    return;
+  }
+  auto to = xmpp::Jid::parse(*to_attr);
+  if (!to) {
+    bounce(stanza, StanzaError(StanzaCondition::kJidMalformed));
+    return;
+  }
+  RoutedStanza ev{stanza, *from, *to, true};
+  if (hooks_.pre_route.run(ev) == core::Verdict::kHandled) return;
+  if (!is_local_domain(to->domain())) {
+    if (hooks_.to_remote.run(ev) == core::Verdict::kHandled) return;
+    if (stanza.name() != "presence")
+      bounce(stanza, StanzaError(StanzaCondition::kRemoteServerNotFound));
+    return;
+  }
+  route_local(std::move(stanza), *from, *to, true);
+}
+
+void Router::route_local(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to,
+                         bool had_to) {
+  if (to.is_full()) {
+    route_to_full(std::move(stanza), from, to);
+    return;
+  }
+  if (stanza.name() == "iq") {
+    dispatch_iq(std::move(stanza), from, to, had_to);
+    return;
+  }
+  RoutedStanza ev{stanza, from, to, had_to};
+  if (!to.has_node()) {
+    if (hooks_.to_server.run(ev) == core::Verdict::kHandled) return;
+    // RFC 6120 §10.3.1: nothing here handles it.
+    if (stanza.name() == "message" && stanza.attr_or("type") != "headline")
+      bounce(stanza, StanzaError(StanzaCondition::kServiceUnavailable));
+    return;
+  }
+  if (hooks_.to_bare.run(ev) == core::Verdict::kHandled) return;
+  route_to_bare(std::move(stanza), from, to);
+}
+
+void Router::route_to_full(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to) {
+  if (auto session = sessions_.find(to)) {
+    deliver(session, std::move(stanza));
+    return;
+  }
+  // RFC 6121 §8.5.3.2: no session with that resource.
+  const auto& name = stanza.name();
+  const auto type = std::string(stanza.attr_or("type"));
+  if (name == "iq") {
+    if (type == "get" || type == "set")
+      bounce(stanza, StanzaError(StanzaCondition::kServiceUnavailable));
+    return;
+  }
+  if (name == "message") {
+    if (type == "groupchat") {
+      bounce(stanza, StanzaError(StanzaCondition::kServiceUnavailable));
+    } else if (type != "error") {
+      route_to_bare(std::move(stanza), from, to.bare());
+    }
+    return;
+  }
+  if (name == "presence" && is_subscription_type(type)) route_to_bare(std::move(stanza), from, to.bare());
+}
+
+std::vector<SessionPtr> Router::best_sessions(const xmpp::Jid& bare) const {
+  std::vector<SessionPtr> best;
+  int top = -1;
+  for (auto& s : sessions_.sessions_of(bare)) {
+    if (!s->is_available() || s->priority() < 0) continue;
+    if (s->priority() > top) {
+      top = s->priority();
+      best.clear();
+    }
+    if (s->priority() == top) best.push_back(s);
+  }
+  return best;
+}
+
+void Router::route_to_bare(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to) {
+  const auto type = std::string(stanza.attr_or("type"));
+  if (stanza.name() == "presence") {
+    // Modules (presence, roster) decide subscriptions; what reaches here is
+    // plain presence: every available resource gets it (RFC 6121 §8.5.2.1.1).
+    for (auto& s : sessions_.sessions_of(to))
+      if (s->is_available()) deliver(s, stanza);
+    return;
+  }
+  if (stanza.name() != "message") return;
+  if (type == "error") return;
+  if (type == "groupchat") {
+    bounce(stanza, StanzaError(StanzaCondition::kServiceUnavailable));
+    return;
+  }
+  std::vector<SessionPtr> targets;
+  if (type == "headline") {
+    for (auto& s : sessions_.sessions_of(to))
+      if (s->is_available() && s->priority() >= 0) targets.push_back(s);
+  } else {
+    targets = best_sessions(to);
+  }
+  if (!targets.empty()) {
+    for (std::size_t i = 0; i + 1 < targets.size(); ++i) deliver(targets[i], stanza);
+    deliver(targets.back(), std::move(stanza));
+    return;
+  }
+  RoutedStanza ev{stanza, from, to, true};
+  if (hooks_.undelivered.run(ev) == core::Verdict::kHandled) return;
+  if (type == "headline") return;
+  asio::co_spawn(current_loop(), deliver_or_bounce_bare(std::move(stanza), from, to), asio::detached);
+}
+
+awaitable<void> Router::deliver_or_bounce_bare(xml::Element stanza, xmpp::Jid from, xmpp::Jid to) {
+  // Nobody stores it: whether the account exists or not, the sender learns
+  // it was not delivered (RFC 6121 §8.5.2.1.1, §8.5.1). The lookup only
+  // decides the log line.
+  bool exists = false;
+  try {
+    exists = co_await account_exists_(to);
+  } catch (const std::exception& e) {
+    spdlog::error("router: account lookup for {} failed: {}", to.bare_string(), e.what());
+  }
+  spdlog::debug("router: message to {} ({}) not delivered", to.bare_string(),
+                exists ? "offline" : "no such account");
+  bounce(stanza, StanzaError(StanzaCondition::kServiceUnavailable));
+}
+
+void Router::dispatch_iq(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to,
+                         bool had_to) {
+  const auto type = stanza.attr_or("type");
+  if (type != "get" && type != "set") {
+    // Responses to the server's own requests: nothing waits for them yet.
+    return;
+  }
+  auto children = stanza.children();
+  if (children.size() != 1) {
+    bounce(stanza, StanzaError(StanzaCondition::kBadRequest, "an iq get/set has exactly one child"));
+    return;
+  }
+  const auto iq_type = type == "get" ? IqType::kGet : IqType::kSet;
+  const std::string& ns = children.front()->ns();
+  const IqHandler* handler = nullptr;
+  if (to.has_node()) {
+    handler = iq_.find(IqTarget::kAccount, iq_type, ns);
+  }
+  if (!handler && (!to.has_node() || !had_to)) handler = iq_.find(IqTarget::kServer, iq_type, ns);
+  if (!handler) {
+    bounce(stanza, StanzaError(StanzaCondition::kServiceUnavailable));
+    return;
+  }
+  IqRequest req{std::move(stanza), from, to, iq_type};
+  asio::co_spawn(current_loop(), run_iq(*handler, std::move(req)), asio::detached);
+}
+
+awaitable<void> Router::run_iq(const IqHandler& handler, IqRequest req) {
+  IqReply reply;
+  try {
+    reply = co_await handler(req);
+  } catch (const std::exception& e) {
+    // A module bug must not take the session down: log it and answer.
+    spdlog::error("router: iq handler for {} failed: {}", req.payload().ns(), e.what());
+    reply = IqReply::fail(StanzaError(StanzaCondition::kInternalServerError));
+  }
+  if (reply.error) {
+    bounce(req.stanza, *reply.error);
+    co_return;
+  }
+  auto result = xmpp::make_iq_result(req.stanza);
+  if (reply.payload) result.add_child(std::move(*reply.payload));
+  route(std::move(result));
+}
+
+}  // namespace tern::router

@@ -1,0 +1,82 @@
+// The router: decides where a stanza goes by its addresses alone (RFC 6120
+// §10, RFC 6121 §8). It knows JIDs, sessions, the iq table and hooks; it
+// knows nothing of rosters or rooms — modules hook in for those.
+//
+// Where "a message to a bare JID" is decided: Router::route_to_bare().
+#pragma once
+
+#include <functional>
+#include <set>
+#include <string>
+
+#include "core/asio.h"
+#include "core/hook.h"
+#include "core/shards.h"
+#include "router/iq_table.h"
+#include "router/session_registry.h"
+
+namespace tern::router {
+
+// A stanza on its way, with its parsed addresses. Hook handlers may change
+// the stanza (e.g. add a <delay/>) before letting it pass.
+struct RoutedStanza {
+  xml::Element& stanza;
+  xmpp::Jid from;
+  xmpp::Jid to;  // for a stanza without 'to' from a client: the sender's bare JID
+  bool had_to = true;
+};
+
+// The events modules hook into. Names say when they run.
+struct RouterHooks {
+  core::Hook<RoutedStanza> pre_route;          // every stanza from a local session (blocking, …)
+  core::Hook<RoutedStanza> to_server;          // message/presence to our domain itself
+  core::Hook<RoutedStanza> to_bare;            // message/presence to a local bare JID
+  core::Hook<RoutedStanza> presence_broadcast; // presence without 'to' from a client
+  core::Hook<RoutedStanza> undelivered;        // message for a local account with no session that takes it
+  core::Hook<RoutedStanza> to_remote;          // stanza for another domain (s2s, components)
+};
+
+// Does this account exist? Runs on the blocking pool.
+using AccountExists = std::function<awaitable<bool>(const xmpp::Jid& bare)>;
+
+class Router {
+ public:
+  Router(core::Shards& shards, std::set<std::string> local_domains, AccountExists account_exists);
+
+  SessionRegistry& sessions() { return sessions_; }
+  IqTable& iq() { return iq_; }
+  RouterHooks& hooks() { return hooks_; }
+  bool is_local_domain(const std::string& domain) const { return domains_.count(domain) > 0; }
+  const std::set<std::string>& domains() const { return domains_; }
+
+  // Routes a stanza whose 'from' the stream has stamped. Call on a shard.
+  void route(xml::Element stanza);
+  // Sends the error reply to `stanza` (never for a stanza of type error).
+  void bounce(const xml::Element& stanza, const xmpp::StanzaError& err);
+  // Hands a stanza to one session, on that session's shard.
+  void deliver(const SessionPtr& session, xml::Element stanza);
+  // Runs `f` with the session on the session's own shard.
+  void on_shard_of(const SessionPtr& session, std::function<void(Session&)> f);
+
+  // Bare-JID rules, exposed for modules that route on behalf of an account.
+  void route_to_bare(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to);
+  // Available sessions of `bare` with the highest non-negative priority.
+  std::vector<SessionPtr> best_sessions(const xmpp::Jid& bare) const;
+
+ private:
+  void route_local(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to, bool had_to);
+  void route_to_full(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to);
+  void dispatch_iq(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to, bool had_to);
+  awaitable<void> run_iq(const IqHandler& handler, IqRequest req);
+  awaitable<void> deliver_or_bounce_bare(xml::Element stanza, xmpp::Jid from, xmpp::Jid to);
+  asio::io_context& current_loop();
+
+  core::Shards& shards_;
+  std::set<std::string> domains_;
+  AccountExists account_exists_;
+  SessionRegistry sessions_;
+  IqTable iq_;
+  RouterHooks hooks_;
+};
+
+}  // namespace tern::router

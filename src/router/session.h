@@ -1,0 +1,42 @@
+// What the router knows of a connected client session: where it lives, its
+// address, and how to hand it a stanza. Streams (c2s over TCP, later BOSH and
+// WebSocket) implement it.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "xml/element.h"
+#include "xmpp/errors.h"
+#include "xmpp/jid.h"
+
+namespace tern::router {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  virtual ~Session() = default;
+  // Both run on the session's own shard only (the router posts there).
+  virtual void deliver(const xml::Element& stanza) = 0;
+  virtual void close_with_error(xmpp::StreamCondition condition, std::string_view text = {}) = 0;
+
+  unsigned shard() const { return shard_; }
+  const xmpp::Jid& jid() const { return jid_; }  // full JID once bound
+  // Presence state the router needs for bare-JID delivery (RFC 6121 §8.5.2).
+  int priority() const { return priority_; }
+  bool is_available() const { return available_; }
+  void set_presence(bool available, int priority) { available_ = available; priority_ = priority; }
+
+ protected:
+  explicit Session(unsigned shard) : shard_(shard) {}
+  void set_jid(xmpp::Jid jid) { jid_ = std::move(jid); }
+
+ private:
+  unsigned shard_;
+  xmpp::Jid jid_;
+  int priority_ = 0;
+  bool available_ = false;
+};
+
+using SessionPtr = std::shared_ptr<Session>;
+
+}  // namespace tern::router

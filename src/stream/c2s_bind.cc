@@ -1,0 +1,133 @@
+// Resource binding (RFC 6120 §7), the legacy session iq (RFC 3921 §3,
+// kept for old clients) and stanzas of a bound client.
+#include "core/log.h"
+#include "sasl/mechanism.h"
+#include "stream/c2s_session.h"
+#include "xml/namespaces.h"
+
+namespace tern::stream {
+
+using xmpp::StanzaCondition;
+using xmpp::StanzaError;
+using xmpp::StreamCondition;
+
+namespace {
+
+std::string generated_resource() {
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string raw = sasl::random_bytes(10), out = "tern-";
+  for (unsigned char c : raw) out += kAlphabet[c % 36];
+  return out;
+}
+
+// An error reply to the client's own request, sent straight back on its stream.
+xml::Element reply_error(const xml::Element& request, StanzaError err) {
+  auto reply = xmpp::make_error_reply(request, err);
+  reply.remove_attr("from");
+  return reply;
+}
+
+}  // namespace
+
+awaitable<void> C2SSession::on_bind(const xml::Element& iq) {
+  const auto* bind = iq.child("bind", ns::kBind);
+  std::string wanted = bind->child_text("resource", ns::kBind);
+  std::string resource;
+  if (wanted.empty()) {
+    resource = generated_resource();
+  } else if (auto prepped = xmpp::resourceprep(wanted)) {
+    resource = *prepped;
+  } else {
+    send(reply_error(iq, StanzaError(StanzaCondition::kBadRequest, "invalid resource")));
+    co_return;
+  }
+  auto full = xmpp::Jid::from_parts(user_, domain_, resource);
+  auto bare = full.bare();
+  const bool replaces = ctx_.router.sessions().find(full) != nullptr;
+  if (!replaces && ctx_.router.sessions().resource_count(bare) >=
+                       static_cast<std::size_t>(ctx_.config.max_resources_per_account)) {
+    send(reply_error(iq, StanzaError(StanzaCondition::kResourceConstraint,
+                                     xmpp::ErrorType::kWait, "too many resources")));
+    co_return;
+  }
+  // The account may have been deleted since SASL finished.
+  const std::string user = user_, domain = domain_;
+  bool exists = co_await ctx_.blocking.run(
+      [&storage = ctx_.storage, user, domain] { return storage.accounts().exists({user, domain}); });
+  if (state_ != State::kAuthenticated) co_return;
+  if (!exists) co_return fail(StreamCondition::kNotAuthorized, "account removed");
+
+  set_jid(full);
+  state_ = State::kBound;
+  auto self = std::static_pointer_cast<router::Session>(shared_from_this());
+  if (auto old = ctx_.router.sessions().bind(self)) {
+    // A second bind of the same resource wins; the older stream is told why.
+    spdlog::info("{}: replaces an older session of the same resource", log_id());
+    ctx_.router.on_shard_of(old, [](router::Session& s) {
+      s.close_with_error(StreamCondition::kConflict, "replaced by a new session");
+    });
+  }
+  xml::Element result("iq", ns::kClient);
+  result.set_attr("type", "result");
+  if (auto id = iq.attr("id")) result.set_attr("id", *id);
+  result.add_child("bind", ns::kBind).add_child("jid").add_text(full.to_string());
+  send(result);
+  spdlog::info("{}: bound", log_id());
+}
+
+void C2SSession::on_session_iq(const xml::Element& iq) {
+  xml::Element result("iq", ns::kClient);
+  result.set_attr("type", "result");
+  if (auto id = iq.attr("id")) result.set_attr("id", *id);
+  send(result);
+}
+
+void C2SSession::on_stanza(xml::Element stanza) {
+  // RFC 6120 §8.1.2.1: the server vouches for 'from'. A client may name its
+  // own full or bare JID; anything else is a forgery and ends the stream.
+  if (auto from = stanza.attr("from")) {
+    auto claimed = xmpp::Jid::parse(*from);
+    if (!claimed || (*claimed != jid() && *claimed != jid().bare()))
+      return fail(StreamCondition::kInvalidFrom, "from does not match the bound address");
+  }
+  stanza.set_attr("from", jid().to_string());
+  const auto& name = stanza.name();
+  const auto type = stanza.attr_or("type");
+  if (name == "iq") {
+    if (!stanza.attr("id") ||
+        (type != "get" && type != "set" && type != "result" && type != "error")) {
+      if (type != "error" && type != "result") send(reply_error(stanza, StanzaError(StanzaCondition::kBadRequest)));
+      return;
+    }
+    if (type == "set" && !stanza.attr("to")) {
+      if (stanza.child("session", ns::kSession)) return on_session_iq(stanza);
+      if (stanza.child("bind", ns::kBind)) {
+        send(reply_error(stanza, StanzaError(StanzaCondition::kNotAllowed, "already bound")));
+        return;
+      }
+    }
+  } else if (name == "presence" && !stanza.attr("to")) {
+    update_presence(stanza);
+  }
+  ctx_.router.route(std::move(stanza));
+}
+
+void C2SSession::update_presence(const xml::Element& presence) {
+  auto type = presence.attr_or("type");
+  if (type.empty()) {
+    int priority = 0;
+    std::string p = presence.child_text("priority");
+    if (!p.empty()) {
+      try {
+        priority = std::clamp(std::stoi(p), -128, 127);
+      } catch (const std::exception&) {
+        priority = 0;
+      }
+    }
+    set_presence(true, priority);
+  } else if (type == "unavailable") {
+    set_presence(false, priority());
+  }
+}
+
+}  // namespace tern::stream

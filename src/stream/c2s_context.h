@@ -1,0 +1,33 @@
+// What a client stream needs from the server: a narrow view, not the server.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ssl/context.hpp>
+
+#include "core/blocking_pool.h"
+#include "core/config.h"
+#include "router/router.h"
+#include "storage/storage.h"
+#include "stream/auth_throttle.h"
+#include "stream/live_streams.h"
+
+namespace tern::stream {
+
+struct C2SContext {
+  router::Router& router;
+  storage::Storage& storage;
+  core::BlockingPool& blocking;
+  const core::Config& config;
+  boost::asio::ssl::context* tls = nullptr;  // null: TLS unavailable
+  AuthThrottle& throttle;
+  LiveStreams& live;
+  // Stream features modules add once the client is authenticated
+  // (serialized elements, e.g. roster versioning).
+  std::vector<std::string> bound_features;
+  std::atomic<std::uint64_t> next_stream_number{1};
+};
+
+}  // namespace tern::stream

@@ -1,0 +1,167 @@
+// SASL negotiation on a client stream (RFC 6120 §6). The mechanisms do the
+// arithmetic; this file speaks the XML, runs each step on the blocking pool
+// (credential lookups and PBKDF2 must not stall the shard) and applies the
+// retry and throttling policy.
+#include "core/log.h"
+#include "stream/c2s_session.h"
+#include "transport/tls.h"
+#include "xml/namespaces.h"
+
+namespace tern::stream {
+
+using xmpp::StreamCondition;
+
+namespace {
+
+std::string challenge_xml(const std::string& data) {
+  // RFC 6120 §6.4.2: data of zero length is sent as a single '='.
+  return "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" +
+         (data.empty() ? std::string("=") : sasl::base64_encode(data)) + "</challenge>";
+}
+
+std::optional<std::string> decode_sasl_data(const std::string& text) {
+  if (text == "=") return std::string();
+  return sasl::base64_decode(text);
+}
+
+}  // namespace
+
+std::vector<std::string> C2SSession::offered_mechanisms() const {
+  if (transport_.is_tls())
+    return {"SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"};
+  // PLAIN would show the password to anyone on the path.
+  return {"SCRAM-SHA-256", "SCRAM-SHA-1"};
+}
+
+sasl::Context C2SSession::sasl_context() {
+  sasl::Context c;
+  c.plus_offered = transport_.is_tls();
+  // Channel binding data is read here, on the shard, and handed over by
+  // value: the step runs on the pool while this connection may be writing.
+  std::optional<std::string> exporter, endpoint, unique;
+  if (transport_.is_tls()) {
+    exporter = transport::tls_exporter(transport_.ssl());
+    endpoint = transport::tls_server_end_point(transport_.ssl());
+    unique = transport::tls_unique(transport_.ssl());
+  }
+  c.channel_binding = [exporter, endpoint, unique](std::string_view type) -> std::optional<std::string> {
+    if (type == "tls-exporter") return exporter;
+    if (type == "tls-server-end-point") return endpoint;
+    if (type == "tls-unique") return unique;
+    return std::nullopt;
+  };
+  c.lookup_scram = [&storage = ctx_.storage, domain = domain_](
+                       const std::string& username,
+                       sasl::Hash hash) -> std::optional<sasl::ScramCredentials> {
+    auto node = xmpp::nodeprep(username);
+    if (!node) return std::nullopt;
+    auto creds = storage.accounts().credentials({*node, domain});
+    if (!creds) return std::nullopt;
+    return hash == sasl::Hash::kSha1 ? creds->sha1 : creds->sha256;
+  };
+  return c;
+}
+
+awaitable<void> C2SSession::on_sasl(xml::Element& el) {
+  if (state_ != State::kNegotiating) {
+    co_return fail(StreamCondition::kPolicyViolation, "already authenticated");
+  }
+  const auto& name = el.name();
+  if (name == "abort") {
+    mechanism_.reset();
+    send("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><aborted/></failure>");
+    co_return;
+  }
+  if (name != "auth" && name != "response") co_return co_await sasl_fail(sasl::Failure::kMalformedRequest);
+  if (name == "response" && !mechanism_) co_return co_await sasl_fail(sasl::Failure::kMalformedRequest);
+
+  if (name == "auth") {
+    std::string mech(el.attr_or("mechanism"));
+    auto offered = offered_mechanisms();
+    if (std::find(offered.begin(), offered.end(), mech) == offered.end()) {
+      co_return co_await sasl_fail(mech == "PLAIN" && !transport_.is_tls()
+                                       ? sasl::Failure::kEncryptionRequired
+                                       : sasl::Failure::kInvalidMechanism);
+    }
+    auto verify_plain = [&storage = ctx_.storage, domain = domain_](const std::string& user,
+                                                                    const std::string& password) {
+      auto node = xmpp::nodeprep(user);
+      return node && storage.accounts().check_password({*node, domain}, password);
+    };
+    mechanism_ = sasl::make_mechanism(mech, sasl_context(), verify_plain);
+    if (!mechanism_) co_return co_await sasl_fail(sasl::Failure::kInvalidMechanism);
+    std::string text = el.text();
+    if (text.empty()) {
+      // No initial response: ask for it with an empty challenge (RFC 6120 §6.4.2).
+      send("<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>=</challenge>");
+      co_return;
+    }
+  }
+  std::optional<std::string> data = decode_sasl_data(el.text());
+  if (!data) co_return co_await sasl_fail(sasl::Failure::kIncorrectEncoding);
+  co_await sasl_step(*data);
+}
+
+awaitable<void> C2SSession::sasl_step(std::string_view client_data) {
+  auto* mech = mechanism_.get();
+  std::string input(client_data);
+  auto step = co_await ctx_.blocking.run([mech, input] { return mech->step(input); });
+  if (state_ != State::kNegotiating) co_return;  // closed meanwhile
+  switch (step.kind) {
+    case sasl::Mechanism::Step::kChallenge:
+      send(challenge_xml(step.data));
+      co_return;
+    case sasl::Mechanism::Step::kFailure:
+      co_return co_await sasl_fail(step.failure);
+    case sasl::Mechanism::Step::kSuccess:
+      break;
+  }
+  auto node = xmpp::nodeprep(mech->username());
+  if (!node) co_return co_await sasl_fail(sasl::Failure::kNotAuthorized);
+  if (!mech->authzid().empty()) {
+    // We authorize only as oneself (RFC 6120 §6.4.6).
+    auto authz = xmpp::Jid::parse(mech->authzid());
+    if (!authz || authz->node() != *node || authz->domain() != domain_ || authz->has_resource())
+      co_return co_await sasl_fail(sasl::Failure::kInvalidAuthzid);
+  }
+  user_ = *node;
+  mechanism_.reset();
+  ctx_.throttle.record_success(transport_.remote_ip());
+  // No string temporaries in conditional expressions inside coroutines:
+  // GCC 12 destroys them twice.
+  std::string success = "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'";
+  if (step.data.empty()) {
+    success += "/>";
+  } else {
+    success += ">" + sasl::base64_encode(step.data) + "</success>";
+  }
+  send(success);
+  spdlog::info("{}: authenticated as {}@{}", log_id(), user_, domain_);
+  state_ = State::kAuthenticated;
+  restart_ = true;
+  header_sent_ = false;
+}
+
+awaitable<void> C2SSession::sasl_fail(sasl::Failure f) {
+  mechanism_.reset();
+  if (f == sasl::Failure::kNotAuthorized) {
+    auto delay = ctx_.throttle.record_failure(transport_.remote_ip());
+    if (delay.count() > 0) {
+      spdlog::info("{}: authentication failures from this address; answering in {} ms", log_id(),
+                   delay.count());
+      asio::steady_timer t(transport_.socket().get_executor(), delay);
+      boost::system::error_code ec;
+      co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+  }
+  if (state_ != State::kNegotiating) co_return;
+  spdlog::info("{}: SASL failure {}", log_id(), sasl::failure_name(f));
+  send(std::string("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><") + sasl::failure_name(f) +
+       "/></failure>");
+  if (++sasl_failures_ >= ctx_.config.sasl_max_attempts) {
+    // RFC 6120 §6.4.5: a bounded number of retries, then the stream ends.
+    fail(StreamCondition::kPolicyViolation, "too many authentication attempts");
+  }
+}
+
+}  // namespace tern::stream

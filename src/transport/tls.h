@@ -1,0 +1,40 @@
+// TLS for every listener: the server context (TLS 1.2+, small idle
+// footprint), the self-signed pair made on first start, and the channel
+// binding data SCRAM-PLUS needs.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ssl/context.hpp>
+
+namespace tern::transport {
+
+struct CertPaths {
+  std::string cert;
+  std::string key;
+};
+
+// Uses cert/key when given; otherwise makes (once) and reuses a self-signed
+// EC P-256 certificate for `domains` in data_dir. Throws std::runtime_error.
+CertPaths ensure_certificate(const std::string& cert, const std::string& key,
+                             const std::string& data_dir,
+                             const std::vector<std::string>& domains);
+
+// A server context; `alpn` is the protocol to accept on direct TLS
+// ("xmpp-client"), empty for STARTTLS listeners.
+std::unique_ptr<boost::asio::ssl::context> make_server_context(const CertPaths& paths);
+
+// RFC 9266 tls-exporter (TLS 1.3, or 1.2 with extended master secret).
+std::optional<std::string> tls_exporter(SSL* ssl);
+// RFC 5929 tls-unique: the first Finished message of the handshake, as
+// OpenSSL and CPython compute it. RFC 9266 retires it for TLS 1.3 because a
+// resumed handshake can repeat it; Tern never resumes (no tickets, no session
+// cache), so every handshake is full and the value stays unique. Accepted,
+// not advertised: some clients (slixmpp 1.8) know no other binding.
+std::optional<std::string> tls_unique(SSL* ssl);
+// RFC 5929 tls-server-end-point: hash of our certificate.
+std::optional<std::string> tls_server_end_point(SSL* ssl);
+
+}  // namespace tern::transport
