@@ -36,7 +36,8 @@ class AccountStore {
   virtual ~AccountStore() = default;
   // Derives SCRAM-SHA-1 and SCRAM-SHA-256 keys; false if the account exists.
   virtual bool create(const AccountKey& who, const std::string& password) = 0;
-  // False if there was no such account.
+  // Deletes the account and all its data (as remove_account_data) in one
+  // transaction. False if there was no such account.
   virtual bool remove(const AccountKey& who) = 0;
   virtual bool set_password(const AccountKey& who, const std::string& password) = 0;
   virtual bool exists(const AccountKey& who) = 0;
@@ -49,12 +50,12 @@ class AccountStore {
 
 // Roster items (RFC 6121 §2), one row per (owner, contact bare JID).
 struct RosterItem {
-  std::string jid;             // contact bare JID, normalised
+  std::string jid;  // contact bare JID, normalised
   std::string name;
   std::string subscription = "none";  // none | to | from | both
-  bool ask_out = false;        // pending-out ("ask='subscribe'")
-  bool pending_in = false;     // pending-in (stored request, RFC 6121 §3.1.3)
-  bool approved = false;       // pre-approved (RFC 6121 §3.4)
+  bool ask_out = false;               // pending-out ("ask='subscribe'")
+  bool pending_in = false;            // pending-in (stored request, RFC 6121 §3.1.3)
+  bool approved = false;              // pre-approved (RFC 6121 §3.4)
   std::vector<std::string> groups;
   std::string pending_in_stanza;  // the stored subscribe request, serialized
 };
@@ -108,7 +109,8 @@ class Storage {
   virtual OfflineStore& offline() = 0;
   virtual DocumentStore& documents() = 0;
   virtual BlocklistStore& blocklist() = 0;
-  // Removes every row of an account (account deletion).
+  // Removes every row of an account, the account itself included, in one
+  // transaction (account deletion).
   virtual void remove_account_data(const AccountKey& who) = 0;
 };
 

@@ -3,6 +3,8 @@
 // database from version i to i+1, in one transaction with the version bump,
 // so a crash mid-migration leaves the previous version intact. Steps are
 // append-only: a released step is never edited, a change is a new step.
+// Inside a transaction SQLite ignores PRAGMA foreign_keys, so a step that
+// rebuilds a table must keep its rows consistent by itself.
 #pragma once
 
 #include <span>

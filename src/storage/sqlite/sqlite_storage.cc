@@ -33,6 +33,10 @@ void prepare_file(const std::string& path) {
 }
 
 std::string prepared(const std::string& path) {
+  // The pool's connections are opened without their own mutex, which is only
+  // sound when SQLite was built thread-safe.
+  if (sqlite3_threadsafe() == 0)
+    throw StorageError("sqlite: this libsqlite3 was built without thread support");
   prepare_file(path);
   return path;
 }
