@@ -87,6 +87,45 @@ void round_trip(const Element& stanza, const std::string& content_ns) {
   check(!again.next());
 }
 
+// A stream read by one parser: checks the order of events as they come and
+// the round trip of each stanza; keeps a transcript for comparison.
+struct Reader {
+  explicit Reader(ParserLimits limits, tern::xml::ParserPool* pool = nullptr)
+      : parser(limits, pool) {}
+
+  void feed(std::string_view piece, bool check_round_trip) {
+    parser.feed(piece);
+    while (auto ev = parser.next()) {
+      check(!finished);
+      if (auto* open = std::get_if<tern::xml::StreamOpen>(&*ev)) {
+        check(!opened && open->header.ns() == tern::ns::kStreams);
+        opened = true;
+        content_ns = open->content_ns;
+        transcript += "open " + content_ns + "\n";
+      } else if (auto* st = std::get_if<tern::xml::StreamStanza>(&*ev)) {
+        check(opened);
+        if (check_round_trip) round_trip(st->element, content_ns);
+        transcript += tern::xml::to_string(st->element, content_ns) + "\n";
+      } else if (auto* failure = std::get_if<tern::xml::StreamFailure>(&*ev)) {
+        finished = true;  // nothing may follow
+        // How much memory expat holds depends on who used it before (pool).
+        hit_memory_cap = failure->detail.find("memory") != std::string::npos;
+        transcript += std::string("fail ") + condition_name(failure->error) + "\n";
+      } else {
+        finished = true;
+        transcript += "close\n";
+      }
+    }
+  }
+
+  StreamParser parser;
+  std::string content_ns;
+  std::string transcript;
+  bool opened = false;
+  bool finished = false;
+  bool hit_memory_cap = false;
+};
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -101,7 +140,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     limits.max_attributes = 8;
     limits.max_header_bytes = 256;
   }
-  StreamParser parser(limits);
+  // The same stream read three times: once alone, twice in turns by parsers
+  // that hand expat to each other through a pool at every quiet moment.
+  // Memory policy must never change what comes out.
+  Reader alone(limits);
+  ParserLimits pooled_limits = limits;
+  pooled_limits.release_when_idle = true;
+  tern::xml::ParserPool pool(1);
+  Reader first(pooled_limits, &pool);
+  Reader second(pooled_limits, &pool);
 
   // Up to four pieces; cut points come from the hash so that one input
   // always splits the same way.
@@ -110,30 +157,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (int i = 0; i < 3; ++i) cuts[i] = (h >> (8 + 16 * i)) % (size + 1);
   }
   std::sort(std::begin(cuts), std::end(cuts));
-
-  std::string content_ns;
-  bool opened = false;
-  bool finished = false;
   std::size_t pos = 0;
   for (int piece = 0; piece <= 3; ++piece) {
     std::size_t end = piece < 3 ? cuts[piece] : size;
-    parser.feed(input.substr(pos, end - pos));
+    std::string_view bytes = input.substr(pos, end - pos);
+    alone.feed(bytes, true);
+    first.feed(bytes, false);
+    second.feed(bytes, false);
     pos = end;
-    while (auto ev = parser.next()) {
-      check(!finished);
-      if (auto* open = std::get_if<tern::xml::StreamOpen>(&*ev)) {
-        check(!opened);
-        opened = true;
-        content_ns = open->content_ns;
-        check(open->header.ns() == tern::ns::kStreams);
-      } else if (auto* st = std::get_if<tern::xml::StreamStanza>(&*ev)) {
-        check(opened);
-        round_trip(st->element, content_ns);
-      } else {
-        finished = true;  // close or failure: nothing may follow
-      }
-    }
   }
-  check(parser.memory_usage() < (std::size_t{1} << 22));
+  if (!alone.hit_memory_cap && !first.hit_memory_cap && !second.hit_memory_cap) {
+    check(first.transcript == alone.transcript);
+    check(second.transcript == alone.transcript);
+  }
+  check(alone.parser.memory_usage() < (std::size_t{1} << 22));
   return 0;
 }
