@@ -448,9 +448,13 @@ void StreamParser::Impl::after_call(XML_Status status) {
 
 void StreamParser::Impl::fail_from_expat() {
   XML_Error code = XML_GetErrorCode(expat);
-  std::string detail = std::string("expat: ") + XML_ErrorString(code) + " at line " +
-                       std::to_string(XML_GetCurrentLineNumber(expat)) + " column " +
-                       std::to_string(XML_GetCurrentColumnNumber(expat));
+  // Expat's line numbers count the synthetic header and, for a pooled
+  // parser, other streams' bytes; our own offset does not.
+  std::string detail = std::string("expat: ") + XML_ErrorString(code);
+  XML_Index at = XML_GetCurrentByteIndex(expat);
+  if (at >= 0 && static_cast<std::uint64_t>(at) >= prime_len) {
+    detail += " at byte " + std::to_string(to_abs(at));
+  }
   switch (code) {
     case XML_ERROR_UNBOUND_PREFIX:
       fail(ParseError::kBadNamespacePrefix, std::move(detail));

@@ -245,6 +245,22 @@ TEST(StreamParserTest, StreamCloseAndEmptyRoot) {
             (std::vector<std::string>{"open [] <stream:stream/>", "close"}));
 }
 
+TEST(StreamParserTest, FailureDetailGivesTheStreamOffset) {
+  ParserPool pool(1);  // p will read with the parser `other` parked
+  StreamParser other({}, &pool);
+  other.feed(stream("<presence/>\n\n\n"));
+  drain(other);
+  ASSERT_EQ(pool.idle_count(), 1u);
+  StreamParser p({}, &pool);
+  p.feed(kHeader);
+  drain(p);
+  p.feed("<a></b>");
+  auto ev = p.next();
+  ASSERT_TRUE(ev.has_value());
+  EXPECT_EQ(std::get<StreamFailure>(*ev).detail,
+            "expat: mismatched tag at byte " + std::to_string(kHeader.size() + 5));
+}
+
 TEST(StreamParserTest, NothingAfterCloseOrFailure) {
   StreamParser p;
   p.feed(stream("</stream:stream><a/>"));
