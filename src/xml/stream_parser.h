@@ -20,11 +20,17 @@ struct XML_ParserStruct;  // expat's parser, for ParserPool
 
 namespace tern::xml {
 
+// Every violation ends the stream with kPolicyViolation. Besides these, expat
+// may hold at most 4 * max_stanza_bytes + 64 KiB (it remembers every element
+// name it has seen), and a tag may not be trickled in so many small pieces
+// that re-reading it costs more than 256 times its size.
 struct ParserLimits {
-  std::size_t max_stanza_bytes = 262144;  // bytes of one top-level element
-  std::size_t max_depth = 64;             // element nesting below the stream root
-  std::size_t max_attributes = 64;        // per element
-  std::size_t max_header_bytes = 4096;    // the <stream:stream ...> open tag
+  // Bytes of one top-level element, from its '<' to its end tag, whitespace
+  // around it excluded; also enforced while it is incomplete.
+  std::size_t max_stanza_bytes = 262144;
+  std::size_t max_depth = 64;           // element nesting below the stream root
+  std::size_t max_attributes = 64;      // per element, namespace declarations included
+  std::size_t max_header_bytes = 4096;  // the <stream:stream ...> open tag
   // Not a limit but a memory policy: free the expat parser whenever every
   // byte fed has been turned into events, and rebuild it from the saved
   // stream header when bytes arrive again. An idle parser then costs a few
