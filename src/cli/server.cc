@@ -39,7 +39,7 @@ int serve(const core::Config& config) {
   std::set<std::string> domains(config.domains.begin(), config.domains.end());
   router::Router router(shards, domains, [&](const xmpp::Jid& bare) -> awaitable<bool> {
     storage::AccountKey key{bare.node(), bare.domain()};
-    co_return co_await blocking.run([&storage, key] { return storage->accounts().exists(key); });
+    co_return co_await blocking.run([&] { return storage->accounts().exists(key); });
   });
 
   // Modules: all built-in ones unless the config lists which.

@@ -24,6 +24,9 @@ class BlockingPool {
   // Not a coroutine itself: the work and the handler move into the posted
   // closures, so nothing lives in a frame that could be resumed twice.
   // R must be default-constructible (it is built before the work runs).
+  // Capture by reference only: `co_await pool.run([&] { ... })`. The
+  // awaiting frame outlives the work, and GCC 12 relocates by-value
+  // captures of a co_await temporary bitwise, which breaks std::string.
   template <class F>
   auto run(F f) {
     using R = std::invoke_result_t<F>;

@@ -51,9 +51,8 @@ awaitable<void> C2SSession::on_bind(const xml::Element& iq) {
     co_return;
   }
   // The account may have been deleted since SASL finished.
-  const std::string user = user_, domain = domain_;
-  bool exists = co_await ctx_.blocking.run(
-      [&storage = ctx_.storage, user, domain] { return storage.accounts().exists({user, domain}); });
+  const storage::AccountKey account{user_, domain_};
+  bool exists = co_await ctx_.blocking.run([&] { return ctx_.storage.accounts().exists(account); });
   if (state_ != State::kAuthenticated) co_return;
   if (!exists) co_return fail(StreamCondition::kNotAuthorized, "account removed");
 

@@ -105,7 +105,7 @@ awaitable<void> C2SSession::on_sasl(xml::Element& el) {
 awaitable<void> C2SSession::sasl_step(std::string_view client_data) {
   auto* mech = mechanism_.get();
   std::string input(client_data);
-  auto step = co_await ctx_.blocking.run([mech, input] { return mech->step(input); });
+  auto step = co_await ctx_.blocking.run([&] { return mech->step(input); });
   if (state_ != State::kNegotiating) co_return;  // closed meanwhile
   switch (step.kind) {
     case sasl::Mechanism::Step::kChallenge:
