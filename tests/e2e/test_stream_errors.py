@@ -357,9 +357,20 @@ def test_spoofed_from_is_replaced_by_real_jid(tern_server):
     bob = new_user(tern_server, "bob")
     a = online(tern_server, alice, "real", presence=True)
     b = online(tern_server, bob, "home", presence=True)
+    # A 'from' naming the sender's own full JID is fine, and so stamped.
+    a.message(b.jid, "own", extra_attrs=" from='%s'" % a.jid)
+    assert b.wait_message("own").get("from") == a.jid
+    # A forged one is overridden, not refused: "the server MUST add a 'from'
+    # attribute to the stanza or override the 'from' attribute specified by
+    # the client" (RFC 6120 §8.1.2.1).
     a.message(b.jid, "spoof", extra_attrs=" from='%s@%s/x'" % (bob, tern_server.domain))
-    msg = b.wait_message("spoof")
+    a.poll(0.3)
+    try:
+        msg = b.wait_message("spoof")
+    except AssertionError as e:
+        raise AssertionError("%s\n--- sender's transcript ---\n%s" % (e, a.dump()))
     assert msg.get("from") == a.jid, xml(msg)
+    assert a.ping().get("type") == "result", "the sender's session did not survive"
     a.close()
     b.close()
 
