@@ -364,6 +364,11 @@ bool StreamParser::Impl::create_expat() {
   XML_SetReturnNSTriplet(expat, XML_TRUE);
   XML_SetHashSalt(expat, hash_salt(this, ++expat_serial));
   XML_SetParamEntityParsing(expat, XML_PARAM_ENTITY_PARSING_NEVER);
+#if XML_MAJOR_VERSION > 2 || (XML_MAJOR_VERSION == 2 && XML_MINOR_VERSION >= 6)
+  // Deferral could hold back the end of a stanza until more bytes come,
+  // which on a stream may be never; re-reading is bounded by rescan_cost.
+  XML_SetReparseDeferralEnabled(expat, XML_FALSE);
+#endif
   XML_SetElementHandler(expat, start_cb, end_cb);
   XML_SetCharacterDataHandler(expat, text_cb);
   XML_SetStartNamespaceDeclHandler(expat, ns_start_cb);
