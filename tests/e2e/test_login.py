@@ -1,9 +1,10 @@
 """Logging in with a real client (slixmpp) with each SASL mechanism, over
 STARTTLS and direct TLS (XEP-0368), plus message exchange between two clients.
 
-The -PLUS mechanisms are tested with the RawClient: slixmpp 1.8 binds only to
-'tls-unique', which RFC 9266 leaves undefined for TLS 1.3; the server offers
-'tls-exporter' (RFC 9266) and 'tls-server-end-point' (RFC 5929).
+slixmpp 1.8 binds -PLUS mechanisms only to 'tls-unique' (which RFC 9266
+leaves undefined for TLS 1.3, but which Tern accepts for such clients); the
+bindings Tern advertises, 'tls-exporter' (RFC 9266) and
+'tls-server-end-point' (RFC 5929), are tested with the RawClient.
 """
 
 import asyncio
@@ -39,6 +40,22 @@ def test_slixmpp_login_over_starttls(tern_server, users, mech):
             assert c.boundjid.full == alice + "/login-" + mech
             # The session answers: ping the server (XEP-0199).
             await c["xep_0199"].ping(tern_server.domain, timeout=5)
+        finally:
+            await c.close()
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("mech", ["SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS"])
+def test_slixmpp_plus_login_with_tls_unique(tern_server, users, mech):
+    alice, _ = users
+
+    async def scenario():
+        c = await slix_login(alice + "/plus", PASSWORD, tern_server.c2s_port, mech=mech,
+                             channel_binding=True)
+        try:
+            assert c.mechanism == mech
+            assert c.boundjid.full == alice + "/plus"
         finally:
             await c.close()
 
