@@ -52,6 +52,9 @@ int main(int argc, char** argv) {
   list->add_option("domain", domain);
   add_config(list);
 
+  auto* status = app.add_subcommand("status", "ask a running server how it is");
+  add_config(status);
+
   auto* config = app.add_subcommand("config", "check or describe the configuration");
   config->require_subcommand(1);
   auto* check = config->add_subcommand("check", "report unknown keys and bad values");
@@ -85,6 +88,7 @@ int main(int argc, char** argv) {
     if (*del) return tern::cli::user_del(*cfg, jid);
     if (*passwd) return tern::cli::user_passwd(*cfg, jid, password);
     if (*list) return tern::cli::user_list(*cfg, domain);
+    if (*status) return tern::cli::status(*cfg);
   } catch (const std::exception& e) {
     std::cerr << "tern: " << e.what() << "\n";
     return 1;

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/control.h"
 #include "core/blocking_pool.h"
 #include "core/log.h"
 #include "core/shards.h"
@@ -59,7 +60,9 @@ int serve(const core::Config& config) {
 
   stream::AuthThrottle throttle;
   stream::LiveStreams live(n_shards);
-  stream::C2SContext c2s{router, *storage, blocking, config, tls.get(), throttle, live, {}, {}};
+  stream::C2SContext c2s{router, *storage, blocking, config, tls.get(), throttle, live, {}, {1}, {}};
+  for (unsigned s = 0; s < n_shards; ++s)
+    c2s.parser_pools.push_back(std::make_unique<xml::ParserPool>());
 
   std::vector<std::unique_ptr<transport::Listener>> listeners;
   std::string ready;
@@ -81,6 +84,30 @@ int serve(const core::Config& config) {
   for (auto [list, what] : {std::pair{&config.listen.s2s, "s2s"}, {&config.listen.http, "http"},
                             {&config.listen.https, "https"}, {&config.listen.component, "component"}})
     if (!list->empty()) spdlog::info("listen.{}: not served by this version yet", what);
+
+  const auto started = std::chrono::steady_clock::now();
+  auto control = std::make_unique<ControlServer>(shards.loop(0), control_socket_path(config.data_dir),
+                        [&](const std::string& command) -> std::string {
+    if (command == "ping") return "pong";
+    if (command == "status") {
+      auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::steady_clock::now() - started);
+      return fmt::format("running; domains {}; shards {}; streams {}; bound sessions {}; uptime {}s",
+                         fmt::join(config.domains, ","), n_shards, live.total(),
+                         router.sessions().size(), uptime.count());
+    }
+    if (command.rfind("kick ", 0) == 0) {
+      auto who = xmpp::Jid::parse(command.substr(5));
+      if (!who) return "error: bad JID";
+      auto sessions = router.sessions().sessions_of(who->bare());
+      for (auto& session : sessions)
+        router.on_shard_of(session, [](router::Session& s) {
+          s.close_with_error(xmpp::StreamCondition::kNotAuthorized, "account deleted");
+        });
+      return fmt::format("closed {}", sessions.size());
+    }
+    return "error: unknown command";
+  });
 
   for (auto& l : listeners) l->start();
   shards.start();
@@ -112,6 +139,10 @@ int serve(const core::Config& config) {
     std::this_thread::sleep_for(100ms);
   }
   shards.stop();
+  // Sockets and timers go before the loops they belong to.
+  control.reset();
+  listeners.clear();
+  shards.destroy_loops();
   running.clear();
   blocking.stop();
   spdlog::info("stopped");

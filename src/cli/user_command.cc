@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli/control.h"
 #include "storage/storage.h"
 #include "xmpp/jid.h"
 
@@ -55,6 +56,10 @@ int user_del(const core::Config& config, const std::string& jid) {
     return 1;
   }
   std::cout << "deleted " << who->user << "@" << who->domain << "\n";
+  // A running server closes the account's open sessions now.
+  if (auto reply = control_request(control_socket_path(config.data_dir),
+                                   "kick " + who->user + "@" + who->domain))
+    std::cout << "server: " << *reply << "\n";
   return 0;
 }
 
@@ -70,6 +75,16 @@ int user_passwd(const core::Config& config, const std::string& jid, const std::s
     return 1;
   }
   std::cout << "changed the password of " << who->user << "@" << who->domain << "\n";
+  return 0;
+}
+
+int status(const core::Config& config) {
+  auto reply = control_request(control_socket_path(config.data_dir), "status");
+  if (!reply) {
+    std::cout << "not running (no server on " << control_socket_path(config.data_dir) << ")\n";
+    return 3;
+  }
+  std::cout << *reply << "\n";
   return 0;
 }
 

@@ -13,5 +13,7 @@ int user_add(const core::Config& config, const std::string& jid, const std::stri
 int user_del(const core::Config& config, const std::string& jid);
 int user_passwd(const core::Config& config, const std::string& jid, const std::string& password);
 int user_list(const core::Config& config, const std::string& domain);
+// `tern status`: asks a running server over the control socket; 3 when none runs.
+int status(const core::Config& config);
 
 }  // namespace tern::cli

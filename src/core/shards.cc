@@ -42,6 +42,11 @@ void Shards::stop() {
   threads_.clear();
 }
 
+void Shards::destroy_loops() {
+  stop();
+  loops_.clear();
+}
+
 int Shards::current() { return current_shard; }
 
 }  // namespace tern::core

@@ -21,6 +21,9 @@ class Shards {
   void start();
   // Stops the loops and joins the threads.
   void stop();
+  // After stop(): destroys the loops and with them every pending handler and
+  // coroutine frame, so sessions die while what they point to still lives.
+  void destroy_loops();
   // The shard the calling thread runs, or -1 off the shards.
   static int current();
 

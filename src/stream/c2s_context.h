@@ -13,6 +13,7 @@
 #include "storage/storage.h"
 #include "stream/auth_throttle.h"
 #include "stream/live_streams.h"
+#include "xml/stream_parser.h"
 
 namespace tern::stream {
 
@@ -28,6 +29,8 @@ struct C2SContext {
   // (serialized elements, e.g. roster versioning).
   std::vector<std::string> bound_features;
   std::atomic<std::uint64_t> next_stream_number{1};
+  // One per shard: quiet streams park their expat parser here.
+  std::vector<std::unique_ptr<xml::ParserPool>> parser_pools;
 };
 
 }  // namespace tern::stream
