@@ -50,11 +50,10 @@ xmpp::StreamCondition condition_of(xml::ParseError e) {
     case xml::ParseError::kPolicyViolation: return StreamCondition::kPolicyViolation;
     case xml::ParseError::kBadNamespacePrefix: return StreamCondition::kBadNamespacePrefix;
     case xml::ParseError::kUnsupportedEncoding: return StreamCondition::kUnsupportedEncoding;
-    default: break;
+    case xml::ParseError::kInvalidNamespace: return StreamCondition::kInvalidNamespace;
+    case xml::ParseError::kBadFormat: return StreamCondition::kBadFormat;
+    case xml::ParseError::kNotWellFormed: break;
   }
-  // Conditions the parser may add later map by name.
-  std::string_view name = xml::condition_name(e);
-  if (name == "invalid-namespace") return StreamCondition::kInvalidNamespace;
   return StreamCondition::kNotWellFormed;
 }
 
