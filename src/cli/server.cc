@@ -15,6 +15,7 @@
 #include "router/router.h"
 #include "storage/storage.h"
 #include "stream/c2s_session.h"
+#include "transport/connection_limiter.h"
 #include "transport/listener.h"
 #include "transport/tls.h"
 
@@ -64,6 +65,7 @@ int serve(const core::Config& config) {
   for (unsigned s = 0; s < n_shards; ++s)
     c2s.parser_pools.push_back(std::make_unique<xml::ParserPool>());
 
+  transport::ConnectionLimiter limiter(config.connections_per_ip_per_minute);
   std::vector<std::unique_ptr<transport::Listener>> listeners;
   std::string ready;
   auto listen_all = [&](const std::vector<std::string>& addrs, const char* what, bool direct_tls) {
@@ -71,7 +73,14 @@ int serve(const core::Config& config) {
       auto ep = transport::parse_endpoint(a);
       for (unsigned s = 0; s < n_shards; ++s) {
         listeners.push_back(std::make_unique<transport::Listener>(
-            shards.loop(s), ep, [&c2s, s, direct_tls](tcp::socket sock) {
+            shards.loop(s), ep, [&c2s, &limiter, s, direct_tls](tcp::socket sock) {
+              boost::system::error_code ec;
+              auto peer = sock.remote_endpoint(ec);
+              if (!ec && !limiter.allow(peer.address().to_string())) {
+                spdlog::warn("refusing a connection from {}: over limits.connections_per_ip_per_minute",
+                             peer.address().to_string());
+                return;  // the socket closes as it goes out of scope
+              }
               stream::C2SSession::start(c2s, s, std::move(sock), direct_tls);
             }));
         if (s == 0) ep = listeners.back()->local_endpoint();  // a port 0 becomes one port for all
