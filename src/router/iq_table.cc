@@ -1,11 +1,19 @@
 #include "router/iq_table.h"
 
+#include <algorithm>
+
 namespace tern::router {
 
 core::HookToken IqTable::add(IqTarget target, IqType type, std::string ns, IqHandler h) {
   Key key{target, type, std::move(ns)};
-  handlers_[key] = std::move(h);
-  return core::HookToken([this, key] { handlers_.erase(key); });
+  auto id = ++next_id_;
+  handlers_[key].push_back({id, std::move(h)});
+  return core::HookToken([this, key, id] {
+    auto it = handlers_.find(key);
+    if (it == handlers_.end()) return;
+    std::erase_if(it->second, [id](const Entry& e) { return e.id == id; });
+    if (it->second.empty()) handlers_.erase(it);
+  });
 }
 
 core::HookToken IqTable::add_sync(IqTarget target, IqType type, std::string ns, SyncIqHandler h) {
@@ -15,7 +23,7 @@ core::HookToken IqTable::add_sync(IqTarget target, IqType type, std::string ns, 
 
 const IqHandler* IqTable::find(IqTarget target, IqType type, const std::string& ns) const {
   auto it = handlers_.find(Key{target, type, ns});
-  return it == handlers_.end() ? nullptr : &it->second;
+  return it == handlers_.end() ? nullptr : &it->second.back().handler;
 }
 
 }  // namespace tern::router

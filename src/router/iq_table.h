@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "core/asio.h"
 #include "core/hook.h"
@@ -60,7 +61,13 @@ class IqTable {
 
  private:
   using Key = std::tuple<IqTarget, IqType, std::string>;
-  std::map<Key, IqHandler> handlers_;
+  struct Entry {
+    unsigned long id;
+    IqHandler handler;
+  };
+  // The newest registration of a key answers; dropping it uncovers the one before.
+  std::map<Key, std::vector<Entry>> handlers_;
+  unsigned long next_id_ = 0;
 };
 
 }  // namespace tern::router

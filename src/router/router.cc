@@ -73,7 +73,13 @@ void Router::route(xml::Element stanza) {
   }
   auto to = xmpp::Jid::parse(*to_attr);
   if (!to) {
-    bounce(stanza, StanzaError(StanzaCondition::kJidMalformed));
+    // The reply would come "from" the malformed address, which cannot be
+    // routed; it comes from the server instead.
+    if (stanza.attr_or("type") != "error") {
+      auto reply = xmpp::make_error_reply(stanza, StanzaError(StanzaCondition::kJidMalformed));
+      reply.remove_attr("from");
+      route(std::move(reply));
+    }
     return;
   }
   RoutedStanza ev{stanza, *from, *to, true};
@@ -222,7 +228,7 @@ void Router::dispatch_iq(xml::Element stanza, const xmpp::Jid& from, const xmpp:
   asio::co_spawn(current_loop(), run_iq(*handler, std::move(req)), asio::detached);
 }
 
-awaitable<void> Router::run_iq(const IqHandler& handler, IqRequest req) {
+awaitable<void> Router::run_iq(IqHandler handler, IqRequest req) {
   IqReply reply;
   try {
     reply = co_await handler(req);

@@ -67,7 +67,8 @@ class Router {
   void route_local(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to, bool had_to);
   void route_to_full(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to);
   void dispatch_iq(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to, bool had_to);
-  awaitable<void> run_iq(const IqHandler& handler, IqRequest req);
+  // Takes the handler by value: its module may stop while this runs.
+  awaitable<void> run_iq(IqHandler handler, IqRequest req);
   awaitable<void> deliver_or_bounce_bare(xml::Element stanza, xmpp::Jid from, xmpp::Jid to);
   asio::io_context& current_loop();
 

@@ -3,6 +3,7 @@
 // WebSocket) implement it.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string_view>
 
@@ -22,9 +23,13 @@ class Session : public std::enable_shared_from_this<Session> {
   unsigned shard() const { return shard_; }
   const xmpp::Jid& jid() const { return jid_; }  // full JID once bound
   // Presence state the router needs for bare-JID delivery (RFC 6121 §8.5.2).
-  int priority() const { return priority_; }
-  bool is_available() const { return available_; }
-  void set_presence(bool available, int priority) { available_ = available; priority_ = priority; }
+  // Written on the session's shard, read by routers on every shard.
+  int priority() const { return priority_.load(std::memory_order_relaxed); }
+  bool is_available() const { return available_.load(std::memory_order_relaxed); }
+  void set_presence(bool available, int priority) {
+    priority_.store(priority, std::memory_order_relaxed);
+    available_.store(available, std::memory_order_relaxed);
+  }
 
  protected:
   explicit Session(unsigned shard) : shard_(shard) {}
@@ -33,8 +38,8 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   unsigned shard_;
   xmpp::Jid jid_;
-  int priority_ = 0;
-  bool available_ = false;
+  std::atomic<int> priority_{0};
+  std::atomic<bool> available_{false};
 };
 
 using SessionPtr = std::shared_ptr<Session>;

@@ -177,6 +177,10 @@ awaitable<void> C2SSession::handle(xml::StreamEvent& event) {
   } else if (auto* f = std::get_if<xml::StreamFailure>(&event)) {
     spdlog::info("{}: bad XML ({}): {}", log_id(), xml::condition_name(f->error), f->detail);
     fail(condition_of(f->error));
+    // The parser is done with this stream, so the peer's closing tag could
+    // not be read: hang up once our error has gone out.
+    co_await drain();
+    finish();
   }
 }
 
@@ -229,7 +233,7 @@ void C2SSession::send_features() {
       f += "</mechanisms>";
       if (transport_.is_tls()) {
         // XEP-0440: which channel bindings SCRAM-*-PLUS can use here.
-        f += "<sasl-channel-binding xmlns='urn:xsf:sasl-cb:0'>";
+        f += "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>";
         if (transport::tls_exporter(transport_.ssl()))
           f += "<channel-binding type='tls-exporter'/>";
         f += "<channel-binding type='tls-server-end-point'/></sasl-channel-binding>";
