@@ -21,6 +21,9 @@ namespace tern::modules {
 struct ServerFeatures {
   std::vector<std::string> disco_features;  // of the server domain
   std::vector<std::string> account_features;  // of every account's bare JID
+  // Stream features offered once a client is authenticated (serialized
+  // elements, e.g. "<ver xmlns='urn:xmpp:features:rosterver'/>").
+  std::vector<std::string> stream_features;
 };
 
 struct ModuleContext {

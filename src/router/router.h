@@ -26,6 +26,11 @@ struct RoutedStanza {
   bool had_to = true;
 };
 
+// A session-level event; handlers run on the session's shard.
+struct SessionEvent {
+  Session& session;
+};
+
 // The events modules hook into. Names say when they run.
 struct RouterHooks {
   core::Hook<RoutedStanza> pre_route;          // every stanza from a local session (blocking, …)
@@ -34,6 +39,11 @@ struct RouterHooks {
   core::Hook<RoutedStanza> presence_broadcast; // presence without 'to' from a client
   core::Hook<RoutedStanza> undelivered;        // message for a local account with no session that takes it
   core::Hook<RoutedStanza> to_remote;          // stanza for another domain (s2s, components)
+  // presence_broadcast runs before the stream marks the session available,
+  // so `!session.is_available()` there means "initial presence".
+  core::Hook<SessionEvent> session_bound;      // a resource was bound
+  core::Hook<SessionEvent> initial_presence;   // after the first available presence was handled
+  core::Hook<SessionEvent> session_ended;      // a bound session is gone (unbound already)
 };
 
 // Does this account exist? Runs on the blocking pool.

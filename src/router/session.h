@@ -5,6 +5,9 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
+#include <set>
+#include <string>
 #include <string_view>
 
 #include "xml/element.h"
@@ -12,6 +15,15 @@
 #include "xmpp/jid.h"
 
 namespace tern::router {
+
+// Instant-messaging state of a session (RFC 6121), kept by the roster and
+// presence modules. Touched only on the session's own shard: from elsewhere,
+// go through Router::on_shard_of.
+struct ImState {
+  std::optional<xml::Element> last_presence;  // latest available presence it broadcast
+  bool roster_requested = false;              // an "interested resource" (RFC 6121 §2.1.6)
+  std::set<std::string> directed_to;          // JIDs it sent directed presence to
+};
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -31,6 +43,8 @@ class Session : public std::enable_shared_from_this<Session> {
     available_.store(available, std::memory_order_relaxed);
   }
 
+  ImState& im() { return im_; }
+
  protected:
   explicit Session(unsigned shard) : shard_(shard) {}
   void set_jid(xmpp::Jid jid) { jid_ = std::move(jid); }
@@ -40,6 +54,7 @@ class Session : public std::enable_shared_from_this<Session> {
   xmpp::Jid jid_;
   std::atomic<int> priority_{0};
   std::atomic<bool> available_{false};
+  ImState im_;
 };
 
 using SessionPtr = std::shared_ptr<Session>;

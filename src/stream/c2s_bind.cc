@@ -72,6 +72,8 @@ awaitable<void> C2SSession::on_bind(const xml::Element& iq) {
   result.add_child("bind", ns::kBind).add_child("jid").add_text(full.to_string());
   send(result);
   spdlog::info("{}: bound", log_id());
+  router::SessionEvent ev{*this};
+  ctx_.router.hooks().session_bound.run(ev);
 }
 
 void C2SSession::on_session_iq(const xml::Element& iq) {
@@ -106,27 +108,38 @@ void C2SSession::on_stanza(xml::Element stanza) {
       }
     }
   } else if (name == "presence" && !stanza.attr("to")) {
-    update_presence(stanza);
+    // Routed first: the presence module sees the state before this stanza
+    // (`!is_available()` there means initial presence).
+    auto next = presence_state_of(stanza);
+    ctx_.router.route(std::move(stanza));
+    if (!next) return;
+    const bool became_available = next->available && !is_available();
+    set_presence(next->available, next->priority);
+    if (became_available) {
+      router::SessionEvent ev{*this};
+      ctx_.router.hooks().initial_presence.run(ev);
+    }
+    return;
   }
   ctx_.router.route(std::move(stanza));
 }
 
-void C2SSession::update_presence(const xml::Element& presence) {
+std::optional<C2SSession::PresenceState> C2SSession::presence_state_of(
+    const xml::Element& presence) const {
   auto type = presence.attr_or("type");
-  if (type.empty()) {
-    int priority = 0;
-    std::string p = presence.child_text("priority");
-    if (!p.empty()) {
-      try {
-        priority = std::clamp(std::stoi(p), -128, 127);
-      } catch (const std::exception&) {
-        priority = 0;
-      }
+  if (type == "unavailable") return PresenceState{false, priority()};
+  if (!type.empty()) return std::nullopt;  // subscriptions, probes, errors
+  int priority = 0;
+  std::string p = presence.child_text("priority");
+  if (!p.empty()) {
+    // RFC 6121 §4.7.2.3: an integer in -128..127; anything else counts as 0.
+    try {
+      priority = std::clamp(std::stoi(p), -128, 127);
+    } catch (const std::exception&) {
+      priority = 0;
     }
-    set_presence(true, priority);
-  } else if (type == "unavailable") {
-    set_presence(false, priority());
   }
+  return PresenceState{true, priority};
 }
 
 }  // namespace tern::stream

@@ -377,13 +377,12 @@ void C2SSession::finish() {
                          (state_ == State::kClosing && !jid().empty());
   if (state_ == State::kBound) ctx_.router.sessions().unbind(*this);
   state_ = State::kClosed;
-  if (was_bound && is_available()) {
-    // RFC 6121 §4.6: contacts learn we are gone.
+  if (was_bound) {
+    // Presence still reads as it was, so the presence module can tell
+    // contacts we are gone (RFC 6121 §4.6).
+    router::SessionEvent ev{*this};
+    ctx_.router.hooks().session_ended.run(ev);
     set_presence(false, priority());
-    xml::Element gone("presence", ns::kClient);
-    gone.set_attr("type", "unavailable");
-    gone.set_attr("from", jid().to_string());
-    ctx_.router.route(std::move(gone));
   }
   spdlog::debug("{}: closed", log_id());
   deadline_.cancel();

@@ -46,7 +46,12 @@ class C2SSession final : public router::Session {
   awaitable<void> on_bind(const xml::Element& iq);
   void on_session_iq(const xml::Element& iq);
   void on_stanza(xml::Element stanza);
-  void update_presence(const xml::Element& presence);
+  struct PresenceState {
+    bool available;
+    int priority;
+  };
+  // What a broadcast presence makes of this session; nullopt: no change.
+  std::optional<PresenceState> presence_state_of(const xml::Element& presence) const;
 
   void send_features();
   void send(std::string_view bytes);
