@@ -61,10 +61,11 @@ int serve(const core::Config& config) {
 
   stream::AuthThrottle throttle;
   stream::LiveStreams live(n_shards);
-  stream::C2SContext c2s{router, *storage, blocking, config, tls.get(), throttle, live, {}, {1}, {}};
+  stream::C2SContext c2s{router, *storage, blocking, config, tls.get(), throttle, live, {}, {}, {1}, {}};
   for (unsigned s = 0; s < n_shards; ++s)
     c2s.parser_pools.push_back(std::make_unique<xml::ParserPool>());
   c2s.bound_features = features.stream_features;
+  c2s.pre_auth_features = features.pre_auth_stream_features;
 
   transport::ConnectionLimiter limiter(config.connections_per_ip_per_minute);
   std::vector<std::unique_ptr<transport::Listener>> listeners;

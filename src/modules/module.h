@@ -24,6 +24,9 @@ struct ServerFeatures {
   // Stream features offered once a client is authenticated (serialized
   // elements, e.g. "<ver xmlns='urn:xmpp:features:rosterver'/>").
   std::vector<std::string> stream_features;
+  // Stream features offered before authentication (after TLS when required),
+  // e.g. "<register xmlns='http://jabber.org/features/iq-register'/>".
+  std::vector<std::string> pre_auth_stream_features;
 };
 
 struct ModuleContext {

@@ -21,7 +21,9 @@ namespace tern::router {
 // To the server's domain (to='example.com'), or to an account (a local bare
 // JID, or no 'to' at all: RFC 6120 §10.3.3 — the server answers for the
 // sender's own account).
-enum class IqTarget { kServer, kAccount };
+// kUnauthenticated: an iq on a stream that has not authenticated yet (e.g.
+// in-band registration, XEP-0077); the stream answers it itself.
+enum class IqTarget { kServer, kAccount, kUnauthenticated };
 enum class IqType { kGet, kSet };
 
 struct IqRequest {
@@ -29,6 +31,7 @@ struct IqRequest {
   xmpp::Jid from;       // full JID of the sender
   xmpp::Jid to;         // the addressed entity (domain or bare JID)
   IqType type = IqType::kGet;
+  std::string remote_ip;  // the client's address; set for kUnauthenticated only
   const xml::Element& payload() const { return *stanza.children().front(); }
 };
 

@@ -224,7 +224,7 @@ void Router::dispatch_iq(xml::Element stanza, const xmpp::Jid& from, const xmpp:
     bounce(stanza, StanzaError(StanzaCondition::kServiceUnavailable));
     return;
   }
-  IqRequest req{std::move(stanza), from, to, iq_type};
+  IqRequest req{std::move(stanza), from, to, iq_type, {}};
   asio::co_spawn(current_loop(), run_iq(*handler, std::move(req)), asio::detached);
 }
 

@@ -28,6 +28,8 @@ struct C2SContext {
   // Stream features modules add once the client is authenticated
   // (serialized elements, e.g. roster versioning).
   std::vector<std::string> bound_features;
+  // Features offered before authentication (e.g. in-band registration).
+  std::vector<std::string> pre_auth_features;
   std::atomic<std::uint64_t> next_stream_number{1};
   // One per shard: quiet streams park their expat parser here.
   std::vector<std::unique_ptr<xml::ParserPool>> parser_pools;

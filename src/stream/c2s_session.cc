@@ -238,6 +238,7 @@ void C2SSession::send_features() {
           f += "<channel-binding type='tls-exporter'/>";
         f += "<channel-binding type='tls-server-end-point'/></sasl-channel-binding>";
       }
+      for (const auto& extra : ctx_.pre_auth_features) f += extra;
     }
   } else if (state_ == State::kAuthenticated) {
     f += "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
@@ -262,6 +263,7 @@ awaitable<void> C2SSession::on_element(xml::Element& el) {
     co_return co_await on_sasl(el);
   }
   if (state_ == State::kNegotiating) {
+    if (co_await answer_pre_auth_iq(el)) co_return;
     // RFC 6120 §4.9.3.12: data before authentication.
     co_return fail(StreamCondition::kNotAuthorized);
   }
@@ -294,6 +296,37 @@ awaitable<void> C2SSession::on_starttls() {
   header_sent_ = false;
   co_await transport_.start_tls(*ctx_.tls);
   spdlog::debug("{}: TLS established ({})", log_id(), SSL_get_version(transport_.ssl()));
+}
+
+awaitable<bool> C2SSession::answer_pre_auth_iq(const xml::Element& el) {
+  if (el.name() != "iq" || el.ns() != ns::kClient) co_return false;
+  const auto type = el.attr_or("type");
+  auto children = el.children();
+  if ((type != "get" && type != "set") || children.size() != 1 || !el.attr("id")) co_return false;
+  const auto iq_type = type == "get" ? router::IqType::kGet : router::IqType::kSet;
+  const auto* handler =
+      ctx_.router.iq().find(router::IqTarget::kUnauthenticated, iq_type, children.front()->ns());
+  if (!handler) co_return false;
+  router::IqRequest req{el, {}, xmpp::Jid::from_parts({}, domain_), iq_type, transport_.remote_ip()};
+  router::IqHandler h = *handler;  // the module may stop while this runs
+  router::IqReply reply;
+  try {
+    reply = co_await h(req);
+  } catch (const std::exception& e) {
+    spdlog::error("{}: pre-auth iq handler failed: {}", log_id(), e.what());
+    reply = router::IqReply::fail(xmpp::StanzaError(xmpp::StanzaCondition::kInternalServerError));
+  }
+  xml::Element out;
+  if (reply.error) {
+    out = xmpp::make_error_reply(el, *reply.error);
+  } else {
+    out = xmpp::make_iq_result(el);
+    if (reply.payload) out.add_child(std::move(*reply.payload));
+  }
+  out.remove_attr("from");
+  out.remove_attr("to");
+  send(out);
+  co_return true;
 }
 
 void C2SSession::deliver(const xml::Element& stanza) {

@@ -36,6 +36,9 @@ class C2SSession final : public router::Session {
   void on_header(const xml::StreamOpen& open);
   awaitable<void> on_element(xml::Element& el);
   awaitable<void> on_starttls();
+  // An iq a module answers before authentication (in-band registration);
+  // false when nothing handles it.
+  awaitable<bool> answer_pre_auth_iq(const xml::Element& el);
   // c2s_sasl.cc
   awaitable<void> on_sasl(xml::Element& el);
   awaitable<void> sasl_step(std::string_view client_data);
