@@ -1,9 +1,451 @@
 // XEP-0191 blocking command.
 #include "modules/blocking/blocking.h"
 
-namespace tern::modules {
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <mutex>
+#include <unordered_map>
 
-// Not written yet: registers nothing.
-std::unique_ptr<Module> start_blocking(ModuleContext& ctx) { return std::make_unique<Module>(); }
+#include <boost/asio/system_executor.hpp>
+
+#include "core/log.h"
+#include "modules/options.h"
+
+namespace tern::modules {
+namespace blocking {
+
+bool Blocklist::blocks(const xmpp::Jid& who) const {
+  if (items_.empty()) return false;
+  if (who.has_node()) {
+    std::string bare = who.bare_string();
+    if (who.has_resource() && items_.count(bare + "/" + who.resource())) return true;
+    if (items_.count(bare)) return true;
+  }
+  if (who.has_resource() && items_.count(who.domain() + "/" + who.resource())) return true;
+  // A domain item matches the domain, everything at it, and its subdomains.
+  std::string_view domain = who.domain();
+  for (;;) {
+    if (items_.count(std::string(domain))) return true;
+    auto dot = domain.find('.');
+    if (dot == std::string_view::npos) return false;
+    domain.remove_prefix(dot + 1);
+  }
+}
+
+std::vector<std::string> Blocklist::sorted() const {
+  std::vector<std::string> out(items_.begin(), items_.end());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::optional<std::vector<std::string>> parse_items(const xml::Element& command) {
+  std::vector<std::string> items;
+  for (const auto* child : command.children()) {
+    if (child->name() != "item" || child->ns() != kNs) continue;
+    auto attr = child->attr("jid");
+    if (!attr) return std::nullopt;
+    auto jid = xmpp::Jid::parse(*attr);
+    if (!jid) return std::nullopt;
+    std::string text = jid->to_string();
+    if (std::find(items.begin(), items.end(), text) == items.end()) items.push_back(std::move(text));
+  }
+  return items;
+}
+
+xml::Element make_command(std::string_view name, const std::vector<std::string>& items) {
+  xml::Element command{std::string(name), kNs};
+  for (const auto& jid : items) command.add_child("item").set_attr("jid", jid);
+  return command;
+}
+
+}  // namespace blocking
+
+namespace {
+
+using blocking::Blocklist;
+using router::IqReply;
+using router::IqRequest;
+using xmpp::StanzaCondition;
+using xmpp::StanzaError;
+
+// An account's cached list; stanzas that arrived before it was loaded wait
+// in `held`.
+struct Entry {
+  bool loaded = false;
+  Blocklist list;
+  std::vector<xml::Element> held;
+};
+
+// Every shard reads lists on every stanza: stripes keep them from meeting
+// on one lock.
+struct Stripe {
+  std::mutex mutex;
+  std::unordered_map<std::string, Entry> by_bare;
+};
+
+struct BlockingState {
+  BlockingState(router::Router& r, storage::Storage& s, core::BlockingPool& b)
+      : router(r), storage(s), blocking(b) {}
+  router::Router& router;
+  storage::Storage& storage;
+  core::BlockingPool& blocking;
+  std::array<Stripe, 16> stripes;
+  // Full JIDs of sessions that fetched the blocklist: they get the pushes.
+  std::mutex interested_mutex;
+  std::unordered_set<std::string> interested;
+  std::atomic<std::uint64_t> next_push{1};
+
+  Stripe& stripe_for(const std::string& bare) {
+    return stripes[std::hash<std::string>{}(bare) % stripes.size()];
+  }
+};
+using State = std::shared_ptr<BlockingState>;
+
+enum class Check { kAllows, kBlocks, kHeld };
+
+awaitable<void> load_list(State st, xmpp::Jid owner);
+
+void spawn_load(const State& st, const std::string& owner) {
+  asio::co_spawn(asio::system_executor(), load_list(st, *xmpp::Jid::parse(owner)), asio::detached);
+}
+
+// Does `owner`'s list block `other`? If the list is not loaded yet, the
+// stanza moves into the wait list (kHeld) and a load starts if none runs.
+Check check(const State& st, const std::string& owner, const xmpp::Jid& other,
+            xml::Element& stanza) {
+  bool start_load = false;
+  {
+    auto& stripe = st->stripe_for(owner);
+    std::lock_guard lock(stripe.mutex);
+    auto [it, inserted] = stripe.by_bare.try_emplace(owner);
+    if (it->second.loaded) return it->second.list.blocks(other) ? Check::kBlocks : Check::kAllows;
+    it->second.held.push_back(std::move(stanza));
+    start_load = inserted;
+  }
+  if (start_load) spawn_load(st, owner);
+  return Check::kHeld;
+}
+
+bool is_loaded(const State& st, const std::string& owner) {
+  auto& stripe = st->stripe_for(owner);
+  std::lock_guard lock(stripe.mutex);
+  auto it = stripe.by_bare.find(owner);
+  return it != stripe.by_bare.end() && it->second.loaded;
+}
+
+Blocklist snapshot(const State& st, const std::string& owner) {
+  auto& stripe = st->stripe_for(owner);
+  std::lock_guard lock(stripe.mutex);
+  auto it = stripe.by_bare.find(owner);
+  if (it == stripe.by_bare.end() || !it->second.loaded) return {};
+  return it->second.list;
+}
+
+// Routes stanzas that waited for a list, in their order, from a shard: the
+// shard of a session of their sender, else of their recipient.
+void reroute(const State& st, std::vector<xml::Element> held) {
+  if (held.empty()) return;
+  if (core::Shards::current() >= 0) {
+    for (auto& stanza : held) st->router.route(std::move(stanza));
+    return;
+  }
+  router::SessionPtr session;
+  for (auto attr : {"from", "to"}) {
+    auto jid = xmpp::Jid::parse(held.front().attr_or(attr));
+    if (!jid || !st->router.is_local_domain(jid->domain())) continue;
+    if (jid->is_full()) session = st->router.sessions().find(*jid);
+    if (!session) {
+      auto all = st->router.sessions().sessions_of(jid->bare());
+      if (!all.empty()) session = all.front();
+    }
+    if (session) break;
+  }
+  if (!session) {
+    // Nobody to borrow a shard from: route from here (the router posts
+    // every delivery to its session's shard).
+    for (auto& stanza : held) st->router.route(std::move(stanza));
+    return;
+  }
+  st->router.on_shard_of(session, [st, held = std::move(held)](router::Session&) mutable {
+    for (auto& stanza : held) st->router.route(std::move(stanza));
+  });
+}
+
+awaitable<void> load_list(State st, xmpp::Jid owner) {
+  const storage::AccountKey key{owner.node(), owner.domain()};
+  const std::string bare = owner.bare_string();
+  std::vector<std::string> items;
+  bool ok = true;
+  try {
+    items = co_await st->blocking.run([&] { return st->storage.blocklist().items(key); });
+  } catch (const std::exception& e) {
+    spdlog::error("blocking: loading the blocklist of {} failed: {}", bare, e.what());
+    ok = false;
+  }
+  std::vector<xml::Element> held;
+  {
+    auto& stripe = st->stripe_for(bare);
+    std::lock_guard lock(stripe.mutex);
+    auto [it, inserted] = stripe.by_bare.try_emplace(bare);
+    Entry& entry = it->second;
+    // Another load may have won: what it found stands (later changes went
+    // through the cache too).
+    if (!entry.loaded) {
+      held = std::move(entry.held);
+      entry.held.clear();
+      if (ok) {
+        entry.loaded = true;
+        entry.list = Blocklist(items);
+      } else {
+        stripe.by_bare.erase(it);
+      }
+    }
+  }
+  if (!ok) {
+    // Fail closed: what waited for an unreadable list is not delivered.
+    if (!held.empty()) spdlog::warn("blocking: dropped {} stanzas for {}", held.size(), bare);
+    co_return;
+  }
+  reroute(st, std::move(held));
+}
+
+awaitable<void> ensure_loaded(State st, xmpp::Jid owner) {
+  if (!is_loaded(st, owner.bare_string())) co_await load_list(st, owner);
+}
+
+void reject_outbound(const State& st, router::RoutedStanza& ev) {
+  const auto& name = ev.stanza.name();
+  const auto type = ev.stanza.attr_or("type");
+  if (name == "presence") return;
+  if (name == "iq" && type != "get" && type != "set") return;
+  static const xml::Element kBlocked("blocked", blocking::kErrorsNs);
+  StanzaError err(StanzaCondition::kNotAcceptable);
+  err.app = &kBlocked;
+  auto reply = xmpp::make_error_reply(ev.stanza, err);
+  // Straight to the sender: routed, it would come "from" the blocked JID
+  // and be dropped as an inbound stanza from it.
+  if (!ev.from.is_full()) return;
+  if (auto session = st->router.sessions().find(ev.from))
+    st->router.deliver(session, std::move(reply));
+}
+
+void reject_inbound(const State& st, router::RoutedStanza& ev) {
+  const auto& name = ev.stanza.name();
+  const auto type = ev.stanza.attr_or("type");
+  if (name == "presence" || type == "error") return;
+  if (name == "iq" && type != "get" && type != "set") return;
+  // The user appears offline (XEP-0191 §3.3).
+  st->router.bounce(ev.stanza, StanzaError(StanzaCondition::kServiceUnavailable));
+}
+
+core::Verdict on_pre_route(const State& st, router::RoutedStanza& ev) {
+  if (!ev.had_to) return core::Verdict::kPass;  // to the sender's own account
+  const xmpp::Jid& from = ev.from;
+  const xmpp::Jid& to = ev.to;
+  if (from.node() == to.node() && from.domain() == to.domain()) return core::Verdict::kPass;
+  auto& r = st->router;
+  const bool from_local = r.is_local_domain(from.domain());
+  const bool to_local = r.is_local_domain(to.domain());
+  const bool from_server = from_local && !from.has_node();
+  const bool to_server = to_local && !to.has_node();
+  if (from_local && from.has_node() && !to_server && ev.stanza.attr_or("type") != "error") {
+    switch (check(st, from.bare_string(), to, ev.stanza)) {
+      case Check::kHeld:
+        return core::Verdict::kHandled;
+      case Check::kBlocks:
+        reject_outbound(st, ev);
+        return core::Verdict::kHandled;
+      case Check::kAllows:
+        break;
+    }
+  }
+  if (to_local && to.has_node() && !from_server) {
+    switch (check(st, to.bare_string(), from, ev.stanza)) {
+      case Check::kHeld:
+        return core::Verdict::kHandled;
+      case Check::kBlocks:
+        reject_inbound(st, ev);
+        return core::Verdict::kHandled;
+      case Check::kAllows:
+        break;
+    }
+  }
+  return core::Verdict::kPass;
+}
+
+bool is_interested(const State& st, const xmpp::Jid& full) {
+  std::lock_guard lock(st->interested_mutex);
+  return st->interested.count(full.to_string()) > 0;
+}
+
+void push(const State& st, const xmpp::Jid& owner, const xml::Element& command) {
+  for (const auto& s : st->router.sessions().sessions_of(owner)) {
+    if (!is_interested(st, s->jid())) continue;
+    xml::Element iq("iq", "jabber:client");
+    iq.set_attr("type", "set");
+    iq.set_attr("id", "block-push-" + std::to_string(st->next_push.fetch_add(1)));
+    iq.set_attr("to", s->jid().to_string());
+    iq.add_child(command);
+    st->router.deliver(s, std::move(iq));
+  }
+}
+
+// Contacts allowed to see the user's presence (RFC 6121 §3).
+std::vector<xmpp::Jid> presence_subscribers(const std::vector<storage::RosterItem>& roster) {
+  std::vector<xmpp::Jid> out;
+  for (const auto& item : roster) {
+    if (item.subscription != "from" && item.subscription != "both") continue;
+    if (auto jid = xmpp::Jid::parse(item.jid)) out.push_back(std::move(*jid));
+  }
+  return out;
+}
+
+awaitable<IqReply> get_list(State st, const IqRequest& req) {
+  if (req.from.bare() != req.to)
+    co_return IqReply::fail(StanzaError(StanzaCondition::kServiceUnavailable));
+  if (req.payload().name() != "blocklist")
+    co_return IqReply::fail(StanzaError(StanzaCondition::kBadRequest));
+  const storage::AccountKey key{req.to.node(), req.to.domain()};
+  auto items = co_await st->blocking.run([&] { return st->storage.blocklist().items(key); });
+  {
+    std::lock_guard lock(st->interested_mutex);
+    st->interested.insert(req.from.to_string());
+  }
+  co_return IqReply::result(blocking::make_command("blocklist", items));
+}
+
+awaitable<IqReply> set_list(State st, const IqRequest& req) {
+  if (req.from.bare() != req.to)
+    co_return IqReply::fail(StanzaError(StanzaCondition::kServiceUnavailable));
+  const xml::Element& command = req.payload();
+  const bool block = command.name() == "block";
+  if (!block && command.name() != "unblock")
+    co_return IqReply::fail(StanzaError(StanzaCondition::kBadRequest));
+  auto items = blocking::parse_items(command);
+  if (!items) co_return IqReply::fail(StanzaError(StanzaCondition::kJidMalformed));
+  if (block && items->empty())
+    co_return IqReply::fail(StanzaError(StanzaCondition::kBadRequest, "nothing to block"));
+  const xmpp::Jid owner = req.to;
+  const std::string bare = owner.bare_string();
+  const storage::AccountKey key{owner.node(), owner.domain()};
+  co_await ensure_loaded(st, owner);
+  const Blocklist before = snapshot(st, bare);
+  std::vector<storage::RosterItem> roster;
+  co_await st->blocking.run([&] {
+    if (block) {
+      st->storage.blocklist().add(key, *items);
+    } else {
+      st->storage.blocklist().remove(key, *items);
+    }
+    roster = st->storage.roster().items(key);
+  });
+  const auto subscribers = presence_subscribers(roster);
+  auto available = st->router.sessions().sessions_of(owner);
+  std::erase_if(available, [](const router::SessionPtr& s) { return !s->is_available(); });
+
+  if (block) {
+    // XEP-0191 §3.3: newly blocked subscribers see the user go offline; sent
+    // before the cache blocks presence to them.
+    const Blocklist added(*items);
+    for (const auto& contact : subscribers) {
+      if (!added.blocks(contact) || before.blocks(contact)) continue;
+      for (const auto& s : available) {
+        xml::Element presence("presence", "jabber:client");
+        presence.set_attr("type", "unavailable");
+        presence.set_attr("from", s->jid().to_string());
+        presence.set_attr("to", contact.to_string());
+        st->router.route(std::move(presence));
+      }
+    }
+  }
+  Blocklist after;
+  {
+    auto& stripe = st->stripe_for(bare);
+    std::lock_guard lock(stripe.mutex);
+    auto it = stripe.by_bare.find(bare);
+    if (it != stripe.by_bare.end() && it->second.loaded) {
+      auto& list = it->second.list;
+      if (block) {
+        for (const auto& item : *items) list.add(item);
+      } else if (items->empty()) {
+        list.clear();
+      } else {
+        for (const auto& item : *items) list.remove(item);
+      }
+      after = list;
+    }
+  }
+  if (!block) {
+    // XEP-0191 §3.4: unblocked subscribers get the current presence of each
+    // available resource (kept by the presence module on its session).
+    std::vector<xmpp::Jid> unblocked;
+    for (const auto& contact : subscribers)
+      if (before.blocks(contact) && !after.blocks(contact)) unblocked.push_back(contact);
+    if (!unblocked.empty()) {
+      for (const auto& s : available) {
+        st->router.on_shard_of(s, [st, unblocked](router::Session& session) {
+          if (!session.im().last_presence) return;
+          for (const auto& contact : unblocked) {
+            xml::Element presence = *session.im().last_presence;
+            presence.set_attr("from", session.jid().to_string());
+            presence.set_attr("to", contact.to_string());
+            st->router.route(std::move(presence));
+          }
+        });
+      }
+    }
+  }
+  push(st, owner, blocking::make_command(command.name(), *items));
+  co_return IqReply::result();
+}
+
+}  // namespace
+
+std::unique_ptr<Module> start_blocking(ModuleContext& ctx) {
+  ModuleOptions opts("blocking", ctx.options);
+  opts.check_known({});
+  auto st = std::make_shared<BlockingState>(ctx.router, ctx.storage, ctx.blocking);
+  auto m = std::make_unique<Module>();
+  auto& iq = ctx.router.iq();
+  m->tokens.push_back(iq.add(router::IqTarget::kAccount, router::IqType::kGet, blocking::kNs,
+                             [st](const IqRequest& req) { return get_list(st, req); }));
+  m->tokens.push_back(iq.add(router::IqTarget::kAccount, router::IqType::kSet, blocking::kNs,
+                             [st](const IqRequest& req) { return set_list(st, req); }));
+  // Before other pre_route handlers: a blocked stanza goes no further.
+  m->tokens.push_back(ctx.router.hooks().pre_route.add(
+      [st](router::RoutedStanza& ev) { return on_pre_route(st, ev); }, 100));
+
+  // Load the list as the user arrives, so their first stanzas need not wait.
+  m->tokens.push_back(ctx.router.hooks().session_bound.add([st](router::SessionEvent& ev) {
+    const std::string bare = ev.session.jid().bare_string();
+    bool start = false;
+    {
+      auto& stripe = st->stripe_for(bare);
+      std::lock_guard lock(stripe.mutex);
+      start = stripe.by_bare.try_emplace(bare).second;
+    }
+    if (start) spawn_load(st, bare);
+    return core::Verdict::kPass;
+  }));
+  m->tokens.push_back(ctx.router.hooks().session_ended.add([st](router::SessionEvent& ev) {
+    {
+      std::lock_guard lock(st->interested_mutex);
+      st->interested.erase(ev.session.jid().to_string());
+    }
+    const xmpp::Jid bare = ev.session.jid().bare();
+    if (st->router.sessions().resource_count(bare) == 0) {
+      const std::string key = bare.to_string();
+      auto& stripe = st->stripe_for(key);
+      std::lock_guard lock(stripe.mutex);
+      auto it = stripe.by_bare.find(key);
+      if (it != stripe.by_bare.end() && it->second.loaded) stripe.by_bare.erase(it);
+    }
+    return core::Verdict::kPass;
+  }));
+
+  ctx.features.disco_features.push_back(blocking::kNs);
+  return m;
+}
 
 }  // namespace tern::modules

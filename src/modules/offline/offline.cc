@@ -1,9 +1,246 @@
 // XEP-0160 offline messages with XEP-0203 delay.
 #include "modules/offline/offline.h"
 
-namespace tern::modules {
+#include <ctime>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+#include <variant>
 
-// Not written yet: registers nothing.
-std::unique_ptr<Module> start_offline(ModuleContext& ctx) { return std::make_unique<Module>(); }
+#include <boost/asio/system_executor.hpp>
+
+#include "core/log.h"
+#include "modules/options.h"
+#include "xml/serializer.h"
+#include "xml/stream_parser.h"
+
+namespace tern::modules {
+namespace offline {
+
+Disposition classify(const xml::Element& message) {
+  const auto type = message.attr_or("type");
+  if (!type.empty() && type != "chat" && type != "normal") return Disposition::kNotOurs;
+  if (message.child("no-store", kHintsNs)) return Disposition::kNotOurs;
+  if (message.child("body")) return Disposition::kStore;
+  // XEP-0160 §3: a message with nothing but chat states is not worth storing.
+  for (const auto* child : message.children())
+    if (child->ns() != kChatStatesNs && child->name() != "thread") return Disposition::kStore;
+  return Disposition::kDiscard;
+}
+
+std::string delay_stamp(std::chrono::system_clock::time_point t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm utc{};
+  gmtime_r(&secs, &utc);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buf;
+}
+
+void add_delay(xml::Element& message, const std::string& domain,
+               std::chrono::system_clock::time_point t) {
+  xml::Element delay("delay", kDelayNs);
+  delay.set_attr("from", domain);
+  delay.set_attr("stamp", delay_stamp(t));
+  message.add_child(std::move(delay));
+}
+
+std::optional<xml::Element> parse_stored(std::string_view text) {
+  xml::ParserLimits limits;
+  limits.max_stanza_bytes = text.size() + 1024;
+  xml::StreamParser parser(limits);
+  std::string bytes =
+      "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
+  bytes += text;
+  parser.feed(bytes);
+  auto open = parser.next();
+  if (!open || !std::holds_alternative<xml::StreamOpen>(*open)) return std::nullopt;
+  auto ev = parser.next();
+  if (!ev || !std::holds_alternative<xml::StreamStanza>(*ev)) return std::nullopt;
+  if (parser.next()) return std::nullopt;
+  return std::move(std::get<xml::StreamStanza>(*ev).element);
+}
+
+}  // namespace offline
+
+namespace {
+
+using xmpp::StanzaCondition;
+using xmpp::StanzaError;
+
+// One step of an account's offline queue: store a message, or hand every
+// stored one to a session that just became available.
+struct StoreOp {
+  xml::Element message;
+  xmpp::Jid sender;
+};
+struct FlushOp {
+  router::SessionPtr session;
+};
+using Op = std::variant<StoreOp, FlushOp>;
+
+// The steps of one account run one at a time, in arrival order, so that
+// messages are stored (and the quota checked) in the order they came, and a
+// flush sees every message stored before it.
+struct OfflineState {
+  OfflineState(router::Router& r, storage::Storage& s, core::BlockingPool& b, std::size_t max)
+      : router(r), storage(s), blocking(b), max_messages(max) {}
+  router::Router& router;
+  storage::Storage& storage;
+  core::BlockingPool& blocking;
+  std::size_t max_messages;
+  std::mutex mutex;
+  std::unordered_map<std::string, std::deque<Op>> queues;  // bare JID → pending steps
+};
+using State = std::shared_ptr<OfflineState>;
+
+// Runs `f` on a shard (the router wants to be called from one): the shard of
+// a session of `near`. Sync hooks cannot co_await, so their storage work runs
+// as a detached coroutine on Asio's system executor, off the shards, and
+// comes back here for anything that routes.
+void run_near(router::Router& router, const xmpp::Jid& near, std::function<void()> f) {
+  router::SessionPtr session;
+  if (near.is_full()) session = router.sessions().find(near);
+  if (!session) {
+    auto all = router.sessions().sessions_of(near.bare());
+    if (!all.empty()) session = all.front();
+  }
+  if (session) {
+    router.on_shard_of(session, [f = std::move(f)](router::Session&) { f(); });
+  } else {
+    // No session to borrow a shard from (a sender that left, or the server
+    // itself): route from here; the router posts deliveries to their shards.
+    f();
+  }
+}
+
+awaitable<void> store(State st, xmpp::Jid owner, StoreOp op) {
+  const storage::AccountKey key{owner.node(), owner.domain()};
+  offline::add_delay(op.message, owner.domain(), std::chrono::system_clock::now());
+  const std::string text = xml::to_string(op.message);
+  bool exists = false, stored = false;
+  try {
+    co_await st->blocking.run([&] {
+      exists = st->storage.accounts().exists(key);
+      if (!exists) return;
+      if (st->storage.offline().count(key) >= st->max_messages) return;
+      st->storage.offline().push(key, text);
+      stored = true;
+    });
+  } catch (const std::exception& e) {
+    spdlog::error("offline: storing a message for {} failed: {}", owner.bare_string(), e.what());
+  }
+  if (stored) co_return;
+  if (exists)
+    spdlog::info("offline: {} has {} stored messages; bouncing", owner.bare_string(), st->max_messages);
+  // Missing account, full store or broken storage: the sender learns it was
+  // not delivered. The bounce goes without our <delay/>.
+  op.message.remove_child("delay", offline::kDelayNs);
+  run_near(st->router, op.sender, [st, message = std::move(op.message)] {
+    st->router.bounce(message, StanzaError(StanzaCondition::kServiceUnavailable));
+  });
+}
+
+awaitable<void> flush(State st, xmpp::Jid owner, FlushOp op) {
+  const storage::AccountKey key{owner.node(), owner.domain()};
+  std::vector<std::string> stored;
+  try {
+    stored = co_await st->blocking.run([&] { return st->storage.offline().pop_all(key); });
+  } catch (const std::exception& e) {
+    spdlog::error("offline: reading messages of {} failed: {}", owner.bare_string(), e.what());
+    co_return;
+  }
+  if (stored.empty()) co_return;
+  if (st->router.sessions().find(op.session->jid()) != op.session) {
+    // The session went away meanwhile: keep the messages for the next one.
+    try {
+      co_await st->blocking.run([&] {
+        for (const auto& text : stored) st->storage.offline().push(key, text);
+      });
+    } catch (const std::exception& e) {
+      spdlog::error("offline: restoring messages of {} failed: {}", owner.bare_string(), e.what());
+    }
+    co_return;
+  }
+  for (const auto& text : stored) {
+    auto message = offline::parse_stored(text);
+    if (!message) {
+      spdlog::error("offline: a stored message of {} does not parse; dropped", owner.bare_string());
+      continue;
+    }
+    st->router.deliver(op.session, std::move(*message));
+  }
+}
+
+// Drains the queue of `owner` until it is empty, then forgets it.
+awaitable<void> drain(State st, std::string owner_key, xmpp::Jid owner) {
+  for (;;) {
+    std::optional<Op> op;
+    {
+      std::lock_guard lock(st->mutex);
+      auto it = st->queues.find(owner_key);
+      if (it->second.empty()) {
+        st->queues.erase(it);
+        co_return;
+      }
+      op = std::move(it->second.front());
+      it->second.pop_front();
+    }
+    if (auto* s = std::get_if<StoreOp>(&*op)) {
+      co_await store(st, owner, std::move(*s));
+    } else {
+      co_await flush(st, owner, std::move(std::get<FlushOp>(*op)));
+    }
+  }
+}
+
+void enqueue(const State& st, const xmpp::Jid& owner, Op op) {
+  std::string owner_key = owner.bare_string();
+  bool start = false;
+  {
+    std::lock_guard lock(st->mutex);
+    auto [it, inserted] = st->queues.try_emplace(owner_key);
+    it->second.push_back(std::move(op));
+    start = inserted;
+  }
+  if (start)
+    asio::co_spawn(asio::system_executor(), drain(st, std::move(owner_key), owner.bare()),
+                   asio::detached);
+}
+
+}  // namespace
+
+std::unique_ptr<Module> start_offline(ModuleContext& ctx) {
+  ModuleOptions opts("offline", ctx.options);
+  opts.check_known({"max_messages"});
+  auto st = std::make_shared<OfflineState>(
+      ctx.router, ctx.storage, ctx.blocking,
+      static_cast<std::size_t>(opts.get_int("max_messages", 500, 0, 1000000)));
+  auto m = std::make_unique<Module>();
+
+  m->tokens.push_back(ctx.router.hooks().undelivered.add([st](router::RoutedStanza& ev) {
+    switch (offline::classify(ev.stanza)) {
+      case offline::Disposition::kNotOurs:
+        return core::Verdict::kPass;
+      case offline::Disposition::kDiscard:
+        return core::Verdict::kHandled;
+      case offline::Disposition::kStore:
+        break;
+    }
+    enqueue(st, ev.to, StoreOp{std::move(ev.stanza), ev.from});
+    return core::Verdict::kHandled;
+  }));
+
+  // RFC 6121 §8.5.2.1.1 / XEP-0160 §3: stored messages go to the first
+  // resource that becomes available with a non-negative priority.
+  m->tokens.push_back(ctx.router.hooks().initial_presence.add([st](router::SessionEvent& ev) {
+    if (ev.session.priority() < 0) return core::Verdict::kPass;
+    enqueue(st, ev.session.jid().bare(), FlushOp{ev.session.shared_from_this()});
+    return core::Verdict::kPass;
+  }));
+
+  ctx.features.disco_features.push_back("msgoffline");
+  return m;
+}
 
 }  // namespace tern::modules
