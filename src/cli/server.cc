@@ -2,6 +2,7 @@
 
 #include <boost/asio/signal_set.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -27,6 +28,9 @@ using namespace std::chrono_literals;
 }  // namespace
 
 int serve(const core::Config& config) {
+  // OpenSSL writes to sockets with write(2); a peer that hung up must give
+  // an error, not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
   std::filesystem::create_directories(config.data_dir);
   auto storage = storage::open_storage(config.storage_backend, config.sqlite_path());
   auto certs = transport::ensure_certificate(config.tls_cert, config.tls_key, config.data_dir,
@@ -61,9 +65,10 @@ int serve(const core::Config& config) {
 
   stream::AuthThrottle throttle;
   stream::LiveStreams live(n_shards);
-  stream::C2SContext c2s{router, *storage, blocking, config, tls.get(), throttle, live, {}, {}, {1}, {}};
+  stream::C2SContext c2s(router, *storage, blocking, config, tls.get(), throttle, live);
   for (unsigned s = 0; s < n_shards; ++s)
     c2s.parser_pools.push_back(std::make_unique<xml::ParserPool>());
+  c2s.read_buffers.assign(n_shards, std::vector<char>(16384));
   c2s.bound_features = features.stream_features;
   c2s.pre_auth_features = features.pre_auth_stream_features;
 

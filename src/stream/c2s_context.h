@@ -18,6 +18,11 @@
 namespace tern::stream {
 
 struct C2SContext {
+  C2SContext(router::Router& r, storage::Storage& s, core::BlockingPool& b,
+             const core::Config& c, boost::asio::ssl::context* t, AuthThrottle& th,
+             LiveStreams& l)
+      : router(r), storage(s), blocking(b), config(c), tls(t), throttle(th), live(l) {}
+
   router::Router& router;
   storage::Storage& storage;
   core::BlockingPool& blocking;
@@ -33,6 +38,9 @@ struct C2SContext {
   std::atomic<std::uint64_t> next_stream_number{1};
   // One per shard: quiet streams park their expat parser here.
   std::vector<std::unique_ptr<xml::ParserPool>> parser_pools;
+  // One per shard: every stream of the shard reads into it and hands the
+  // bytes to its parser before suspending again (see Transport::read_some).
+  std::vector<std::vector<char>> read_buffers;
 };
 
 }  // namespace tern::stream

@@ -14,7 +14,6 @@ namespace {
 using xmpp::StreamCondition;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kReadBufferBytes = 4096;
 constexpr auto kCloseGrace = std::chrono::seconds(2);
 
 std::string make_stream_id() {
@@ -99,7 +98,7 @@ awaitable<void> C2SSession::run() {
       if (!ctx_.tls) co_return finish();
       co_await transport_.start_tls(*ctx_.tls);
     }
-    std::string buf(kReadBufferBytes, '\0');
+    auto& buf = ctx_.read_buffers[shard()];
     while (state_ != State::kClosed) {
       std::size_t n = co_await transport_.read_some(asio::buffer(buf));
       last_activity_ = Clock::now();
@@ -365,6 +364,8 @@ awaitable<void> C2SSession::flush() {
     out_.clear();
     transport_.close();
   }
+  // A burst must not pin its buffer for the life of an idle connection.
+  if (out_.capacity() > 4096) std::string().swap(out_);
   writing_ = false;
   drained_.cancel();
 }
