@@ -2,6 +2,7 @@
 // (hooks, iq handlers, disco features), all released when it is stopped.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -16,6 +17,15 @@
 
 namespace tern::modules {
 
+struct DiscoItem {
+  std::string jid;
+  std::string node;
+  std::string name;
+};
+// The disco#items of one node of the server, for one requester (e.g. the
+// ad-hoc commands an admin may run).
+using DiscoNodeItems = std::function<std::vector<DiscoItem>(const xmpp::Jid& requester)>;
+
 // What the server tells about itself in disco#info (XEP-0030) and stream
 // features; modules add to it at start.
 struct ServerFeatures {
@@ -27,6 +37,8 @@ struct ServerFeatures {
   // Stream features offered before authentication (after TLS when required),
   // e.g. "<register xmlns='http://jabber.org/features/iq-register'/>".
   std::vector<std::string> pre_auth_stream_features;
+  // Nodes of the server's disco#items that other modules answer, by node name.
+  std::map<std::string, DiscoNodeItems> disco_item_nodes;
 };
 
 struct ModuleContext {
