@@ -1,9 +1,228 @@
 // RFC 6121 §3-4 subscriptions, presence broadcast, probes, directed presence.
+// This file: the hooks and the module's plumbing; the protocol is in the
+// facet files named in service.h.
 #include "modules/presence/presence.h"
 
-namespace tern::modules {
+#include "core/log.h"
+#include "core/shards.h"
+#include "modules/options.h"
+#include "modules/presence/service.h"
+#include "xml/namespaces.h"
 
-// Not written yet: registers nothing.
-std::unique_ptr<Module> start_presence(ModuleContext& ctx) { return std::make_unique<Module>(); }
+namespace tern::modules {
+namespace presence {
+namespace {
+
+// Set while the module routes a stanza of its own, so that its pre_route
+// handler does not take it for a client's outbound stanza.
+thread_local bool t_routing_own = false;
+
+// Stands for a shard in Router::on_shard_of; never bound, never delivered to.
+class ShardAnchor final : public router::Session {
+ public:
+  explicit ShardAnchor(unsigned shard) : Session(shard) {}
+  void deliver(const xml::Element&) override {}
+  void close_with_error(xmpp::StreamCondition, std::string_view) override {}
+};
+
+}  // namespace
+
+xml::Element make_presence(const std::string& from, const std::string& to, const char* type) {
+  xml::Element p("presence", ns::kClient);
+  if (!from.empty()) p.set_attr("from", from);
+  if (!to.empty()) p.set_attr("to", to);
+  if (type && *type) p.set_attr("type", type);
+  return p;
+}
+
+PresenceService::PresenceService(ModuleContext& ctx) : router_(ctx.router), storage_(ctx.storage) {
+  worker_guard_.emplace(worker_ctx_.get_executor());
+  worker_ = std::thread([this] { worker_ctx_.run(); });
+}
+
+PresenceService::~PresenceService() {
+  worker_guard_.reset();
+  worker_ctx_.stop();
+  if (worker_.joinable()) worker_.join();
+}
+
+unsigned PresenceService::current_shard() {
+  int s = core::Shards::current();
+  return s < 0 ? 0u : static_cast<unsigned>(s);
+}
+
+void PresenceService::on_worker(std::function<void()> f) {
+  asio::post(worker_ctx_, [f = std::move(f)] {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      // A storage failure loses this one presence change; the user's next
+      // presence or roster action starts from what is stored.
+      spdlog::error("presence: {}", e.what());
+    }
+  });
+}
+
+void PresenceService::on_shard(unsigned shard, std::function<void()> f) {
+  router::SessionPtr anchor;
+  {
+    std::lock_guard lock(anchors_mutex_);
+    auto& slot = anchors_[std::min<std::size_t>(shard, anchors_.size() - 1)];
+    if (!slot) slot = std::make_shared<ShardAnchor>(shard);
+    anchor = slot;
+  }
+  router_.on_shard_of(anchor, [f = std::move(f)](router::Session&) { f(); });
+}
+
+void PresenceService::send(xml::Element stanza) {
+  const bool outer = t_routing_own;
+  t_routing_own = true;
+  router_.route(std::move(stanza));
+  t_routing_own = outer;
+}
+
+core::Verdict PresenceService::on_pre_route(router::RoutedStanza& ev) {
+  if (t_routing_own || ev.stanza.name() != "presence" || !ev.had_to) return core::Verdict::kPass;
+  // Only what a client of ours sends: the stream stamps its full JID.
+  if (!ev.from.is_full() || !ev.from.has_node() || !router_.is_local_domain(ev.from.domain()))
+    return core::Verdict::kPass;
+  const auto type = ev.stanza.attr_or("type");
+  if (auto sub = sub_type_of(type)) {
+    const xmpp::Jid contact = ev.to.bare();
+    // One's own presence needs no subscription (RFC 6121 §3 is about
+    // contacts); a request to oneself would make both ends one roster row.
+    if (contact == ev.from.bare()) return core::Verdict::kHandled;
+    // §3.1.2: stamped with the bare JID, addressed to the contact's bare JID.
+    xml::Element stanza = ev.stanza;
+    stanza.set_attr("from", ev.from.bare_string());
+    stanza.set_attr("to", contact.to_string());
+    const unsigned shard = current_shard();
+    on_worker([this, shard, from = ev.from, contact, t = *sub, stanza = std::move(stanza)]() mutable {
+      outbound_subscription(shard, from, contact, t, std::move(stanza));
+    });
+    return core::Verdict::kHandled;
+  }
+  if (type.empty() || type == "unavailable") {
+    // §4.6: directed presence. Remembered so that the target hears when the
+    // session goes away; subscribers among the targets are skipped then.
+    auto session = router_.sessions().find(ev.from);
+    if (session && session->shard() == current_shard() && ev.to.bare() != ev.from.bare()) {
+      if (type.empty()) {
+        if (session->is_available()) session->im().directed_to.insert(ev.to.to_string());
+      } else {
+        session->im().directed_to.erase(ev.to.to_string());
+      }
+    }
+  }
+  return core::Verdict::kPass;
+}
+
+core::Verdict PresenceService::on_broadcast(router::RoutedStanza& ev) {
+  if (ev.stanza.name() != "presence") return core::Verdict::kPass;
+  auto session = router_.sessions().find(ev.from);
+  if (!session || session->shard() != current_shard()) return core::Verdict::kHandled;
+  const auto type = ev.stanza.attr_or("type");
+  const unsigned shard = current_shard();
+  if (type.empty()) {
+    // The stream marks the session available after this hook: not yet
+    // available means this is initial presence (§4.2), else a change (§4.4).
+    const bool initial = !session->is_available();
+    xml::Element p = ev.stanza;
+    p.remove_attr("to");
+    p.set_attr("from", ev.from.to_string());
+    session->im().last_presence = p;
+    on_worker([this, shard, from = ev.from, p = std::move(p), initial]() mutable {
+      broadcast_available(shard, from, std::move(p), initial);
+    });
+  } else if (type == "unavailable" && session->is_available()) {
+    // §4.5: to subscribers, own resources and directed-presence targets.
+    std::set<std::string> directed = std::exchange(session->im().directed_to, {});
+    session->im().last_presence.reset();
+    xml::Element p = ev.stanza;
+    p.remove_attr("to");
+    p.set_attr("from", ev.from.to_string());
+    on_worker([this, shard, from = ev.from, p = std::move(p), directed = std::move(directed)]() mutable {
+      broadcast_unavailable(shard, from, std::move(p), std::move(directed));
+    });
+  }
+  // Probes, errors and subscription stanzas without 'to' have no addressee.
+  return core::Verdict::kHandled;
+}
+
+core::Verdict PresenceService::on_to_bare(router::RoutedStanza& ev) {
+  if (ev.stanza.name() != "presence") return core::Verdict::kPass;
+  const auto type = ev.stanza.attr_or("type");
+  const unsigned shard = current_shard();
+  if (auto sub = sub_type_of(type)) {
+    // §3.1.3: inbound subscription stanzas are handled for the bare JID.
+    xml::Element stanza = ev.stanza;
+    stanza.set_attr("from", ev.from.bare_string());
+    on_worker([this, shard, user = ev.from.bare(), contact = ev.to.bare(), t = *sub,
+               stanza = std::move(stanza)]() mutable {
+      inbound_subscription(shard, user, contact, t, std::move(stanza));
+    });
+    return core::Verdict::kHandled;
+  }
+  if (type == "probe") {
+    on_worker([this, shard, prober = ev.from, contact = ev.to.bare()] {
+      answer_probe(shard, prober, contact);
+    });
+    return core::Verdict::kHandled;
+  }
+  // Available, unavailable and error presence: every available resource
+  // gets it (the router's bare-JID rule, RFC 6121 §8.5.2.1.1).
+  return core::Verdict::kPass;
+}
+
+void PresenceService::on_initial_presence(router::Session& session) {
+  const unsigned shard = current_shard();
+  on_worker([this, shard, s = session.shared_from_this()] { deliver_pending_requests(shard, s); });
+}
+
+void PresenceService::on_session_ended(router::Session& session) {
+  // §4.6 and §4.5.2: a session that ends while available is unavailable to
+  // everyone who had its presence, lost connection or not.
+  if (!session.is_available()) return;
+  std::set<std::string> directed = std::exchange(session.im().directed_to, {});
+  session.im().last_presence.reset();
+  const unsigned shard = current_shard();
+  xml::Element p = make_presence(session.jid().to_string(), "", "unavailable");
+  on_worker([this, shard, from = session.jid(), p = std::move(p), directed = std::move(directed)]() mutable {
+    broadcast_unavailable(shard, from, std::move(p), std::move(directed));
+  });
+}
+
+class PresenceModule : public Module {
+ public:
+  explicit PresenceModule(ModuleContext& ctx) : service(ctx) {}
+  // Hooks go first: nothing may call into the service while it stops.
+  ~PresenceModule() override { tokens.clear(); }
+  PresenceService service;
+};
+
+}  // namespace presence
+
+std::unique_ptr<Module> start_presence(ModuleContext& ctx) {
+  ModuleOptions opts("presence", ctx.options);
+  opts.check_known({});
+  auto m = std::make_unique<presence::PresenceModule>(ctx);
+  auto* s = &m->service;
+  auto& hooks = ctx.router.hooks();
+  m->tokens.push_back(hooks.pre_route.add([s](router::RoutedStanza& ev) { return s->on_pre_route(ev); }));
+  m->tokens.push_back(
+      hooks.presence_broadcast.add([s](router::RoutedStanza& ev) { return s->on_broadcast(ev); }));
+  m->tokens.push_back(hooks.to_bare.add([s](router::RoutedStanza& ev) { return s->on_to_bare(ev); }));
+  m->tokens.push_back(hooks.initial_presence.add([s](router::SessionEvent& ev) {
+    s->on_initial_presence(ev.session);
+    return core::Verdict::kPass;
+  }));
+  m->tokens.push_back(hooks.session_ended.add([s](router::SessionEvent& ev) {
+    s->on_session_ended(ev.session);
+    return core::Verdict::kPass;
+  }));
+  // RFC 6121 §3.4: subscription pre-approval.
+  ctx.features.stream_features.push_back("<sub xmlns='urn:xmpp:features:pre-approval'/>");
+  return m;
+}
 
 }  // namespace tern::modules

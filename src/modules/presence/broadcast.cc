@@ -1,0 +1,146 @@
+// Presence broadcast (RFC 6121 §4.2 initial, §4.4 subsequent, §4.5
+// unavailable), directed presence on session end (§4.6), and stored
+// subscription requests delivered at login (§3.1.3).
+#include <variant>
+
+#include "modules/presence/service.h"
+#include "xml/stream_parser.h"
+
+namespace tern::modules::presence {
+namespace {
+
+storage::AccountKey key_of(const xmpp::Jid& jid) { return {jid.node(), jid.domain()}; }
+
+bool is_subscribed_from(const storage::RosterItem& item) {
+  return item.subscription == "from" || item.subscription == "both";
+}
+bool is_subscribed_to(const storage::RosterItem& item) {
+  return item.subscription == "to" || item.subscription == "both";
+}
+
+std::optional<xml::Element> parse_stored(const std::string& text) {
+  xml::StreamParser parser;
+  std::string bytes =
+      "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
+  bytes += text;
+  try {
+    parser.feed(bytes);
+    auto open = parser.next();
+    auto ev = parser.next();
+    if (!open || !ev || !std::holds_alternative<xml::StreamStanza>(*ev)) return std::nullopt;
+    return std::move(std::get<xml::StreamStanza>(*ev).element);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+void PresenceService::broadcast_available(unsigned shard, xmpp::Jid from, xml::Element presence,
+                                          bool initial) {
+  auto items = storage_.roster().items(key_of(from));
+  on_shard(shard, [this, from, presence = std::move(presence), items = std::move(items), initial] {
+    // §4.2.2 / §4.4.2: to every contact subscribed to the user.
+    for (const auto& item : items) {
+      if (!is_subscribed_from(item)) continue;
+      xml::Element p = presence;
+      p.set_attr("to", item.jid);
+      send(std::move(p));
+    }
+    // … and to the user's other available resources, whose presence the
+    // new resource learns in turn (§4.2.2).
+    auto self = router_.sessions().find(from);
+    for (auto& other : router_.sessions().sessions_of(from.bare())) {
+      if (other->jid() == from || !other->is_available()) continue;
+      xml::Element p = presence;
+      p.set_attr("to", other->jid().to_string());
+      router_.deliver(other, std::move(p));
+      if (initial && self) {
+        router_.on_shard_of(other, [this, self](router::Session& o) {
+          if (!o.im().last_presence) return;
+          xml::Element p = *o.im().last_presence;
+          p.set_attr("from", o.jid().to_string());
+          p.set_attr("to", self->jid().to_string());
+          router_.deliver(self, std::move(p));
+        });
+      }
+    }
+    if (!initial) return;
+    // §4.2.2: probe every contact the user is subscribed to, from the bare JID.
+    for (const auto& item : items) {
+      if (!is_subscribed_to(item)) continue;
+      send(make_presence(from.bare_string(), item.jid, "probe"));
+    }
+  });
+}
+
+void PresenceService::broadcast_unavailable(unsigned shard, xmpp::Jid from, xml::Element presence,
+                                            std::set<std::string> directed) {
+  auto items = storage_.roster().items(key_of(from));
+  on_shard(shard, [this, from, presence = std::move(presence), items = std::move(items),
+                   directed = std::move(directed)] {
+    std::set<std::string> told;
+    for (const auto& item : items) {
+      if (!is_subscribed_from(item)) continue;
+      xml::Element p = presence;
+      p.set_attr("to", item.jid);
+      send(std::move(p));
+      told.insert(item.jid);
+    }
+    for (auto& other : router_.sessions().sessions_of(from.bare())) {
+      if (other->jid() == from || !other->is_available()) continue;
+      xml::Element p = presence;
+      p.set_attr("to", other->jid().to_string());
+      router_.deliver(other, std::move(p));
+    }
+    // §4.6.3: directed-presence targets that are not subscribers (those had
+    // it through the broadcast already).
+    for (const auto& target : directed) {
+      auto jid = xmpp::Jid::parse(target);
+      if (!jid || told.count(jid->bare_string())) continue;
+      xml::Element p = presence;
+      p.set_attr("to", target);
+      send(std::move(p));
+    }
+  });
+}
+
+void PresenceService::deliver_pending_requests(unsigned shard, router::SessionPtr session) {
+  const xmpp::Jid& jid = session->jid();
+  auto items = storage_.roster().items(key_of(jid));
+  std::vector<xml::Element> requests;
+  for (const auto& item : items) {
+    if (!item.pending_in) continue;
+    std::optional<xml::Element> stanza;
+    if (!item.pending_in_stanza.empty()) stanza = parse_stored(item.pending_in_stanza);
+    // A request stored without its stanza is still a request (§3.1.3).
+    if (!stanza) stanza = make_presence(item.jid, jid.bare_string(), "subscribe");
+    requests.push_back(std::move(*stanza));
+  }
+  if (requests.empty()) return;
+  on_shard(shard, [this, session, requests = std::move(requests)] {
+    for (const auto& r : requests) router_.deliver(session, r);
+  });
+}
+
+void PresenceService::send_current_presence(const xmpp::Jid& owner, const xmpp::Jid& to) {
+  for (auto& s : router_.sessions().sessions_of(owner.bare())) {
+    if (!s->is_available()) continue;
+    router_.on_shard_of(s, [this, to](router::Session& c) {
+      if (!c.im().last_presence) return;
+      xml::Element p = *c.im().last_presence;
+      p.set_attr("from", c.jid().to_string());
+      p.set_attr("to", to.to_string());
+      send(std::move(p));
+    });
+  }
+}
+
+void PresenceService::send_unavailable_from_all(const xmpp::Jid& owner, const xmpp::Jid& to) {
+  for (auto& s : router_.sessions().sessions_of(owner.bare())) {
+    if (!s->is_available()) continue;
+    send(make_presence(s->jid().to_string(), to.to_string(), "unavailable"));
+  }
+}
+
+}  // namespace tern::modules::presence

@@ -1,0 +1,148 @@
+// Subscription stanzas (RFC 6121 §3): the user's roster row changes as
+// Appendix A says (subscription.cc), the change is stored and pushed, and the
+// stanza goes on or stops. Runs on the presence worker; every router call
+// hops to a shard.
+#include "core/log.h"
+#include "modules/presence/service.h"
+#include "modules/roster/item.h"
+#include "modules/roster/push.h"
+#include "xml/serializer.h"
+
+namespace tern::modules::presence {
+namespace {
+
+storage::AccountKey key_of(const xmpp::Jid& jid) { return {jid.node(), jid.domain()}; }
+
+bool same_state(const storage::RosterItem& a, const storage::RosterItem& b) {
+  return a.subscription == b.subscription && a.ask_out == b.ask_out &&
+         a.pending_in == b.pending_in && a.approved == b.approved;
+}
+
+// Nothing left worth a row: no subscription either way, nothing pending,
+// nothing the user wrote.
+bool is_empty(const storage::RosterItem& item) {
+  return item.subscription == "none" && !item.ask_out && !item.pending_in && !item.approved &&
+         item.name.empty() && item.groups.empty();
+}
+
+// The stored outcome of one transition, for the push that follows.
+struct Stored {
+  storage::RosterItem item;
+  bool push = false;
+  bool removed = false;
+  std::int64_t version = 0;
+};
+
+// Applies `next`/`approved` to `owner`'s row for `contact` (under the lock).
+// A row that only an inbound request created and that ends up empty is
+// dropped: the user never saw it.
+Stored store_transition(storage::RosterStore& roster, const storage::AccountKey& owner,
+                        const std::optional<storage::RosterItem>& old, const std::string& contact,
+                        SubState next, bool approved, const std::string* request) {
+  Stored out;
+  out.item = old.value_or(storage::RosterItem{});
+  out.item.jid = contact;
+  apply_state(out.item, next);
+  out.item.approved = approved;
+  if (request && out.item.pending_in) out.item.pending_in_stanza = *request;
+  if (old ? same_state(*old, out.item) && (!request || old->pending_in_stanza == *request)
+          : is_empty(out.item))
+    return out;
+  // A row the user added stays even when nothing is left in it.
+  const bool was_visible = old && !roster::is_hidden(*old);
+  if (old && !was_visible && is_empty(out.item)) {
+    roster.remove(owner, contact);
+    out.removed = true;
+  } else {
+    roster.put(owner, out.item);
+  }
+  out.push = !out.removed && (was_visible || !roster::is_hidden(out.item)) &&
+             !(old && same_state(*old, out.item));  // a new stored request alone is no change
+  out.version = roster.version(owner);
+  return out;
+}
+
+}  // namespace
+
+void PresenceService::outbound_subscription(unsigned shard, xmpp::Jid user_full, xmpp::Jid contact,
+                                            SubType type, xml::Element stanza) {
+  const xmpp::Jid user = user_full.bare();
+  const auto owner = key_of(user);
+  Transition t;
+  Stored stored;
+  {
+    auto lock = roster::lock_account(user.bare_string());
+    auto old = storage_.roster().item(owner, contact.to_string());
+    const SubState state = old ? state_of(*old) : SubState::kNone;
+    t = outbound(state, type, old && old->approved);
+    stored = store_transition(storage_.roster(), owner, old, contact.to_string(), t.next, t.approved,
+                              nullptr);
+  }
+  spdlog::debug("presence: {} sends {} to {}: {}", user.bare_string(), sub_type_name(type),
+                contact.to_string(), state_name(t.next));
+  on_shard(shard, [this, shard, user, contact, type, t, stored, stanza = std::move(stanza)]() mutable {
+    if (stored.push) roster::push(router_, user, roster::item_element(stored.item), stored.version);
+    if (!t.pass_on) return;
+    send(std::move(stanza));
+    if (type == SubType::kSubscribed) {
+      // §3.1.5: the new subscriber gets the user's current presence, after
+      // its own server has taken the approval (queued behind it).
+      on_worker([this, shard, user, contact] {
+        on_shard(shard, [this, user, contact] { send_current_presence(user, contact); });
+      });
+    } else if (type == SubType::kUnsubscribed) {
+      // §3.2.2: the former subscriber learns the user is gone for it.
+      send_unavailable_from_all(user, contact);
+    }
+  });
+}
+
+void PresenceService::inbound_subscription(unsigned shard, xmpp::Jid user, xmpp::Jid contact,
+                                           SubType type, xml::Element stanza) {
+  // Here `contact` is the local account receiving the stanza, `user` the sender.
+  const auto owner = key_of(contact);
+  Transition t;
+  Stored stored;
+  bool no_account = false;
+  {
+    auto lock = roster::lock_account(contact.bare_string());
+    auto old = storage_.roster().item(owner, user.to_string());
+    if (!old && type == SubType::kSubscribe && !storage_.accounts().exists(owner)) {
+      no_account = true;
+    } else {
+      const SubState state = old ? state_of(*old) : SubState::kNone;
+      t = inbound(state, type, old && old->approved);
+      std::string request;
+      if (type == SubType::kSubscribe && t.pass_on) request = xml::to_string(stanza);
+      stored = store_transition(storage_.roster(), owner, old, user.to_string(), t.next, t.approved,
+                                request.empty() ? nullptr : &request);
+    }
+  }
+  if (no_account) {
+    // §3.1.3 / §8.5.1: no such contact; the subscriber learns it is refused.
+    on_shard(shard, [this, user, contact] {
+      send(make_presence(contact.bare_string(), user.bare_string(), "unsubscribed"));
+    });
+    return;
+  }
+  spdlog::debug("presence: {} receives {} from {}: {}", contact.bare_string(), sub_type_name(type),
+                user.to_string(), state_name(t.next));
+  on_shard(shard, [this, shard, user, contact, type, t, stored, stanza = std::move(stanza)]() mutable {
+    if (stored.push) roster::push(router_, contact, roster::item_element(stored.item), stored.version);
+    if (t.pass_on) router_.route_to_bare(std::move(stanza), user, contact);
+    if (t.auto_subscribed) {
+      // §3.1.3 (already subscribed) and §3.4 (pre-approved): the server
+      // answers for the contact, then sends its presence (§3.1.5).
+      send(make_presence(contact.bare_string(), user.bare_string(), "subscribed"));
+      on_worker([this, shard, user, contact] {
+        on_shard(shard, [this, user, contact] { send_current_presence(contact, user); });
+      });
+    }
+    if (type == SubType::kUnsubscribe && t.pass_on) {
+      // §3.3.3: the former subscriber sees the contact go unavailable.
+      send_unavailable_from_all(contact, user);
+    }
+  });
+}
+
+}  // namespace tern::modules::presence
