@@ -1,0 +1,62 @@
+// tern-bench command line: one scenario name, then --options.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tern::bench {
+
+enum class Mech { kScramSha1, kScramSha256, kPlain };
+
+struct Options {
+  std::string scenario;  // hold | login | chat | presence
+
+  // Where and who.
+  std::string host = "127.0.0.1";
+  int port = 5222;
+  std::string domain = "localhost";
+  std::string user_pattern = "bench{}";  // {} is replaced by the user index
+  std::string password = "bench";
+  std::int64_t first_user = 0;  // index of the first account used
+  std::string resource = "tb";
+  bool tls = true;  // STARTTLS (no certificate verification)
+  Mech mech = Mech::kScramSha256;
+  bool fetch_roster = true;
+  bool send_presence = true;
+
+  // Machinery.
+  int threads = 1;
+  int sources = 0;  // >0: bind to 127.0.0.1 .. 127.0.0.K, round-robin
+  int connect_concurrency = 50;   // logins in progress at once, all threads together
+  double connect_rate = 0;        // new connections per second; 0: as fast as the above allows
+  double login_timeout = 30;      // seconds for one connection to get to "online"
+  double max_seconds = 300;       // hard bound on the whole run
+  bool quiet = false;             // no progress lines on stderr
+
+  // Scenario sizes.
+  std::int64_t sessions = 100;    // hold
+  double hold_seconds = 10;       // hold
+  int server_pid = 0;             // hold: read the server's VmRSS
+  int concurrency = 10;           // login: parallel login loops
+  std::int64_t users = 0;         // login/presence: accounts to cycle through (0: a default)
+  double duration = 10;           // login, chat, presence: measured seconds
+  std::int64_t count = 0;         // login: logins; chat: messages; presence: changes (0: no bound)
+  std::int64_t pairs = 10;        // chat
+  int window = 10;                // chat at saturation: messages in flight per sender
+  double rate = 0;                // chat/presence: offered per second in total; 0: saturation
+  double drain_seconds = 3;       // chat: wait for stragglers before counting losses
+  int body_bytes = 0;             // chat: pad the body to at least this many bytes
+  int contacts = 0;               // presence: roster size provisioned (for the expected figure)
+};
+
+// Parses argv; on error or --help prints usage and returns nullopt with
+// *exit_code set (0 for --help).
+std::optional<Options> parse_options(int argc, char** argv, int* exit_code);
+
+// "bench{}" with index 7 -> "bench7".
+std::string user_name(const Options& o, std::int64_t index);
+const char* mech_name(Mech m);
+
+}  // namespace tern::bench

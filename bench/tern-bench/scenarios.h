@@ -1,0 +1,19 @@
+// The scenarios; each prints its report and returns the exit code
+// (0: ran to the end, 1: cut short by --max-seconds or nothing worked).
+#pragma once
+
+#include "tern-bench/runner.h"
+#include "tern-bench/stats.h"
+
+namespace tern::bench {
+
+int run_hold(const Env& env);
+int run_login(const Env& env);
+int run_chat(const Env& env);
+int run_presence(const Env& env);
+
+// Rows every report ends with: connection failures, generator CPU.
+void add_common_rows(Report& r, const Runner& runner, const Totals& t, double cpu_seconds,
+                     double wall_seconds);
+
+}  // namespace tern::bench
