@@ -142,34 +142,60 @@ Blocklist snapshot(const State& st, const std::string& owner) {
   return it->second.list;
 }
 
-// Routes stanzas that waited for a list, in their order, from a shard: the
-// shard of a session of their sender, else of their recipient.
-void reroute(const State& st, std::vector<xml::Element> held) {
-  if (held.empty()) return;
-  if (core::Shards::current() >= 0) {
-    for (auto& stanza : held) st->router.route(std::move(stanza));
-    return;
-  }
-  router::SessionPtr session;
-  for (auto attr : {"from", "to"}) {
-    auto jid = xmpp::Jid::parse(held.front().attr_or(attr));
-    if (!jid || !st->router.is_local_domain(jid->domain())) continue;
-    if (jid->is_full()) session = st->router.sessions().find(*jid);
-    if (!session) {
-      auto all = st->router.sessions().sessions_of(jid->bare());
-      if (!all.empty()) session = all.front();
+// A session whose shard may finish a load of `owner`'s list: one of the
+// sender (else the recipient) of the first stanza waiting for it, else one
+// of the owner's own.
+router::SessionPtr session_for_load(const State& st, const std::string& owner) {
+  std::string from, to;
+  {
+    auto& stripe = st->stripe_for(owner);
+    std::lock_guard lock(stripe.mutex);
+    auto it = stripe.by_bare.find(owner);
+    if (it != stripe.by_bare.end() && !it->second.held.empty()) {
+      from = it->second.held.front().attr_or("from");
+      to = it->second.held.front().attr_or("to");
     }
-    if (session) break;
   }
-  if (!session) {
-    // Nobody to borrow a shard from: route from here (the router posts
-    // every delivery to its session's shard).
-    for (auto& stanza : held) st->router.route(std::move(stanza));
+  for (const std::string* text : std::array<const std::string*, 3>{&from, &to, &owner}) {
+    auto jid = xmpp::Jid::parse(*text);
+    if (!jid || !st->router.is_local_domain(jid->domain())) continue;
+    if (jid->is_full())
+      if (auto s = st->router.sessions().find(*jid)) return s;
+    auto all = st->router.sessions().sessions_of(jid->bare());
+    if (!all.empty()) return all.front();
+  }
+  return nullptr;
+}
+
+// Installs a loaded list and routes, in their order, the stanzas that
+// waited for it. Runs on a shard: stanzas arriving meanwhile keep queueing
+// behind the waiting ones, so none overtakes another.
+void finish_load(const State& st, const std::string& owner, const std::vector<std::string>& items,
+                 bool ok) {
+  std::vector<xml::Element> held;
+  {
+    auto& stripe = st->stripe_for(owner);
+    std::lock_guard lock(stripe.mutex);
+    auto [it, inserted] = stripe.by_bare.try_emplace(owner);
+    Entry& entry = it->second;
+    // Another load may have won: what it found stands (later changes went
+    // through the cache too).
+    if (entry.loaded) return;
+    held = std::move(entry.held);
+    if (ok) {
+      entry.held.clear();
+      entry.loaded = true;
+      entry.list = Blocklist(items);
+    } else {
+      stripe.by_bare.erase(it);
+    }
+  }
+  if (!ok) {
+    // Fail closed: what waited for an unreadable list is not delivered.
+    if (!held.empty()) spdlog::warn("blocking: dropped {} stanzas for {}", held.size(), owner);
     return;
   }
-  st->router.on_shard_of(session, [st, held = std::move(held)](router::Session&) mutable {
-    for (auto& stanza : held) st->router.route(std::move(stanza));
-  });
+  for (auto& stanza : held) st->router.route(std::move(stanza));
 }
 
 awaitable<void> load_list(State st, xmpp::Jid owner) {
@@ -183,31 +209,22 @@ awaitable<void> load_list(State st, xmpp::Jid owner) {
     spdlog::error("blocking: loading the blocklist of {} failed: {}", bare, e.what());
     ok = false;
   }
-  std::vector<xml::Element> held;
-  {
-    auto& stripe = st->stripe_for(bare);
-    std::lock_guard lock(stripe.mutex);
-    auto [it, inserted] = stripe.by_bare.try_emplace(bare);
-    Entry& entry = it->second;
-    // Another load may have won: what it found stands (later changes went
-    // through the cache too).
-    if (!entry.loaded) {
-      held = std::move(entry.held);
-      entry.held.clear();
-      if (ok) {
-        entry.loaded = true;
-        entry.list = Blocklist(items);
-      } else {
-        stripe.by_bare.erase(it);
-      }
-    }
-  }
-  if (!ok) {
-    // Fail closed: what waited for an unreadable list is not delivered.
-    if (!held.empty()) spdlog::warn("blocking: dropped {} stanzas for {}", held.size(), bare);
+  if (core::Shards::current() >= 0) {
+    finish_load(st, bare, items, ok);
     co_return;
   }
-  reroute(st, std::move(held));
+  // Off the shards (a load started from a hook): finish on one.
+  auto session = session_for_load(st, bare);
+  if (!session) {
+    // Nobody to borrow a shard from: finish here (the router posts every
+    // delivery to its session's shard).
+    finish_load(st, bare, items, ok);
+    co_return;
+  }
+  std::function<void(router::Session&)> finish = [st, bare, items, ok](router::Session&) {
+    finish_load(st, bare, items, ok);
+  };
+  st->router.on_shard_of(session, std::move(finish));
 }
 
 awaitable<void> ensure_loaded(State st, xmpp::Jid owner) {
@@ -220,7 +237,8 @@ void reject_outbound(const State& st, router::RoutedStanza& ev) {
   if (name == "presence") return;
   if (name == "iq" && type != "get" && type != "set") return;
   static const xml::Element kBlocked("blocked", blocking::kErrorsNs);
-  StanzaError err(StanzaCondition::kNotAcceptable);
+  // type='cancel' as XEP-0191 §3.3 shows it (RFC 6120's default is modify).
+  StanzaError err(StanzaCondition::kNotAcceptable, xmpp::ErrorType::kCancel);
   err.app = &kBlocked;
   auto reply = xmpp::make_error_reply(ev.stanza, err);
   // Straight to the sender: routed, it would come "from" the blocked JID

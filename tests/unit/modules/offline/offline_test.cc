@@ -1,0 +1,84 @@
+#include <gtest/gtest.h>
+
+#include "modules/offline/offline.h"
+#include "xml/serializer.h"
+
+namespace tern::modules::offline {
+namespace {
+
+using namespace std::chrono;
+
+system_clock::time_point at(int y, unsigned mo, unsigned d, int h, int mi, int s) {
+  return sys_days{year{y} / month{mo} / day{d}} + hours{h} + minutes{mi} + seconds{s};
+}
+
+TEST(DelayStamp, IsUtcIso8601WithZ) {
+  EXPECT_EQ(delay_stamp(at(2002, 9, 10, 23, 8, 25)), "2002-09-10T23:08:25Z");
+  EXPECT_EQ(delay_stamp(at(2024, 3, 1, 9, 5, 7)), "2024-03-01T09:05:07Z");
+}
+
+TEST(DelayStamp, DropsFractionsOfSeconds) {
+  EXPECT_EQ(delay_stamp(at(1999, 12, 31, 23, 59, 59) + milliseconds{999}), "1999-12-31T23:59:59Z");
+}
+
+TEST(Delay, AddsDelayElement) {
+  xml::Element m("message", "jabber:client");
+  m.add_child("body").add_text("hi");
+  add_delay(m, "localhost", at(2002, 9, 10, 23, 8, 25));
+  const auto* delay = m.child("delay", kDelayNs);
+  ASSERT_NE(delay, nullptr);
+  EXPECT_EQ(delay->attr_or("from"), "localhost");
+  EXPECT_EQ(delay->attr_or("stamp"), "2002-09-10T23:08:25Z");
+}
+
+xml::Element message(std::string_view type) {
+  xml::Element m("message", "jabber:client");
+  if (!type.empty()) m.set_attr("type", type);
+  m.add_child("body").add_text("hi");
+  return m;
+}
+
+TEST(Classify, StoresChatNormalAndUntyped) {
+  EXPECT_EQ(classify(message("chat")), Disposition::kStore);
+  EXPECT_EQ(classify(message("normal")), Disposition::kStore);
+  EXPECT_EQ(classify(message("")), Disposition::kStore);
+}
+
+TEST(Classify, LeavesHeadlineGroupchatErrorToTheRouter) {
+  EXPECT_EQ(classify(message("headline")), Disposition::kNotOurs);
+  EXPECT_EQ(classify(message("groupchat")), Disposition::kNotOurs);
+  EXPECT_EQ(classify(message("error")), Disposition::kNotOurs);
+}
+
+TEST(Classify, HonoursNoStoreHint) {
+  auto m = message("chat");
+  m.add_child(xml::Element("no-store", kHintsNs));
+  EXPECT_EQ(classify(m), Disposition::kNotOurs);
+}
+
+TEST(Classify, DiscardsChatStatesOnly) {
+  xml::Element m("message", "jabber:client");
+  m.set_attr("type", "chat");
+  m.add_child(xml::Element("composing", kChatStatesNs));
+  EXPECT_EQ(classify(m), Disposition::kDiscard);
+  m.add_child(xml::Element("x", "jabber:x:data"));  // some other payload: kept
+  EXPECT_EQ(classify(m), Disposition::kStore);
+}
+
+TEST(ParseStored, RoundTrips) {
+  auto m = message("chat");
+  m.set_attr("from", "romeo@montague.net/orchard");
+  m.set_attr("to", "juliet@capulet.com");
+  add_delay(m, "capulet.com", at(2002, 9, 10, 23, 8, 25));
+  auto back = parse_stored(xml::to_string(m));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, m);
+}
+
+TEST(ParseStored, RejectsGarbage) {
+  EXPECT_FALSE(parse_stored("<message"));
+  EXPECT_FALSE(parse_stored("<a/><b/>"));
+}
+
+}  // namespace
+}  // namespace tern::modules::offline
