@@ -1,7 +1,47 @@
-// XEP-0030 service discovery.
+// XEP-0030 service discovery: who the server is and what it offers, and the
+// server's answers on behalf of its accounts.
+//
+// Features come from the other modules (ServerFeatures), which all start
+// before disco; disco copies the lists once at start.
+//
+// Nodes: disco answers no node itself. A module that owns a node (ad-hoc
+// commands, …) registers its own disco#info / disco#items handler for the
+// same target before disco starts; disco keeps that handler and hands it
+// every request that names a node. Without one, a node is item-not-found.
 #pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "modules/module.h"
+#include "xml/element.h"
 
 namespace tern::modules {
+
 std::unique_ptr<Module> start_disco(ModuleContext& ctx);
-}
+
+namespace disco {
+
+inline constexpr std::string_view kInfoNs = "http://jabber.org/protocol/disco#info";
+inline constexpr std::string_view kItemsNs = "http://jabber.org/protocol/disco#items";
+
+struct Identity {
+  std::string category;
+  std::string type;
+  std::string name;  // optional
+};
+
+// disco's own two features plus `contributed`, sorted, each once.
+std::vector<std::string> feature_list(std::vector<std::string> contributed);
+// <query xmlns='…disco#info' [node]> with one identity and the features.
+xml::Element info_result(const Identity& identity, const std::vector<std::string>& features,
+                         std::string_view node = {});
+// <query xmlns='…disco#items' [node]> with one <item jid/> per entry.
+xml::Element items_result(const std::vector<std::string>& jids, std::string_view node = {});
+// Whether a roster subscription state lets the contact see the owner's
+// presence, which is what XEP-0030 §8 asks before answering for an account.
+bool shares_presence(std::string_view subscription);
+
+}  // namespace disco
+}  // namespace tern::modules

@@ -1,9 +1,172 @@
 // XEP-0049 private XML storage.
+//
+// Only the account itself, addressing its own bare JID or nothing, may get
+// or set; anyone else gets forbidden (§2.3 prefers it to
+// service-unavailable). A query without a child is bad-request (§2.3 "Bad
+// Format"); a child without a namespace of its own or in a reserved one is
+// not-acceptable. A get of a fragment never stored returns it as sent
+// (empty). A set stores every child, each under "private:{ns}name"; an
+// empty child removes what was stored under its name.
 #include "modules/private/private.h"
 
-namespace tern::modules {
+#include <variant>
 
-// Not written yet: registers nothing.
-std::unique_ptr<Module> start_private(ModuleContext& ctx) { return std::make_unique<Module>(); }
+#include "modules/options.h"
+#include "xml/serializer.h"
+#include "xml/stream_parser.h"
+
+namespace tern::modules {
+namespace private_storage {
+
+using xmpp::StanzaCondition;
+using xmpp::StanzaError;
+
+std::string document_key(const xml::Element& fragment) {
+  return "private:{" + fragment.ns() + "}" + fragment.name();
+}
+
+bool is_reserved(std::string_view ns) {
+  return ns.starts_with("jabber:") || ns.starts_with("http://jabber.org/") || ns == "vcard-temp";
+}
+
+CheckedQuery check_query(const xml::Element& query, bool is_get, std::size_t max_bytes) {
+  CheckedQuery out;
+  if (query.name() != "query") {
+    out.error = StanzaError(StanzaCondition::kBadRequest, "expected <query xmlns='jabber:iq:private'/>");
+    return out;
+  }
+  out.fragments = query.children();
+  if (out.fragments.empty()) {
+    out.error = StanzaError(StanzaCondition::kBadRequest, "the query names no element");
+    return out;
+  }
+  if (is_get && out.fragments.size() > 1) {
+    out.error = StanzaError(StanzaCondition::kBadRequest, "a get names one element");
+    return out;
+  }
+  for (const xml::Element* f : out.fragments) {
+    // A child that declares no namespace inherits jabber:iq:private.
+    if (f->ns().empty() || f->ns() == kNs) {
+      out.error = StanzaError(StanzaCondition::kNotAcceptable, "the element needs a namespace of its own");
+      return out;
+    }
+    if (is_reserved(f->ns())) {
+      out.error = StanzaError(StanzaCondition::kNotAcceptable, "reserved namespace " + f->ns());
+      return out;
+    }
+    if (!is_get && xml::to_string(*f, "").size() > max_bytes) {
+      out.error = StanzaError(StanzaCondition::kNotAcceptable,
+                              "element larger than " + std::to_string(max_bytes) + " bytes");
+      return out;
+    }
+  }
+  return out;
+}
+
+bool is_empty(const xml::Element& fragment) {
+  if (!fragment.attributes().empty()) return false;
+  for (const auto& node : fragment.nodes()) {
+    if (!node.is_text()) return false;
+    if (node.text.find_first_not_of(" \t\r\n") != std::string::npos) return false;
+  }
+  return true;
+}
+
+}  // namespace private_storage
+
+namespace {
+
+using router::IqReply;
+using router::IqRequest;
+using xmpp::StanzaCondition;
+using xmpp::StanzaError;
+
+struct PrivateState {
+  storage::Storage& storage;
+  core::BlockingPool& blocking;
+  std::size_t max_bytes;
+};
+using State = std::shared_ptr<const PrivateState>;
+
+// The stored text back as an element; nullopt if it is not one element.
+std::optional<xml::Element> parse_stored(std::string_view text) {
+  xml::ParserLimits limits;
+  limits.max_stanza_bytes = text.size() + 1024;
+  xml::StreamParser parser(limits);
+  std::string bytes =
+      "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
+  bytes += text;
+  parser.feed(bytes);
+  auto open = parser.next();
+  if (!open || !std::holds_alternative<xml::StreamOpen>(*open)) return std::nullopt;
+  auto ev = parser.next();
+  if (!ev || !std::holds_alternative<xml::StreamStanza>(*ev)) return std::nullopt;
+  if (parser.next()) return std::nullopt;
+  return std::move(std::get<xml::StreamStanza>(*ev).element);
+}
+
+awaitable<IqReply> private_get(State st, const IqRequest& req) {
+  if (req.from.bare() != req.to)
+    co_return IqReply::fail(StanzaError(StanzaCondition::kForbidden, "not your private storage"));
+  auto checked = private_storage::check_query(req.payload(), true, st->max_bytes);
+  if (checked.error) co_return IqReply::fail(std::move(*checked.error));
+  const xml::Element& wanted = *checked.fragments.front();
+  const std::string key = private_storage::document_key(wanted);
+  const storage::AccountKey owner{req.to.node(), req.to.domain()};
+  auto stored = co_await st->blocking.run([&] { return st->storage.documents().get(owner, key); });
+  xml::Element query("query", std::string(private_storage::kNs));
+  if (stored) {
+    auto element = parse_stored(*stored);
+    // Only this module writes these keys, from parsed XML: a broken store.
+    if (!element) throw std::runtime_error("stored " + key + " does not parse");
+    query.add_child(std::move(*element));
+  } else {
+    query.add_child(wanted);
+  }
+  co_return IqReply::result(std::move(query));
+}
+
+awaitable<IqReply> private_set(State st, const IqRequest& req) {
+  if (req.from.bare() != req.to)
+    co_return IqReply::fail(StanzaError(StanzaCondition::kForbidden, "not your private storage"));
+  auto checked = private_storage::check_query(req.payload(), false, st->max_bytes);
+  if (checked.error) co_return IqReply::fail(std::move(*checked.error));
+  const storage::AccountKey owner{req.to.node(), req.to.domain()};
+  const auto& fragments = checked.fragments;
+  co_await st->blocking.run([&] {
+    auto& documents = st->storage.documents();
+    for (const xml::Element* f : fragments) {
+      if (private_storage::is_empty(*f)) {
+        documents.remove(owner, private_storage::document_key(*f));
+      } else {
+        documents.put(owner, private_storage::document_key(*f), xml::to_string(*f, ""));
+      }
+    }
+  });
+  co_return IqReply::result();
+}
+
+}  // namespace
+
+std::unique_ptr<Module> start_private(ModuleContext& ctx) {
+  ModuleOptions opts("private", ctx.options);
+  opts.check_known({"max_bytes"});
+  auto st = std::make_shared<PrivateState>(PrivateState{
+      ctx.storage, ctx.blocking,
+      static_cast<std::size_t>(
+          opts.get_int("max_bytes", private_storage::kDefaultMaxBytes, 1024, 1 << 20))});
+
+  auto m = std::make_unique<Module>();
+  using router::IqTarget;
+  using router::IqType;
+  m->tokens.push_back(ctx.router.iq().add(IqTarget::kAccount, IqType::kGet,
+                                          std::string(private_storage::kNs),
+                                          [st](const IqRequest& req) { return private_get(st, req); }));
+  m->tokens.push_back(ctx.router.iq().add(IqTarget::kAccount, IqType::kSet,
+                                          std::string(private_storage::kNs),
+                                          [st](const IqRequest& req) { return private_set(st, req); }));
+  // XEP-0049 defines no disco feature: nothing to advertise.
+  return m;
+}
 
 }  // namespace tern::modules

@@ -1,9 +1,69 @@
-// XEP-0202 entity time.
+// XEP-0202 entity time, for the server's domain.
 #include "modules/time/time.h"
 
-namespace tern::modules {
+#include <time.h>
 
-// Not written yet: registers nothing.
-std::unique_ptr<Module> start_time(ModuleContext& ctx) { return std::make_unique<Module>(); }
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include "modules/options.h"
+
+namespace tern::modules {
+namespace entity_time {
+
+std::string format_tzo(long offset_seconds) {
+  const char sign = offset_seconds < 0 ? '-' : '+';
+  // Real offsets stay within a day; anything else is clamped, not printed.
+  const int minutes = static_cast<int>(std::min(std::labs(offset_seconds), 24L * 3600 - 1) / 60);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%c%02d:%02d", sign, minutes / 60, minutes % 60);
+  return buf;
+}
+
+std::string format_utc(std::chrono::system_clock::time_point t) {
+  // Floor, not truncate, so an instant before 1970 does not round up.
+  const auto secs = std::chrono::floor<std::chrono::seconds>(t.time_since_epoch());
+  const time_t tt = static_cast<time_t>(secs.count());
+  struct tm tm {};
+  ::gmtime_r(&tt, &tm);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+long local_offset(std::chrono::system_clock::time_point t) {
+  const time_t tt = std::chrono::system_clock::to_time_t(t);
+  struct tm tm {};
+  if (::localtime_r(&tt, &tm) == nullptr) return 0;
+  return tm.tm_gmtoff;
+}
+
+xml::Element time_result(std::chrono::system_clock::time_point t, long offset_seconds) {
+  xml::Element time("time", std::string(kNs));
+  time.add_child("tzo").add_text(format_tzo(offset_seconds));
+  time.add_child("utc").add_text(format_utc(t));
+  return time;
+}
+
+}  // namespace entity_time
+
+std::unique_ptr<Module> start_time(ModuleContext& ctx) {
+  ModuleOptions opts("time", ctx.options);
+  opts.check_known({});
+  auto m = std::make_unique<Module>();
+  m->tokens.push_back(ctx.router.iq().add_sync(
+      router::IqTarget::kServer, router::IqType::kGet, std::string(entity_time::kNs),
+      [](const router::IqRequest& req) {
+        if (req.payload().name() != "time")
+          return router::IqReply::fail(xmpp::StanzaError(xmpp::StanzaCondition::kBadRequest));
+        // The offset is looked up each time: it changes with daylight saving.
+        const auto now = std::chrono::system_clock::now();
+        return router::IqReply::result(entity_time::time_result(now, entity_time::local_offset(now)));
+      }));
+  ctx.features.disco_features.emplace_back(entity_time::kNs);
+  return m;
+}
 
 }  // namespace tern::modules

@@ -1,9 +1,132 @@
 // XEP-0054 vcard-temp.
+//
+// get to oneself (no 'to', or one's own bare JID): the stored vCard, or an
+// empty <vCard/> when there is none (§3.1 allows either; clients handle the
+// empty one best). get to another account: its vCard, or
+// service-unavailable when it has none or does not exist (§3.3), the same
+// answer for both so accounts cannot be probed. set: only to oneself, else
+// forbidden (§3.2); an empty vCard removes the stored one.
 #include "modules/vcard/vcard.h"
 
-namespace tern::modules {
+#include <variant>
 
-// Not written yet: registers nothing.
-std::unique_ptr<Module> start_vcard(ModuleContext& ctx) { return std::make_unique<Module>(); }
+#include "modules/options.h"
+#include "xml/serializer.h"
+#include "xml/stream_parser.h"
+
+namespace tern::modules {
+namespace vcard {
+
+using xmpp::StanzaCondition;
+using xmpp::StanzaError;
+
+std::optional<StanzaError> check_set(const xml::Element& payload, std::size_t size,
+                                     std::size_t max_bytes) {
+  if (payload.name() != "vCard" || payload.ns() != kNs)
+    return StanzaError(StanzaCondition::kBadRequest, "expected <vCard xmlns='vcard-temp'/>");
+  if (size > max_bytes)
+    return StanzaError(StanzaCondition::kNotAcceptable,
+                       "vCard larger than " + std::to_string(max_bytes) + " bytes");
+  return std::nullopt;
+}
+
+bool is_empty(const xml::Element& vcard) {
+  if (!vcard.attributes().empty()) return false;
+  for (const auto& node : vcard.nodes()) {
+    if (!node.is_text()) return false;
+    if (node.text.find_first_not_of(" \t\r\n") != std::string::npos) return false;
+  }
+  return true;
+}
+
+std::optional<xml::Element> parse_stored(std::string_view text) {
+  xml::ParserLimits limits;
+  limits.max_stanza_bytes = text.size() + 1024;
+  xml::StreamParser parser(limits);
+  std::string bytes =
+      "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
+  bytes += text;
+  parser.feed(bytes);
+  auto open = parser.next();
+  if (!open || !std::holds_alternative<xml::StreamOpen>(*open)) return std::nullopt;
+  auto ev = parser.next();
+  if (!ev || !std::holds_alternative<xml::StreamStanza>(*ev)) return std::nullopt;
+  if (parser.next()) return std::nullopt;  // more than one element
+  return std::move(std::get<xml::StreamStanza>(*ev).element);
+}
+
+}  // namespace vcard
+
+namespace {
+
+using router::IqReply;
+using router::IqRequest;
+using xmpp::StanzaCondition;
+using xmpp::StanzaError;
+
+struct VcardState {
+  storage::Storage& storage;
+  core::BlockingPool& blocking;
+  std::size_t max_bytes;
+};
+using State = std::shared_ptr<const VcardState>;
+
+awaitable<IqReply> vcard_get(State st, const IqRequest& req) {
+  if (req.payload().name() != "vCard")
+    co_return IqReply::fail(StanzaError(StanzaCondition::kBadRequest));
+  const bool self = req.from.bare() == req.to;
+  const storage::AccountKey owner{req.to.node(), req.to.domain()};
+  auto stored = co_await st->blocking.run([&] {
+    return st->storage.documents().get(owner, std::string(vcard::kDocumentKey));
+  });
+  if (!stored) {
+    if (!self) co_return IqReply::fail(StanzaError(StanzaCondition::kServiceUnavailable));
+    xml::Element empty("vCard", std::string(vcard::kNs));
+    co_return IqReply::result(std::move(empty));
+  }
+  auto element = vcard::parse_stored(*stored);
+  // Only this module writes the key, from parsed XML: a broken store.
+  if (!element) throw std::runtime_error("stored vCard of " + req.to.to_string() + " does not parse");
+  co_return IqReply::result(std::move(*element));
+}
+
+awaitable<IqReply> vcard_set(State st, const IqRequest& req) {
+  if (req.from.bare() != req.to)
+    co_return IqReply::fail(StanzaError(StanzaCondition::kForbidden, "not your vCard"));
+  const std::string text = xml::to_string(req.payload(), "");
+  auto refused = vcard::check_set(req.payload(), text.size(), st->max_bytes);
+  if (refused) co_return IqReply::fail(std::move(*refused));
+  const bool empty = vcard::is_empty(req.payload());
+  const storage::AccountKey owner{req.to.node(), req.to.domain()};
+  co_await st->blocking.run([&] {
+    const std::string key(vcard::kDocumentKey);
+    if (empty) {
+      st->storage.documents().remove(owner, key);
+    } else {
+      st->storage.documents().put(owner, key, text);
+    }
+  });
+  co_return IqReply::result();
+}
+
+}  // namespace
+
+std::unique_ptr<Module> start_vcard(ModuleContext& ctx) {
+  ModuleOptions opts("vcard", ctx.options);
+  opts.check_known({"max_bytes"});
+  auto st = std::make_shared<VcardState>(VcardState{
+      ctx.storage, ctx.blocking,
+      static_cast<std::size_t>(opts.get_int("max_bytes", vcard::kDefaultMaxBytes, 1024, 1 << 20))});
+
+  auto m = std::make_unique<Module>();
+  using router::IqTarget;
+  using router::IqType;
+  m->tokens.push_back(ctx.router.iq().add(IqTarget::kAccount, IqType::kGet, std::string(vcard::kNs),
+                                          [st](const IqRequest& req) { return vcard_get(st, req); }));
+  m->tokens.push_back(ctx.router.iq().add(IqTarget::kAccount, IqType::kSet, std::string(vcard::kNs),
+                                          [st](const IqRequest& req) { return vcard_set(st, req); }));
+  ctx.features.disco_features.emplace_back(vcard::kNs);
+  return m;
+}
 
 }  // namespace tern::modules

@@ -1,7 +1,34 @@
-// XEP-0054 vcard-temp.
+// XEP-0054 vcard-temp: each account stores one vCard, which everyone may
+// read and only the account may change.
 #pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
 #include "modules/module.h"
+#include "xml/element.h"
+#include "xmpp/errors.h"
 
 namespace tern::modules {
+
 std::unique_ptr<Module> start_vcard(ModuleContext& ctx);
-}
+
+namespace vcard {
+
+inline constexpr std::string_view kNs = "vcard-temp";
+inline constexpr std::string_view kDocumentKey = "vcard";  // in DocumentStore
+inline constexpr std::int64_t kDefaultMaxBytes = 64 * 1024;
+
+// Why a vCard set is refused (its payload and its size serialized), or
+// nothing when it may be stored.
+std::optional<xmpp::StanzaError> check_set(const xml::Element& payload, std::size_t size,
+                                           std::size_t max_bytes);
+// A vCard with nothing in it: storing it means removing the stored one.
+bool is_empty(const xml::Element& vcard);
+// The stored text back as an element; nullopt if it is not one element.
+std::optional<xml::Element> parse_stored(std::string_view text);
+
+}  // namespace vcard
+}  // namespace tern::modules

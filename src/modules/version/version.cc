@@ -1,9 +1,47 @@
-// XEP-0092 software version.
+// XEP-0092 software version, answered for the server's domain only: an iq
+// to a full JID reaches that client, which answers for itself.
 #include "modules/version/version.h"
 
-namespace tern::modules {
+#include <sys/utsname.h>
 
-// Not written yet: registers nothing.
-std::unique_ptr<Module> start_version(ModuleContext& ctx) { return std::make_unique<Module>(); }
+#include "modules/options.h"
+
+namespace tern::modules {
+namespace version {
+
+xml::Element version_result(std::string_view name, std::string_view version, std::string_view os) {
+  xml::Element query("query", std::string(kNs));
+  query.add_child("name").add_text(name);
+  query.add_child("version").add_text(version);
+  if (!os.empty()) query.add_child("os").add_text(os);
+  return query;
+}
+
+std::string os_name() {
+  struct utsname u {};
+  if (::uname(&u) != 0) return {};
+  return u.sysname;
+}
+
+}  // namespace version
+
+std::unique_ptr<Module> start_version(ModuleContext& ctx) {
+  ModuleOptions opts("version", ctx.options);
+  opts.check_known({"show_os"});
+  // The answer never changes while the server runs: build it once.
+  const std::string os = opts.get_bool("show_os", true) ? version::os_name() : std::string();
+  auto answer = version::version_result(version::kName, version::kVersion, os);
+
+  auto m = std::make_unique<Module>();
+  m->tokens.push_back(ctx.router.iq().add_sync(
+      router::IqTarget::kServer, router::IqType::kGet, std::string(version::kNs),
+      [answer](const router::IqRequest& req) {
+        if (req.payload().name() != "query")
+          return router::IqReply::fail(xmpp::StanzaError(xmpp::StanzaCondition::kBadRequest));
+        return router::IqReply::result(answer);
+      }));
+  ctx.features.disco_features.emplace_back(version::kNs);
+  return m;
+}
 
 }  // namespace tern::modules
