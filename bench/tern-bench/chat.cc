@@ -130,6 +130,7 @@ int run_chat(const Env& env) {
                   connect_seconds, plan.saturate ? "saturating" : "paced", o.duration);
 
   double cpu_start = process_cpu_seconds();
+  double server_cpu_start = read_cpu_seconds(o.server_pid);
   auto start = Clock::now();
   runner.on_each([&](Worker& w) {
     w.sending = true;
@@ -160,6 +161,7 @@ int run_chat(const Env& env) {
   runner.on_each([](Worker& w) { w.sending = false; });
   double window = std::chrono::duration<double>(Clock::now() - start).count();
   double cpu_window = process_cpu_seconds() - cpu_start;
+  double server_cpu_window = read_cpu_seconds(o.server_pid) - server_cpu_start;
   Totals at_end = runner.live_totals();
   std::uint64_t in_window = at_end.received - before.received;
 
@@ -195,6 +197,12 @@ int run_chat(const Env& env) {
   r.add("cpu_window_seconds", cpu_window, "generator CPU in window", "s");
   r.add("cpu_us_per_message",
         in_window ? cpu_window * 1e6 / double(in_window) : 0, "generator CPU per message", "us");
+  if (o.server_pid > 0) {
+    r.add("server_cpu_window_seconds", server_cpu_window, "server CPU in window", "s");
+    r.add("server_cpu_us_per_message",
+          in_window ? server_cpu_window * 1e6 / double(in_window) : 0, "server CPU per message",
+          "us");
+  }
   r.add_int("failed", static_cast<std::int64_t>(t.failed), "sessions failed");
   r.add_int("dropped", static_cast<std::int64_t>(t.dropped), "sessions dropped");
   add_common_rows(r, runner, t, process_cpu_seconds() - cpu0, wall);

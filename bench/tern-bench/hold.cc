@@ -23,12 +23,14 @@ int run_hold(const Env& env) {
   IdleHandler handler;
   long rss_before = o.server_pid ? read_rss_kib(o.server_pid) : -1;
   double cpu0 = process_cpu_seconds();
+  double server_cpu0 = read_cpu_seconds(o.server_pid);
   auto t0 = Clock::now();
   runner.start();
   runner.open_sessions(o.sessions, handler);
   bool complete = runner.wait_online(o.sessions);
   double connect_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   double cpu_connect = process_cpu_seconds() - cpu0;
+  double server_cpu_connect = read_cpu_seconds(o.server_pid) - server_cpu0;
   Totals at_online = runner.live_totals();
   runner.progress("%llu online, %llu failed in %.2f s; holding %.0f s",
                   (unsigned long long)at_online.online, (unsigned long long)at_online.failed,
@@ -62,6 +64,7 @@ int run_hold(const Env& env) {
     r.add_int("server_rss_after_kib", rss_after, "server RSS after hold", "KiB");
     double per = t.online ? double(rss_after - rss_before) / double(t.online) : 0;
     r.add("server_kib_per_session", per, "server KiB per session", "KiB");
+    r.add("server_cpu_connect_seconds", server_cpu_connect, "server CPU while connecting", "s");
   }
   r.add("cpu_connect_seconds", cpu_connect, "generator CPU while connecting", "s");
   add_common_rows(r, runner, t, cpu, wall);

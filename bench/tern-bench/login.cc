@@ -47,6 +47,7 @@ int run_login(const Env& env) {
   }
   runner.start();
   double cpu0 = process_cpu_seconds();
+  double server_cpu0 = read_cpu_seconds(o.server_pid);
   auto t0 = Clock::now();
   runner.on_each([&](Worker& w) {
     w.sending = true;
@@ -70,6 +71,7 @@ int run_login(const Env& env) {
   double window = std::chrono::duration<double>(Clock::now() - t0).count();
   Totals at_end = runner.live_totals();
   double cpu_window = process_cpu_seconds() - cpu0;
+  double server_cpu_window = read_cpu_seconds(o.server_pid) - server_cpu0;
   runner.on_each([](Worker& w) { w.sending = false; });
   runner.stop();
   double wall = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -83,6 +85,10 @@ int run_login(const Env& env) {
   r.add_int("failed", static_cast<std::int64_t>(t.failed), "failed");
   r.add_latency("login", t.login_latency, "login latency");
   r.add("cpu_window_seconds", cpu_window, "generator CPU in window", "s");
+  if (o.server_pid > 0)
+    r.add("server_cpu_us_per_login",
+          at_end.logins ? server_cpu_window * 1e6 / double(at_end.logins) : 0,
+          "server CPU per login", "us");
   add_common_rows(r, runner, t, process_cpu_seconds() - cpu0, wall);
   r.print();
   return complete && t.failed == 0 && t.logins > 0 ? 0 : 1;

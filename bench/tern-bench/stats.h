@@ -73,6 +73,8 @@ struct Totals {
 
 // Seconds of CPU (user + system) this process has used so far.
 double process_cpu_seconds();
+// CPU seconds (user + system) another process has used, or -1.
+double read_cpu_seconds(int pid);
 // VmRSS of a process in KiB, or -1 if it cannot be read.
 long read_rss_kib(int pid);
 
