@@ -170,7 +170,10 @@ TEST_F(AdhocModuleTest, BadPayloadKeepsTheSessionForAnotherTry) {
 }
 
 TEST_F(AdhocModuleTest, NonAdminIsForbiddenUnknownNodeIsNotFound) {
-  EXPECT_EQ(error_of(ask(user, execute(kAddUser))), "forbidden");
+  auto reply = ask(user, execute(kAddUser));
+  EXPECT_EQ(error_of(reply), "forbidden");
+  ASSERT_NE(reply.child("error"), nullptr);
+  EXPECT_EQ(reply.child("error")->attr_or("type"), "cancel");  // XEP-0050 §6.4
   EXPECT_EQ(error_of(ask(admin, execute("http://jabber.org/protocol/admin#shutdown"))),
             "item-not-found");
   EXPECT_EQ(error_of(ask(admin, std::string("<command xmlns='") + kCmd + "' node='" + kAddUser +
