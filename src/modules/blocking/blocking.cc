@@ -22,7 +22,9 @@ bool Blocklist::blocks(const xmpp::Jid& who) const {
     if (who.has_resource() && items_.count(bare + "/" + who.resource())) return true;
     if (items_.count(bare)) return true;
   }
-  if (who.has_resource() && items_.count(who.domain() + "/" + who.resource())) return true;
+  // domain/resource names that entity only, not user@domain/resource.
+  if (!who.has_node() && who.has_resource() && items_.count(who.domain() + "/" + who.resource()))
+    return true;
   // A domain item matches the domain, everything at it, and its subdomains.
   std::string_view domain = who.domain();
   for (;;) {
