@@ -18,6 +18,11 @@ bool same_state(const storage::RosterItem& a, const storage::RosterItem& b) {
          a.pending_in == b.pending_in && a.approved == b.approved;
 }
 
+// What a roster push shows (pending-in is not on the wire, RFC 6121 §2.1.2).
+bool same_on_the_wire(const storage::RosterItem& a, const storage::RosterItem& b) {
+  return a.subscription == b.subscription && a.ask_out == b.ask_out && a.approved == b.approved;
+}
+
 // Nothing left worth a row: no subscription either way, nothing pending,
 // nothing the user wrote.
 bool is_empty(const storage::RosterItem& item) {
@@ -57,7 +62,7 @@ Stored store_transition(storage::RosterStore& roster, const storage::AccountKey&
     roster.put(owner, out.item);
   }
   out.push = !out.removed && (was_visible || !roster::is_hidden(out.item)) &&
-             !(old && same_state(*old, out.item));  // a new stored request alone is no change
+             !(old && same_on_the_wire(*old, out.item));
   out.version = roster.version(owner);
   return out;
 }
@@ -91,8 +96,11 @@ void PresenceService::outbound_subscription(unsigned shard, xmpp::Jid user_full,
         on_shard(shard, [this, user, contact] { send_current_presence(user, contact); });
       });
     } else if (type == SubType::kUnsubscribed) {
-      // §3.2.2: the former subscriber learns the user is gone for it.
-      send_unavailable_from_all(user, contact);
+      // §3.2.2: the former subscriber learns the user is gone for it (after
+      // the cancellation itself, queued behind it).
+      on_worker([this, shard, user, contact] {
+        on_shard(shard, [this, user, contact] { send_unavailable_from_all(user, contact); });
+      });
     }
   });
 }
