@@ -11,6 +11,7 @@
 #include "modules/disco/disco.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "modules/options.h"
@@ -38,10 +39,15 @@ xml::Element info_result(const Identity& identity, const std::vector<std::string
   return query;
 }
 
-xml::Element items_result(const std::vector<std::string>& jids, std::string_view node) {
+xml::Element items_result(const std::vector<DiscoItem>& items, std::string_view node) {
   xml::Element query("query", std::string(kItemsNs));
   if (!node.empty()) query.set_attr("node", node);
-  for (const auto& jid : jids) query.add_child("item").set_attr("jid", jid);
+  for (const auto& item : items) {
+    auto& el = query.add_child("item");
+    el.set_attr("jid", item.jid);
+    if (!item.node.empty()) el.set_attr("node", item.node);
+    if (!item.name.empty()) el.set_attr("name", item.name);
+  }
   return query;
 }
 
@@ -66,6 +72,7 @@ struct DiscoState {
   std::vector<std::string> server_features;
   std::vector<std::string> account_features;
   std::set<std::string> admins;  // bare JIDs
+  std::map<std::string, DiscoNodeItems> server_item_nodes;
   // Handlers registered before disco for the same keys: they answer nodes.
   router::IqHandler server_info_nodes, server_items_nodes;
   router::IqHandler account_info_nodes, account_items_nodes;
@@ -104,8 +111,16 @@ awaitable<IqReply> server_info(State st, const IqRequest& req) {
 
 awaitable<IqReply> server_items(State st, const IqRequest& req) {
   if (req.payload().name() != "query") co_return IqReply::fail(StanzaError(StanzaCondition::kBadRequest));
-  if (req.payload().attr("node")) co_return co_await answer_node(st->server_items_nodes, req);
-  co_return IqReply::result(disco::items_result({}));
+  auto node = req.payload().attr("node");
+  if (!node) co_return IqReply::result(disco::items_result({}));
+  auto owner = st->server_item_nodes.find(std::string(*node));
+  if (owner == st->server_item_nodes.end())
+    co_return co_await answer_node(st->server_items_nodes, req);
+  std::vector<DiscoItem> items = owner->second(req.from);
+  // An item without a JID belongs to the server itself.
+  for (auto& item : items)
+    if (item.jid.empty()) item.jid = req.to.to_string();
+  co_return IqReply::result(disco::items_result(items, *node));
 }
 
 awaitable<IqReply> account_info(State st, const IqRequest& req) {
@@ -128,10 +143,11 @@ awaitable<IqReply> account_items(State st, const IqRequest& req) {
   if (!allowed) co_return IqReply::result(disco::items_result({}, node));
   if (req.payload().attr("node")) co_return co_await answer_node(st->account_items_nodes, req);
   // §4.1: the account's available resources.
-  std::vector<std::string> resources;
+  std::vector<DiscoItem> resources;
   for (const auto& session : st->router.sessions().sessions_of(req.to))
-    if (session->is_available()) resources.push_back(session->jid().to_string());
-  std::sort(resources.begin(), resources.end());
+    if (session->is_available()) resources.push_back({session->jid().to_string(), {}, {}});
+  std::sort(resources.begin(), resources.end(),
+            [](const DiscoItem& a, const DiscoItem& b) { return a.jid < b.jid; });
   co_return IqReply::result(disco::items_result(resources));
 }
 
@@ -153,6 +169,7 @@ std::unique_ptr<Module> start_disco(ModuleContext& ctx) {
       disco::feature_list(ctx.features.disco_features),
       disco::feature_list(ctx.features.account_features),
       std::set<std::string>(ctx.config.admins.begin(), ctx.config.admins.end()),
+      ctx.features.disco_item_nodes,
       earlier(router::IqTarget::kServer, disco::kInfoNs),
       earlier(router::IqTarget::kServer, disco::kItemsNs),
       earlier(router::IqTarget::kAccount, disco::kInfoNs),

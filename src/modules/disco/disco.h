@@ -4,10 +4,11 @@
 // Features come from the other modules (ServerFeatures), which all start
 // before disco; disco copies the lists once at start.
 //
-// Nodes: disco answers no node itself. A module that owns a node (ad-hoc
-// commands, …) registers its own disco#info / disco#items handler for the
-// same target before disco starts; disco keeps that handler and hands it
-// every request that names a node. Without one, a node is item-not-found.
+// Nodes: disco answers no node itself. The disco#items of a server node come
+// from ServerFeatures::disco_item_nodes (ad-hoc commands, …). Any other
+// request naming a node goes to the disco#info / disco#items handler another
+// module registered for the same target before disco started, if there is
+// one (disco keeps it); otherwise the node is item-not-found.
 #pragma once
 
 #include <string>
@@ -37,8 +38,8 @@ std::vector<std::string> feature_list(std::vector<std::string> contributed);
 // <query xmlns='…disco#info' [node]> with one identity and the features.
 xml::Element info_result(const Identity& identity, const std::vector<std::string>& features,
                          std::string_view node = {});
-// <query xmlns='…disco#items' [node]> with one <item jid/> per entry.
-xml::Element items_result(const std::vector<std::string>& jids, std::string_view node = {});
+// <query xmlns='…disco#items' [node]> with one <item jid [node] [name]/> per entry.
+xml::Element items_result(const std::vector<DiscoItem>& items, std::string_view node = {});
 // Whether a roster subscription state lets the contact see the owner's
 // presence, which is what XEP-0030 §8 asks before answering for an account.
 bool shares_presence(std::string_view subscription);

@@ -40,9 +40,9 @@ TEST(DiscoInfoResult, MirrorsNodeAndOmitsEmptyName) {
 TEST(DiscoItemsResult, EmptyAndWithItems) {
   EXPECT_EQ(xml::to_string(disco::items_result({}), ""),
             "<query xmlns='http://jabber.org/protocol/disco#items'/>");
-  EXPECT_EQ(xml::to_string(disco::items_result({"a@x/1", "a@x/2"}, "n"), ""),
+  EXPECT_EQ(xml::to_string(disco::items_result({{"a@x/1", {}, {}}, {"x", "cmd", "Do it"}}, "n"), ""),
             "<query xmlns='http://jabber.org/protocol/disco#items' node='n'>"
-            "<item jid='a@x/1'/><item jid='a@x/2'/></query>");
+            "<item jid='a@x/1'/><item jid='x' node='cmd' name='Do it'/></query>");
 }
 
 TEST(DiscoSharesPresence, OnlyFromAndBoth) {
