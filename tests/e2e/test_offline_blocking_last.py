@@ -438,3 +438,30 @@ def test_last_activity_of_users(tern_server):
     finally:
         b.close()
         c.close()
+
+
+def test_block_sends_unavailable_to_subscriber_and_unblock_current_presence(tern_server):
+    alice = new_user(tern_server, "alice")
+    bob = new_user(tern_server, "bob")
+    add_roster_item(tern_server, alice, bob, "from")   # bob sees alice's presence
+    b = raw_login(tern_server, bob, resource="watch")
+    a = raw_login(tern_server, alice, resource="home", presence=False)
+    try:
+        a.send("<presence><status>around</status></presence>")
+        settle(a, 0.5)
+        b.poll(0.5)
+        b.elements.clear()
+        res = a.iq("set", "<block xmlns='%s'><item jid='%s'/></block>" % (NS_BLOCKING, bob))
+        assert res.get("type") == "result"
+        p = b.wait_for(lambda el: el.tag == q(NS_CLIENT, "presence")
+                       and el.get("from") == alice + "/home", 5, "unavailable from alice")
+        assert p.get("type") == "unavailable"
+        res = a.iq("set", "<unblock xmlns='%s'/>" % NS_BLOCKING)
+        assert res.get("type") == "result"
+        p = b.wait_for(lambda el: el.tag == q(NS_CLIENT, "presence")
+                       and el.get("from") == alice + "/home", 5, "alice's presence again")
+        assert p.get("type") is None
+        assert p.findtext(q(NS_CLIENT, "status")) == "around"
+    finally:
+        a.close()
+        b.close()
