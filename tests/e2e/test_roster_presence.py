@@ -524,6 +524,11 @@ def test_roster_max_items(tern_factory):
         res = roster_iq(c, "set", "<item jid='c3@example.com'/>")
         assert res.get("type") == "error", c.dump()
         assert stanza_error(res)[1] == [q("urn:ietf:params:xml:ns:xmpp-stanzas", "policy-violation")]
+        # A subscription request may not add a third item either.
+        c.send("<presence to='c4@example.com' type='subscribe'/>")
+        err = c.wait_for(lambda el: el.tag == q(NS_CLIENT, "presence"), what="presence error")
+        assert err.get("type") == "error" and err.get("from") == "c4@example.com", c.dump()
+        assert stanza_error(err)[1] == [q("urn:ietf:params:xml:ns:xmpp-stanzas", "policy-violation")]
         items = roster_iq(c, "get").find(q(NS_ROSTER, "query"))
         assert sorted(i.get("jid") for i in items) == ["c1@example.com", "c2@example.com"]
     finally:

@@ -36,6 +36,9 @@ xml::Element make_presence(const std::string& from, const std::string& to, const
 }
 
 PresenceService::PresenceService(ModuleContext& ctx) : router_(ctx.router), storage_(ctx.storage) {
+  if (auto roster = ctx.config.module_options.find("roster"); roster != ctx.config.module_options.end())
+    max_roster_items_ = static_cast<std::size_t>(
+        ModuleOptions("roster", roster->second).get_int("max_items", 1000, 1, 1000000));
   worker_guard_.emplace(worker_ctx_.get_executor());
   worker_ = std::thread([this] { worker_ctx_.run(); });
 }

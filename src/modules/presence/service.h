@@ -69,6 +69,9 @@ class PresenceService {
 
   router::Router& router_;
   storage::Storage& storage_;
+  // The roster module's modules.roster.max_items: a subscription request
+  // must not grow a roster past it either.
+  std::size_t max_roster_items_ = 1000;
 
   asio::io_context worker_ctx_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> worker_guard_;

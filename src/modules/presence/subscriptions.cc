@@ -75,13 +75,28 @@ void PresenceService::outbound_subscription(unsigned shard, xmpp::Jid user_full,
   const auto owner = key_of(user);
   Transition t;
   Stored stored;
+  bool full = false;
   {
     auto lock = roster::lock_account(user.bare_string());
     auto old = storage_.roster().item(owner, contact.to_string());
     const SubState state = old ? state_of(*old) : SubState::kNone;
     t = outbound(state, type, old && old->approved);
-    stored = store_transition(storage_.roster(), owner, old, contact.to_string(), t.next, t.approved,
-                              nullptr);
+    const bool adds_row = !old && (t.next != SubState::kNone || t.approved);
+    if (adds_row && storage_.roster().items(owner).size() >= max_roster_items_) {
+      full = true;
+    } else {
+      stored = store_transition(storage_.roster(), owner, old, contact.to_string(), t.next,
+                                t.approved, nullptr);
+    }
+  }
+  if (full) {
+    // As a roster set would be (roster.cc): local policy, nothing stored or sent.
+    on_shard(shard, [this, user_full, stanza = std::move(stanza)]() mutable {
+      stanza.set_attr("from", user_full.to_string());
+      router_.bounce(stanza, xmpp::StanzaError(xmpp::StanzaCondition::kPolicyViolation,
+                                               "the roster is full"));
+    });
+    return;
   }
   spdlog::debug("presence: {} sends {} to {}: {}", user.bare_string(), sub_type_name(type),
                 contact.to_string(), state_name(t.next));
