@@ -158,8 +158,10 @@ int serve(const core::Config& config) {
   // Sockets and timers go before the loops they belong to.
   control.reset();
   listeners.clear();
-  shards.destroy_loops();
+  // Modules stop while the loops still exist: work they post is dropped
+  // with the loops, never run against a stopped module.
   running.clear();
+  shards.destroy_loops();
   blocking.stop();
   spdlog::info("stopped");
   return 0;

@@ -34,6 +34,10 @@ void Router::deliver(const SessionPtr& session, xml::Element stanza) {
              [session, stanza = std::move(stanza)] { session->deliver(stanza); });
 }
 
+void Router::spawn(awaitable<void> work) {
+  asio::co_spawn(current_loop(), std::move(work), asio::detached);
+}
+
 void Router::on_shard_of(const SessionPtr& session, std::function<void(Session&)> f) {
   if (core::Shards::current() == static_cast<int>(session->shard())) {
     f(*session);
@@ -95,6 +99,12 @@ void Router::route(xml::Element stanza) {
 
 void Router::route_local(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to,
                          bool had_to) {
+  // Subscriptions are a matter between accounts (RFC 6121 §3): whatever
+  // resource they name, they are handled at the bare JID.
+  if (to.is_full() && stanza.name() == "presence" && is_subscription_type(stanza.attr_or("type"))) {
+    route_local(std::move(stanza), from, to.bare(), had_to);
+    return;
+  }
   if (to.is_full()) {
     route_to_full(std::move(stanza), from, to);
     return;

@@ -68,6 +68,9 @@ class Router {
   // Runs `f` with the session on the session's own shard.
   void on_shard_of(const SessionPtr& session, std::function<void(Session&)> f);
 
+  // Runs a coroutine on the calling shard (for hook handlers that need storage).
+  void spawn(awaitable<void> work);
+
   // Bare-JID rules, exposed for modules that route on behalf of an account.
   void route_to_bare(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to);
   // Available sessions of `bare` with the highest non-negative priority.

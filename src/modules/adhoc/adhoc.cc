@@ -142,11 +142,11 @@ awaitable<IqReply> run_command(std::shared_ptr<Adhoc> a, const IqRequest& req) {
 
 }  // namespace
 
-std::vector<AdhocCommandItem> adhoc_commands_for(const core::Config& config,
-                                                 const xmpp::Jid& requester) {
-  std::vector<AdhocCommandItem> items;
+std::vector<DiscoItem> adhoc_commands_for(const core::Config& config,
+                                          const xmpp::Jid& requester) {
+  std::vector<DiscoItem> items;
   if (admin_set(config).count(requester.bare_string()) == 0) return items;
-  for (const auto& c : admin_commands()) items.push_back({c.node, c.name});
+  for (const auto& c : admin_commands()) items.push_back({{}, c.node, c.name});
   return items;
 }
 
@@ -160,6 +160,9 @@ std::unique_ptr<Module> start_adhoc(ModuleContext& ctx) {
                                           kCommandsNs,
                                           [a](const IqRequest& req) { return run_command(a, req); }));
   ctx.features.disco_features.push_back(kCommandsNs);
+  ctx.features.disco_item_nodes[kCommandsNs] = [&config = ctx.config](const xmpp::Jid& requester) {
+    return adhoc_commands_for(config, requester);
+  };
   return m;
 }
 
