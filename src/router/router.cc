@@ -38,6 +38,10 @@ void Router::spawn(awaitable<void> work) {
   asio::co_spawn(current_loop(), std::move(work), asio::detached);
 }
 
+void Router::post_to_shard(unsigned shard, std::function<void()> f) {
+  asio::post(shards_.loop(shard % shards_.size()), std::move(f));
+}
+
 void Router::on_shard_of(const SessionPtr& session, std::function<void(Session&)> f) {
   if (core::Shards::current() == static_cast<int>(session->shard())) {
     f(*session);

@@ -70,6 +70,8 @@ class Router {
 
   // Runs a coroutine on the calling shard (for hook handlers that need storage).
   void spawn(awaitable<void> work);
+  // Runs `f` on shard `shard` (for modules working off the shards).
+  void post_to_shard(unsigned shard, std::function<void()> f);
 
   // Bare-JID rules, exposed for modules that route on behalf of an account.
   void route_to_bare(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to);

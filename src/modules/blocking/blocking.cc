@@ -7,7 +7,6 @@
 #include <mutex>
 #include <unordered_map>
 
-#include <boost/asio/system_executor.hpp>
 
 #include "core/log.h"
 #include "modules/options.h"
@@ -109,7 +108,7 @@ enum class Check { kAllows, kBlocks, kHeld };
 awaitable<void> load_list(State st, xmpp::Jid owner);
 
 void spawn_load(const State& st, const std::string& owner) {
-  asio::co_spawn(asio::system_executor(), load_list(st, *xmpp::Jid::parse(owner)), asio::detached);
+  st->router.spawn(load_list(st, *xmpp::Jid::parse(owner)));
 }
 
 // Does `owner`'s list block `other`? If the list is not loaded yet, the

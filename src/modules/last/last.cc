@@ -6,7 +6,6 @@
 #include <unordered_map>
 #include <variant>
 
-#include <boost/asio/system_executor.hpp>
 
 #include "core/log.h"
 #include "modules/options.h"
@@ -175,8 +174,7 @@ std::unique_ptr<Module> start_last(ModuleContext& ctx) {
     const xmpp::Jid owner = ev.session.jid().bare();
     // XEP-0012 §3: the time since the account was last connected at all.
     if (st->router.sessions().resource_count(owner) == 0)
-      asio::co_spawn(asio::system_executor(), remember_logout(st, owner, std::move(logout)),
-                     asio::detached);
+      st->router.spawn(remember_logout(st, owner, std::move(logout)));
     return core::Verdict::kPass;
   }));
 

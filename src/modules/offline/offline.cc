@@ -7,7 +7,6 @@
 #include <unordered_map>
 #include <variant>
 
-#include <boost/asio/system_executor.hpp>
 
 #include "core/log.h"
 #include "modules/options.h"
@@ -204,8 +203,7 @@ void enqueue(const State& st, const xmpp::Jid& owner, Op op) {
     start = inserted;
   }
   if (start)
-    asio::co_spawn(asio::system_executor(), drain(st, std::move(owner_key), owner.bare()),
-                   asio::detached);
+    st->router.spawn(drain(st, std::move(owner_key), owner.bare()));
 }
 
 }  // namespace

@@ -17,14 +17,6 @@ namespace {
 // handler does not take it for a client's outbound stanza.
 thread_local bool t_routing_own = false;
 
-// Stands for a shard in Router::on_shard_of; never bound, never delivered to.
-class ShardAnchor final : public router::Session {
- public:
-  explicit ShardAnchor(unsigned shard) : Session(shard) {}
-  void deliver(const xml::Element&) override {}
-  void close_with_error(xmpp::StreamCondition, std::string_view) override {}
-};
-
 }  // namespace
 
 xml::Element make_presence(const std::string& from, const std::string& to, const char* type) {
@@ -67,14 +59,7 @@ void PresenceService::on_worker(std::function<void()> f) {
 }
 
 void PresenceService::on_shard(unsigned shard, std::function<void()> f) {
-  router::SessionPtr anchor;
-  {
-    std::lock_guard lock(anchors_mutex_);
-    auto& slot = anchors_[std::min<std::size_t>(shard, anchors_.size() - 1)];
-    if (!slot) slot = std::make_shared<ShardAnchor>(shard);
-    anchor = slot;
-  }
-  router_.on_shard_of(anchor, [f = std::move(f)](router::Session&) { f(); });
+  router_.post_to_shard(shard, std::move(f));
 }
 
 void PresenceService::send(xml::Element stanza) {

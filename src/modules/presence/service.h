@@ -76,11 +76,6 @@ class PresenceService {
   asio::io_context worker_ctx_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> worker_guard_;
   std::thread worker_;
-
-  // One placeholder session per shard, only to reach that shard through
-  // Router::on_shard_of (modules get no executors).
-  std::mutex anchors_mutex_;
-  std::array<router::SessionPtr, 1025> anchors_;
 };
 
 // <presence/> in jabber:client with from, to and type (type omitted if empty).
