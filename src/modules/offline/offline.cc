@@ -1,5 +1,6 @@
 // XEP-0160 offline messages with XEP-0203 delay.
 #include "modules/offline/offline.h"
+#include "xml/parse_element.h"
 
 #include <ctime>
 #include <deque>
@@ -44,21 +45,6 @@ void add_delay(xml::Element& message, const std::string& domain,
   message.add_child(std::move(delay));
 }
 
-std::optional<xml::Element> parse_stored(std::string_view text) {
-  xml::ParserLimits limits;
-  limits.max_stanza_bytes = text.size() + 1024;
-  xml::StreamParser parser(limits);
-  std::string bytes =
-      "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
-  bytes += text;
-  parser.feed(bytes);
-  auto open = parser.next();
-  if (!open || !std::holds_alternative<xml::StreamOpen>(*open)) return std::nullopt;
-  auto ev = parser.next();
-  if (!ev || !std::holds_alternative<xml::StreamStanza>(*ev)) return std::nullopt;
-  if (parser.next()) return std::nullopt;
-  return std::move(std::get<xml::StreamStanza>(*ev).element);
-}
 
 }  // namespace offline
 
@@ -162,7 +148,7 @@ awaitable<void> flush(State st, xmpp::Jid owner, FlushOp op) {
     co_return;
   }
   for (const auto& text : stored) {
-    auto message = offline::parse_stored(text);
+    auto message = xml::parse_element(text);
     if (!message) {
       spdlog::error("offline: a stored message of {} does not parse; dropped", owner.bare_string());
       continue;

@@ -39,8 +39,6 @@ std::string delay_stamp(std::chrono::system_clock::time_point t);
 // Appends <delay xmlns='urn:xmpp:delay' from='domain' stamp='…'/>.
 void add_delay(xml::Element& message, const std::string& domain,
                std::chrono::system_clock::time_point t);
-// A stored stanza back as an element; nullopt if the text is not one element.
-std::optional<xml::Element> parse_stored(std::string_view text);
 
 }  // namespace offline
 }  // namespace tern::modules

@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "modules/presence/service.h"
+#include "xml/parse_element.h"
 #include "xml/stream_parser.h"
 
 namespace tern::modules::presence {
@@ -18,21 +19,6 @@ bool is_subscribed_to(const storage::RosterItem& item) {
   return item.subscription == "to" || item.subscription == "both";
 }
 
-std::optional<xml::Element> parse_stored(const std::string& text) {
-  xml::StreamParser parser;
-  std::string bytes =
-      "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
-  bytes += text;
-  try {
-    parser.feed(bytes);
-    auto open = parser.next();
-    auto ev = parser.next();
-    if (!open || !ev || !std::holds_alternative<xml::StreamStanza>(*ev)) return std::nullopt;
-    return std::move(std::get<xml::StreamStanza>(*ev).element);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
 
 }  // namespace
 
@@ -112,7 +98,7 @@ void PresenceService::deliver_pending_requests(unsigned shard, router::SessionPt
   for (const auto& item : items) {
     if (!item.pending_in) continue;
     std::optional<xml::Element> stanza;
-    if (!item.pending_in_stanza.empty()) stanza = parse_stored(item.pending_in_stanza);
+    if (!item.pending_in_stanza.empty()) stanza = xml::parse_element(item.pending_in_stanza);
     // A request stored without its stanza is still a request (§3.1.3).
     if (!stanza) stanza = make_presence(item.jid, jid.bare_string(), "subscribe");
     requests.push_back(std::move(*stanza));

@@ -8,6 +8,7 @@
 // (empty). A set stores every child, each under "private:{ns}name"; an
 // empty child removes what was stored under its name.
 #include "modules/private/private.h"
+#include "xml/parse_element.h"
 
 #include <variant>
 
@@ -88,22 +89,6 @@ struct PrivateState {
 };
 using State = std::shared_ptr<const PrivateState>;
 
-// The stored text back as an element; nullopt if it is not one element.
-std::optional<xml::Element> parse_stored(std::string_view text) {
-  xml::ParserLimits limits;
-  limits.max_stanza_bytes = text.size() + 1024;
-  xml::StreamParser parser(limits);
-  std::string bytes =
-      "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
-  bytes += text;
-  parser.feed(bytes);
-  auto open = parser.next();
-  if (!open || !std::holds_alternative<xml::StreamOpen>(*open)) return std::nullopt;
-  auto ev = parser.next();
-  if (!ev || !std::holds_alternative<xml::StreamStanza>(*ev)) return std::nullopt;
-  if (parser.next()) return std::nullopt;
-  return std::move(std::get<xml::StreamStanza>(*ev).element);
-}
 
 awaitable<IqReply> private_get(State st, const IqRequest& req) {
   if (req.from.bare() != req.to)
@@ -116,7 +101,7 @@ awaitable<IqReply> private_get(State st, const IqRequest& req) {
   auto stored = co_await st->blocking.run([&] { return st->storage.documents().get(owner, key); });
   xml::Element query("query", std::string(private_storage::kNs));
   if (stored) {
-    auto element = parse_stored(*stored);
+    auto element = xml::parse_element(*stored);
     // Only this module writes these keys, from parsed XML: a broken store.
     if (!element) throw std::runtime_error("stored " + key + " does not parse");
     query.add_child(std::move(*element));

@@ -7,6 +7,7 @@
 // answer for both so accounts cannot be probed. set: only to oneself, else
 // forbidden (§3.2); an empty vCard removes the stored one.
 #include "modules/vcard/vcard.h"
+#include "xml/parse_element.h"
 
 #include <variant>
 
@@ -39,21 +40,6 @@ bool is_empty(const xml::Element& vcard) {
   return true;
 }
 
-std::optional<xml::Element> parse_stored(std::string_view text) {
-  xml::ParserLimits limits;
-  limits.max_stanza_bytes = text.size() + 1024;
-  xml::StreamParser parser(limits);
-  std::string bytes =
-      "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
-  bytes += text;
-  parser.feed(bytes);
-  auto open = parser.next();
-  if (!open || !std::holds_alternative<xml::StreamOpen>(*open)) return std::nullopt;
-  auto ev = parser.next();
-  if (!ev || !std::holds_alternative<xml::StreamStanza>(*ev)) return std::nullopt;
-  if (parser.next()) return std::nullopt;  // more than one element
-  return std::move(std::get<xml::StreamStanza>(*ev).element);
-}
 
 }  // namespace vcard
 
@@ -84,7 +70,7 @@ awaitable<IqReply> vcard_get(State st, const IqRequest& req) {
     xml::Element empty("vCard", std::string(vcard::kNs));
     co_return IqReply::result(std::move(empty));
   }
-  auto element = vcard::parse_stored(*stored);
+  auto element = xml::parse_element(*stored);
   // Only this module writes the key, from parsed XML: a broken store.
   if (!element) throw std::runtime_error("stored vCard of " + req.to.to_string() + " does not parse");
   co_return IqReply::result(std::move(*element));

@@ -27,8 +27,6 @@ std::optional<xmpp::StanzaError> check_set(const xml::Element& payload, std::siz
                                            std::size_t max_bytes);
 // A vCard with nothing in it: storing it means removing the stored one.
 bool is_empty(const xml::Element& vcard);
-// The stored text back as an element; nullopt if it is not one element.
-std::optional<xml::Element> parse_stored(std::string_view text);
 
 }  // namespace vcard
 }  // namespace tern::modules

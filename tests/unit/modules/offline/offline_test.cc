@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "modules/offline/offline.h"
+#include "xml/parse_element.h"
 #include "xml/serializer.h"
 
 namespace tern::modules::offline {
@@ -70,14 +71,14 @@ TEST(ParseStored, RoundTrips) {
   m.set_attr("from", "romeo@montague.net/orchard");
   m.set_attr("to", "juliet@capulet.com");
   add_delay(m, "capulet.com", at(2002, 9, 10, 23, 8, 25));
-  auto back = parse_stored(xml::to_string(m));
+  auto back = xml::parse_element(xml::to_string(m));
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, m);
 }
 
 TEST(ParseStored, RejectsGarbage) {
-  EXPECT_FALSE(parse_stored("<message"));
-  EXPECT_FALSE(parse_stored("<a/><b/>"));
+  EXPECT_FALSE(xml::parse_element("<message"));
+  EXPECT_FALSE(xml::parse_element("<a/><b/>"));
 }
 
 }  // namespace
