@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli/portable_export.h"
+#include "cli/portable_import.h"
 #include "cli/server.h"
 #include "cli/user_command.h"
 #include "core/config.h"
@@ -52,6 +54,14 @@ int main(int argc, char** argv) {
   list->add_option("domain", domain);
   add_config(list);
 
+  std::string portable_file;
+  auto* import = app.add_subcommand("import", "import accounts from a XEP-0227 file");
+  import->add_option("file", portable_file)->required();
+  add_config(import);
+  auto* export_ = app.add_subcommand("export", "export every account to a XEP-0227 file");
+  export_->add_option("file", portable_file)->required();
+  add_config(export_);
+
   auto* status = app.add_subcommand("status", "ask a running server how it is");
   add_config(status);
 
@@ -89,6 +99,8 @@ int main(int argc, char** argv) {
     if (*passwd) return tern::cli::user_passwd(*cfg, jid, password);
     if (*list) return tern::cli::user_list(*cfg, domain);
     if (*status) return tern::cli::status(*cfg);
+    if (*import) return tern::cli::run_import(*cfg, portable_file);
+    if (*export_) return tern::cli::run_export(*cfg, portable_file);
   } catch (const std::exception& e) {
     std::cerr << "tern: " << e.what() << "\n";
     return 1;

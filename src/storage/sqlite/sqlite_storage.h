@@ -36,6 +36,7 @@ class SqliteStorage final : public Storage {
   DocumentStore& documents() override;
   BlocklistStore& blocklist() override;
   void remove_account_data(const AccountKey& who) override;
+  std::unique_ptr<BulkTransaction> begin_bulk(BulkMode mode) override;
 
   ConnectionPool& pool() { return pool_; }
 

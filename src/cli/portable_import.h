@@ -1,0 +1,59 @@
+// `tern import FILE`: XEP-0227 data into storage, idempotently.
+//
+// Rules (docs in README, "Import and export"):
+// - users of a <host/> this server does not serve are skipped with a warning;
+// - credentials: a 'password' attribute is turned into SCRAM-SHA-1 and
+//   SCRAM-SHA-256 keys (PBKDF2 on every core); otherwise the file's
+//   <scram-credentials/> are stored as they are, nothing derived (a user
+//   with SHA-1 keys only can then log in with SCRAM-SHA-1 only). An existing
+//   account's keys are replaced only when they differ (a password is checked
+//   against the stored keys first);
+// - roster items are upserted (items only in storage stay), the vCard is
+//   replaced, offline messages are appended unless the account already has
+//   that very stanza, so importing the same file twice changes nothing;
+// - writes go in one transaction per `batch_users` users.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/config.h"
+#include "storage/storage.h"
+
+namespace tern::cli {
+
+struct ImportOptions {
+  std::vector<std::string> domains;  // served domains; others are skipped
+  std::size_t batch_users = 1000;
+  int scram_iterations = 4096;  // for keys derived from a password
+  unsigned threads = 0;         // PBKDF2 threads; 0: one per core
+  std::size_t max_warnings_shown = 20;
+};
+
+struct ImportReport {
+  std::string error;  // the file could not be read to its end (see `users_read`)
+  std::uint64_t bytes = 0;
+  std::uint64_t users_read = 0, users_created = 0, users_updated = 0, users_unchanged = 0,
+                users_skipped = 0;
+  std::uint64_t credentials_replaced = 0;
+  std::uint64_t roster_added = 0, roster_changed = 0, roster_unchanged = 0;
+  std::uint64_t vcards_stored = 0, vcards_unchanged = 0;
+  std::uint64_t offline_added = 0, offline_present = 0;
+  std::uint64_t warnings = 0;
+  std::vector<std::string> shown_warnings;  // the first max_warnings_shown
+
+  bool changed_anything() const;
+  std::string summary() const;  // several lines, each ending in '\n'
+};
+
+ImportReport import_portable_file(storage::Storage& storage, const ImportOptions& options,
+                                  const std::string& path);
+ImportReport import_portable_text(storage::Storage& storage, const ImportOptions& options,
+                                  std::string_view text);
+
+// The command: opens the configured storage, imports, prints the summary.
+int run_import(const core::Config& config, const std::string& path);
+
+}  // namespace tern::cli
