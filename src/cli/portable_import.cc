@@ -191,17 +191,18 @@ class Importer {
     }
 
     if (!user.roster.empty()) {
+      // Read even for a new account: rows left without one would make the
+      // plain insert below fail.
       std::unordered_map<std::string, storage::RosterItem> have;
-      if (!created)
-        for (auto& item : bulk.roster_items(key)) {
-          std::string jid = item.jid;
-          have.emplace(std::move(jid), std::move(item));
-        }
+      for (auto& item : bulk.roster_items(key)) {
+        std::string jid = item.jid;
+        have.emplace(std::move(jid), std::move(item));
+      }
       bool roster_changed = false;
       for (storage::RosterItem& item : user.roster) {
         auto it = have.find(item.jid);
         if (it == have.end()) {
-          bulk.put_roster_item(key, item);
+          bulk.add_roster_item(key, item);
           ++report_.roster_added;
           roster_changed = true;
         } else if (same_item(it->second, item)) {

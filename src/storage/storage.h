@@ -115,6 +115,8 @@ class BulkTransaction {
   // Upserts one item (groups included) without bumping the roster version:
   // call bump_roster_version once per owner after its changes.
   virtual void put_roster_item(const AccountKey& owner, const RosterItem& item) = 0;
+  // put_roster_item for an item the owner does not have yet (cheaper).
+  virtual void add_roster_item(const AccountKey& owner, const RosterItem& item) = 0;
   virtual void bump_roster_version(const AccountKey& owner) = 0;
   virtual std::optional<std::string> document(const AccountKey& owner, const std::string& key) = 0;
   virtual void put_document(const AccountKey& owner, const std::string& key,

@@ -116,6 +116,23 @@ class SqliteBulk final : public BulkTransaction {
         .bind_owner(1, owner)
         .bind(3, item.jid)
         .run();
+    insert_groups(owner, item);
+  }
+
+  void add_roster_item(const AccountKey& owner, const RosterItem& item) override {
+    {
+      Query q = db_->query(
+          "INSERT INTO roster (owner_user, owner_domain, jid, name, subscription, ask_out,"
+          " pending_in, approved, pending_in_stanza) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+      q.bind_owner(1, owner).bind(3, item.jid).bind(4, item.name).bind(5, item.subscription);
+      q.bind(6, item.ask_out).bind(7, item.pending_in).bind(8, item.approved);
+      q.bind(9, item.pending_in_stanza);
+      q.run();
+    }
+    insert_groups(owner, item);
+  }
+
+  void insert_groups(const AccountKey& owner, const RosterItem& item) {
     std::int64_t position = 0;
     for (const std::string& group : item.groups) {
       db_->query(
