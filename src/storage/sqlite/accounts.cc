@@ -102,9 +102,8 @@ bool SqliteAccounts::exists(const AccountKey& who) {
   return account_exists(*db, who);
 }
 
-std::optional<AccountCredentials> SqliteAccounts::credentials(const AccountKey& who) {
-  auto db = pool_.borrow();
-  Query q = db->query(
+std::optional<AccountCredentials> read_credentials(Db& db, const AccountKey& who) {
+  Query q = db.query(
       "SELECT sha1_salt, sha1_iter, sha1_stored, sha1_server,"
       " sha256_salt, sha256_iter, sha256_stored, sha256_server"
       " FROM accounts WHERE user = ?1 AND domain = ?2");
@@ -120,6 +119,11 @@ std::optional<AccountCredentials> SqliteAccounts::credentials(const AccountKey& 
   c.sha256.stored_key = q.column_text(6);
   c.sha256.server_key = q.column_text(7);
   return c;
+}
+
+std::optional<AccountCredentials> SqliteAccounts::credentials(const AccountKey& who) {
+  auto db = pool_.borrow();
+  return read_credentials(*db, who);
 }
 
 bool SqliteAccounts::check_password(const AccountKey& who, const std::string& password) {

@@ -25,22 +25,7 @@ class SqliteBulk final : public BulkTransaction {
                                                     : Transaction::Mode::kRead) {}
 
   std::optional<AccountCredentials> credentials(const AccountKey& who) override {
-    Query q = db_->query(
-        "SELECT sha1_salt, sha1_iter, sha1_stored, sha1_server,"
-        " sha256_salt, sha256_iter, sha256_stored, sha256_server"
-        " FROM accounts WHERE user = ?1 AND domain = ?2");
-    q.bind_owner(1, who);
-    if (!q.step()) return std::nullopt;
-    AccountCredentials c;
-    c.sha1.salt = q.column_text(0);
-    c.sha1.iterations = static_cast<int>(q.column_int(1));
-    c.sha1.stored_key = q.column_text(2);
-    c.sha1.server_key = q.column_text(3);
-    c.sha256.salt = q.column_text(4);
-    c.sha256.iterations = static_cast<int>(q.column_int(5));
-    c.sha256.stored_key = q.column_text(6);
-    c.sha256.server_key = q.column_text(7);
-    return c;
+    return read_credentials(*db_, who);
   }
 
   void put_credentials(const AccountKey& who, const AccountCredentials& c) override {
