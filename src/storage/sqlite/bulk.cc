@@ -48,60 +48,11 @@ class SqliteBulk final : public BulkTransaction {
   }
 
   std::vector<RosterItem> roster_items(const AccountKey& owner) override {
-    std::vector<RosterItem> out;
-    {
-      Query q = db_->query(
-          "SELECT jid, name, subscription, ask_out, pending_in, approved, pending_in_stanza"
-          " FROM roster WHERE owner_user = ?1 AND owner_domain = ?2 ORDER BY jid");
-      q.bind_owner(1, owner);
-      while (q.step()) {
-        RosterItem item;
-        item.jid = q.column_text(0);
-        item.name = q.column_text(1);
-        item.subscription = q.column_text(2);
-        item.ask_out = q.column_bool(3);
-        item.pending_in = q.column_bool(4);
-        item.approved = q.column_bool(5);
-        item.pending_in_stanza = q.column_text(6);
-        out.push_back(std::move(item));
-      }
-    }
-    if (out.empty()) return out;
-    // Both results are ordered by jid, so one forward walk pairs them up.
-    Query q = db_->query(
-        "SELECT jid, name FROM roster_groups WHERE owner_user = ?1 AND owner_domain = ?2"
-        " ORDER BY jid, position");
-    q.bind_owner(1, owner);
-    auto it = out.begin();
-    while (q.step()) {
-      std::string jid = q.column_text(0);
-      while (it != out.end() && it->jid < jid) ++it;
-      if (it == out.end()) break;
-      if (it->jid == jid) it->groups.push_back(q.column_text(1));
-    }
-    return out;
+    return read_roster(*db_, owner);
   }
 
   void put_roster_item(const AccountKey& owner, const RosterItem& item) override {
-    {
-      Query q = db_->query(
-          "INSERT INTO roster (owner_user, owner_domain, jid, name, subscription, ask_out,"
-          " pending_in, approved, pending_in_stanza) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-          " ON CONFLICT (owner_user, owner_domain, jid) DO UPDATE SET name = excluded.name,"
-          " subscription = excluded.subscription, ask_out = excluded.ask_out,"
-          " pending_in = excluded.pending_in, approved = excluded.approved,"
-          " pending_in_stanza = excluded.pending_in_stanza");
-      q.bind_owner(1, owner).bind(3, item.jid).bind(4, item.name).bind(5, item.subscription);
-      q.bind(6, item.ask_out).bind(7, item.pending_in).bind(8, item.approved);
-      q.bind(9, item.pending_in_stanza);
-      q.run();
-    }
-    db_->query(
-           "DELETE FROM roster_groups WHERE owner_user = ?1 AND owner_domain = ?2 AND jid = ?3")
-        .bind_owner(1, owner)
-        .bind(3, item.jid)
-        .run();
-    insert_groups(owner, item);
+    write_roster_item(*db_, owner, item);
   }
 
   void add_roster_item(const AccountKey& owner, const RosterItem& item) override {

@@ -33,21 +33,19 @@ void bump_version(Db& db, const AccountKey& owner) {
 
 }  // namespace
 
-std::vector<RosterItem> SqliteRoster::items(const AccountKey& owner) {
-  auto db = pool_.borrow();
-  // One snapshot for both SELECTs, so groups match the items they belong to.
-  Transaction tx(*db, Transaction::Mode::kRead);
+std::vector<RosterItem> read_roster(Db& db, const AccountKey& owner) {
   std::vector<RosterItem> out;
   {
-    Query q = db->query(
+    Query q = db.query(
         "SELECT jid, name, subscription, ask_out, pending_in, approved, pending_in_stanza"
         " FROM roster WHERE owner_user = ?1 AND owner_domain = ?2 ORDER BY jid");
     q.bind_owner(1, owner);
     while (q.step()) out.push_back(read_item(q));
   }
+  if (out.empty()) return out;  // no groups to look for (most imported accounts)
   {
     // Both results are ordered by jid, so one forward walk pairs them up.
-    Query q = db->query(
+    Query q = db.query(
         "SELECT jid, name FROM roster_groups WHERE owner_user = ?1 AND owner_domain = ?2"
         " ORDER BY jid, position");
     q.bind_owner(1, owner);
@@ -59,6 +57,14 @@ std::vector<RosterItem> SqliteRoster::items(const AccountKey& owner) {
       if (it->jid == jid) it->groups.push_back(q.column_text(1));
     }
   }
+  return out;
+}
+
+std::vector<RosterItem> SqliteRoster::items(const AccountKey& owner) {
+  auto db = pool_.borrow();
+  // One snapshot for both SELECTs, so groups match the items they belong to.
+  Transaction tx(*db, Transaction::Mode::kRead);
+  auto out = read_roster(*db, owner);
   tx.commit();
   return out;
 }
@@ -86,13 +92,11 @@ std::optional<RosterItem> SqliteRoster::item(const AccountKey& owner, const std:
   return out;
 }
 
-void SqliteRoster::put(const AccountKey& owner, const RosterItem& item) {
-  auto db = pool_.borrow();
-  Transaction tx(*db);
+void write_roster_item(Db& db, const AccountKey& owner, const RosterItem& item) {
   {
     // An upsert rather than INSERT OR REPLACE: REPLACE deletes the old row,
     // which would fire the cascade on its groups for nothing.
-    Query q = db->query(
+    Query q = db.query(
         "INSERT INTO roster (owner_user, owner_domain, jid, name, subscription, ask_out,"
         " pending_in, approved, pending_in_stanza) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
         " ON CONFLICT (owner_user, owner_domain, jid) DO UPDATE SET name = excluded.name,"
@@ -104,7 +108,7 @@ void SqliteRoster::put(const AccountKey& owner, const RosterItem& item) {
     q.bind(9, item.pending_in_stanza);
     q.run();
   }
-  db->query("DELETE FROM roster_groups WHERE owner_user = ?1 AND owner_domain = ?2 AND jid = ?3")
+  db.query("DELETE FROM roster_groups WHERE owner_user = ?1 AND owner_domain = ?2 AND jid = ?3")
       .bind_owner(1, owner)
       .bind(3, item.jid)
       .run();
@@ -112,7 +116,7 @@ void SqliteRoster::put(const AccountKey& owner, const RosterItem& item) {
   // duplicate a client error; the roster module rejects it before here).
   std::int64_t position = 0;
   for (const std::string& group : item.groups) {
-    db->query(
+    db.query(
           "INSERT INTO roster_groups (owner_user, owner_domain, jid, position, name)"
           " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING")
         .bind_owner(1, owner)
@@ -121,6 +125,12 @@ void SqliteRoster::put(const AccountKey& owner, const RosterItem& item) {
         .bind(5, group)
         .run();
   }
+}
+
+void SqliteRoster::put(const AccountKey& owner, const RosterItem& item) {
+  auto db = pool_.borrow();
+  Transaction tx(*db);
+  write_roster_item(*db, owner, item);
   bump_version(*db, owner);
   tx.commit();
 }

@@ -12,6 +12,11 @@ namespace tern::storage::sqlite {
 bool delete_account_rows(Db& db, const AccountKey& who);
 // The SCRAM keys of an account; nullopt when there is none.
 std::optional<AccountCredentials> read_credentials(Db& db, const AccountKey& who);
+// An owner's roster items with their groups, ordered by jid (call inside a
+// transaction so items and groups come from one snapshot).
+std::vector<RosterItem> read_roster(Db& db, const AccountKey& owner);
+// Upserts one roster item and replaces its groups; the version is the caller's.
+void write_roster_item(Db& db, const AccountKey& owner, const RosterItem& item);
 
 class SqliteAccounts final : public AccountStore {
  public:
