@@ -5,6 +5,8 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <iostream>
 #include <thread>
 
@@ -14,6 +16,7 @@
 #include "core/shards.h"
 #include "modules/module.h"
 #include "router/router.h"
+#include "sasl/mechanism.h"
 #include "storage/storage.h"
 #include "stream/c2s_session.h"
 #include "transport/connection_limiter.h"
@@ -24,6 +27,23 @@ namespace tern::cli {
 namespace {
 
 using namespace std::chrono_literals;
+
+// A random secret made on first start and kept in the data dir (mode 0600).
+std::string load_or_make_secret(const std::string& path) {
+  if (std::ifstream in{path, std::ios::binary}) {
+    std::string secret((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (secret.size() >= 32) return secret;
+  }
+  std::string secret = sasl::random_bytes(32);
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(secret.data(), static_cast<std::streamsize>(secret.size()));
+    if (!out) throw std::runtime_error("cannot write " + path);
+  }
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_write);
+  return secret;
+}
 
 }  // namespace
 
@@ -70,6 +90,7 @@ int serve(const core::Config& config) {
     c2s.parser_pools.push_back(std::make_unique<xml::ParserPool>());
   c2s.read_buffers.assign(n_shards, std::vector<char>(16384));
   c2s.bound_features = features.stream_features;
+  c2s.fake_salt_secret = load_or_make_secret(config.data_dir + "/scram-secret");
   c2s.pre_auth_features = features.pre_auth_stream_features;
 
   transport::ConnectionLimiter limiter(config.connections_per_ip_per_minute);

@@ -33,6 +33,9 @@ struct C2SContext {
   // Stream features modules add once the client is authenticated
   // (serialized elements, e.g. roster versioning).
   std::vector<std::string> bound_features;
+  // Keys the salts SCRAM shows for accounts that do not exist, so they look
+  // like real ones and stay the same across restarts (data_dir/scram-secret).
+  std::string fake_salt_secret;
   // Features offered before authentication (e.g. in-band registration).
   std::vector<std::string> pre_auth_features;
   std::atomic<std::uint64_t> next_stream_number{1};

@@ -36,6 +36,7 @@ std::vector<std::string> C2SSession::offered_mechanisms() const {
 sasl::Context C2SSession::sasl_context() {
   sasl::Context c;
   c.plus_offered = transport_.is_tls();
+  c.fake_salt_secret = ctx_.fake_salt_secret;
   // Channel binding data is read here, on the shard, and handed over by
   // value: the step runs on the pool while this connection may be writing.
   std::optional<std::string> exporter, endpoint, unique;
