@@ -26,6 +26,13 @@ bool account_exists(Db& db, const AccountKey& who) {
 
 }  // namespace
 
+void bind_credentials(Query& q, const AccountCredentials& c) {
+  q.bind_blob(3, c.sha1.salt).bind(4, c.sha1.iterations);
+  q.bind_blob(5, c.sha1.stored_key).bind_blob(6, c.sha1.server_key);
+  q.bind_blob(7, c.sha256.salt).bind(8, c.sha256.iterations);
+  q.bind_blob(9, c.sha256.stored_key).bind_blob(10, c.sha256.server_key);
+}
+
 bool delete_account_rows(Db& db, const AccountKey& who) {
   // Groups first would also follow from the cascade on roster; deleting them
   // by owner directly is one range delete instead of one per roster row.
@@ -64,10 +71,7 @@ bool SqliteAccounts::create(const AccountKey& who, const std::string& password) 
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
       " ON CONFLICT (user, domain) DO NOTHING");
   q.bind_owner(1, who);
-  q.bind_blob(3, c.sha1.salt).bind(4, c.sha1.iterations);
-  q.bind_blob(5, c.sha1.stored_key).bind_blob(6, c.sha1.server_key);
-  q.bind_blob(7, c.sha256.salt).bind(8, c.sha256.iterations);
-  q.bind_blob(9, c.sha256.stored_key).bind_blob(10, c.sha256.server_key);
+  bind_credentials(q, c);
   q.bind(11, unix_now());
   return q.run() > 0;
 }
@@ -89,10 +93,7 @@ bool SqliteAccounts::set_password(const AccountKey& who, const std::string& pass
       " sha256_salt = ?7, sha256_iter = ?8, sha256_stored = ?9, sha256_server = ?10"
       " WHERE user = ?1 AND domain = ?2");
   q.bind_owner(1, who);
-  q.bind_blob(3, c.sha1.salt).bind(4, c.sha1.iterations);
-  q.bind_blob(5, c.sha1.stored_key).bind_blob(6, c.sha1.server_key);
-  q.bind_blob(7, c.sha256.salt).bind(8, c.sha256.iterations);
-  q.bind_blob(9, c.sha256.stored_key).bind_blob(10, c.sha256.server_key);
+  bind_credentials(q, c);
   // The account may have been removed while PBKDF2 ran.
   return q.run() > 0;
 }

@@ -39,10 +39,7 @@ class SqliteBulk final : public BulkTransaction {
         " sha256_iter = excluded.sha256_iter, sha256_stored = excluded.sha256_stored,"
         " sha256_server = excluded.sha256_server");
     q.bind_owner(1, who);
-    q.bind_blob(3, c.sha1.salt).bind(4, c.sha1.iterations);
-    q.bind_blob(5, c.sha1.stored_key).bind_blob(6, c.sha1.server_key);
-    q.bind_blob(7, c.sha256.salt).bind(8, c.sha256.iterations);
-    q.bind_blob(9, c.sha256.stored_key).bind_blob(10, c.sha256.server_key);
+    bind_credentials(q, c);
     q.bind(11, unix_now());
     q.run();
   }

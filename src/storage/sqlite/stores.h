@@ -10,6 +10,8 @@ namespace tern::storage::sqlite {
 // Deletes the account row and every row the account owns, inside the
 // caller's transaction. True if the account row existed.
 bool delete_account_rows(Db& db, const AccountKey& who);
+// Binds parameters ?3..?10 (sha1 salt, iter, stored, server; then sha256).
+void bind_credentials(Query& q, const AccountCredentials& c);
 // The SCRAM keys of an account; nullopt when there is none.
 std::optional<AccountCredentials> read_credentials(Db& db, const AccountKey& who);
 // An owner's roster items with their groups, ordered by jid (call inside a
