@@ -88,7 +88,7 @@ int serve(const core::Config& config) {
   stream::C2SContext c2s(router, *storage, blocking, config, tls.get(), throttle, live);
   for (unsigned s = 0; s < n_shards; ++s)
     c2s.parser_pools.push_back(std::make_unique<xml::ParserPool>());
-  c2s.read_buffers.assign(n_shards, std::vector<char>(16384));
+  c2s.read_buffers.assign(n_shards, std::vector<char>(transport::kMaxTls13Record));
   c2s.bound_features = features.stream_features;
   c2s.fake_salt_secret = load_or_make_secret(config.data_dir + "/scram-secret");
   c2s.pre_auth_features = features.pre_auth_stream_features;

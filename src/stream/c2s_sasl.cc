@@ -40,10 +40,10 @@ sasl::Context C2SSession::sasl_context() {
   // Channel binding data is read here, on the shard, and handed over by
   // value: the step runs on the pool while this connection may be writing.
   std::optional<std::string> exporter, endpoint, unique;
-  if (transport_.is_tls()) {
-    exporter = transport::tls_exporter(transport_.ssl());
-    endpoint = transport::tls_server_end_point(transport_.ssl());
-    unique = transport::tls_unique(transport_.ssl());
+  if (const auto* cb = transport_.channel_bindings()) {
+    exporter = cb->exporter;
+    endpoint = cb->server_end_point;
+    unique = cb->unique;
   }
   c.channel_binding = [exporter, endpoint, unique](std::string_view type) -> std::optional<std::string> {
     if (type == "tls-exporter") return exporter;
@@ -128,6 +128,7 @@ awaitable<void> C2SSession::sasl_step(std::string_view client_data) {
   user_ = *node;
   mechanism_.reset();
   ctx_.throttle.record_success(transport_.remote_ip());
+  transport_.forget_channel_bindings();
   // No string temporaries in conditional expressions inside coroutines:
   // GCC 12 destroys them twice.
   std::string success = "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'";

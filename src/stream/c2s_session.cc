@@ -233,7 +233,7 @@ void C2SSession::send_features() {
       if (transport_.is_tls()) {
         // XEP-0440: which channel bindings SCRAM-*-PLUS can use here.
         f += "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>";
-        if (transport::tls_exporter(transport_.ssl()))
+        if (auto* cb = transport_.channel_bindings(); cb && cb->exporter)
           f += "<channel-binding type='tls-exporter'/>";
         f += "<channel-binding type='tls-server-end-point'/></sasl-channel-binding>";
       }
@@ -294,7 +294,7 @@ awaitable<void> C2SSession::on_starttls() {
   restart_ = true;
   header_sent_ = false;
   co_await transport_.start_tls(*ctx_.tls);
-  spdlog::debug("{}: TLS established ({})", log_id(), SSL_get_version(transport_.ssl()));
+  spdlog::debug("{}: TLS established ({})", log_id(), transport_.tls_version());
 }
 
 awaitable<bool> C2SSession::answer_pre_auth_iq(const xml::Element& el) {

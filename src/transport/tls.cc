@@ -1,5 +1,6 @@
 #include "transport/tls.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -9,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
+#include <string_view>
 
 #include "core/log.h"
 
@@ -69,6 +71,61 @@ void make_self_signed(const std::string& cert_path, const std::string& key_path,
   write_pem(cert_path, false, nullptr, cert.get());
 }
 
+// The TLS 1.3 application traffic secrets, as OpenSSL's key log hands them
+// over during the handshake, kept with the SSL object until taken.
+struct CapturedSecrets {
+  TrafficSecrets secrets;
+  ~CapturedSecrets() {
+    OPENSSL_cleanse(secrets.client.data(), secrets.client.size());
+    OPENSSL_cleanse(secrets.server.data(), secrets.server.size());
+  }
+};
+
+int captured_secrets_index() {
+  static const int index = SSL_get_ex_new_index(
+      0, nullptr, nullptr, nullptr,
+      [](void*, void* p, CRYPTO_EX_DATA*, int, long, void*) {
+        delete static_cast<CapturedSecrets*>(p);
+      });
+  return index;
+}
+
+std::optional<std::string> from_hex(std::string_view hex) {
+  if (hex.size() % 2) return std::nullopt;
+  std::string out(hex.size() / 2, '\0');
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    int v = 0;
+    for (char c : hex.substr(2 * i, 2)) {
+      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (d < 0) return std::nullopt;
+      v = v * 16 + d;
+    }
+    out[i] = static_cast<char>(v);
+  }
+  return out;
+}
+
+// Key log lines look like "CLIENT_TRAFFIC_SECRET_0 <client random> <secret>"
+// (NSS key log format); only the two application secrets are kept.
+void capture_secret(const SSL* ssl, const char* line) {
+  std::string_view text(line);
+  auto label_end = text.find(' ');
+  auto random_end = text.find(' ', label_end + 1);
+  if (label_end == text.npos || random_end == text.npos) return;
+  auto label = text.substr(0, label_end);
+  bool client = label == "CLIENT_TRAFFIC_SECRET_0";
+  if (!client && label != "SERVER_TRAFFIC_SECRET_0") return;
+  auto secret = from_hex(text.substr(random_end + 1));
+  if (!secret) return;
+  SSL* s = const_cast<SSL*>(ssl);  // ex_data is ours to set; OpenSSL passes const
+  auto* captured = static_cast<CapturedSecrets*>(SSL_get_ex_data(s, captured_secrets_index()));
+  if (!captured) {
+    captured = new CapturedSecrets;
+    SSL_set_ex_data(s, captured_secrets_index(), captured);
+  }
+  (client ? captured->secrets.client : captured->secrets.server) = std::move(*secret);
+}
+
 }  // namespace
 
 CertPaths ensure_certificate(const std::string& cert, const std::string& key,
@@ -99,7 +156,15 @@ std::unique_ptr<boost::asio::ssl::context> make_server_context(const CertPaths& 
   SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                   SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
+  // No tickets: besides keeping no session state, this guarantees OpenSSL
+  // sends nothing after the handshake, so take_tls13_records can start both
+  // sequence numbers at 0.
   SSL_CTX_set_num_tickets(native, 0);
+  // The three AEAD suites Tls13Records implements (OpenSSL's default set).
+  SSL_CTX_set_ciphersuites(native,
+                           "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256");
+  captured_secrets_index();  // allocated before any connection thread asks
+  SSL_CTX_set_keylog_callback(native, capture_secret);
   ctx->use_certificate_chain_file(paths.cert);
   ctx->use_private_key_file(paths.key, ssl::context::pem);
   // XEP-0368: direct TLS clients may offer ALPN "xmpp-client"; accept it,
@@ -121,13 +186,33 @@ std::unique_ptr<boost::asio::ssl::context> make_server_context(const CertPaths& 
   return ctx;
 }
 
+std::unique_ptr<Tls13Records> take_tls13_records(SSL* ssl) {
+  auto* captured = static_cast<CapturedSecrets*>(SSL_get_ex_data(ssl, captured_secrets_index()));
+  // Without read-ahead OpenSSL reads exactly one record at a time, so after
+  // the handshake nothing of the client's application data sits in its
+  // buffers; SSL_has_pending says so, and we keep OpenSSL if it disagrees.
+  if (!captured || SSL_version(ssl) != TLS1_3_VERSION || !SSL_is_init_finished(ssl) ||
+      SSL_has_pending(ssl))
+    return nullptr;
+  const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl);
+  if (!cipher) return nullptr;
+  captured->secrets.suite = static_cast<std::uint16_t>(SSL_CIPHER_get_protocol_id(cipher));
+  return Tls13Records::server(captured->secrets);
+}
+
+ChannelBindings channel_bindings(SSL* ssl) {
+  return {tls_exporter(ssl), tls_unique(ssl), tls_server_end_point(ssl)};
+}
+
 std::optional<std::string> tls_exporter(SSL* ssl) {
   if (!ssl) return std::nullopt;
   if (SSL_version(ssl) < TLS1_3_VERSION && SSL_get_extms_support(ssl) != 1) return std::nullopt;
   std::string out(32, '\0');
   static const char kLabel[] = "EXPORTER-Channel-Binding";
+  // RFC 9266: "with no context value". In TLS 1.2 (RFC 5705) no context
+  // and an empty one give different values, so use_context must be 0.
   if (SSL_export_keying_material(ssl, reinterpret_cast<unsigned char*>(out.data()), out.size(),
-                                 kLabel, sizeof kLabel - 1, nullptr, 0, 1) != 1)
+                                 kLabel, sizeof kLabel - 1, nullptr, 0, 0) != 1)
     return std::nullopt;
   return out;
 }

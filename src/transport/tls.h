@@ -3,11 +3,14 @@
 // binding data SCRAM-PLUS needs.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/asio/ssl/context.hpp>
+
+#include "transport/tls13_records.h"
 
 namespace tern::transport {
 
@@ -25,6 +28,18 @@ CertPaths ensure_certificate(const std::string& cert, const std::string& key,
 // A server context; `alpn` is the protocol to accept on direct TLS
 // ("xmpp-client"), empty for STARTTLS listeners.
 std::unique_ptr<boost::asio::ssl::context> make_server_context(const CertPaths& paths);
+
+// After a finished TLS 1.3 handshake on a context from make_server_context,
+// the record layer that can replace `ssl` (see tls13_records.h); nullptr to
+// keep OpenSSL for this connection: TLS 1.2, or records already buffered.
+std::unique_ptr<Tls13Records> take_tls13_records(SSL* ssl);
+
+// What SCRAM-PLUS may bind to, read once after the handshake (the SSL object
+// may be gone by the time SASL runs).
+struct ChannelBindings {
+  std::optional<std::string> exporter, unique, server_end_point;
+};
+ChannelBindings channel_bindings(SSL* ssl);
 
 // RFC 9266 tls-exporter (TLS 1.3, or 1.2 with extended master secret).
 std::optional<std::string> tls_exporter(SSL* ssl);

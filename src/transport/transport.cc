@@ -4,8 +4,19 @@
 
 #include <boost/asio/write.hpp>
 
+#include <cstring>
+#include <stdexcept>
+
 namespace tern::transport {
 namespace {
+
+// Where records are sealed before they go out: one per thread, reused, so a
+// write that the socket takes at once allocates nothing.
+thread_local std::string tl_sealed;
+
+bool would_block(const boost::system::error_code& ec) {
+  return ec == asio::error::would_block || ec == asio::error::try_again;
+}
 
 boost::system::system_error tls_error(int ssl_error) {
   unsigned long e = ERR_get_error();
@@ -55,13 +66,13 @@ awaitable<void> Transport::wait_for_tls(int ret) {
 }
 
 awaitable<std::size_t> Transport::read_some(asio::mutable_buffer buf) {
+  if (records_) co_return co_await read_records(buf);
   if (!ssl_) {
     for (;;) {
       boost::system::error_code ec;
       std::size_t n = socket_.read_some(buf, ec);  // non-blocking: never waits
       if (!ec) co_return n;
-      if (ec != asio::error::would_block && ec != asio::error::try_again)
-        throw boost::system::system_error(ec);
+      if (!would_block(ec)) throw boost::system::system_error(ec);
       co_await socket_.async_wait(tcp::socket::wait_read, use_awaitable);
     }
   }
@@ -74,7 +85,90 @@ awaitable<std::size_t> Transport::read_some(asio::mutable_buffer buf) {
   }
 }
 
+// Ciphertext goes into `buf` after what is left of a record cut short last
+// time, and is opened there in place; only a new partial tail is copied out,
+// to wait for the rest of its record.
+awaitable<std::size_t> Transport::read_records(asio::mutable_buffer buf) {
+  if (buf.size() < kMaxTls13Record) throw std::logic_error("read buffer smaller than a TLS record");
+  auto* data = static_cast<char*>(buf.data());
+  for (;;) {
+    if (peer_closed_) throw boost::system::system_error(asio::error::eof);
+    std::size_t have = partial_record_.size();
+    std::memcpy(data, partial_record_.data(), have);
+    boost::system::error_code ec;
+    std::size_t n = socket_.read_some(asio::buffer(data + have, buf.size() - have), ec);
+    if (would_block(ec)) {
+      co_await socket_.async_wait(tcp::socket::wait_read, use_awaitable);
+      continue;
+    }
+    if (ec == asio::error::eof && have > 0)
+      throw boost::system::system_error(asio::error::connection_aborted, "TLS record cut short");
+    if (ec) throw boost::system::system_error(ec);
+    have += n;
+    auto opened = records_->open(data, have);
+    if (opened.error) {
+      if (opened.alert) send_alert_now(2, opened.alert);
+      throw boost::system::system_error(asio::error::connection_aborted, opened.error);
+    }
+    if (opened.closed) {
+      peer_closed_ = true;
+      partial_record_ = std::string();
+    } else if (opened.consumed == 0) {
+      partial_record_.assign(data, have);
+    } else {
+      // std::string() rather than clear(): an idle connection keeps no capacity.
+      std::string rest(data + opened.consumed, have - opened.consumed);
+      partial_record_.swap(rest);
+    }
+    if (opened.app_bytes > 0) co_return opened.app_bytes;
+  }
+}
+
+std::string_view Transport::write_now(std::string_view bytes) {
+  while (!bytes.empty()) {
+    boost::system::error_code ec;
+    std::size_t n = socket_.write_some(asio::buffer(bytes.data(), bytes.size()), ec);
+    if (would_block(ec)) break;
+    if (ec) throw boost::system::system_error(ec);
+    bytes.remove_prefix(n);
+  }
+  return bytes;
+}
+
+void Transport::send_alert_now(std::uint8_t level, std::uint8_t description) {
+  // Not in the middle of another record; and a peer that stopped reading
+  // does not get to hold the connection open.
+  if (writing_) return;
+  std::string alert;
+  records_->seal_alert(level, description, alert);
+  try {
+    write_now(alert);
+  } catch (const boost::system::system_error&) {
+  }
+}
+
+awaitable<void> Transport::write_records(std::string_view bytes) {
+  tl_sealed.clear();
+  records_->seal(bytes, tl_sealed);
+  auto rest = write_now(tl_sealed);
+  if (rest.empty()) co_return;
+  // The socket is full: what is left must outlive this thread's next write.
+  std::string pending(rest);
+  writing_ = true;
+  try {
+    co_await asio::async_write(socket_, asio::buffer(pending), use_awaitable);
+  } catch (...) {
+    writing_ = false;
+    throw;
+  }
+  writing_ = false;
+}
+
 awaitable<void> Transport::write_all(std::string_view bytes) {
+  if (records_) {
+    co_await write_records(bytes);
+    co_return;
+  }
   if (!ssl_) {
     co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()), use_awaitable);
     co_return;
@@ -102,13 +196,20 @@ awaitable<void> Transport::start_tls(asio::ssl::context& ctx) {
   for (;;) {
     ERR_clear_error();
     int ret = SSL_do_handshake(ssl_);
-    if (ret == 1) co_return;
+    if (ret == 1) break;
     co_await wait_for_tls(ret);
+  }
+  tls_version_ = SSL_get_version(ssl_);
+  bindings_ = std::make_unique<ChannelBindings>(transport::channel_bindings(ssl_));
+  if ((records_ = take_tls13_records(ssl_))) {
+    SSL_free(ssl_);
+    ssl_ = nullptr;
   }
 }
 
 void Transport::close() {
   boost::system::error_code ec;
+  if (records_ && socket_.is_open()) send_alert_now(1, 0);  // close_notify
   if (ssl_ && socket_.is_open()) {
     // Best effort close_notify; the socket is non-blocking, so this never waits.
     ERR_clear_error();

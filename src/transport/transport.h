@@ -6,17 +6,21 @@
 // readiness with Asio, instead of through asio::ssl::stream: that one keeps
 // two 17 KiB buffers per connection for life, while OpenSSL alone (with
 // SSL_MODE_RELEASE_BUFFERS) gives its record buffers back whenever the
-// connection is idle — most connections, most of the time.
+// connection is idle — most connections, most of the time. After a TLS 1.3
+// handshake even the SSL object goes: Tls13Records protects the records
+// with a few hundred bytes of keys (see tls13_records.h).
 #pragma once
 
 #include <openssl/ssl.h>
 
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include <boost/asio/ssl/context.hpp>
 
 #include "core/asio.h"
+#include "transport/tls.h"
 
 namespace tern::transport {
 
@@ -31,14 +35,20 @@ class Transport {
   // suspending again: `buf` is touched only in the final synchronous step,
   // so one buffer can serve every connection of a shard as long as the
   // caller consumes it before its own next co_await. Idle connections thus
-  // hold no read buffer at all.
+  // hold no read buffer at all. Over TLS 1.3, `buf` must hold a whole
+  // record (kMaxTls13Record bytes).
   awaitable<std::size_t> read_some(asio::mutable_buffer buf);
   awaitable<void> write_all(std::string_view bytes);
   // Server side TLS handshake over the connection as it is now.
   awaitable<void> start_tls(asio::ssl::context& ctx);
 
-  bool is_tls() const { return ssl_ != nullptr; }
-  SSL* ssl() { return ssl_; }
+  bool is_tls() const { return ssl_ != nullptr || records_ != nullptr; }
+  // "TLSv1.3" and the like; empty before TLS.
+  const char* tls_version() const { return tls_version_; }
+  // Read at the end of the handshake; null without TLS or once forgotten.
+  const ChannelBindings* channel_bindings() const { return bindings_.get(); }
+  // After authentication nothing binds to the channel any more.
+  void forget_channel_bindings() { bindings_.reset(); }
   // Shuts the TCP connection down in both directions; pending reads end.
   void close();
   bool is_open() const { return socket_.is_open(); }
@@ -49,9 +59,21 @@ class Transport {
   // Waits for what OpenSSL asked for after a call that returned `ret`;
   // throws for errors and for the peer's close.
   awaitable<void> wait_for_tls(int ret);
+  awaitable<std::size_t> read_records(asio::mutable_buffer buf);
+  awaitable<void> write_records(std::string_view bytes);
+  // Writes what the socket takes now, without waiting; returns the rest.
+  std::string_view write_now(std::string_view bytes);
+  // Best effort, never waits: skipped while a record is half written.
+  void send_alert_now(std::uint8_t level, std::uint8_t description);
 
   tcp::socket socket_;
-  SSL* ssl_ = nullptr;
+  SSL* ssl_ = nullptr;  // OpenSSL, during the handshake and for TLS 1.2
+  std::unique_ptr<Tls13Records> records_;  // TLS 1.3 after the handshake
+  std::string partial_record_;  // a record cut short by the last read
+  bool peer_closed_ = false;    // close_notify seen after the last data
+  bool writing_ = false;        // a record is half written
+  const char* tls_version_ = "";
+  std::unique_ptr<ChannelBindings> bindings_;
   std::string remote_ip_;
 };
 

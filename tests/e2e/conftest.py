@@ -463,8 +463,9 @@ class RawClient:
     """
 
     def __init__(self, port, host="127.0.0.1", domain="localhost", timeout=5.0,
-                 direct_tls=False):
+                 direct_tls=False, tls_max_version=None):
         self.domain = domain
+        self.tls_max_version = tls_max_version
         self.timeout = timeout
         self.transcript = []
         self.sock = socket.create_connection((host, port), timeout=timeout)
@@ -491,6 +492,8 @@ class RawClient:
         ctx.verify_mode = ssl.CERT_NONE
         if alpn:
             ctx.set_alpn_protocols(alpn)
+        if self.tls_max_version:
+            ctx.maximum_version = self.tls_max_version
         self.sock = ctx.wrap_socket(self.sock, server_hostname=self.domain)
         self.tls = True
 

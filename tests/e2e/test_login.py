@@ -245,3 +245,30 @@ def test_plus_over_direct_tls(tern_server, users):
     c.restart()
     assert c.bound_jid("dtls-plus") == alice + "/dtls-plus"
     c.close()
+
+
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3])
+def test_large_stanzas_cross_tls_records_both_ways(tern_server, users, version):
+    """TLS 1.3 sessions run on Tern's own record layer after the handshake,
+    TLS 1.2 ones on OpenSSL: both must carry stanzas larger than one TLS
+    record (16 KiB) in both directions, and channel binding must still work."""
+    alice, _ = users
+    c = RawClient(tern_server.c2s_port, tls_max_version=version)
+    try:
+        _, feats = c.start()
+        c.starttls()
+        assert c.sock.version() == {ssl.TLSVersion.TLSv1_2: "TLSv1.2",
+                                    ssl.TLSVersion.TLSv1_3: "TLSv1.3"}[version]
+        res = c.auth_scram(alice.split("@")[0], PASSWORD, "SHA-256", cb_type="tls-exporter")
+        assert res.tag == q(NS_SASL, "success"), xml(res)
+        c.restart()
+        me = c.bound_jid("big")
+        body = "".join(chr(0x41 + i % 26) for i in range(60000))
+        c.send_in_pieces("<message to='%s' type='chat' id='big1'><body>%s</body></message>"
+                         % (me, body), piece=5000)
+        got = c.wait_for(lambda e: e.tag == "{jabber:client}message" and e.get("id") == "big1")
+        assert got.findtext("{jabber:client}body") == body
+        pong = c.iq("get", "<ping xmlns='urn:xmpp:ping'/>")
+        assert pong.get("type") == "result"
+    finally:
+        c.close()

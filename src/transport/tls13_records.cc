@@ -1,0 +1,313 @@
+#include "transport/tls13_records.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace tern::transport {
+
+struct Tls13Suite {
+  std::uint16_t id;
+  const EVP_CIPHER* (*cipher)();
+  const EVP_MD* (*md)();
+  std::size_t key_length;
+  std::size_t hash_length;
+};
+
+namespace {
+
+constexpr Tls13Suite kSuites[] = {
+    {0x1301, EVP_aes_128_gcm, EVP_sha256, 16, 32},
+    {0x1302, EVP_aes_256_gcm, EVP_sha384, 32, 48},
+    {0x1303, EVP_chacha20_poly1305, EVP_sha256, 32, 32},
+};
+
+constexpr std::size_t kTagLength = 16;
+constexpr std::size_t kMaxPlaintext = 16384;
+
+// Content types (RFC 8446 §5.1) and the alerts this layer sends (§6).
+enum : std::uint8_t { kAlert = 21, kHandshake = 22, kApplicationData = 23 };
+enum : std::uint8_t {
+  kCloseNotify = 0,
+  kUnexpectedMessage = 10,
+  kBadRecordMac = 20,
+  kRecordOverflow = 22,
+  kIllegalParameter = 47,
+  kDecodeError = 50,
+  kUserCanceled = 90,
+};
+constexpr std::uint8_t kKeyUpdate = 24;
+
+// Cipher contexts shared by the connections of one thread, one per
+// direction, re-keyed only when the key changes: a context costs about
+// 1 KiB, a re-key a fraction of a microsecond. A cache, not state: what it
+// holds never changes a result.
+class CipherCache {
+ public:
+  ~CipherCache() {
+    for (auto& s : slots_) {
+      EVP_CIPHER_CTX_free(s.ctx);
+      OPENSSL_cleanse(s.key, sizeof s.key);
+    }
+  }
+  EVP_CIPHER_CTX* keyed(const Tls13Suite& suite, const unsigned char* key, int encrypt) {
+    Slot& s = slots_[encrypt];
+    if (!s.ctx) s.ctx = EVP_CIPHER_CTX_new();
+    const EVP_CIPHER* cipher = suite.cipher();
+    if (s.cipher != cipher || std::memcmp(s.key, key, suite.key_length) != 0) {
+      s.cipher = nullptr;
+      if (!s.ctx || EVP_CipherInit_ex(s.ctx, cipher, nullptr, key, nullptr, encrypt) != 1)
+        throw std::runtime_error("tls13: cannot key the cipher");
+      s.cipher = cipher;
+      std::memcpy(s.key, key, suite.key_length);
+    }
+    return s.ctx;
+  }
+
+ private:
+  struct Slot {
+    EVP_CIPHER_CTX* ctx = nullptr;
+    const EVP_CIPHER* cipher = nullptr;
+    unsigned char key[32] = {};
+  };
+  Slot slots_[2];
+};
+
+thread_local CipherCache tl_ciphers;
+
+// HKDF-Expand-Label(secret, label, "", length) (RFC 8446 §7.1). Every output
+// here is at most one hash long, so HKDF-Expand is a single HMAC block.
+void expand_label(const Tls13Suite& suite, const unsigned char* secret, std::string_view label,
+                  unsigned char* out, std::size_t length) {
+  unsigned char info[32];
+  std::size_t n = 0;
+  info[n++] = static_cast<unsigned char>(length >> 8);
+  info[n++] = static_cast<unsigned char>(length);
+  info[n++] = static_cast<unsigned char>(6 + label.size());
+  std::memcpy(info + n, "tls13 ", 6);
+  n += 6;
+  std::memcpy(info + n, label.data(), label.size());
+  n += label.size();
+  info[n++] = 0;  // empty context
+  info[n++] = 1;  // HKDF-Expand's block counter
+  unsigned char block[EVP_MAX_MD_SIZE];
+  unsigned int block_length = 0;
+  if (!HMAC(suite.md(), secret, static_cast<int>(suite.hash_length), info, n, block,
+            &block_length))
+    throw std::runtime_error("tls13: HMAC failed");
+  std::memcpy(out, block, length);
+  OPENSSL_cleanse(block, sizeof block);
+}
+
+const Tls13Suite* find_suite(std::uint16_t id) {
+  for (const auto& s : kSuites)
+    if (s.id == id) return &s;
+  return nullptr;
+}
+
+// The suite, if it is one of ours and both secrets have its hash's length.
+const Tls13Suite* checked_suite(const TrafficSecrets& secrets) {
+  const Tls13Suite* suite = find_suite(secrets.suite);
+  if (!suite || secrets.client.size() != suite->hash_length ||
+      secrets.server.size() != suite->hash_length)
+    return nullptr;
+  return suite;
+}
+
+}  // namespace
+
+Tls13Records::Tls13Records(const Tls13Suite& suite, std::string_view read_secret,
+                           std::string_view write_secret)
+    : suite_(suite) {
+  set_secret(read_, reinterpret_cast<const unsigned char*>(read_secret.data()));
+  set_secret(write_, reinterpret_cast<const unsigned char*>(write_secret.data()));
+}
+
+Tls13Records::~Tls13Records() {
+  OPENSSL_cleanse(&read_, sizeof read_);
+  OPENSSL_cleanse(&write_, sizeof write_);
+}
+
+std::unique_ptr<Tls13Records> Tls13Records::server(const TrafficSecrets& secrets) {
+  const Tls13Suite* suite = checked_suite(secrets);
+  if (!suite) return nullptr;
+  return std::unique_ptr<Tls13Records>(new Tls13Records(*suite, secrets.client, secrets.server));
+}
+
+std::unique_ptr<Tls13Records> Tls13Records::client(const TrafficSecrets& secrets) {
+  const Tls13Suite* suite = checked_suite(secrets);
+  if (!suite) return nullptr;
+  return std::unique_ptr<Tls13Records>(new Tls13Records(*suite, secrets.server, secrets.client));
+}
+
+void Tls13Records::set_secret(Direction& d, const unsigned char* secret) {
+  std::memmove(d.secret, secret, suite_.hash_length);
+  expand_label(suite_, d.secret, "key", d.key, suite_.key_length);
+  expand_label(suite_, d.secret, "iv", d.iv, sizeof d.iv);
+  d.seq = 0;
+}
+
+// §7.2: application_traffic_secret_N+1 from _N.
+void Tls13Records::next_generation(Direction& d) {
+  unsigned char next[48];
+  expand_label(suite_, d.secret, "traffic upd", next, suite_.hash_length);
+  set_secret(d, next);
+  OPENSSL_cleanse(next, sizeof next);
+}
+
+// §5.3: the IV with the 64-bit sequence number XORed into its last bytes.
+void Tls13Records::nonce(Direction& d, unsigned char out[12]) {
+  if (d.seq == UINT64_MAX) throw std::runtime_error("tls13: sequence number exhausted");
+  std::memcpy(out, d.iv, 12);
+  for (int i = 0; i < 8; ++i) out[11 - i] ^= static_cast<unsigned char>(d.seq >> (8 * i));
+  ++d.seq;
+}
+
+void Tls13Records::seal_record(std::uint8_t type, std::string_view plain, std::string& out) {
+  const std::size_t length = plain.size() + 1 + kTagLength;
+  const std::size_t at = out.size();
+  out.resize(at + 5 + length);
+  auto* p = reinterpret_cast<unsigned char*>(out.data() + at);
+  p[0] = kApplicationData;  // the outer type of every protected record
+  p[1] = 3;
+  p[2] = 3;
+  p[3] = static_cast<unsigned char>(length >> 8);
+  p[4] = static_cast<unsigned char>(length);
+  unsigned char iv[12];
+  nonce(write_, iv);
+  EVP_CIPHER_CTX* ctx = tl_ciphers.keyed(suite_, write_.key, 1);
+  unsigned char* body = p + 5;
+  int n = 0;
+  bool ok = EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr, iv, 1) == 1 &&
+            EVP_CipherUpdate(ctx, nullptr, &n, p, 5) == 1 &&
+            (plain.empty() ||
+             EVP_CipherUpdate(ctx, body, &n, reinterpret_cast<const unsigned char*>(plain.data()),
+                              static_cast<int>(plain.size())) == 1) &&
+            EVP_CipherUpdate(ctx, body + plain.size(), &n, &type, 1) == 1 &&
+            EVP_CipherFinal_ex(ctx, body + plain.size() + 1, &n) == 1 &&
+            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kTagLength,
+                                body + plain.size() + 1) == 1;
+  if (!ok) throw std::runtime_error("tls13: encryption failed");
+}
+
+void Tls13Records::seal(std::string_view plain, std::string& out) {
+  if (key_update_owed_) seal_key_update(false, out);
+  while (!plain.empty()) {
+    auto chunk = plain.substr(0, kMaxPlaintext);
+    seal_record(kApplicationData, chunk, out);
+    plain.remove_prefix(chunk.size());
+  }
+}
+
+void Tls13Records::seal_alert(std::uint8_t level, std::uint8_t description, std::string& out) {
+  const char alert[2] = {static_cast<char>(level), static_cast<char>(description)};
+  seal_record(kAlert, std::string_view(alert, 2), out);
+}
+
+void Tls13Records::seal_key_update(bool request_peer_update, std::string& out) {
+  const char message[5] = {kKeyUpdate, 0, 0, 1, request_peer_update ? '\1' : '\0'};
+  seal_record(kHandshake, std::string_view(message, 5), out);
+  next_generation(write_);
+  key_update_owed_ = false;
+}
+
+std::uint8_t Tls13Records::unprotect(char* header, std::size_t length, std::size_t* plain_length,
+                                     Opened* error) {
+  auto* h = reinterpret_cast<unsigned char*>(header);
+  unsigned char* body = h + 5;
+  const std::size_t sealed = length - kTagLength;
+  unsigned char iv[12];
+  nonce(read_, iv);
+  EVP_CIPHER_CTX* ctx = tl_ciphers.keyed(suite_, read_.key, 0);
+  int n = 0;
+  bool ok = EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr, iv, 0) == 1 &&
+            EVP_CipherUpdate(ctx, nullptr, &n, h, 5) == 1 &&
+            EVP_CipherUpdate(ctx, body, &n, body, static_cast<int>(sealed)) == 1 &&
+            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, kTagLength, body + sealed) == 1 &&
+            EVP_CipherFinal_ex(ctx, body + sealed, &n) == 1;
+  if (!ok) {
+    *error = {.error = "record authentication failed", .alert = kBadRecordMac};
+    return 0;
+  }
+  // §5.4: the content type is the last non-zero byte; zeros after it are padding.
+  std::size_t end = sealed;
+  while (end > 0 && body[end - 1] == 0) --end;
+  if (end == 0) {
+    *error = {.error = "record without a content type", .alert = kUnexpectedMessage};
+    return 0;
+  }
+  if (end - 1 > kMaxPlaintext) {
+    *error = {.error = "record plaintext over 2^14 bytes", .alert = kRecordOverflow};
+    return 0;
+  }
+  *plain_length = end - 1;
+  return body[end - 1];
+}
+
+// Only KeyUpdate can come after the handshake here (Tern requests no client
+// certificate and the client sends no tickets). It changes the key, so it
+// must end its record (§5.1), which also rules out a message split over two.
+bool Tls13Records::handle_handshake(const char* plain, std::size_t length, Opened* result) {
+  auto* m = reinterpret_cast<const unsigned char*>(plain);
+  if (length != 5 || m[0] != kKeyUpdate || m[1] != 0 || m[2] != 0 || m[3] != 1) {
+    *result = {.error = "unexpected post-handshake message", .alert = kUnexpectedMessage};
+    return false;
+  }
+  if (m[4] > 1) {
+    *result = {.error = "bad KeyUpdate", .alert = kIllegalParameter};
+    return false;
+  }
+  next_generation(read_);
+  if (m[4] == 1) key_update_owed_ = true;
+  return true;
+}
+
+Tls13Records::Opened Tls13Records::open(char* data, std::size_t size) {
+  Opened result;
+  std::size_t at = 0;
+  while (size - at >= 5) {
+    auto* h = reinterpret_cast<unsigned char*>(data + at);
+    const std::size_t length = (std::size_t{h[3]} << 8) | h[4];
+    // The version field is ignored (§5.1); the outer type is fixed.
+    if (h[0] != kApplicationData)
+      return {.error = "unprotected record after the handshake", .alert = kUnexpectedMessage};
+    if (length > kMaxPlaintext + 256)
+      return {.error = "record over 2^14 + 256 bytes", .alert = kRecordOverflow};
+    if (length <= kTagLength)
+      return {.error = "record shorter than its tag", .alert = kBadRecordMac};
+    if (size - at - 5 < length) break;
+    std::size_t plain_length = 0;
+    Opened failure;
+    std::uint8_t type = unprotect(data + at, length, &plain_length, &failure);
+    if (type == 0) return failure;
+    const char* plain = data + at + 5;
+    at += 5 + length;
+    result.consumed = at;
+    switch (type) {
+      case kApplicationData:
+        std::memmove(data + result.app_bytes, plain, plain_length);
+        result.app_bytes += plain_length;
+        break;
+      case kAlert:
+        if (plain_length != 2) return {.error = "malformed alert", .alert = kDecodeError};
+        if (plain[1] == kCloseNotify) {
+          result.closed = true;
+          return result;
+        }
+        // user_canceled is followed by close_notify; any other alert is fatal in TLS 1.3.
+        if (plain[1] != kUserCanceled) return {.error = "the peer sent a TLS alert"};
+        break;
+      case kHandshake:
+        if (!handle_handshake(plain, plain_length, &failure)) return failure;
+        break;
+      default:
+        return {.error = "unexpected record content type", .alert = kUnexpectedMessage};
+    }
+  }
+  return result;
+}
+
+}  // namespace tern::transport
