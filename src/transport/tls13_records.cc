@@ -57,12 +57,21 @@ class CipherCache {
     Slot& s = slots_[encrypt];
     if (!s.ctx) s.ctx = EVP_CIPHER_CTX_new();
     const EVP_CIPHER* cipher = suite.cipher();
-    if (s.cipher != cipher || std::memcmp(s.key, key, suite.key_length) != 0) {
+    if (s.cipher != cipher) {
+      // Fetching the implementation is the expensive part; done once per suite.
       s.cipher = nullptr;
-      if (!s.ctx || EVP_CipherInit_ex(s.ctx, cipher, nullptr, key, nullptr, encrypt) != 1)
-        throw std::runtime_error("tls13: cannot key the cipher");
+      if (!s.ctx || EVP_CipherInit_ex(s.ctx, cipher, nullptr, nullptr, nullptr, encrypt) != 1)
+        throw std::runtime_error("tls13: cannot set up the cipher");
       s.cipher = cipher;
+      std::memset(s.key, 0, sizeof s.key);
+      s.keyed = false;
+    }
+    if (!s.keyed || std::memcmp(s.key, key, suite.key_length) != 0) {
+      s.keyed = false;
+      if (EVP_CipherInit_ex(s.ctx, nullptr, nullptr, key, nullptr, encrypt) != 1)
+        throw std::runtime_error("tls13: cannot key the cipher");
       std::memcpy(s.key, key, suite.key_length);
+      s.keyed = true;
     }
     return s.ctx;
   }
@@ -71,6 +80,7 @@ class CipherCache {
   struct Slot {
     EVP_CIPHER_CTX* ctx = nullptr;
     const EVP_CIPHER* cipher = nullptr;
+    bool keyed = false;
     unsigned char key[32] = {};
   };
   Slot slots_[2];
