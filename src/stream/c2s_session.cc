@@ -330,20 +330,23 @@ awaitable<bool> C2SSession::answer_pre_auth_iq(const xml::Element& el) {
 
 void C2SSession::deliver(const xml::Element& stanza) {
   if (state_ != State::kBound) return;
-  std::string bytes;
-  xml::serialize(bytes, stanza, ns::kClient);
-  send(bytes);
+  send(stanza);
 }
 
+// Straight into the outbox: no string per stanza.
 void C2SSession::send(const xml::Element& el) {
-  std::string bytes;
-  xml::serialize(bytes, el, ns::kClient);
-  send(bytes);
+  if (state_ == State::kClosed) return;
+  xml::serialize(out_, el, ns::kClient);
+  start_flush();
 }
 
 void C2SSession::send(std::string_view bytes) {
   if (state_ == State::kClosed) return;
   out_.append(bytes);
+  start_flush();
+}
+
+void C2SSession::start_flush() {
   if (!writing_) {
     writing_ = true;
     asio::co_spawn(transport_.socket().get_executor(),

@@ -59,6 +59,8 @@ class C2SSession final : public router::Session {
   void send_features();
   void send(std::string_view bytes);
   void send(const xml::Element& el);
+  // Starts flush() unless it runs: stanzas queued in one turn go out together.
+  void start_flush();
   awaitable<void> flush();
   awaitable<void> drain();
   void fail(xmpp::StreamCondition condition, std::string_view text = {});
