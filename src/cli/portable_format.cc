@@ -19,6 +19,22 @@ std::size_t key_size(sasl::Hash h) { return h == sasl::Hash::kSha1 ? 20 : 32; }
 
 std::string describe(const xml::Element& el) { return "<" + el.name() + " xmlns='" + el.ns() + "'>"; }
 
+using Bytes = std::optional<std::string>;
+
+// ejabberd (23.01 at least) writes the base64 of the base64 it stores, for
+// the salt and both keys. Keys that have the right size only after a second
+// decoding are that, and the salt then gets its second decoding too.
+void undo_double_base64(Bytes& salt, Bytes& server_key, Bytes& stored_key, std::size_t size) {
+  if (!salt || !server_key || !stored_key || server_key->size() == size) return;
+  Bytes salt2 = sasl::base64_decode(*salt);
+  Bytes server2 = sasl::base64_decode(*server_key);
+  Bytes stored2 = sasl::base64_decode(*stored_key);
+  if (!salt2 || !server2 || !stored2 || server2->size() != size || stored2->size() != size) return;
+  salt = std::move(salt2);
+  server_key = std::move(server2);
+  stored_key = std::move(stored2);
+}
+
 // <scram-credentials/>: every field present and of the right size, or
 // nothing (a half-read key set would lock the user out more quietly).
 std::optional<sasl::ScramCredentials> read_scram(const xml::Element& el, sasl::Hash h,
@@ -27,9 +43,10 @@ std::optional<sasl::ScramCredentials> read_scram(const xml::Element& el, sasl::H
   const std::string iterations = el.child_text("iter-count", kScramNs);
   auto [end, ec] =
       std::from_chars(iterations.data(), iterations.data() + iterations.size(), c.iterations);
-  auto salt = sasl::base64_decode(el.child_text("salt", kScramNs));
-  auto server_key = sasl::base64_decode(el.child_text("server-key", kScramNs));
-  auto stored_key = sasl::base64_decode(el.child_text("stored-key", kScramNs));
+  Bytes salt = sasl::base64_decode(el.child_text("salt", kScramNs));
+  Bytes server_key = sasl::base64_decode(el.child_text("server-key", kScramNs));
+  Bytes stored_key = sasl::base64_decode(el.child_text("stored-key", kScramNs));
+  undo_double_base64(salt, server_key, stored_key, key_size(h));
   if (ec != std::errc() || end != iterations.data() + iterations.size() || c.iterations < 1 ||
       !salt || salt->empty() || !server_key || server_key->size() != key_size(h) || !stored_key ||
       stored_key->size() != key_size(h)) {

@@ -348,8 +348,8 @@ int run_import(const core::Config& config, const std::string& path) {
   std::cout << "imported " << path << " (" << report.bytes / (1024 * 1024) << " MiB) in " << took
             << " s\n";
   if (!report.error.empty()) {
-    std::cerr << "tern: " << path << ": " << report.error
-              << " (the users before it were imported)\n";
+    // The reader's error names the file, which may be an included one.
+    std::cerr << "tern: " << report.error << " (the users before it were imported)\n";
     return 1;
   }
   return 0;

@@ -33,7 +33,9 @@ struct ImportOptions {
 };
 
 struct ImportReport {
-  std::string error;  // the file could not be read to its end (see `users_read`)
+  // The file could not be read to its end (see `users_read`): "FILE: line N:
+  // what", FILE the imported one or a file it includes.
+  std::string error;
   std::uint64_t bytes = 0;
   std::uint64_t users_read = 0, users_created = 0, users_updated = 0, users_unchanged = 0,
                 users_skipped = 0;

@@ -5,8 +5,15 @@
 // the subtree of the current <user/> is built. Memory stays at one piece plus
 // the users completed in it, whatever the file's size.
 //
-// Refused: a DTD or entity declaration (no entity expansion, ever) and
-// XInclude (<xi:include/>; merge split exports into one file first).
+// XInclude (<xi:include href='…'/>, as ejabberd's export_piefxis writes):
+// the element is replaced by the root element of the file it names, read the
+// same way, so a split export streams like a single file. Only whole XML
+// documents (no parse='text', no xpointer), nested at most 8 files deep, no
+// loops, and only files inside the imported file's directory (see
+// portable_xinclude.h). An include's <xi:fallback/> is never used: a missing
+// file is an error.
+//
+// Refused: a DTD or entity declaration (no entity expansion, ever).
 #pragma once
 
 #include <cstdint>
@@ -28,8 +35,10 @@ struct ReadStats {
 // reading stops and the exception propagates.
 using UserHandler = std::function<void(const std::string& host, xml::Element user)>;
 
-// Reads `path` (or, for read_portable_text, `text`). Returns an empty string
-// on success, else "line N: what" (what was read before stays handled).
+// Reads `path` (or, for read_portable_text, `text`, where an include has no
+// directory to resolve against and is refused). Returns an empty string on
+// success, else "FILE: line N: what" naming the file where it went wrong, or
+// "line N: what" for text (what was read before stays handled).
 std::string read_portable_file(const std::string& path, const UserHandler& on_user,
                                ReadStats* stats = nullptr);
 std::string read_portable_text(std::string_view text, const UserHandler& on_user,

@@ -206,6 +206,28 @@ TEST_F(PortableImport, UpdatesWhatDiffersAndKeepsWhatTheFileDoesNotName) {
   EXPECT_EQ(st->roster().item(juliet, "romeo@montague.lit")->name, "Romy");
 }
 
+// As ejabberd 23.01's export_piefxis writes SCRAM credentials: salt and keys
+// are base64 of the base64 ejabberd stores (carol's password is "carolpw").
+constexpr std::string_view kEjabberdScram = R"(<server-data xmlns='urn:xmpp:pie:0'>
+<host xmlns='urn:xmpp:pie:0' jid='capulet.lit'><user name='carol'>
+<scram-credentials xmlns='urn:xmpp:pie:0#scram' mechanism='SCRAM-SHA-256'>
+<iter-count>4096</iter-count><salt>K1g0aEF1bkRlM3ZBYSs3UmFmNG1YQT09</salt>
+<server-key>dUxDMjVxc2MvS0ZVSkhERGNhSHFLQWpDazE2STl4YTF0dmJGK3pRTWh1UT0=</server-key>
+<stored-key>cWNwZkh2cFFXMnNlRGhzaDM3MnRWMGZLdGhTR2pjeEVlVVQ1K0wvTGZ5UT0=</stored-key>
+</scram-credentials></user></host></server-data>)";
+
+TEST_F(PortableImport, ReadsEjabberdsDoublyEncodedScramCredentials) {
+  auto st = open("a.db");
+  ImportReport r = import_portable_text(*st, options(), kEjabberdScram);
+  EXPECT_EQ(r.users_created, 1u);
+  EXPECT_EQ(r.warnings, 0u) << (r.shown_warnings.empty() ? "" : r.shown_warnings[0]);
+  const AccountKey carol{"carol", "capulet.lit"};
+  auto keys = st->accounts().credentials(carol);
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(keys->sha256.salt.size(), 16u);
+  EXPECT_TRUE(st->accounts().check_password(carol, "carolpw"));
+}
+
 TEST_F(PortableImport, ExportThenImportGivesTheSameData) {
   auto source = open("source.db");
   import_portable_text(*source, options(), kDocument);
