@@ -2,14 +2,32 @@
 # bench/compare.sh: Tern, Prosody and ejabberd side by side on loopback, in one
 # sitting, driven by the same load generator (build/tern-bench).
 #
-# For each server it: starts it by hand (never through the init system) on
-# free loopback ports of its own, with a self-signed certificate for
-# "localhost", c2s STARTTLS + SCRAM-SHA-1 and rate limits raised; creates
-# bench0..bench{N-1}@localhost with password "pw"; runs
-#   hold  N idle sessions (STARTTLS), server KiB per session
-#   login logins/s at a fixed concurrency
-#   chat  P pairs at saturation: msgs/s, latency, server CPU us/msg
-# and stops it. Then it writes bench/results/<date>.md, .json and .png.
+# Each server is started by hand (never through the init system) on free
+# loopback ports of its own, with a self-signed certificate for "localhost",
+# SASL SCRAM-SHA-1 and rate limits raised, and gets the same runs:
+#   hold-plain  a staged ramp of idle sessions over plain TCP, stopping at each
+#               checkpoint (default 1,000, 10,000, 19,000) to sample the
+#               server's RSS: KiB per session at each size
+#   hold-tls    the same through STARTTLS, on a fresh server process (same
+#               baseline as the plain run)
+#   login       logins/s at a fixed concurrency
+#   chat        P pairs at saturation: msgs/s, latency, server CPU per message
+#   chat-rate   the same pairs at a fixed offered load of half Tern's
+#               saturation rate: p50/p99 latency
+#   presence    U users, each with K mutual contacts all online, change
+#               presence at a fixed rate: deliveries/s (a fresh process)
+# and Tern alone also runs chat at saturation with shards = 1 and = 2.
+# Everything after hold-plain goes through STARTTLS. Tern runs first (its
+# chat result sets the chat-rate load for all three).
+#
+# Accounts, on every server: bench0..bench{N-1} (N = the last checkpoint)
+# without rosters, and bench{N}..bench{N+U-1} with K contacts each, all
+# subscription "both", for the presence run. They are written in bulk:
+# Tern's SQLite file (bench/roster_provision.py), Prosody's data files and an
+# ejabberd XEP-0227 import (bench/compare_accounts.py).
+#
+# It writes bench/results/<date>.md, .json and .png (bench/compare_report.py)
+# and prints the headline table, one row per target of issue 4, on stdout.
 #
 # Prosody (Debian package prosody) and ejabberd (Debian package ejabberd) and
 # gnuplot-nox are installed with apt-get if missing, with a policy-rc.d that
@@ -21,19 +39,29 @@
 # SCRAM-SHA-1 credentials, and ejabberd's default auth_scram_hash is sha.
 #
 # Needs root (apt-get, runuser -u prosody). Run from anywhere:
-#   bench/compare.sh                      # N=1000, 10 s login and chat
-#   bench/compare.sh -n 500 --chat-seconds 5 --login-seconds 5
+#   bench/compare.sh                                   # the full run (about 30 min)
+#   bench/compare.sh --sizes 100,300 --presence-users 100 --seconds 3   # a quick check
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TERN=$ROOT/build/tern
 BENCH=$ROOT/build/tern-bench
-USERS=1000
+PY=/usr/bin/python3
+[[ -x $PY ]] || PY=python3
+SIZES=1000,10000,19000
+SETTLE_SECONDS=3
 HOLD_SECONDS=5
 LOGIN_SECONDS=10
 LOGIN_CONCURRENCY=20
 CHAT_SECONDS=10
 PAIRS=50
+CHAT_RATE=""
+PRESENCE_USERS=1000
+CONTACTS=20
+PRESENCE_RATE=15000
+PRESENCE_SECONDS=10
+SCALING_SECONDS=""
+SOURCES=4
 SERVERS="tern prosody ejabberd"
 OUT=$ROOT/bench/results
 DATE=$(date +%F)
@@ -43,32 +71,54 @@ PASSWORD=pw
 MECH=SCRAM-SHA-1
 
 usage() {
-  cat <<EOF
+  cat <<USAGE
 usage: bench/compare.sh [options]
-  -n, --users N          accounts bench0..bench{N-1} and idle sessions held ($USERS)
-  --hold-seconds S       how long the N sessions are held ($HOLD_SECONDS)
-  --login-seconds S      login scenario duration ($LOGIN_SECONDS)
+  --sizes A,B,C          hold checkpoints: idle sessions at which the server RSS
+                         is sampled; the last is also the number of accounts ($SIZES)
+  -n, --users N          the same as --sizes N
+  --settle-seconds S     wait at each checkpoint before sampling RSS ($SETTLE_SECONDS)
+  --hold-seconds S       hold after the last checkpoint ($HOLD_SECONDS)
+  --login-seconds S      login run ($LOGIN_SECONDS)
   --login-concurrency C  parallel login loops ($LOGIN_CONCURRENCY)
-  --chat-seconds S       chat scenario duration ($CHAT_SECONDS)
+  --chat-seconds S       each chat run ($CHAT_SECONDS)
   --pairs P              chat pairs, needs 2P <= N ($PAIRS)
-  --servers "LIST"       subset of "tern prosody ejabberd" (all three)
+  --chat-rate R          offered msgs/s of the fixed-load chat run when Tern is
+                         not among --servers (default: half Tern's saturation)
+  --presence-users U     accounts with rosters for the presence run, 0 skips it ($PRESENCE_USERS)
+  --contacts K           contacts per presence user ($CONTACTS)
+  --presence-rate R      presence changes offered per second, in all ($PRESENCE_RATE)
+  --presence-seconds S   presence run ($PRESENCE_SECONDS)
+  --scaling-seconds S    Tern chat at shards = 1 and 2; 0 skips (--chat-seconds)
+  --seconds S            every duration above at once (login, chat, presence, scaling)
+  --sources K            source addresses 127.0.0.1..K for the generator ($SOURCES)
+  --servers "LIST"       subset of "tern prosody ejabberd" (all three; Tern runs first)
   --out DIR              where <date>.md/.json/.png go ($OUT)
   --date NAME            report name instead of today's date ($DATE)
   --tern PATH            tern binary ($TERN)
   --bench PATH           tern-bench binary ($BENCH)
   --keep                 keep the temporary directory (configs, logs, raw output)
   --install-only         only install what is missing, then exit
-EOF
+USAGE
 }
 
 while [[ $# -gt 0 ]]; do
   case $1 in
-    -n|--users) USERS=$2; shift 2 ;;
+    --sizes|--checkpoints) SIZES=$2; shift 2 ;;
+    -n|--users) SIZES=$2; shift 2 ;;
+    --settle-seconds) SETTLE_SECONDS=$2; shift 2 ;;
     --hold-seconds) HOLD_SECONDS=$2; shift 2 ;;
     --login-seconds) LOGIN_SECONDS=$2; shift 2 ;;
     --login-concurrency) LOGIN_CONCURRENCY=$2; shift 2 ;;
     --chat-seconds) CHAT_SECONDS=$2; shift 2 ;;
     --pairs) PAIRS=$2; shift 2 ;;
+    --chat-rate) CHAT_RATE=$2; shift 2 ;;
+    --presence-users) PRESENCE_USERS=$2; shift 2 ;;
+    --contacts) CONTACTS=$2; shift 2 ;;
+    --presence-rate) PRESENCE_RATE=$2; shift 2 ;;
+    --presence-seconds) PRESENCE_SECONDS=$2; shift 2 ;;
+    --scaling-seconds) SCALING_SECONDS=$2; shift 2 ;;
+    --seconds) LOGIN_SECONDS=$2; CHAT_SECONDS=$2; PRESENCE_SECONDS=$2; SCALING_SECONDS=$2; shift 2 ;;
+    --sources) SOURCES=$2; shift 2 ;;
     --servers) SERVERS=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --date) DATE=$2; shift 2 ;;
@@ -80,6 +130,7 @@ while [[ $# -gt 0 ]]; do
     *) echo "unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
 done
+SCALING_SECONDS=${SCALING_SECONDS:-$CHAT_SECONDS}
 
 log() { printf '[compare %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -102,6 +153,16 @@ stop_pid() {  # stop_pid PID LABEL: TERM, wait up to 10 s, then KILL
   done
   log "$label did not stop in 10 s, killing it"
   kill -KILL "$pid" 2>/dev/null || true
+}
+
+# forget_pid PID: for a process that has exited. Its pid must not be
+# signalled at exit: by then it may belong to someone else.
+forget_pid() {
+  local i keep=()
+  for ((i = 0; i < ${#STARTED_PIDS[@]}; i += 2)); do
+    [[ ${STARTED_PIDS[i]} == "$1" ]] || keep+=("${STARTED_PIDS[i]}" "${STARTED_PIDS[i + 1]}")
+  done
+  STARTED_PIDS=("${keep[@]}")
 }
 
 cleanup() {
@@ -194,36 +255,47 @@ install_missing
 [[ $INSTALL_ONLY == 1 ]] && exit 0
 
 # ------------------------------------------------------------------ checks
+ORDERED=""
 for s in $SERVERS; do
   case $s in tern|prosody|ejabberd) ;; *) die "unknown server '$s' in --servers" ;; esac
 done
-(( PAIRS * 2 <= USERS )) || die "--pairs $PAIRS needs at least $((PAIRS * 2)) users, -n is $USERS"
-(( LOGIN_CONCURRENCY <= USERS )) || die "--login-concurrency $LOGIN_CONCURRENCY is more than -n $USERS"
+for s in tern prosody ejabberd; do [[ " $SERVERS " == *" $s "* ]] && ORDERED+="$s "; done
+SERVERS=${ORDERED% }
+[[ $SIZES =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--sizes takes ascending numbers like 1000,10000,19000"
+USERS=${SIZES##*,}   # the last checkpoint: accounts without rosters
+(( PAIRS * 2 <= USERS )) || die "--pairs $PAIRS needs at least $((PAIRS * 2)) users, the last size is $USERS"
+(( LOGIN_CONCURRENCY <= USERS )) || die "--login-concurrency $LOGIN_CONCURRENCY is more than the last size $USERS"
+(( PRESENCE_USERS == 0 || CONTACTS < PRESENCE_USERS )) ||
+  die "--contacts $CONTACTS needs more than $CONTACTS --presence-users"
+[[ -z $CHAT_RATE || $CHAT_RATE =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--chat-rate takes msgs/s"
 [[ $(id -u) -eq 0 ]] || die "run as root: Prosody and ejabberd run as their own users"
 if [[ ! -x $TERN || ! -x $BENCH ]]; then
   log "building tern and tern-bench (missing)"
   ninja -C "$ROOT/build" -j1 tern tern-bench >&2 || die "cannot build $TERN / $BENCH"
 fi
+# The servers and the generator inherit this limit; one process may not go
+# past it, so the largest checkpoint must fit under it with some room.
 NOFILE=$(ulimit -Hn)
 ulimit -n "$NOFILE"
-(( USERS + 200 <= NOFILE )) || die "-n $USERS does not fit under the open-file limit $NOFILE"
+(( USERS + 200 <= NOFILE )) || die "size $USERS does not fit under the open-file limit $NOFILE"
 
 RAW=$TMP/raw
 mkdir -p "$RAW" "$OUT"
+: >"$RAW/timings.tsv"
 declare -A SKIPPED=()
-SERVER_PID=$$
 
-# A free TCP port on 127.0.0.1 (the kernel picks one from the ephemeral
-# range, so never a standard service port), distinct from those handed out.
+# free_port VAR: sets VAR to a free TCP port on 127.0.0.1 (the kernel picks
+# one from the ephemeral range, so never a standard service port), distinct
+# from those handed out before (not called in a subshell, so it remembers).
 USED_PORTS=" "
 free_port() {
   local p
   while :; do
-    p=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    p=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     (( p > 10000 )) || continue
     [[ $USED_PORTS == *" $p "* ]] && continue
     USED_PORTS+="$p "
-    echo "$p"
+    printf -v "$1" '%s' "$p"
     return
   done
 }
@@ -260,69 +332,184 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
   -keyout "$TMP/localhost.key" -out "$TMP/localhost.crt" 2>"$TMP/openssl.log" ||
   die "openssl req failed: $(cat "$TMP/openssl.log")"
 
-# ------------------------------------------------------------------ scenarios
+# ------------------------------------------------------------------ measuring
+# The server under test: set by SERVER_start, used by the runs below.
+SRV_PID=""
+SRV_PORT=""
+
 # The machine is shared with whatever else runs on it, so every run also
 # records how busy all CPUs were: cpu_snapshot PID prints the busy ticks of
 # the whole machine, PID's ticks (user + system) and the time in ns.
 CLK_TCK=$(getconf CLK_TCK)
+proc_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}'; }
 cpu_snapshot() {
   local busy proc
   busy=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat)
-  proc=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}')
+  proc=$(proc_ticks "$1")
   echo "$busy ${proc:-0} $(date +%s%N)"
 }
 
-# bench SERVER SCENARIO PORT ARGS...: one tern-bench run; keeps the table
-# and the JSON line in $RAW.
+# wait_idle: until the server uses less than a tenth of a core over a second
+# (a fresh start has finished starting; the sessions of the last run are
+# closed and cleaned up), at most 60 s.
+wait_idle() {
+  local i a b
+  for ((i = 0; i < 60; i++)); do
+    a=$(proc_ticks "$SRV_PID")
+    sleep 1
+    b=$(proc_ticks "$SRV_PID")
+    [[ -n $a && -n $b ]] || return 0
+    (( (b - a) * 10 < CLK_TCK )) && return 0
+  done
+  log "server $SRV_PID still busy after 60 s; going on"
+}
+
+# timed SERVER STAGE COMMAND...: runs the command, appends its wall time to
+# timings.tsv (the report shows where the time of a run goes).
+timed() {
+  local server=$1 stage=$2 t0=$SECONDS rc=0
+  shift 2
+  "$@" || rc=$?
+  printf '%s\t%s\t%s\n' "$server" "$stage" $((SECONDS - t0)) >>"$RAW/timings.tsv"
+  return $rc
+}
+
+# bench SERVER LABEL SCENARIO ARGS...: one tern-bench run against the server
+# under test; keeps the table, the JSON line and the CPU snapshots in $RAW
+# as SERVER-LABEL.*. Later options win, so ARGS may say --no-tls.
 bench() {
-  local server=$1 scenario=$2 port=$3
+  local server=$1 label=$2 scenario=$3
   shift 3
-  local base=$RAW/$server-$scenario before
-  log "$server: tern-bench $scenario $*"
-  before=$(cpu_snapshot "$SERVER_PID")
-  if ! "$BENCH" "$scenario" --host 127.0.0.1 --port "$port" --domain localhost \
-       --user-pattern 'bench{}' --password "$PASSWORD" --tls --mech "$MECH" --quiet \
-       "$@" >"$base.txt" 2>"$base.err"; then
-    log "$server: tern-bench $scenario exited with $? (see below)"
-    tail -5 "$base.err" >&2 || true
-  fi
-  echo "$before $(cpu_snapshot "$SERVER_PID")" >"$base.cpu"
+  local base=$RAW/$server-$label before rc=0 pid
+  wait_idle
+  log "$server $label: tern-bench $scenario $*"
+  before=$(cpu_snapshot "$SRV_PID")
+  # In the background, so that a TERM to this script stops it too (cleanup).
+  "$BENCH" "$scenario" --host 127.0.0.1 --port "$SRV_PORT" --domain localhost \
+    --user-pattern 'bench{}' --password "$PASSWORD" --tls --mech "$MECH" --quiet \
+    --sources "$SOURCES" --server-pid "$SRV_PID" "$@" >"$base.txt" 2>"$base.err" &
+  pid=$!
+  STARTED_PIDS+=("$pid" "tern-bench")
+  wait "$pid" || rc=$?
+  forget_pid "$pid"
+  (( rc == 0 )) || { log "$server $label: tern-bench exited with $rc (see below)"; tail -5 "$base.err" >&2; }
+  echo "$before $(cpu_snapshot "$SRV_PID")" >"$base.cpu"
   grep '^JSON ' "$base.txt" | tail -1 | cut -c6- >"$base.json" || true
   [[ -s $base.json ]] || { log "$server: no JSON from tern-bench $scenario"; rm -f "$base.json"; }
   sed 's/^/    /' "$base.txt" | grep -v '^    JSON' >&2 || true
 }
 
-# run_scenarios SERVER PORT PID: the same three runs against every server.
-run_scenarios() {
-  local server=$1 port=$2 pid=$3
-  SERVER_PID=$pid
-  echo "$pid" >"$RAW/$server.pid"
-  cut -d' ' -f1-3 /proc/loadavg >"$RAW/$server.loadavg"
-  bench "$server" hold "$port" --sessions "$USERS" --hold-seconds "$HOLD_SECONDS" \
-    --server-pid "$pid" --connect-concurrency 50 --max-seconds $((HOLD_SECONDS + 600))
-  sleep 2
-  bench "$server" login "$port" --concurrency "$LOGIN_CONCURRENCY" --duration "$LOGIN_SECONDS" \
-    --server-pid "$pid" --max-seconds $((LOGIN_SECONDS + 120))
-  sleep 2
-  bench "$server" chat "$port" --pairs "$PAIRS" --duration "$CHAT_SECONDS" \
-    --server-pid "$pid" --max-seconds $((CHAT_SECONDS + 120))
-  grep -E '^(VmHWM|VmRSS)' "/proc/$pid/status" >"$RAW/$server.status" 2>/dev/null || true
+# hold SERVER MODE: the staged ramp of idle sessions, plain or tls.
+hold() {
+  local tls=--tls
+  [[ $2 == plain ]] && tls=--no-tls
+  # Bounded by a login rate of 10/s at worst.
+  bench "$1" "hold-$2" hold --checkpoints "$SIZES" --settle-seconds "$SETTLE_SECONDS" \
+    --hold-seconds "$HOLD_SECONDS" --connect-concurrency 50 --max-seconds $((300 + USERS / 10)) "$tls"
+}
+
+# The offered load of chat-rate: half of Tern's saturation rate.
+set_chat_rate() {
+  [[ -s $RAW/tern-chat.json ]] || { log "no Tern chat result: chat-rate is skipped"; return 0; }
+  CHAT_RATE=$("$PY" -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["delivered_per_second"] / 2))' \
+    "$RAW/tern-chat.json")
+  log "chat-rate: $CHAT_RATE msgs/s offered to every server (half of Tern's saturation)"
+}
+
+# load SERVER: the runs through STARTTLS after the idle sessions. chat-rate
+# comes last: a server that cannot sustain it is left with a backlog.
+load() {
+  local s=$1
+  timed "$s" login bench "$s" login login --concurrency "$LOGIN_CONCURRENCY" \
+    --duration "$LOGIN_SECONDS" --max-seconds $((LOGIN_SECONDS + 120))
+  timed "$s" chat bench "$s" chat chat --pairs "$PAIRS" --duration "$CHAT_SECONDS" \
+    --max-seconds $((CHAT_SECONDS + 120))
+  [[ $s == tern && $CHAT_RATE_GIVEN == 0 ]] && set_chat_rate
+  if [[ -n $CHAT_RATE && $CHAT_RATE != 0 ]]; then
+    timed "$s" chat-rate bench "$s" chat-rate chat --pairs "$PAIRS" --rate "$CHAT_RATE" \
+      --duration "$CHAT_SECONDS" --max-seconds $((CHAT_SECONDS + 120))
+  fi
+}
+
+# presence SERVER: on a process of its own, like the runs above: an offered
+# load the server cannot keep up with leaves work queued in its sockets that
+# would slow whatever runs next.
+presence() {
+  timed "$1" presence bench "$1" presence presence --users "$PRESENCE_USERS" --first-user "$USERS" \
+    --contacts "$CONTACTS" --rate "$PRESENCE_RATE" --duration "$PRESENCE_SECONDS" \
+    --max-seconds $((PRESENCE_SECONDS + 300))
+}
+
+# as_user USER DIR CMD...: CMD as USER (runuser), from DIR, with the open-file
+# limit raised to this script's again: the PAM session runuser and su open
+# set the soft limit back to 1024, which would cap the idle sessions.
+as_user() {
+  local user=$1 dir=$2
+  shift 2
+  # shellcheck disable=SC2016 # $1, $2 and $@ are the inner sh's
+  runuser -u "$user" -- sh -c 'cd "$1" && ulimit -n "$2" && shift 2 && exec "$@"' sh "$dir" "$NOFILE" "$@"
+}
+
+# The server's open-file limit, for the report; a limit below the largest
+# checkpoint would make the idle-session figures meaningless.
+note_limits() {
+  local n
+  n=$(awk '/^Max open files/ {print $4}' "/proc/$SRV_PID/limits" 2>/dev/null || echo 0)
+  echo "$n" >"$RAW/$1.nofile"
+  (( ${n:-0} >= USERS + 50 )) || log "WARNING: $1 may open only ${n:-?} files, fewer than $USERS sessions need"
+}
+
+# run_server NAME: every run against one server. NAME_prepare writes its
+# accounts, NAME_start MODE [SHARDS] starts it (sets SRV_PID and SRV_PORT),
+# NAME_stop stops it. False if it could not be started.
+run_server() {
+  local s=$1 mode
+  cut -d' ' -f1-3 /proc/loadavg >"$RAW/$s.loadavg"
+  timed "$s" accounts "${s}_prepare" || return 1
+  for mode in plain tls; do
+    timed "$s" "start-$mode" "${s}_start" "$mode" || return 1
+    [[ $mode == plain ]] && note_limits "$s"
+    timed "$s" "hold-$mode" hold "$s" "$mode"
+    [[ $mode == tls ]] && load "$s"
+    grep -E '^(VmHWM|VmRSS)' "/proc/$SRV_PID/status" >"$RAW/$s-$mode.status" 2>/dev/null || true
+    timed "$s" stop "${s}_stop"
+  done
+  if (( PRESENCE_USERS > 0 )); then
+    timed "$s" start-presence "${s}_start" tls || return 1
+    presence "$s"
+    timed "$s" stop "${s}_stop"
+  fi
+  [[ $s == tern ]] && (( SCALING_SECONDS > 0 )) && scaling
+  return 0
+}
+
+# Tern's chat at saturation with 1 and 2 shards (threads), same sessions.
+scaling() {
+  local shards
+  for shards in 1 2; do
+    timed tern "start-shards$shards" tern_start tls "$shards" || return 1
+    timed tern "chat-shards$shards" bench tern "chat-shards$shards" chat --pairs "$PAIRS" \
+      --duration "$SCALING_SECONDS" --max-seconds $((SCALING_SECONDS + 120))
+    timed tern stop tern_stop
+  done
 }
 
 # ------------------------------------------------------------------ Tern
-run_tern() {
-  local d=$TMP/tern port pid
-  port=$(free_port)
-  mkdir -p "$d/data"
-  cat >"$d/tern.toml" <<TOML
+TERN_DIR=$TMP/tern
+
+# tern_config MODE SHARDS PORT: tern.toml; shards = 0 is one per core.
+tern_config() {
+  local require=false
+  [[ $1 == tls ]] && require=true
+  cat >"$TERN_DIR/tern.toml" <<TOML
 # written by bench/compare.sh
 [server]
 domains = ["localhost"]
-data_dir = "$d/data"
-shards = 0
+data_dir = "$TERN_DIR/data"
+shards = $2
 log_level = "warn"
 [listen]
-c2s = ["127.0.0.1:$port"]
+c2s = ["127.0.0.1:$3"]
 c2s_tls = []
 s2s = []
 http = []
@@ -331,126 +518,176 @@ component = []
 [tls]
 cert = "$TMP/localhost.crt"
 key = "$TMP/localhost.key"
-require_starttls = true
+require_starttls = $require
 [limits]
 max_resources_per_account = 16
-# every benchmark connection comes from 127.0.0.1, and sends flat out
+# every benchmark connection comes from 127.0.0.1..4, and sends flat out
 connections_per_ip_per_minute = 1000000
 stanza_rate = 1000000
 stanza_burst = 1000000
 TOML
-  "$TERN" config check --config "$d/tern.toml" >"$d/config-check.log" 2>&1 ||
-    { cat "$d/config-check.log" >&2; die "tern config check failed"; }
-  log "tern: creating $USERS accounts"
+  "$TERN" config check --config "$TERN_DIR/tern.toml" >"$TERN_DIR/config-check.log" 2>&1 ||
+    { cat "$TERN_DIR/config-check.log" >&2; log "tern config check failed"; return 1; }
+}
+
+tern_prepare() {
+  mkdir -p "$TERN_DIR/data"
+  free_port SRV_PORT
+  tern_config tls 0 "$SRV_PORT" || return 1
+  log "tern: creating $USERS + $PRESENCE_USERS accounts"
   # One account through the CLI creates the database and its schema; the
-  # rest are written in one transaction (no rosters: --contacts 0).
-  "$TERN" user add bench0@localhost "$PASSWORD" --config "$d/tern.toml" >"$d/user-add.log" 2>&1 ||
-    { cat "$d/user-add.log" >&2; die "tern user add failed"; }
-  python3 "$ROOT/bench/roster_provision.py" --db "$d/data/tern.db" --users "$USERS" --contacts 0 \
-    --domain localhost --pattern 'bench{}' --password "$PASSWORD" >&2
-  "$TERN" serve --config "$d/tern.toml" >"$d/stdout.log" 2>"$d/stderr.log" &
-  pid=$!
-  STARTED_PIDS+=("$pid" "tern serve")
-  wait_port "$port" "$pid" 30 || { tail "$d/stderr.log" >&2; die "tern did not listen on $port"; }
-  log "tern: pid $pid, c2s on 127.0.0.1:$port"
-  run_scenarios tern "$port" "$pid"
-  stop_pid "$pid" "tern serve"
-  wait "$pid" 2>/dev/null || true
+  # rest are written in one transaction each.
+  "$TERN" user add bench0@localhost "$PASSWORD" --config "$TERN_DIR/tern.toml" >"$TERN_DIR/user-add.log" 2>&1 ||
+    { cat "$TERN_DIR/user-add.log" >&2; log "tern user add failed"; return 1; }
+  "$PY" "$ROOT/bench/roster_provision.py" --db "$TERN_DIR/data/tern.db" --users "$USERS" --contacts 0 \
+    --domain localhost --pattern 'bench{}' --password "$PASSWORD" >&2 || return 1
+  if (( PRESENCE_USERS > 0 )); then
+    "$PY" "$ROOT/bench/roster_provision.py" --db "$TERN_DIR/data/tern.db" --first "$USERS" \
+      --users "$PRESENCE_USERS" --contacts "$CONTACTS" --domain localhost --pattern 'bench{}' \
+      --password "$PASSWORD" >&2 || return 1
+  fi
+}
+
+# tern_start MODE [SHARDS]
+tern_start() {
+  free_port SRV_PORT
+  tern_config "$1" "${2:-0}" "$SRV_PORT" || return 1
+  "$TERN" serve --config "$TERN_DIR/tern.toml" >>"$TERN_DIR/stdout.log" 2>>"$TERN_DIR/stderr.log" &
+  SRV_PID=$!
+  STARTED_PIDS+=("$SRV_PID" "tern serve")
+  wait_port "$SRV_PORT" "$SRV_PID" 30 || { tail "$TERN_DIR/stderr.log" >&2; log "tern did not listen on $SRV_PORT"; return 1; }
+  log "tern: pid $SRV_PID, c2s on 127.0.0.1:$SRV_PORT, $1, shards ${2:-0} (0: one per core)"
+}
+
+tern_stop() {
+  stop_pid "$SRV_PID" "tern serve"
+  wait "$SRV_PID" 2>/dev/null || true
+  forget_pid "$SRV_PID"
+  SRV_PID=""
 }
 
 # ------------------------------------------------------------------ Prosody
-run_prosody() {
-  local d=$TMP/prosody port rpid pid n
-  port=$(free_port)
-  mkdir -p "$d/data"
-  cp "$TMP/localhost.crt" "$TMP/localhost.key" "$d/"
-  sed -e "s|@DATA@|$d/data|g" -e "s|@C2S_PORT@|$port|g" \
+PROSODY_DIR=$TMP/prosody
+PROSODY_RUNUSER=""
+
+prosody_prepare() {
+  mkdir -p "$PROSODY_DIR/data"
+  cp "$TMP/localhost.crt" "$TMP/localhost.key" "$PROSODY_DIR/"
+  log "prosody: writing $USERS + $PRESENCE_USERS accounts into its data files"
+  "$PY" "$ROOT/bench/compare_accounts.py" prosody "$PROSODY_DIR/data" --users "$USERS" \
+    --presence-users "$PRESENCE_USERS" --contacts "$CONTACTS" --password "$PASSWORD" >&2 || return 1
+  chown -R prosody:prosody "$PROSODY_DIR"
+  chmod 600 "$PROSODY_DIR/localhost.key"
+}
+
+prosody_start() {
+  local d=$PROSODY_DIR require=false
+  [[ $1 == tls ]] && require=true
+  free_port SRV_PORT
+  sed -e "s|@DATA@|$d/data|g" -e "s|@C2S_PORT@|$SRV_PORT|g" -e "s|@REQUIRE_TLS@|$require|g" \
       -e "s|@CERTS@|$d|g" -e "s|@CERT@|$d/localhost.crt|g" -e "s|@KEY@|$d/localhost.key|g" \
       "$ROOT/bench/prosody/prosody.cfg.lua.in" >"$d/prosody.cfg.lua"
-  chown -R prosody:prosody "$d"
-  chmod 600 "$d/localhost.key"
-  runuser -u prosody -- prosody --config "$d/prosody.cfg.lua" -F >"$d/stdout.log" 2>&1 &
-  rpid=$!
-  STARTED_PIDS+=("$rpid" "runuser prosody")
-  if ! wait_port "$port" "$rpid" 30; then
+  chown prosody:prosody "$d/prosody.cfg.lua"
+  rm -f "$d/data/prosody.pid"
+  as_user prosody "$d" prosody --config "$d/prosody.cfg.lua" -F >>"$d/stdout.log" 2>&1 &
+  PROSODY_RUNUSER=$!
+  STARTED_PIDS+=("$PROSODY_RUNUSER" "runuser prosody")
+  if ! wait_port "$SRV_PORT" "$PROSODY_RUNUSER" 30; then
     tail -20 "$d/stdout.log" "$d/data/prosody.err" "$d/data/prosody.log" >&2 2>/dev/null
-    die "prosody did not listen on $port"
+    log "prosody did not listen on $SRV_PORT"
+    return 1
   fi
   # The Lua process itself (runuser may stay as its parent).
-  pid=$(wait_pidfile "$d/data/prosody.pid" 10) || die "prosody wrote no pid file"
-  STARTED_PIDS+=("$pid" "prosody")
-  log "prosody: pid $pid, c2s on 127.0.0.1:$port"
-  log "prosody: creating $USERS accounts through mod_admin_shell"
-  runuser -u prosody -- prosodyctl --config "$d/prosody.cfg.lua" shell \
-    "local n = 0; for i = 0, $((USERS - 1)) do if user:create('bench'..i..'@localhost', '$PASSWORD') then n = n + 1 end end; return n .. ' accounts created'" \
-    >"$d/provision.log" 2>&1 || { cat "$d/provision.log" >&2; die "prosodyctl shell failed"; }
-  n=$(find "$d/data/localhost/accounts" -name 'bench*.dat' 2>/dev/null | wc -l)
-  (( n == USERS )) || { cat "$d/provision.log" >&2; die "prosody has $n accounts, not $USERS"; }
-  run_scenarios prosody "$port" "$pid"
-  stop_pid "$pid" "prosody"
-  wait "$rpid" 2>/dev/null || true
+  SRV_PID=$(wait_pidfile "$d/data/prosody.pid" 10) || { log "prosody wrote no pid file"; return 1; }
+  STARTED_PIDS+=("$SRV_PID" "prosody")
+  log "prosody: pid $SRV_PID, c2s on 127.0.0.1:$SRV_PORT, $1"
+}
+
+prosody_stop() {
+  stop_pid "$SRV_PID" "prosody"
+  stop_pid "$PROSODY_RUNUSER" "runuser prosody"
+  wait "$PROSODY_RUNUSER" 2>/dev/null || true
+  forget_pid "$SRV_PID"
+  forget_pid "$PROSODY_RUNUSER"
+  SRV_PID="" PROSODY_RUNUSER=""
 }
 
 # ------------------------------------------------------------------ ejabberd
+EJ_DIR=$TMP/ejabberd
+EJ_NODE=ternbench$$@localhost   # the same node on every start: Mnesia keeps the accounts
+EJ_COOKIE=$(openssl rand -hex 16)
 EJ=()
-EJ_PID=""
+EJ_CTL=""
 stop_ejabberd() {
   [[ ${#EJ[@]} -gt 0 ]] || return 0
-  if [[ -n $EJ_PID ]] && kill -0 "$EJ_PID" 2>/dev/null; then
+  if [[ -n $SRV_PID ]] && kill -0 "$SRV_PID" 2>/dev/null; then
     log "stopping ejabberd (ejabberdctl stop)"
     timeout 30 "${EJ[@]}" stop >/dev/null 2>&1 || true
     local i
-    for ((i = 0; i < 100; i++)); do kill -0 "$EJ_PID" 2>/dev/null || break; sleep 0.1; done
+    for ((i = 0; i < 100; i++)); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
   fi
   EJ=()
 }
+CLEANUP_HOOKS+=(stop_ejabberd)
 
-run_ejabberd() {
-  local d=$TMP/ejabberd port dist ctlpid pid n
-  port=$(free_port)
-  dist=$(free_port)
-  mkdir -p "$d/spool" "$d/logs" "$d/contrib" "$d/contrib-conf"
-  cat "$TMP/localhost.crt" "$TMP/localhost.key" >"$d/localhost.pem"
-  sed -e "s|@C2S_PORT@|$port|g" -e "s|@PEM@|$d/localhost.pem|g" \
+ejabberd_prepare() {
+  local n
+  mkdir -p "$EJ_DIR/spool" "$EJ_DIR/logs" "$EJ_DIR/contrib" "$EJ_DIR/contrib-conf"
+  cat "$TMP/localhost.crt" "$TMP/localhost.key" >"$EJ_DIR/localhost.pem"
+  cp "$ROOT/bench/ejabberd/inetrc" "$EJ_DIR/inetrc"
+  "$PY" "$ROOT/bench/compare_accounts.py" ejabberd "$EJ_DIR/users.xml" --users "$USERS" \
+    --presence-users "$PRESENCE_USERS" --contacts "$CONTACTS" --password "$PASSWORD" >&2 || return 1
+  chown -R ejabberd:ejabberd "$EJ_DIR"
+  chmod 600 "$EJ_DIR/localhost.pem"
+  # The import needs a running node; it is restarted afterwards, so that the
+  # idle-session baseline does not carry what the import left behind.
+  ejabberd_start tls || return 1
+  log "ejabberd: creating $USERS + $PRESENCE_USERS accounts (ejabberdctl import_piefxis)"
+  "${EJ[@]}" import_piefxis "$EJ_DIR/users.xml" >"$EJ_DIR/provision.log" 2>&1 ||
+    { cat "$EJ_DIR/provision.log" >&2; log "ejabberdctl import_piefxis failed"; return 1; }
+  n=$("${EJ[@]}" registered_users localhost | grep -c '^bench' || true)
+  (( n == USERS + PRESENCE_USERS )) || { log "ejabberd has $n accounts, not $((USERS + PRESENCE_USERS))"; return 1; }
+  ejabberd_stop
+}
+
+ejabberd_start() {
+  local d=$EJ_DIR require=false dist
+  [[ $1 == tls ]] && require=true
+  free_port SRV_PORT
+  free_port dist
+  sed -e "s|@C2S_PORT@|$SRV_PORT|g" -e "s|@PEM@|$d/localhost.pem|g" -e "s|@REQUIRE_TLS@|$require|g" \
       "$ROOT/bench/ejabberd/ejabberd.yml.in" >"$d/ejabberd.yml"
-  sed -e "s|@DIR@|$d|g" -e "s|@NODE@|ternbench$$@localhost|g" -e "s|@DIST_PORT@|$dist|g" \
-      -e "s|@COOKIE@|$(openssl rand -hex 16)|g" \
+  sed -e "s|@DIR@|$d|g" -e "s|@NODE@|$EJ_NODE|g" -e "s|@DIST_PORT@|$dist|g" \
+      -e "s|@COOKIE@|$EJ_COOKIE|g" \
       "$ROOT/bench/ejabberd/ejabberdctl.cfg.in" >"$d/ejabberdctl.cfg"
-  cp "$ROOT/bench/ejabberd/inetrc" "$d/inetrc"
-  chown -R ejabberd:ejabberd "$d"
-  chmod 600 "$d/localhost.pem" "$d/ejabberdctl.cfg"
-  # ejabberdctl runs erl as the ejabberd user itself (su) when called by root.
+  chown ejabberd:ejabberd "$d/ejabberd.yml" "$d/ejabberdctl.cfg"
+  chmod 600 "$d/ejabberdctl.cfg"
+  rm -f "$d/ejabberd.pid"
+  # Called by root, ejabberdctl runs erl through su as the ejabberd user; the
+  # server itself is started as that user directly, for its open-file limit.
   EJ=(/usr/sbin/ejabberdctl --config-dir "$d" --ctl-config "$d/ejabberdctl.cfg"
       --logs "$d/logs" --spool "$d/spool")
-  CLEANUP_HOOKS+=(stop_ejabberd)
-  "${EJ[@]}" foreground >"$d/foreground.log" 2>&1 &
-  ctlpid=$!
-  STARTED_PIDS+=("$ctlpid" "ejabberdctl foreground")
-  if ! wait_port "$port" "$ctlpid" 90; then
+  as_user ejabberd "$d/spool" "${EJ[@]}" foreground >>"$d/foreground.log" 2>&1 &
+  EJ_CTL=$!
+  STARTED_PIDS+=("$EJ_CTL" "ejabberdctl foreground")
+  if ! wait_port "$SRV_PORT" "$EJ_CTL" 90; then
     tail -30 "$d/foreground.log" "$d/logs/ejabberd.log" "$d/logs/error.log" >&2 2>/dev/null
     return 1
   fi
   # beam.smp, the Erlang VM that is ejabberd (ejabberdctl and su are its parents).
-  pid=$(wait_pidfile "$d/ejabberd.pid" 10) || { log "ejabberd wrote no pid file"; return 1; }
-  EJ_PID=$pid
-  STARTED_PIDS+=("$pid" "ejabberd beam.smp")
-  log "ejabberd: pid $pid ($(ps -o comm= -p "$pid")), c2s on 127.0.0.1:$port, node ternbench$$@localhost"
-  log "ejabberd: creating $USERS accounts (ejabberdctl import_piefxis)"
-  {
-    echo "<?xml version='1.0' encoding='UTF-8'?>"
-    echo "<server-data xmlns='urn:xmpp:pie:0'><host jid='localhost'>"
-    for ((n = 0; n < USERS; n++)); do echo "<user name='bench$n' password='$PASSWORD'/>"; done
-    echo "</host></server-data>"
-  } >"$d/users.xml"
-  chown ejabberd:ejabberd "$d/users.xml"
-  "${EJ[@]}" import_piefxis "$d/users.xml" >"$d/provision.log" 2>&1 ||
-    { cat "$d/provision.log" >&2; log "ejabberdctl import_piefxis failed"; return 1; }
-  n=$("${EJ[@]}" registered_users localhost | grep -c '^bench' || true)
-  (( n == USERS )) || { log "ejabberd has $n accounts, not $USERS"; return 1; }
-  run_scenarios ejabberd "$port" "$pid"
+  SRV_PID=$(wait_pidfile "$d/ejabberd.pid" 10) || { log "ejabberd wrote no pid file"; return 1; }
+  STARTED_PIDS+=("$SRV_PID" "ejabberd beam.smp")
+  log "ejabberd: pid $SRV_PID ($(ps -o comm= -p "$SRV_PID")), c2s on 127.0.0.1:$SRV_PORT, $1, node $EJ_NODE"
+}
+
+ejabberd_stop() {
   stop_ejabberd
-  stop_pid "$pid" "ejabberd beam.smp"
-  wait "$ctlpid" 2>/dev/null || true
+  stop_pid "$SRV_PID" "ejabberd beam.smp"
+  stop_pid "$EJ_CTL" "ejabberdctl foreground"
+  wait "$EJ_CTL" 2>/dev/null || true
+  forget_pid "$SRV_PID"
+  forget_pid "$EJ_CTL"
+  SRV_PID="" EJ_CTL=""
 }
 
 # ------------------------------------------------------------------ the run
@@ -458,7 +695,7 @@ machine_and_versions() {
   local tern_sha erl_ver
   tern_sha=$(sha256sum "$TERN" | cut -c1-16)
   erl_ver=$(erl -noshell -eval 'io:format("~s", [erlang:system_info(otp_release)]), halt().' 2>/dev/null || echo "?")
-  python3 - "$RAW/meta.json" <<PY
+  "$PY" - "$RAW/meta.json" <<PY
 import json, sys
 meta = {
   "date": "$DATE",
@@ -480,264 +717,38 @@ meta = {
     "tern_bench": "binary sha256 $(sha256sum "$BENCH" | cut -c1-16)",
   },
   "parameters": {
-    "users": $USERS, "hold_seconds": $HOLD_SECONDS, "login_seconds": $LOGIN_SECONDS,
-    "login_concurrency": $LOGIN_CONCURRENCY, "chat_seconds": $CHAT_SECONDS, "pairs": $PAIRS,
-    "tls": "STARTTLS", "mech": "$MECH", "generator_threads": 1,
+    "sizes": [int(x) for x in "$SIZES".split(",")], "users": $USERS,
+    "settle_seconds": $SETTLE_SECONDS, "hold_seconds": $HOLD_SECONDS,
+    "login_seconds": $LOGIN_SECONDS, "login_concurrency": $LOGIN_CONCURRENCY,
+    "chat_seconds": $CHAT_SECONDS, "pairs": $PAIRS, "chat_rate_given": "$CHAT_RATE" or None,
+    "presence_users": $PRESENCE_USERS, "contacts": $CONTACTS, "presence_rate": $PRESENCE_RATE,
+    "presence_seconds": $PRESENCE_SECONDS, "scaling_seconds": $SCALING_SECONDS,
+    "sources": $SOURCES, "tls": "STARTTLS", "mech": "$MECH", "generator_threads": 1,
   },
 }
 json.dump(meta, open(sys.argv[1], "w"), indent=1)
 PY
 }
 
+CHAT_RATE_GIVEN=0
+[[ -n $CHAT_RATE ]] && CHAT_RATE_GIVEN=1
 machine_and_versions
-log "servers: $SERVERS; $USERS users; hold ${HOLD_SECONDS}s, login ${LOGIN_SECONDS}s x$LOGIN_CONCURRENCY, chat ${CHAT_SECONDS}s x$PAIRS pairs"
+log "servers: $SERVERS; idle sessions at $SIZES; login ${LOGIN_SECONDS}s x$LOGIN_CONCURRENCY;" \
+    "chat ${CHAT_SECONDS}s x$PAIRS pairs; presence $PRESENCE_USERS users x$CONTACTS contacts, ${PRESENCE_RATE}/s"
 for s in $SERVERS; do
-  case $s in
-    tern) run_tern ;;
-    prosody) run_prosody ;;
-    ejabberd)
-      if ! run_ejabberd; then
-        SKIPPED[ejabberd]="could not be started or provisioned; see the log above"
-        log "SKIPPING ejabberd: ${SKIPPED[ejabberd]}"
-        stop_ejabberd
-        rm -f "$RAW"/ejabberd-*.json
-      fi ;;
-  esac
-  sleep 2
+  t0=$SECONDS
+  if ! run_server "$s"; then
+    SKIPPED[$s]="could not be started or provisioned; see the log above"
+    log "SKIPPING $s: ${SKIPPED[$s]}"
+    "${s}_stop" || true
+    rm -f "$RAW/$s"-*.json
+  fi
+  printf '%s\ttotal\t%s\n' "$s" $((SECONDS - t0)) >>"$RAW/timings.tsv"
+  log "$s: done in $((SECONDS - t0)) s"
 done
 for s in "${!SKIPPED[@]}"; do echo "$s	${SKIPPED[$s]}"; done >"$RAW/skipped.tsv"
 
 # ------------------------------------------------------------------ report
 log "writing $OUT/$DATE.md, .json, .png"
-python3 - "$RAW" "$OUT" "$DATE" "$SERVERS" <<'PY'
-import json, os, sys
-
-raw, out, date, servers = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split()
-meta = json.load(open(os.path.join(raw, "meta.json")))
-skipped = {}
-if os.path.exists(os.path.join(raw, "skipped.tsv")):
-    for line in open(os.path.join(raw, "skipped.tsv")):
-        if line.strip():
-            name, why = line.rstrip("\n").split("\t", 1)
-            skipped[name] = why
-ALL = ["tern", "prosody", "ejabberd"]
-NAMES = {"tern": "Tern", "prosody": "Prosody", "ejabberd": "ejabberd"}
-results = {}
-for s in ALL:
-    for sc in ("hold", "login", "chat"):
-        p = os.path.join(raw, f"{s}-{sc}.json")
-        if os.path.exists(p):
-            r = results.setdefault(s, {})[sc] = json.load(open(p))
-            c = os.path.join(raw, f"{s}-{sc}.cpu")
-            if os.path.exists(c):
-                b_busy, b_srv, b_ns, a_busy, a_srv, a_ns = map(int, open(c).read().split())
-                wall = (a_ns - b_ns) / 1e9
-                tck = meta["machine"]["clk_tck"]
-                busy = (a_busy - b_busy) / tck / wall
-                srv = (a_srv - b_srv) / tck / wall
-                gen = r.get("generator_cpu_seconds", 0) / wall
-                r["run_wall_seconds"] = wall
-                r["run_machine_busy_cores"] = busy
-                r["run_server_cores"] = srv
-                r["run_generator_cores"] = gen
-                r["run_other_cores"] = max(0.0, busy - srv - gen)
-    la = os.path.join(raw, f"{s}.loadavg")
-    if os.path.exists(la) and s in results:
-        results[s]["loadavg_before"] = open(la).read().split()
-    st = os.path.join(raw, f"{s}.status")
-    if os.path.exists(st) and s in results:
-        for line in open(st):
-            k, v = line.split(":", 1)
-            results[s].setdefault("server", {})[k.strip().lower() + "_kib"] = int(v.split()[0])
-
-
-def get(s, sc, key):
-    return results.get(s, {}).get(sc, {}).get(key)
-
-
-def div(a, b):
-    return a / b if a is not None and b else None
-
-
-# Each row: label, scenario, how to compute it from one server's results,
-# format, and whether more is better (None: not a figure to compare).
-def rss_mib(key):
-    return lambda s: div(get(s, "hold", key), 1024)
-
-
-def ms(sc, key):
-    return lambda s: div(get(s, sc, key), 1000)
-
-
-def key(sc, k):
-    return lambda s: get(s, sc, k)
-
-
-def chat_cores(s):
-    return div(get(s, "chat", "server_cpu_window_seconds"), get(s, "chat", "duration_seconds"))
-
-
-def cores(sc):
-    """Where the machine's CPU went while tern-bench ran (start to exit)."""
-    def f(s):
-        srv, gen, oth = (get(s, sc, k) for k in ("run_server_cores", "run_generator_cores", "run_other_cores"))
-        return None if srv is None else f"{srv:.2f} / {gen:.2f} / {oth:.2f}"
-    return f
-
-
-def per_100k(s):
-    us = get(s, "chat", "server_cpu_us_per_message")
-    return us * 1e5 / 1e6 if us is not None else None
-
-
-TABLES = [
-    ("hold", f"Idle sessions: {meta['parameters']['users']} sessions through STARTTLS + {meta['parameters']['mech']}, bound, roster fetched, presence sent, held {meta['parameters']['hold_seconds']} s", [
-        ("sessions online", key("hold", "online"), "{:.0f}", None),
-        ("failed / dropped", lambda s: None if get(s, "hold", "failed") is None else f"{get(s, 'hold', 'failed')} / {get(s, 'hold', 'dropped')}", "{}", None),
-        ("**server KiB per session**", key("hold", "server_kib_per_session"), "{:.1f}", False),
-        ("server RSS before (MiB)", rss_mib("server_rss_before_kib"), "{:.1f}", False),
-        ("server RSS all online (MiB)", rss_mib("server_rss_online_kib"), "{:.1f}", False),
-        ("time to connect all (s)", key("hold", "connect_seconds"), "{:.2f}", False),
-        ("logins/s while connecting (50 in flight)", key("hold", "connect_rate"), "{:.0f}", True),
-        ("login latency p50 (ms)", ms("hold", "login_p50_us"), "{:.2f}", False),
-        ("login latency p99 (ms)", ms("hold", "login_p99_us"), "{:.2f}", False),
-        ("server CPU while connecting (s)", key("hold", "server_cpu_connect_seconds"), "{:.2f}", False),
-        ("generator CPU while connecting (s)", key("hold", "cpu_connect_seconds"), "{:.2f}", None),
-        ("server / generator / other processes' CPU over the run (cores)", cores("hold"), "{}", None),
-    ]),
-    ("login", f"Logins: {meta['parameters']['login_concurrency']} loops of connect, STARTTLS, SASL, bind, close, for {meta['parameters']['login_seconds']} s", [
-        ("**logins/s**", key("login", "logins_per_second"), "{:.0f}", True),
-        ("logins completed", key("login", "logins"), "{:.0f}", None),
-        ("failed", key("login", "failed"), "{:.0f}", None),
-        ("login latency p50 (ms)", ms("login", "login_p50_us"), "{:.2f}", False),
-        ("login latency p99 (ms)", ms("login", "login_p99_us"), "{:.2f}", False),
-        ("server CPU per login (µs)", key("login", "server_cpu_us_per_login"), "{:.0f}", False),
-        ("generator CPU (% of one core)", key("login", "generator_cpu_percent"), "{:.0f}", None),
-        ("server / generator / other processes' CPU over the run (cores)", cores("login"), "{}", None),
-    ]),
-    ("chat", f"Chat at saturation: {meta['parameters']['pairs']} pairs, one-to-one messages to full JIDs, {meta['parameters']['chat_seconds']} s", [
-        ("**messages/s delivered**", key("chat", "delivered_per_second"), "{:.0f}", True),
-        ("latency p50 (ms)", ms("chat", "latency_p50_us"), "{:.2f}", False),
-        ("latency p90 (ms)", ms("chat", "latency_p90_us"), "{:.2f}", False),
-        ("latency p99 (ms)", ms("chat", "latency_p99_us"), "{:.2f}", False),
-        ("latency max (ms)", ms("chat", "latency_max_us"), "{:.2f}", False),
-        ("lost / error replies", lambda s: None if get(s, "chat", "lost") is None else f"{get(s, 'chat', 'lost')} / {get(s, 'chat', 'errors')}", "{}", None),
-        ("**server CPU per message (µs)**", key("chat", "server_cpu_us_per_message"), "{:.1f}", False),
-        ("server CPU per 100,000 messages (s)", per_100k, "{:.2f}", False),
-        ("server cores busy", chat_cores, "{:.2f}", None),
-        ("generator CPU per message (µs)", key("chat", "cpu_us_per_message"), "{:.1f}", None),
-        ("generator CPU (% of one core)", key("chat", "generator_cpu_percent"), "{:.0f}", None),
-        ("server / generator / other processes' CPU over the run (cores)", cores("chat"), "{}", None),
-    ]),
-]
-
-
-def fmt(v, f):
-    if v is None:
-        return "–"
-    return f.format(v) if not isinstance(v, str) else v
-
-
-def ratio(a, b):
-    if not isinstance(a, (int, float)) or not isinstance(b, (int, float)) or not b:
-        return "–"
-    return f"{a / b:.2f}"
-
-
-m = meta["machine"]
-L = []
-L.append(f"# Tern, Prosody and ejabberd side by side: {date}")
-L.append("")
-L.append("Written by `bench/compare.sh`. The three servers ran one after the other in the same "
-         "sitting on loopback, each alone on the machine, driven by the same load generator "
-         "(`build/tern-bench`, one thread, on the same machine: its own CPU is listed, "
-         "since it competes with the server for the cores).")
-L.append("")
-L.append(f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['mem_total_kib'] / 1048576:.1f} GiB RAM, "
-         f"Linux {m['kernel']}, {m['os']}, {m['openssl']}, open-file limit {m['open_files_limit']}")
-for s in ALL:
-    L.append(f"- {NAMES[s]}: {meta['versions'][s]}" + (f" — **skipped: {skipped[s]}**" if s in skipped else "")
-             + ("" if s in servers else " — not run (--servers)"))
-L.append(f"- tern-bench: {meta['versions']['tern_bench']}")
-loads = [f"{NAMES[s]} {' '.join(results[s]['loadavg_before'])}" for s in ALL if 'loadavg_before' in results.get(s, {})]
-if loads:
-    L.append("- Load average (1, 5, 15 min) when each server's runs began: " + "; ".join(loads) +
-             ". The machine is not reserved: the last row of each table shows how many cores other "
-             "processes used during each run; figures taken while that is well above 0 are depressed.")
-p = meta["parameters"]
-L.append(f"- Accounts bench0..bench{p['users'] - 1}@localhost on each server; every session: "
-         f"STARTTLS (one self-signed P-256 certificate for all three), SASL {p['mech']}, bind; "
-         "rate limits and shapers off on all three (Tern: limits raised to 1,000,000; Prosody: "
-         "mod_limits not loaded; ejabberd: shaper none, max_user_sessions 100000). "
-         "Tern: shards = one per core; Prosody 0.12: one Lua process (one core); ejabberd: "
-         "one BEAM VM (all cores). SCRAM-SHA-1 because Prosody 0.12 stores only SCRAM-SHA-1.")
-L.append("- Ratios are Tern / other. For messages/s and logins/s more is better; for KiB, "
-         "CPU and latency less is better.")
-L.append("")
-have = [s for s in ALL if s in results]
-for sc, title, rows in TABLES:
-    L.append(f"## {sc}")
-    L.append("")
-    L.append(title + ".")
-    L.append("")
-    L.append("| | Tern | Prosody | ejabberd | Tern/Prosody | Tern/ejabberd |")
-    L.append("|:--|--:|--:|--:|--:|--:|")
-    for label, fn, f, better in rows:
-        vals = {s: (fn(s) if s in results and sc in results[s] else None) for s in ALL}
-        r1 = ratio(vals["tern"], vals["prosody"]) if better is not None else ""
-        r2 = ratio(vals["tern"], vals["ejabberd"]) if better is not None else ""
-        L.append(f"| {label} | {fmt(vals['tern'], f)} | {fmt(vals['prosody'], f)} | "
-                 f"{fmt(vals['ejabberd'], f)} | {r1} | {r2} |")
-    L.append("")
-L.append("Raw tern-bench output of every run: `" + date + ".json` (`results.SERVER.SCENARIO`). "
-         "Chart: `" + date + ".png`.")
-L.append("")
-L.append(f"![messages/s and KiB per session]({date}.png)")
-L.append("")
-open(os.path.join(out, date + ".md"), "w").write("\n".join(L))
-
-headline = {}
-for s in ALL:
-    if s in results:
-        headline[s] = {
-            "kib_per_session": get(s, "hold", "server_kib_per_session"),
-            "logins_per_second": get(s, "login", "logins_per_second"),
-            "messages_per_second": get(s, "chat", "delivered_per_second"),
-            "chat_p99_ms": ms("chat", "latency_p99_us")(s),
-            "server_cpu_us_per_message": get(s, "chat", "server_cpu_us_per_message"),
-        }
-json.dump({"meta": meta, "skipped": skipped, "headline": headline, "results": results},
-          open(os.path.join(out, date + ".json"), "w"), indent=1)
-
-# Data for the chart: server, msgs/s, KiB/session.
-with open(os.path.join(raw, "chart.dat"), "w") as f:
-    for s in have:
-        f.write(f"{NAMES[s]} {get(s, 'chat', 'delivered_per_second') or 0} "
-                f"{get(s, 'hold', 'server_kib_per_session') or 0}\n")
-print("\n".join(L))
-PY
-
-if [[ -s $RAW/chart.dat ]]; then
-  term=png
-  gnuplot -e 'set terminal' 2>&1 | grep -q pngcairo && term=pngcairo
-  gnuplot >"$RAW/gnuplot.log" 2>&1 <<GP || { cat "$RAW/gnuplot.log" >&2; log "gnuplot failed"; }
-set terminal $term size 1000,420 font "sans,10"
-set output "$OUT/$DATE.png"
-set multiplot layout 1,2 title "Tern, Prosody, ejabberd on $(nproc) CPUs, $DATE (STARTTLS, $MECH)"
-set style data histograms
-set style fill solid 0.8 border -1
-set boxwidth 0.6
-set grid ytics
-set yrange [0:*]
-set offsets 0, 0, graph 0.12, 0
-unset key
-set title "chat: messages/s delivered at saturation ($PAIRS pairs)"
-plot "$RAW/chart.dat" using 2:xtic(1) linecolor rgb "#3465a4", \
-     "" using 0:2:(sprintf("%.0f", \$2)) with labels offset 0,0.7 notitle
-set title "hold: server KiB per idle session ($USERS sessions)"
-plot "$RAW/chart.dat" using 3:xtic(1) linecolor rgb "#cc0000", \
-     "" using 0:3:(sprintf("%.1f", \$3)) with labels offset 0,0.7 notitle
-unset multiplot
-GP
-fi
+"$PY" "$ROOT/bench/compare_report.py" "$RAW" "$OUT" "$DATE" "$SERVERS"
 log "done: $OUT/$DATE.md"

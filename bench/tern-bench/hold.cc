@@ -1,6 +1,9 @@
 // hold: N authenticated, bound, online sessions kept idle; the figure that
-// matters is the server's memory per session.
-#include <thread>
+// matters is the server's memory per session. With --checkpoints the ramp
+// stops at each checkpoint, lets the server settle and samples its RSS, so
+// one run (one server process, one baseline) gives KiB/session at several
+// sizes.
+#include <cstdio>
 
 #include "tern-bench/scenarios.h"
 
@@ -15,35 +18,121 @@ class IdleHandler : public SessionHandler {
   }
 };
 
+// One stop of the ramp: what it took to get there from the previous one, and
+// the server's RSS once settled.
+struct Checkpoint {
+  std::int64_t sessions = 0;                                            // asked for, in all
+  std::uint64_t online = 0;                                             // online now, in all
+  std::uint64_t failed = 0;                                             // in all
+  double connect_seconds = 0, cpu_seconds = 0, server_cpu_seconds = 0;  // this stage
+  double connect_rate = 0;  // this stage's logins / its connect_seconds
+  long rss_kib = -1;
+  double kib_per_session = 0;  // (RSS - RSS before any session) / online
+  bool reached = false;
+};
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+Clock::time_point in_seconds(double s) {
+  return Clock::now() +
+         std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
+// Ramps up to cp.sessions, then waits --settle-seconds (the last sessions'
+// roster and presence work) and samples the RSS. False if the hard deadline
+// cut it short.
+bool reach(Runner& runner, IdleHandler& handler, long rss_before, Checkpoint& cp) {
+  const Options& o = runner.opt();
+  double cpu0 = process_cpu_seconds();
+  double server_cpu0 = read_cpu_seconds(o.server_pid);
+  std::uint64_t logins0 = runner.live_totals().online;
+  auto t0 = Clock::now();
+  runner.open_sessions(cp.sessions, handler);
+  bool complete = runner.wait_online(cp.sessions);
+  cp.connect_seconds = seconds_since(t0);
+  cp.cpu_seconds = process_cpu_seconds() - cpu0;
+  cp.server_cpu_seconds = read_cpu_seconds(o.server_pid) - server_cpu0;
+  Totals t = runner.live_totals();
+  cp.online = t.online - t.dropped;
+  cp.connect_rate = cp.connect_seconds > 0 ? double(t.online - logins0) / cp.connect_seconds : 0;
+  cp.failed = t.failed;
+  runner.progress("%llu online, %llu failed in %.2f s; settling %.0f s",
+                  (unsigned long long)cp.online, (unsigned long long)cp.failed, cp.connect_seconds,
+                  o.settle_seconds);
+  if (complete) complete = runner.sleep_until(in_seconds(o.settle_seconds));
+  if (o.server_pid) {
+    cp.rss_kib = read_rss_kib(o.server_pid);
+    cp.kib_per_session = cp.online ? double(cp.rss_kib - rss_before) / double(cp.online) : 0;
+  }
+  cp.reached = true;
+  return complete;
+}
+
+// The checkpoints as a table line each and a JSON array.
+void add_checkpoints(Report& r, const std::vector<Checkpoint>& cps, bool rss) {
+  std::string json = "[";
+  for (const auto& cp : cps) {
+    if (!cp.reached) continue;
+    char shown[200];
+    std::snprintf(shown, sizeof shown, "%llu online, %llu failed, stage %.2f s",
+                  (unsigned long long)cp.online, (unsigned long long)cp.failed, cp.connect_seconds);
+    std::string line = shown;
+    if (rss) {
+      std::snprintf(shown, sizeof shown, ", RSS %.1f MiB, %.2f KiB/session",
+                    double(cp.rss_kib) / 1024, cp.kib_per_session);
+      line += shown;
+    }
+    r.add_line("at " + std::to_string(cp.sessions) + " sessions", line);
+    if (json.size() > 1) json += ",";
+    json += "{\"sessions\":" + std::to_string(cp.sessions) +
+            ",\"online\":" + std::to_string(cp.online) +
+            ",\"failed\":" + std::to_string(cp.failed) +
+            ",\"connect_seconds\":" + json_number(cp.connect_seconds) +
+            ",\"connect_rate\":" + json_number(cp.connect_rate) +
+            ",\"generator_cpu_seconds\":" + json_number(cp.cpu_seconds);
+    if (rss)
+      json += ",\"server_cpu_seconds\":" + json_number(cp.server_cpu_seconds) +
+              ",\"server_rss_kib\":" + std::to_string(cp.rss_kib) +
+              ",\"server_kib_per_session\":" + json_number(cp.kib_per_session);
+    json += "}";
+  }
+  r.add_json("checkpoints", json + "]");
+}
+
 }  // namespace
 
 int run_hold(const Env& env) {
   const Options& o = env.opt;
   Runner runner(env);
   IdleHandler handler;
+  std::vector<Checkpoint> cps;
+  for (std::int64_t n : o.checkpoints.empty() ? std::vector{o.sessions} : o.checkpoints)
+    cps.push_back({.sessions = n});
+  // The baseline: before the first connection.
   long rss_before = o.server_pid ? read_rss_kib(o.server_pid) : -1;
   double cpu0 = process_cpu_seconds();
-  double server_cpu0 = read_cpu_seconds(o.server_pid);
   auto t0 = Clock::now();
   runner.start();
-  runner.open_sessions(o.sessions, handler);
-  bool complete = runner.wait_online(o.sessions);
-  double connect_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  double cpu_connect = process_cpu_seconds() - cpu0;
-  double server_cpu_connect = read_cpu_seconds(o.server_pid) - server_cpu0;
+  bool complete = true;
+  for (auto& cp : cps)
+    if (!(complete = reach(runner, handler, rss_before, cp))) break;
+  double connect_seconds = 0, cpu_connect = 0, server_cpu_connect = 0;
+  long rss_online = -1;
+  for (const auto& cp : cps) {
+    if (!cp.reached) continue;
+    connect_seconds += cp.connect_seconds;
+    cpu_connect += cp.cpu_seconds;
+    server_cpu_connect += cp.server_cpu_seconds;
+    rss_online = cp.rss_kib;
+  }
   Totals at_online = runner.live_totals();
-  runner.progress("%llu online, %llu failed in %.2f s; holding %.0f s",
-                  (unsigned long long)at_online.online, (unsigned long long)at_online.failed,
-                  connect_seconds, o.hold_seconds);
-  // Let the last sessions' presence and roster work settle before measuring.
-  runner.sleep_until(Clock::now() + std::chrono::milliseconds(500));
-  long rss_online = o.server_pid ? read_rss_kib(o.server_pid) : -1;
-  if (complete)
-    complete = runner.sleep_until(Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                                     std::chrono::duration<double>(o.hold_seconds)));
+  runner.progress("holding %.0f s", o.hold_seconds);
+  if (complete) complete = runner.sleep_until(in_seconds(o.hold_seconds));
   long rss_after = o.server_pid ? read_rss_kib(o.server_pid) : -1;
   runner.stop();
-  double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  double wall = seconds_since(t0);
   double cpu = process_cpu_seconds() - cpu0;
   Totals t = runner.totals();
 
@@ -57,6 +146,7 @@ int run_hold(const Env& env) {
         "sessions/s while connecting");
   r.add_latency("login", t.login_latency, "login latency");
   r.add("hold_seconds", o.hold_seconds, "held", "s");
+  if (!o.checkpoints.empty()) add_checkpoints(r, cps, o.server_pid != 0);
   if (o.server_pid) {
     r.add_int("server_pid", o.server_pid, "server pid");
     r.add_int("server_rss_before_kib", rss_before, "server RSS before", "KiB");

@@ -13,7 +13,9 @@ constexpr const char* kUsage = R"(usage: tern-bench SCENARIO [options]
 
 Scenarios:
   hold       connect --sessions sessions, hold them idle --hold-seconds, report
-             the time to connect them and (with --server-pid) server KiB/session
+             the time to connect them and (with --server-pid) server KiB/session;
+             with --checkpoints A,B,C it connects A, settles, samples the
+             server RSS, goes on to B, and so on (C sessions in all)
   login      logins per second with --concurrency parallel loops for --duration
              (connect, stream, TLS, SASL, bind, </stream:stream>)
   chat       --pairs pairs of users (2k, 2k+1) exchange messages to full JIDs:
@@ -45,7 +47,11 @@ Machinery and bounds:
   --quiet               no progress on stderr
 
 Scenario sizes:
-  --sessions N (100)    hold        --hold-seconds S (10)   --server-pid PID
+  --server-pid PID      hold: the server's RSS; login, chat, presence: its CPU
+  --sessions N (100)    hold        --hold-seconds S (10)
+  --checkpoints A,B,..  hold: sample RSS at A, B, ... sessions (ascending;
+                        the last replaces --sessions)
+  --settle-seconds S (3)  hold: wait after each checkpoint before sampling
   --concurrency N (10)  login       --users N   login/presence
   --duration S (10)     login, chat, presence
   --pairs N (10)  --window N (10)  --rate R (0: saturation)  --drain-seconds S (3)
@@ -58,6 +64,20 @@ Output: a table on stdout, then one line "JSON {...}".
 bool parse_int(std::string_view s, std::int64_t& out) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc() && p == s.data() + s.size();
+}
+
+// "1000,10000,19000": positive and strictly ascending.
+bool parse_checkpoints(std::string_view s, std::vector<std::int64_t>& out) {
+  out.clear();
+  while (!s.empty()) {
+    auto comma = s.find(',');
+    std::int64_t v = 0;
+    if (!parse_int(s.substr(0, comma), v) || v < 1 || (!out.empty() && v <= out.back()))
+      return false;
+    out.push_back(v);
+    s = comma == std::string_view::npos ? std::string_view{} : s.substr(comma + 1);
+  }
+  return !out.empty();
 }
 
 bool parse_double(const std::string& s, double& out) {
@@ -156,6 +176,9 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
       {"--login-timeout", real(o.login_timeout)},
       {"--max-seconds", real(o.max_seconds)},
       {"--sessions", integer(o.sessions, 0)},
+      {"--checkpoints",
+       Setter([&o](const std::string& v) { return parse_checkpoints(v, o.checkpoints); })},
+      {"--settle-seconds", real(o.settle_seconds)},
       {"--hold-seconds", real(o.hold_seconds)},
       {"--server-pid", integer(o.server_pid, 0)},
       {"--concurrency", integer(o.concurrency, 1)},
@@ -199,6 +222,7 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
     if (!opt->set(value)) return fail("bad value for " + arg + ": '" + value + "'");
   }
   if (o.sources > 254) return fail("--sources is at most 254");
+  if (!o.checkpoints.empty()) o.sessions = o.checkpoints.back();
   *exit_code = 0;
   return o;
 }

@@ -37,6 +37,8 @@ struct Options {
 
   // Scenario sizes.
   std::int64_t sessions = 100;    // hold
+  std::vector<std::int64_t> checkpoints;  // hold: staged ramp; the last one is --sessions
+  double settle_seconds = 3;      // hold: wait before each RSS sample
   double hold_seconds = 10;       // hold
   int server_pid = 0;             // hold: read the server's VmRSS
   int concurrency = 10;           // login: parallel login loops

@@ -82,11 +82,23 @@ int run_presence(const Env& env) {
   for (std::int64_t i = 0; i < n; ++i)
     if (runner.session(i).is_open())
       mine[static_cast<std::size_t>(i % threads)].push_back(&runner.session(i));
-  // Initial presences and probes settle before measuring.
-  runner.sleep_until(Clock::now() + std::chrono::seconds(1));
+  // Initial presences and probes settle before measuring: a slow server is
+  // still delivering them well after the last login. Wait until none has
+  // arrived for half a second (at most 10 s).
+  std::uint64_t seen = runner.live_totals().received;
+  auto quiet_since = Clock::now();
+  runner.sleep_until(Clock::now() + std::chrono::seconds(10), [&] {
+    std::uint64_t now_seen = runner.live_totals().received;
+    if (now_seen != seen) {
+      seen = now_seen;
+      quiet_since = Clock::now();
+    }
+    return Clock::now() - quiet_since >= std::chrono::milliseconds(500);
+  });
 
   Totals before = runner.live_totals();
   double cpu_start = process_cpu_seconds();
+  double server_cpu_start = read_cpu_seconds(o.server_pid);
   auto start = Clock::now();
   runner.on_each([&](Worker& w) {
     w.sending = true;
@@ -109,6 +121,7 @@ int run_presence(const Env& env) {
   runner.on_each([](Worker& w) { w.sending = false; });
   double window = std::chrono::duration<double>(Clock::now() - start).count();
   double cpu_window = process_cpu_seconds() - cpu_start;
+  double server_cpu_window = read_cpu_seconds(o.server_pid) - server_cpu_start;
   Totals at_end = runner.live_totals();
   runner.stop();
   double wall = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -131,6 +144,12 @@ int run_presence(const Env& env) {
               "expected (changes x contacts)");
   r.add_int("errors", static_cast<std::int64_t>(t.errors), "error replies");
   r.add("cpu_window_seconds", cpu_window, "generator CPU in window", "s");
+  if (o.server_pid > 0) {
+    r.add("server_cpu_window_seconds", server_cpu_window, "server CPU in window", "s");
+    r.add("server_cpu_us_per_delivery",
+          deliveries ? server_cpu_window * 1e6 / double(deliveries) : 0,
+          "server CPU per delivery", "us");
+  }
   r.add_int("failed", static_cast<std::int64_t>(t.failed), "sessions failed");
   r.add_int("dropped", static_cast<std::int64_t>(t.dropped), "sessions dropped");
   add_common_rows(r, runner, t, process_cpu_seconds() - cpu0, wall);

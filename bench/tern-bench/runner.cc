@@ -13,6 +13,7 @@ struct Runner::Ramp {
   Clock::time_point next_start;
   Clock::duration interval{};  // zero: no rate limit
   SessionHandler* handler = nullptr;
+  int lanes = 0;  // ramp_lane coroutines still running
 };
 
 namespace {
@@ -50,6 +51,7 @@ awaitable<void> ramp_lane(Worker& w, Runner::Ramp& ramp) {
     bool ok = co_await c.establish(true);
     if (ok) spawn(w, receive_loop(w, c, *ramp.handler));
   }
+  --ramp.lanes;
 }
 
 }  // namespace
@@ -85,14 +87,18 @@ void Runner::on_each(const std::function<void(Worker&)>& fn) {
 void Runner::open_sessions(std::int64_t n, SessionHandler& handler) {
   const Options& o = opt();
   auto threads = static_cast<std::int64_t>(workers_.size());
-  sessions_.assign(static_cast<std::size_t>(n), nullptr);
-  ramps_.clear();
-  for (std::size_t i = 0; i < workers_.size(); ++i) ramps_.push_back(std::make_unique<Ramp>());
+  auto from = static_cast<std::int64_t>(sessions_.size());
+  if (n <= from) return;
+  sessions_.resize(static_cast<std::size_t>(n), nullptr);
+  if (ramps_.empty())
+    for (std::size_t i = 0; i < workers_.size(); ++i) ramps_.push_back(std::make_unique<Ramp>());
   int lanes = static_cast<int>((o.connect_concurrency + threads - 1) / threads);
   // Each worker makes its own connections: the watchdog walks that list.
   on_each([&](Worker& w) {
     Ramp& ramp = *ramps_[static_cast<std::size_t>(w.id)];
-    for (std::int64_t i = w.id; i < n; i += threads) {
+    // Session i belongs to worker i % threads; the first one of ours >= from:
+    for (std::int64_t i = from + ((w.id - from % threads) + threads) % threads; i < n;
+         i += threads) {
       std::int64_t user = o.first_user + (o.users > 0 ? i % o.users : i);
       Connection& c = w.add_connection(user);
       c.set_tag(static_cast<std::size_t>(i));
@@ -104,7 +110,9 @@ void Runner::open_sessions(std::int64_t n, SessionHandler& handler) {
     if (o.connect_rate > 0)
       ramp.interval = std::chrono::duration_cast<Clock::duration>(
           std::chrono::duration<double>(double(threads) / o.connect_rate));
-    for (int l = 0; l < lanes; ++l) spawn(w, ramp_lane(w, ramp));
+    // Lanes of an earlier call that are still running pick up the new
+    // connections too: top up to --connect-concurrency, no more.
+    for (; ramp.lanes < lanes; ++ramp.lanes) spawn(w, ramp_lane(w, ramp));
   });
 }
 

@@ -37,9 +37,10 @@ class Runner {
   // Stops every worker (closing its connections) and joins the threads.
   void stop();
 
-  // Opens sessions for user offsets [0, n) (session i belongs to worker
+  // Opens sessions up to n: [0, n) on the first call, then from where the
+  // previous call stopped (a staged ramp). Session i belongs to worker
   // i % threads and logs in as user first_user + i, or + i % users when
-  // --users is set), paced by --connect-concurrency and --connect-rate. Each
+  // --users is set; paced by --connect-concurrency and --connect-rate. Each
   // online session gets a receive loop that hands stanzas to `handler`.
   // Returns at once; see wait_online().
   void open_sessions(std::int64_t n, SessionHandler& handler);

@@ -38,9 +38,12 @@ std::optional<std::string> ScramClient::final_message(std::string_view server_fi
     std::string_view part = rest.substr(0, comma);
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     if (part.size() < 2 || part[1] != '=') continue;
-    if (part[0] == 'r') nonce = part.substr(2);
-    else if (part[0] == 's') salt_b64 = part.substr(2);
-    else if (part[0] == 'i') iter_text = part.substr(2);
+    if (part[0] == 'r')
+      nonce = part.substr(2);
+    else if (part[0] == 's')
+      salt_b64 = part.substr(2);
+    else if (part[0] == 'i')
+      iter_text = part.substr(2);
   }
   int iterations = 0;
   auto [p, ec] = std::from_chars(iter_text.data(), iter_text.data() + iter_text.size(), iterations);
@@ -50,8 +53,15 @@ std::optional<std::string> ScramClient::final_message(std::string_view server_fi
   auto salt = sasl::base64_decode(salt_b64);
   if (!salt) return std::nullopt;
 
-  std::string key = user_;
-  key += hash_ == sasl::Hash::kSha1 ? '1' : '2';
+  // SaltedPassword depends on the hash, password, salt and iterations, not on
+  // the user: accounts provisioned with one shared salt cost one PBKDF2 in
+  // all, so a ramp of fresh accounts measures the server, not the generator.
+  std::string key(1, hash_ == sasl::Hash::kSha1 ? '1' : '2');
+  key += std::to_string(iterations);
+  key += ':';
+  key.append(*salt);
+  key += '\0';
+  key += password_;
   ScramKeys& keys = cache_[key];
   if (keys.salt != *salt || keys.iterations != iterations) {
     std::string salted = sasl::internal::salted_password(hash_, password_, *salt, iterations);

@@ -1,7 +1,7 @@
 // Client side of SCRAM-SHA-1 / SCRAM-SHA-256 without channel binding
-// (gs2 header "n,,"), RFC 5802. PBKDF2 runs once per account and salt; the
-// derived keys are cached, as real clients do, so a login storm measures the
-// server and not the generator.
+// (gs2 header "n,,"), RFC 5802. PBKDF2 runs once per password, salt and
+// iteration count; the derived keys are cached, as real clients do, so a
+// login storm measures the server and not the generator.
 #pragma once
 
 #include <optional>

@@ -88,6 +88,16 @@ long read_rss_kib(int pid) {
   return -1;
 }
 
+std::string json_number(double v) {
+  if (!std::isfinite(v)) return "null";
+  char buf[64];
+  if (v == std::floor(v) && std::fabs(v) < 1e15)
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
 namespace {
 
 std::string json_string(const std::string& s) {
@@ -107,16 +117,6 @@ std::string json_string(const std::string& s) {
   return out + "\"";
 }
 
-std::string number(double v) {
-  if (!std::isfinite(v)) return "null";
-  char buf[64];
-  if (v == std::floor(v) && std::fabs(v) < 1e15)
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-  else
-    std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
-
 std::string shown_number(double v) {
   char buf[64];
   if (v == std::floor(v) && std::fabs(v) < 1e15)
@@ -134,7 +134,7 @@ void Report::add(const std::string& key, double value, const std::string& label,
                  const char* unit) {
   std::string shown = shown_number(value);
   if (*unit) shown += std::string(" ") + unit;
-  rows_.push_back({key, label.empty() ? key : label, shown, number(value)});
+  rows_.push_back({key, label.empty() ? key : label, shown, json_number(value)});
 }
 
 void Report::add_int(const std::string& key, std::int64_t value, const std::string& label,
@@ -168,14 +168,24 @@ void Report::add_failures(const std::map<std::string, std::uint64_t>& f) {
   rows_.push_back({"failure_reasons", "failure reasons", shown.empty() ? "-" : shown, json});
 }
 
+void Report::add_line(const std::string& label, const std::string& shown) {
+  rows_.push_back({{}, label, shown, {}});
+}
+
+void Report::add_json(const std::string& key, const std::string& json) {
+  rows_.push_back({key, {}, {}, json});
+}
+
 void Report::print() const {
   std::size_t width = 0;
   for (const auto& r : rows_) width = std::max(width, r.label.size());
   std::printf("tern-bench %s\n", scenario_.c_str());
   for (const auto& r : rows_)
-    std::printf("  %-*s  %s\n", static_cast<int>(width), r.label.c_str(), r.shown.c_str());
+    if (!r.label.empty())
+      std::printf("  %-*s  %s\n", static_cast<int>(width), r.label.c_str(), r.shown.c_str());
   std::string json = "{\"scenario\":" + json_string(scenario_);
-  for (const auto& r : rows_) json += "," + json_string(r.key) + ":" + r.json;
+  for (const auto& r : rows_)
+    if (!r.key.empty()) json += "," + json_string(r.key) + ":" + r.json;
   json += "}";
   std::printf("JSON %s\n", json.c_str());
   std::fflush(stdout);

@@ -78,6 +78,9 @@ double read_cpu_seconds(int pid);
 // VmRSS of a process in KiB, or -1 if it cannot be read.
 long read_rss_kib(int pid);
 
+// A number as JSON (integral values without a fraction; null if not finite).
+std::string json_number(double v);
+
 // The report: rows for the table, the same keys in the JSON line.
 class Report {
  public:
@@ -89,6 +92,9 @@ class Report {
   void add_text(const std::string& key, const std::string& value, const std::string& label = {});
   void add_latency(const std::string& prefix, const Histogram& h, const std::string& label);
   void add_failures(const std::map<std::string, std::uint64_t>& f);
+  // A row for the table only, and a value (already JSON) for the JSON line only.
+  void add_line(const std::string& label, const std::string& shown);
+  void add_json(const std::string& key, const std::string& json);
   void print() const;  // table, then "JSON {...}"
 
  private:

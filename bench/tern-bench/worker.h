@@ -28,8 +28,8 @@ struct Env {
   Clock::time_point hard_deadline;  // --max-seconds from the start
 };
 
-// Client keys derived from a password for one (user, hash, salt,
-// iterations): PBKDF2 runs once per account, as real clients cache it.
+// Client keys derived from a password for one (hash, salt, iterations):
+// PBKDF2 runs once per salt, as real clients cache it per account.
 struct ScramKeys {
   std::string salt;
   int iterations = 0;

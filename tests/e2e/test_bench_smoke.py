@@ -58,6 +58,17 @@ def test_hold_connects_every_session(bench_server):
     assert r["generator_cpu_seconds"] >= 0
 
 
+def test_hold_checkpoints_sample_rss_at_each_size(bench_server):
+    r = run_bench(bench_server, "hold", "--checkpoints", "5,%d" % USERS, "--settle-seconds", "0.2",
+                  "--hold-seconds", "0", "--server-pid", str(bench_server.proc.pid))
+    assert r["sessions"] == USERS and r["online"] == USERS, r["_output"]
+    cps = r["checkpoints"]
+    assert [cp["sessions"] for cp in cps] == [5, USERS], r["_output"]
+    assert [cp["online"] for cp in cps] == [5, USERS], r["_output"]
+    assert all(cp["server_rss_kib"] > 0 for cp in cps), r["_output"]
+    assert cps[-1]["server_rss_kib"] == r["server_rss_online_kib"]
+
+
 def test_login_loops_without_failures(bench_server):
     r = run_bench(bench_server, "login", "--concurrency", "4", "--users", "8",
                   "--duration", "2", "--mech", "SCRAM-SHA-1")

@@ -1,0 +1,517 @@
+#!/usr/bin/python3
+"""The report of bench/compare.sh: RAW_DIR (tern-bench's JSON lines and CPU
+snapshots, SERVER-LABEL.json/.cpu) -> OUT_DIR/DATE.md, .json and .png, and
+the headline table (issue 4's targets) on stdout.
+
+    /usr/bin/python3 bench/compare_report.py RAW_DIR OUT_DIR DATE "tern prosody ejabberd"
+
+It can be run again on a kept RAW_DIR (compare.sh --keep).
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+ALL = ["tern", "prosody", "ejabberd"]
+NAMES = {"tern": "Tern", "prosody": "Prosody", "ejabberd": "ejabberd"}
+LABELS = ["hold-plain", "hold-tls", "login", "chat", "chat-rate", "presence",
+          "chat-shards1", "chat-shards2"]
+
+
+# ------------------------------------------------------------------ loading
+def load(raw):
+    meta = json.load(open(os.path.join(raw, "meta.json")))
+    results = {}
+    for s in ALL:
+        for label in LABELS:
+            p = os.path.join(raw, f"{s}-{label}.json")
+            if not os.path.exists(p):
+                continue
+            r = results.setdefault(s, {})[label] = json.load(open(p))
+            add_cpu_split(r, os.path.join(raw, f"{s}-{label}.cpu"), meta["machine"]["clk_tck"])
+        if s not in results:
+            continue
+        extra = results[s]
+        for name, key in (("loadavg", "loadavg_before"), ("nofile", "open_files_limit")):
+            p = os.path.join(raw, f"{s}.{name}")
+            if os.path.exists(p):
+                extra[key] = open(p).read().split()
+        for mode in ("plain", "tls"):
+            p = os.path.join(raw, f"{s}-{mode}.status")
+            if os.path.exists(p):
+                for line in open(p):
+                    k, v = line.split(":", 1)
+                    extra.setdefault(f"server_{mode}", {})[k.strip().lower() + "_kib"] = int(v.split()[0])
+    skipped = dict(line.rstrip("\n").split("\t", 1) for line in read_lines(raw, "skipped.tsv"))
+    timings = {}
+    for line in read_lines(raw, "timings.tsv"):
+        s, stage, secs = line.rstrip("\n").split("\t")
+        timings.setdefault(s, {})
+        timings[s][stage] = timings[s].get(stage, 0) + int(secs)
+    return meta, results, skipped, timings
+
+
+def read_lines(raw, name):
+    p = os.path.join(raw, name)
+    return [l for l in open(p) if l.strip()] if os.path.exists(p) else []
+
+
+def add_cpu_split(r, path, tck):
+    """Where the machine's CPU went while tern-bench ran (start to exit)."""
+    if not os.path.exists(path):
+        return
+    b_busy, b_srv, b_ns, a_busy, a_srv, a_ns = map(int, open(path).read().split())
+    wall = (a_ns - b_ns) / 1e9
+    busy = (a_busy - b_busy) / tck / wall
+    srv = (a_srv - b_srv) / tck / wall
+    gen = r.get("generator_cpu_seconds", 0) / wall
+    r.update(run_wall_seconds=wall, run_machine_busy_cores=busy, run_server_cores=srv,
+             run_generator_cores=gen, run_other_cores=max(0.0, busy - srv - gen))
+
+
+# ------------------------------------------------------------------ figures
+class Figures:
+    """Accessors over one run's results; None where a figure is missing."""
+
+    def __init__(self, results, meta):
+        self.r, self.meta = results, meta
+        self.top = meta["parameters"]["sizes"][-1]
+
+    def get(self, s, label, key):
+        return self.r.get(s, {}).get(label, {}).get(key)
+
+    def checkpoint(self, s, mode, n, key):
+        for cp in self.get(s, "hold-" + mode, "checkpoints") or []:
+            if cp.get("sessions") == n:
+                return cp.get(key)
+        return None
+
+    def kib(self, s, mode, n=None):
+        return self.checkpoint(s, mode, n or self.top, "server_kib_per_session")
+
+    def ms(self, s, label, key):
+        return div(self.get(s, label, key), 1000)
+
+    def cores(self, s, label):
+        """Server cores busy in the measured window (chat, presence)."""
+        return div(self.get(s, label, "server_cpu_window_seconds"), self.get(s, label, "duration_seconds"))
+
+    def per_cpu_second(self, s, label):
+        """Messages per second of server CPU: throughput / cores used."""
+        return div(1e6, self.get(s, label, "server_cpu_us_per_message"))
+
+    def sustained(self, s):
+        """chat-rate: (offered, delivered, True if the server kept up)."""
+        offered = self.get(s, "chat-rate", "offered_rate")
+        got = self.get(s, "chat-rate", "delivered_per_second")
+        if offered is None or got is None:
+            return offered, got, None
+        return offered, got, got >= 0.95 * offered and not self.get(s, "chat-rate", "lost")
+
+    def half_load(self):
+        """The offered rate of the chat-rate runs (the same for every server)."""
+        return next((self.get(s, "chat-rate", "offered_rate") for s in ALL
+                     if self.get(s, "chat-rate", "offered_rate") is not None), None)
+
+    def shard_ratio(self, key_fn):
+        return div(key_fn("chat-shards2"), key_fn("chat-shards1"))
+
+
+def div(a, b):
+    return a / b if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else None
+
+
+def fmt(v, f="{:.1f}"):
+    if v is None:
+        return "–"
+    return v if isinstance(v, str) else f.format(v)
+
+
+def ratio(a, b):
+    r = div(a, b) if isinstance(a, (int, float)) else None
+    return "–" if r is None else f"{r:.2f}"
+
+
+CORES = "server / generator / other processes' CPU over the run (cores)"
+
+
+# ------------------------------------------------------------------ tables
+# A row: (label, fn(server) -> value, format, better); better True or False
+# says whether more or less is better (the ratio columns), None: no ratios.
+def of(F, run, key, scale=1):
+    return lambda s: div(F.get(s, run, key), scale)
+
+
+def slash(F, run, *keys):
+    """"a / b / c" of several counts."""
+    def f(s):
+        vals = [F.get(s, run, k) for k in keys]
+        return None if vals[0] is None else " / ".join(str(v) for v in vals)
+    return f
+
+
+def split_cores(F, run):
+    """Where the machine's CPU went during the run: server / generator / other."""
+    def f(s):
+        vals = [F.get(s, run, k) for k in ("run_server_cores", "run_generator_cores", "run_other_cores")]
+        return None if vals[0] is None else " / ".join(f"{v:.2f}" for v in vals)
+    return f
+
+
+def bold(text, yes=True):
+    return f"**{text}**" if yes else text
+
+
+def hold_table(F, mode, title):
+    p, run = F.meta["parameters"], "hold-" + mode
+    rows = [(bold(f"server KiB per session at {n:,}", n == F.top), lambda s, n=n: F.kib(s, mode, n),
+             "{:.2f}", False) for n in p["sizes"]]
+    rows += [(f"server RSS at {n:,} (MiB)", lambda s, n=n: div(F.checkpoint(s, mode, n, "server_rss_kib"), 1024),
+              "{:.1f}", False) for n in p["sizes"]]
+    rows += [
+        ("server RSS before any session (MiB)", of(F, run, "server_rss_before_kib", 1024), "{:.1f}", False),
+        ("sessions online / failed / dropped", slash(F, run, "online", "failed", "dropped"), "{}", None),
+        ("time to connect all, settling excluded (s)", of(F, run, "connect_seconds"), "{:.1f}", False),
+        ("logins/s while ramping (50 in flight)", of(F, run, "connect_rate"), "{:.0f}", True),
+        ("login latency p99 while ramping (ms)", of(F, run, "login_p99_us", 1000), "{:.1f}", False),
+        ("server CPU while connecting (s)", of(F, run, "server_cpu_connect_seconds"), "{:.1f}", False),
+        ("generator CPU while connecting (s)", of(F, run, "cpu_connect_seconds"), "{:.1f}", None),
+        (CORES, split_cores(F, run), "{}", None),
+    ]
+    sizes = ", ".join(f"{n:,}" for n in p["sizes"])
+    text = (f"One ramp of idle sessions over {title} on a fresh server process: at each checkpoint ({sizes}) "
+            f"the ramp pauses {p['settle_seconds']} s and the server's VmRSS is read; KiB per session = "
+            "(RSS then − RSS before the first connection) / sessions online. Each session: SASL "
+            f"{p['mech']}, bind, roster get, initial presence. Held {p['hold_seconds']} s after the last "
+            "checkpoint.")
+    return f"idle sessions, {title}", text, rows
+
+
+def login_table(F):
+    p = F.meta["parameters"]
+    return "login", (f"{p['login_concurrency']} loops of connect, STARTTLS, SASL, bind, close, for "
+                     f"{p['login_seconds']} s."), [
+        ("**logins/s**", of(F, "login", "logins_per_second"), "{:.0f}", True),
+        ("logins completed / failed", slash(F, "login", "logins", "failed"), "{}", None),
+        ("login latency p50 (ms)", of(F, "login", "login_p50_us", 1000), "{:.2f}", False),
+        ("login latency p99 (ms)", of(F, "login", "login_p99_us", 1000), "{:.2f}", False),
+        ("server CPU per login (µs)", of(F, "login", "server_cpu_us_per_login"), "{:.0f}", False),
+        ("generator CPU (% of one core)", of(F, "login", "generator_cpu_percent"), "{:.0f}", None),
+        (CORES, split_cores(F, "login"), "{}", None),
+    ]
+
+
+def latency_rows(F, run, bold_p99=False):
+    rows = [(bold(f"latency {q} (ms)", bold_p99 and q == "p99"), of(F, run, f"latency_{q}_us", 1000),
+             "{:.2f}", False) for q in ("p50", "p90", "p99", "max")]
+    return rows + [("lost / error replies", slash(F, run, "lost", "errors"), "{}", None)]
+
+
+def chat_table(F):
+    p = F.meta["parameters"]
+    rows = [("**messages/s delivered**", of(F, "chat", "delivered_per_second"), "{:.0f}", True)]
+    rows += latency_rows(F, "chat") + [
+        ("**server CPU per message (µs)**", of(F, "chat", "server_cpu_us_per_message"), "{:.1f}", False),
+        ("server CPU per 100,000 messages (s)", of(F, "chat", "server_cpu_us_per_message", 10), "{:.2f}", False),
+        ("messages per server-CPU-second", lambda s: F.per_cpu_second(s, "chat"), "{:.0f}", True),
+        ("server cores busy", lambda s: F.cores(s, "chat"), "{:.2f}", None),
+        ("generator CPU per message (µs)", of(F, "chat", "cpu_us_per_message"), "{:.1f}", None),
+        ("generator CPU (% of one core)", of(F, "chat", "generator_cpu_percent"), "{:.0f}", None),
+        (CORES, split_cores(F, "chat"), "{}", None),
+    ]
+    return "chat at saturation", (f"{p['pairs']} pairs, one-to-one messages to full JIDs, 10 in flight per "
+                                  f"sender, for {p['chat_seconds']} s, STARTTLS."), rows
+
+
+def chat_rate_table(F):
+    p = F.meta["parameters"]
+    why = "given with --chat-rate" if p.get("chat_rate_given") else "half of what Tern delivered at saturation"
+    text = (f"The same {p['pairs']} pairs, paced at a fixed offered load of {fmt(F.half_load(), '{:.0f}')} "
+            f"msgs/s in all ({why}), for {p['chat_seconds']} s. A server that cannot sustain it shows what it "
+            "delivered, with the latency it had.")
+    rows = [
+        ("offered (msgs/s)", of(F, "chat-rate", "offered_rate"), "{:.0f}", None),
+        ("delivered (msgs/s)", of(F, "chat-rate", "delivered_per_second"), "{:.0f}", True),
+        ("kept up?", lambda s: kept_up(F, s), "{}", None),
+    ] + latency_rows(F, "chat-rate", bold_p99=True) + [
+        ("server CPU per message (µs)", of(F, "chat-rate", "server_cpu_us_per_message"), "{:.1f}", False),
+        ("server cores busy", lambda s: F.cores(s, "chat-rate"), "{:.2f}", None),
+        ("generator CPU (% of one core)", of(F, "chat-rate", "generator_cpu_percent"), "{:.0f}", None),
+        (CORES, split_cores(F, "chat-rate"), "{}", None),
+    ]
+    return "chat at half of Tern's saturation rate", text, rows
+
+
+def presence_table(F):
+    p, k = F.meta["parameters"], F.meta["parameters"]["contacts"]
+    text = (f"{p['presence_users']:,} users (accounts of their own), each with a roster of {k} contacts with "
+            f"subscription both, all online; they alternate away and available at {p['presence_rate']:,} "
+            f"changes/s in all for {p['presence_seconds']} s, STARTTLS, on a fresh server process. A change "
+            f"should reach {k} contacts; deliveries count the presences received from other accounts. The "
+            "offered rate is meant to be more than the servers (and the machine) can deliver: below 100 % "
+            "delivered, the figure is the capacity; at 100 %, only a lower bound.")
+
+    def expected_rate(s):
+        return div(F.get(s, "presence", "expected_deliveries"), F.get(s, "presence", "duration_seconds"))
+
+    def delivered_share(s):
+        share = div(F.get(s, "presence", "deliveries"), F.get(s, "presence", "expected_deliveries"))
+        return None if share is None else 100 * share
+
+    rows = [
+        ("**presence deliveries/s**", of(F, "presence", "deliveries_per_second"), "{:.0f}", True),
+        ("offered changes/s", of(F, "presence", "offered_rate"), "{:.0f}", None),
+        ("deliveries expected for the changes sent (/s)", expected_rate, "{:.0f}", None),
+        ("delivered / expected (%)", delivered_share, "{:.1f}", True),
+        ("server CPU per delivery (µs)", of(F, "presence", "server_cpu_us_per_delivery"), "{:.2f}", False),
+        ("server cores busy", lambda s: F.cores(s, "presence"), "{:.2f}", None),
+        ("sessions online / failed / dropped", slash(F, "presence", "online", "failed", "dropped"), "{}", None),
+        ("error replies", of(F, "presence", "errors"), "{:.0f}", None),
+        ("generator CPU (% of one core)", of(F, "presence", "generator_cpu_percent"), "{:.0f}", None),
+        (CORES, split_cores(F, "presence"), "{}", None),
+    ]
+    return "presence", text, rows
+
+
+def comparison_tables(F):
+    return [hold_table(F, "plain", "plain TCP"), hold_table(F, "tls", "STARTTLS"), login_table(F),
+            chat_table(F), chat_rate_table(F), presence_table(F)]
+
+
+def kept_up(F, s):
+    offered, got, ok = F.sustained(s)
+    if ok is None:
+        return None
+    return "yes" if ok else f"no: offered {offered:,.0f}, delivered {got:,.0f}"
+
+
+def render_comparison(F, heading, text, rows):
+    L = [f"## {heading}", "", text, "",
+         "| | Tern | Prosody | ejabberd | Tern/Prosody | Tern/ejabberd |", "|:--|--:|--:|--:|--:|--:|"]
+    for label, fn, f, better in rows:
+        v = {s: (fn(s) if s in F.r else None) for s in ALL}
+        r1 = ratio(v["tern"], v["prosody"]) if better is not None else ""
+        r2 = ratio(v["tern"], v["ejabberd"]) if better is not None else ""
+        cells = " | ".join(fmt(v[s], f) for s in ALL)
+        L.append(f"| {label} | {cells} | {r1} | {r2} |")
+    return L + [""]
+
+
+def scaling_table(F):
+    p = F.meta["parameters"]
+    L = ["## Tern: 1 shard and 2 shards", "",
+         f"Chat at saturation ({p['pairs']} pairs, {p['scaling_seconds']} s, STARTTLS) against Tern with "
+         "`shards = 1` and `shards = 2` under [server], each on a fresh process. **The generator could not run "
+         f"apart:** this machine has {F.meta['machine']['nproc']} cores and tern-bench shares them with the "
+         "server, so two shards cannot get two cores to themselves and the throughput ratio understates what "
+         "a second core gives. Messages per server-CPU-second (throughput ÷ cores the server used) is the "
+         "fairer scaling proxy here: if it holds steady from 1 to 2 shards, the second shard adds no overhead "
+         "per message.", "",
+         "| | 1 shard | 2 shards | 2 / 1 |", "|:--|--:|--:|--:|"]
+    rows = [
+        ("**messages/s delivered**", lambda r: F.get("tern", r, "delivered_per_second"), "{:.0f}"),
+        ("server cores busy", lambda r: F.cores("tern", r), "{:.2f}"),
+        ("**messages per server-CPU-second**", lambda r: F.per_cpu_second("tern", r), "{:.0f}"),
+        ("server CPU per message (µs)", lambda r: F.get("tern", r, "server_cpu_us_per_message"), "{:.2f}"),
+        ("latency p99 (ms)", lambda r: div(F.get("tern", r, "latency_p99_us"), 1000), "{:.2f}"),
+        ("generator cores (over the run)", lambda r: F.get("tern", r, "run_generator_cores"), "{:.2f}"),
+        ("other processes' cores (over the run)", lambda r: F.get("tern", r, "run_other_cores"), "{:.2f}"),
+    ]
+    for label, fn, f in rows:
+        a, b = fn("chat-shards1"), fn("chat-shards2")
+        L.append(f"| {label} | {fmt(a, f)} | {fmt(b, f)} | {ratio(b, a)} |")
+    return L + [""]
+
+
+# ------------------------------------------------------------------ headline
+def targets(F):
+    """Issue 4's targets, one a row: (label, {server: value or text}, format, target, met)."""
+    others = [s for s in ("prosody", "ejabberd") if s in F.r]
+
+    def vals(fn):
+        return {s: fn(s) for s in ALL if s in F.r}
+
+    def best(v, pick):
+        """The other servers' best figure; None if there is none that makes sense
+        (RSS can shrink at a small checkpoint, giving a figure <= 0)."""
+        xs = [v[s] for s in others if v.get(s) is not None]
+        return pick(xs) if xs and pick(xs) > 0 else None
+
+    def goal(text, base, bound):
+        return f"{text} ({bound})" if base is not None else f"{text} (no usable figure from the others)"
+
+    out = []
+    for mode, title in (("plain", "plain TCP"), ("tls", "STARTTLS")):
+        v = vals(lambda s, m=mode: F.kib(s, m))
+        lean = best(v, min)
+        out.append((f"memory per idle session, {title}, at {F.top:,} sessions (KiB)", v, "{:.2f}",
+                    goal("≤ 1/4 of the leaner other and ≤ 10", lean, f"≤ {min(10, lean / 4):.2f}" if lean else ""),
+                    met(v.get("tern"), lambda t: t <= min(10, lean / 4), lean)))
+    v = vals(lambda s: F.get(s, "chat", "delivered_per_second"))
+    fast = best(v, max)
+    out.append(("chat messages/s at saturation", v, "{:,.0f}",
+                goal("≥ 3× the faster other", fast, f"≥ {fmt(fast and 3 * fast, '{:,.0f}')}"),
+                met(v.get("tern"), lambda t: t >= 3 * fast, fast)))
+    v = vals(lambda s: F.get(s, "chat", "server_cpu_us_per_message"))
+    lean = best(v, min)
+    out.append(("server CPU per chat message (µs)", v, "{:.2f}",
+                goal("≤ 1/3 of the leaner other", lean, f"≤ {fmt(div(lean, 3), '{:.2f}')}"),
+                met(v.get("tern"), lambda t: t <= lean / 3, lean)))
+    v = vals(lambda s: F.ms(s, "chat-rate", "latency_p99_us"))
+    out.append((f"chat p99 latency at half Tern's saturation ({fmt(F.half_load(), '{:,.0f}')} msgs/s) (ms)",
+                {s: p99_cell(F, s, x) for s, x in v.items()}, "{:.2f}", "< 2 ms",
+                met(v.get("tern"), lambda t: t < 2 and F.sustained("tern")[2])))
+    r = F.shard_ratio(lambda run: F.get("tern", run, "delivered_per_second"))
+    per = F.shard_ratio(lambda run: F.per_cpu_second("tern", run))
+    cell = None if r is None else f"{r:.2f}× (per server-CPU-second {fmt(per, '{:.2f}')}×)"
+    out.append(("chat msgs/s with 2 shards / 1 shard (Tern)", {"tern": cell}, "{}", "≥ 1.7×",
+                met(r, lambda t: t >= 1.7)))
+    return out
+
+
+def p99_cell(F, s, p99):
+    """The p99 at half load, and what was delivered when the server did not keep up."""
+    offered, got, ok = F.sustained(s)
+    return p99 if ok or p99 is None else f"{p99:.2f} (offered {offered:,.0f}, delivered {got:,.0f}/s)"
+
+
+def met(value, test, base=0):
+    """yes/no, or None (shown "–") without Tern's figure or the other servers' one it is judged by."""
+    return None if value is None or base is None else bool(test(value))
+
+
+def headline_table(F):
+    L = ["| target (issue 4) | Tern | Prosody | ejabberd | target | met? |", "|:--|--:|--:|--:|:--|:-:|"]
+    for label, v, f, text, ok in targets(F):
+        cells = " | ".join(fmt(v.get(s), f) for s in ALL)
+        L.append(f"| {label} | {cells} | {text} | {'–' if ok is None else ('yes' if ok else 'no')} |")
+    return L
+
+
+# ------------------------------------------------------------------ report
+def header(F, skipped, servers):
+    m, p = F.meta["machine"], F.meta["parameters"]
+    L = [f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['mem_total_kib'] / 1048576:.1f} GiB RAM, "
+         f"Linux {m['kernel']}, {m['os']}, {m['openssl']}, open-file limit {m['open_files_limit']} per process"]
+    for s in ALL:
+        nofile = F.r.get(s, {}).get("open_files_limit")
+        L.append(f"- {NAMES[s]}: {F.meta['versions'][s]}"
+                 + (f" (its open-file limit: {nofile[0]})" if nofile else "")
+                 + (f" — **skipped: {skipped[s]}**" if s in skipped else "")
+                 + ("" if s in servers else " — not run (--servers)"))
+    L.append(f"- tern-bench: {F.meta['versions']['tern_bench']}; one thread, on the same machine: its own CPU "
+             "is listed in every table, since it competes with the server for the cores.")
+    loads = [f"{NAMES[s]} {' '.join(F.r[s]['loadavg_before'])}" for s in ALL if "loadavg_before" in F.r.get(s, {})]
+    if loads:
+        L.append("- Load average (1, 5, 15 min) when each server's runs began: " + "; ".join(loads) +
+                 ". The machine is not reserved: the last row of each table shows how many cores other "
+                 "processes used during each run; figures taken while that is well above 0 are depressed.")
+    L.append(f"- Accounts on each server: bench0..bench{p['users'] - 1}@localhost without rosters (idle sessions, "
+             f"login, chat) and bench{p['users']}..bench{p['users'] + p['presence_users'] - 1} with {p['contacts']} "
+             "contacts each (presence). Sessions: STARTTLS (one self-signed P-256 certificate for all three) except "
+             f"the plain-TCP idle sessions, SASL {p['mech']}, bind; generator connections from 127.0.0.1.."
+             f"{p['sources']}. Rate limits and shapers off on all three (Tern: limits raised to 1,000,000; Prosody: "
+             "mod_limits not loaded; ejabberd: shaper none, max_user_sessions 100000). Tern: shards = one per core "
+             "unless said; Prosody 0.12: one Lua process (one core); ejabberd: one BEAM VM (all cores). "
+             "SCRAM-SHA-1 because Prosody 0.12 stores only SCRAM-SHA-1.")
+    L.append("- Ratios are Tern / other. For messages/s, logins/s and deliveries/s more is better; for KiB, "
+             "CPU and latency less is better.")
+    return L
+
+
+def timings_table(timings):
+    stages = []
+    for t in timings.values():
+        stages += [k for k in t if k not in stages and k != "total"]
+    L = ["## Time taken", "", "Wall seconds per step (accounts: creating them; start-*: starting the server; "
+         "the rest: the tern-bench runs, with the wait for an idle server before each).", "",
+         "| step | " + " | ".join(NAMES[s] for s in ALL if s in timings) + " |",
+         "|:--|" + "--:|" * len(timings)]
+    for st in stages + ["total"]:
+        L.append(f"| {st} | " + " | ".join(str(timings[s].get(st, "–")) for s in ALL if s in timings) + " |")
+    return L + [""]
+
+
+def chart(F, raw, out, date):
+    """Six panels: the headline figures, one bar per server."""
+    have = [s for s in ALL if s in F.r]
+    if not have:
+        return
+    panels = [
+        (f"KiB per idle session, plain TCP, {F.top:,} sessions", lambda s: F.kib(s, "plain"), "%.1f"),
+        (f"KiB per idle session, STARTTLS, {F.top:,} sessions", lambda s: F.kib(s, "tls"), "%.1f"),
+        ("chat messages/s at saturation", lambda s: F.get(s, "chat", "delivered_per_second"), "%.0f"),
+        ("logins/s (STARTTLS)", lambda s: F.get(s, "login", "logins_per_second"), "%.0f"),
+        ("chat p99 (ms) at half Tern's saturation", lambda s: F.ms(s, "chat-rate", "latency_p99_us"), "%.2f"),
+        ("presence deliveries/s", lambda s: F.get(s, "presence", "deliveries_per_second"), "%.0f"),
+    ]
+    dat = os.path.join(raw, "chart.dat")
+    with open(dat, "w") as f:
+        for s in have:
+            f.write(NAMES[s] + " " + " ".join(str(fn(s) or 0) for _, fn, _ in panels) + "\n")
+    term = "png"
+    if "pngcairo" in subprocess.run(["gnuplot", "-e", "set terminal"], capture_output=True, text=True).stderr:
+        term = "pngcairo"
+    m = F.meta
+    gp = [f'set terminal {term} size 1350,720 font "sans,10"', f'set output "{os.path.join(out, date + ".png")}"',
+          f'set multiplot layout 2,3 title "Tern, Prosody, ejabberd on {m["machine"]["nproc"]} CPUs, {date} '
+          f'({m["parameters"]["mech"]})"',
+          "set style data histograms", "set style fill solid 0.8 border -1", "set boxwidth 0.6", "set grid ytics",
+          "set yrange [0:*]", "set offsets 0, 0, graph 0.15, 0", "unset key"]
+    colours = ["#cc0000", "#f57900", "#3465a4", "#4e9a06", "#75507b", "#c4a000"]
+    for i, (title, _, f) in enumerate(panels):
+        col = i + 2
+        gp += [f'set title "{title}"',
+               f'plot "{dat}" using {col}:xtic(1) linecolor rgb "{colours[i]}", '
+               f'"" using 0:{col}:(sprintf("{f}", ${col})) with labels offset 0,0.7 notitle']
+    gp.append("unset multiplot")
+    res = subprocess.run(["gnuplot"], input="\n".join(gp) + "\n", capture_output=True, text=True)
+    if res.returncode != 0:
+        print("gnuplot failed:\n" + res.stderr, file=sys.stderr)
+
+
+def main():
+    raw, out, date, servers = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split()
+    meta, results, skipped, timings = load(raw)
+    F = Figures(results, meta)
+    head = headline_table(F)
+    L = [f"# Tern, Prosody and ejabberd side by side: {date}", "",
+         "Written by `bench/compare.sh`. The three servers ran one after the other in the same sitting on "
+         "loopback, each alone on the machine, driven by the same load generator (`build/tern-bench`).", "",
+         "## Headline", ""] + head + ["",
+         "Memory is at the largest checkpoint; the p99 row is the fixed-load run below (a server that could not "
+         "sustain the load shows what it delivered); the shard row is the last section.", ""]
+    L += header(F, skipped, servers) + [""]
+    for heading, text, rows in comparison_tables(F):
+        L += render_comparison(F, heading, text, rows)
+    if "chat-shards1" in results.get("tern", {}) or "chat-shards2" in results.get("tern", {}):
+        L += scaling_table(F)
+    L += timings_table(timings)
+    L += [f"Raw tern-bench output of every run: `{date}.json` (`results.SERVER.RUN`, RUN one of "
+          f"{', '.join(LABELS)}). Chart: `{date}.png`.", "", f"![headline figures]({date}.png)", ""]
+    open(os.path.join(out, date + ".md"), "w").write("\n".join(L))
+
+    rows = [{"target": label, "values": v, "goal": text, "met": ok} for label, v, _, text, ok in targets(F)]
+    headline = {s: {
+        "kib_per_session_plain": F.kib(s, "plain"), "kib_per_session_tls": F.kib(s, "tls"),
+        "logins_per_second": F.get(s, "login", "logins_per_second"),
+        "messages_per_second": F.get(s, "chat", "delivered_per_second"),
+        "server_cpu_us_per_message": F.get(s, "chat", "server_cpu_us_per_message"),
+        "half_load_offered": F.get(s, "chat-rate", "offered_rate"),
+        "half_load_delivered": F.get(s, "chat-rate", "delivered_per_second"),
+        "half_load_p50_ms": F.ms(s, "chat-rate", "latency_p50_us"),
+        "half_load_p99_ms": F.ms(s, "chat-rate", "latency_p99_us"),
+        "presence_deliveries_per_second": F.get(s, "presence", "deliveries_per_second"),
+    } for s in ALL if s in results}
+    if "tern" in headline:
+        headline["tern"]["shards_2_over_1"] = F.shard_ratio(lambda l: F.get("tern", l, "delivered_per_second"))
+    json.dump({"meta": meta, "skipped": skipped, "headline": headline, "targets": rows,
+               "timings_seconds": timings, "results": results},
+              open(os.path.join(out, date + ".json"), "w"), indent=1)
+    chart(F, raw, out, date)
+    print("\n".join(head))
+
+
+if __name__ == "__main__":
+    main()
