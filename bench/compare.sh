@@ -428,7 +428,19 @@ load() {
   if [[ -n $CHAT_RATE && $CHAT_RATE != 0 ]]; then
     timed "$s" chat-rate bench "$s" chat-rate chat --pairs "$PAIRS" --rate "$CHAT_RATE" \
       --duration "$CHAT_SECONDS" --max-seconds $((CHAT_SECONDS + 120))
+    # Tern's latency at lighter loads: where does p99 cross 2 ms?
+    [[ $s == tern ]] && latency_ladder
   fi
+}
+
+# latency_ladder: Tern's chat at 1/8 and 1/4 of its saturation rate (the
+# half-rate run above is the third step).
+latency_ladder() {
+  local d
+  for d in 8 4; do
+    timed tern "chat-rate-1of$d" bench tern "chat-rate-1of$d" chat --pairs "$PAIRS" \
+      --rate $((CHAT_RATE * 2 / d)) --duration "$CHAT_SECONDS" --max-seconds $((CHAT_SECONDS + 120))
+  done
 }
 
 # presence SERVER: on a process of its own, like the runs above: an offered
@@ -483,13 +495,21 @@ run_server() {
   return 0
 }
 
-# Tern's chat at saturation with 1 and 2 shards (threads), same sessions.
+# Tern's chat with 1 and 2 shards (threads), same sessions: at saturation,
+# and at a quarter of the 2-shard saturation rate, where generator and
+# server together leave the cores some slack, so CPU per message compares
+# the shard counts without the cost of three threads fighting for two cores.
 scaling() {
   local shards
   for shards in 1 2; do
     timed tern "start-shards$shards" tern_start tls "$shards" || return 1
     timed tern "chat-shards$shards" bench tern "chat-shards$shards" chat --pairs "$PAIRS" \
       --duration "$SCALING_SECONDS" --max-seconds $((SCALING_SECONDS + 120))
+    if [[ -n $CHAT_RATE && $CHAT_RATE != 0 ]]; then
+      timed tern "chat-shards$shards-paced" bench tern "chat-shards$shards-paced" chat \
+        --pairs "$PAIRS" --rate $((CHAT_RATE / 2)) --duration "$SCALING_SECONDS" \
+        --max-seconds $((SCALING_SECONDS + 120))
+    fi
     timed tern stop tern_stop
   done
 }

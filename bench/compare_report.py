@@ -15,8 +15,8 @@ import sys
 
 ALL = ["tern", "prosody", "ejabberd"]
 NAMES = {"tern": "Tern", "prosody": "Prosody", "ejabberd": "ejabberd"}
-LABELS = ["hold-plain", "hold-tls", "login", "chat", "chat-rate", "presence",
-          "chat-shards1", "chat-shards2"]
+LABELS = ["hold-plain", "hold-tls", "login", "chat", "chat-rate", "chat-rate-1of8", "chat-rate-1of4",
+          "presence", "chat-shards1", "chat-shards2", "chat-shards1-paced", "chat-shards2-paced"]
 
 
 # ------------------------------------------------------------------ loading
@@ -321,6 +321,41 @@ def scaling_table(F):
     for label, fn, f in rows:
         a, b = fn("chat-shards1"), fn("chat-shards2")
         L.append(f"| {label} | {fmt(a, f)} | {fmt(b, f)} | {ratio(b, a)} |")
+    rate = F.get("tern", "chat-shards1-paced", "offered_rate")
+    if rate is None:
+        return L + [""]
+    L += ["", f"The same at a fixed {rate:,.0f} msgs/s (a quarter of the 2-shard saturation rate), where "
+          "server and generator do not need both cores: the server CPU each message costs with one shard "
+          "and with two.", "",
+          "| | 1 shard | 2 shards | 2 / 1 |", "|:--|--:|--:|--:|"]
+    for label, key, f in [("messages/s delivered", "delivered_per_second", "{:.0f}"),
+                          ("**server CPU per message (µs)**", "server_cpu_us_per_message", "{:.2f}"),
+                          ("latency p99 (ms)", "latency_p99_us", "{:.2f}")]:
+        a, b = (F.get("tern", r, key) for r in ("chat-shards1-paced", "chat-shards2-paced"))
+        if key == "latency_p99_us":
+            a, b = div(a, 1000), div(b, 1000)
+        L.append(f"| {label} | {fmt(a, f)} | {fmt(b, f)} | {ratio(b, a)} |")
+    return L + [""]
+
+
+def latency_ladder_table(F):
+    """Tern's chat latency at 1/8, 1/4 and 1/2 of its saturation rate."""
+    runs = [r for r in ("chat-rate-1of8", "chat-rate-1of4", "chat-rate") if F.get("tern", r, "offered_rate")]
+    if len(runs) < 2:
+        return []
+    L = ["## Tern: latency by load", "",
+         "Chat (same 50 pairs, STARTTLS) at fixed loads below saturation; the generator shares the two "
+         "cores, and at lighter loads each message costs more CPU (fewer stanzas per wakeup and per "
+         "syscall), so half of the saturation rate keeps both cores nearly busy.", "",
+         "| offered (msgs/s) | delivered (msgs/s) | p50 (ms) | p90 (ms) | p99 (ms) | server CPU per message (µs) "
+         "| server + generator cores |", "|--:|--:|--:|--:|--:|--:|--:|"]
+    for r in runs:
+        g = lambda k: F.get("tern", r, k)
+        cores = div((F.cores("tern", r) or 0) + (g("run_generator_cores") or 0), 1)
+        L.append(f"| {fmt(g('offered_rate'), '{:,.0f}')} | {fmt(g('delivered_per_second'), '{:,.0f}')} "
+                 f"| {fmt(div(g('latency_p50_us'), 1000), '{:.2f}')} | {fmt(div(g('latency_p90_us'), 1000), '{:.2f}')} "
+                 f"| {fmt(div(g('latency_p99_us'), 1000), '{:.2f}')} | {fmt(g('server_cpu_us_per_message'), '{:.1f}')} "
+                 f"| {fmt(cores, '{:.2f}')} |")
     return L + [""]
 
 
@@ -364,7 +399,10 @@ def targets(F):
                 met(v.get("tern"), lambda t: t < 2 and F.sustained("tern")[2])))
     r = F.shard_ratio(lambda run: F.get("tern", run, "delivered_per_second"))
     per = F.shard_ratio(lambda run: F.per_cpu_second("tern", run))
-    cell = None if r is None else f"{r:.2f}× (per server-CPU-second {fmt(per, '{:.2f}')}×)"
+    paced = div(F.get("tern", "chat-shards1-paced", "server_cpu_us_per_message"),
+                F.get("tern", "chat-shards2-paced", "server_cpu_us_per_message"))
+    cell = None if r is None else (f"{r:.2f}× (per server-CPU-second {fmt(per, '{:.2f}')}×; "
+                                   f"at a quarter load, CPU per message 1 shard / 2 shards {fmt(paced, '{:.2f}')}×)")
     out.append(("chat msgs/s with 2 shards / 1 shard (Tern)", {"tern": cell}, "{}", "≥ 1.7×",
                 met(r, lambda t: t >= 1.7)))
     return out
@@ -487,6 +525,7 @@ def main():
         L += render_comparison(F, heading, text, rows)
     if "chat-shards1" in results.get("tern", {}) or "chat-shards2" in results.get("tern", {}):
         L += scaling_table(F)
+    L += latency_ladder_table(F)
     L += timings_table(timings)
     L += [f"Raw tern-bench output of every run: `{date}.json` (`results.SERVER.RUN`, RUN one of "
           f"{', '.join(LABELS)}). Chart: `{date}.png`.", "", f"![headline figures]({date}.png)", ""]

@@ -69,11 +69,12 @@ awaitable<std::size_t> Transport::read_some(asio::mutable_buffer buf) {
   if (records_) co_return co_await read_records(buf);
   if (!ssl_) {
     for (;;) {
+      if (drained_) co_await socket_.async_wait(tcp::socket::wait_read, use_awaitable);
       boost::system::error_code ec;
       std::size_t n = socket_.read_some(buf, ec);  // non-blocking: never waits
+      drained_ = ec || n < buf.size();
       if (!ec) co_return n;
       if (!would_block(ec)) throw boost::system::system_error(ec);
-      co_await socket_.async_wait(tcp::socket::wait_read, use_awaitable);
     }
   }
   for (;;) {
@@ -93,14 +94,14 @@ awaitable<std::size_t> Transport::read_records(asio::mutable_buffer buf) {
   auto* data = static_cast<char*>(buf.data());
   for (;;) {
     if (peer_closed_) throw boost::system::system_error(asio::error::eof);
+    if (drained_) co_await socket_.async_wait(tcp::socket::wait_read, use_awaitable);
+    // From here on no suspension: `buf` is this connection's until we return.
     std::size_t have = partial_record_.size();
     std::memcpy(data, partial_record_.data(), have);
     boost::system::error_code ec;
     std::size_t n = socket_.read_some(asio::buffer(data + have, buf.size() - have), ec);
-    if (would_block(ec)) {
-      co_await socket_.async_wait(tcp::socket::wait_read, use_awaitable);
-      continue;
-    }
+    drained_ = ec || n < buf.size() - have;
+    if (would_block(ec)) continue;
     if (ec == asio::error::eof && have > 0)
       throw boost::system::system_error(asio::error::connection_aborted, "TLS record cut short");
     if (ec) throw boost::system::system_error(ec);
@@ -199,6 +200,7 @@ awaitable<void> Transport::start_tls(asio::ssl::context& ctx) {
     if (ret == 1) break;
     co_await wait_for_tls(ret);
   }
+  drained_ = false;  // OpenSSL read from the socket; what is left there is unknown
   tls_version_ = SSL_get_version(ssl_);
   bindings_ = std::make_unique<ChannelBindings>(transport::channel_bindings(ssl_));
   if ((records_ = take_tls13_records(ssl_))) {

@@ -72,6 +72,10 @@ class Transport {
   std::string partial_record_;  // a record cut short by the last read
   bool peer_closed_ = false;    // close_notify seen after the last data
   bool writing_ = false;        // a record is half written
+  // The last read left the socket empty. Then the next read waits first:
+  // another recv() would only say EAGAIN, and the wait costs one syscall
+  // either way (Asio re-arms epoll, which reports data that came meanwhile).
+  bool drained_ = false;
   const char* tls_version_ = "";
   std::unique_ptr<ChannelBindings> bindings_;
   std::string remote_ip_;
