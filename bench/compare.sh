@@ -623,13 +623,20 @@ prosody_start() {
   log "prosody: pid $SRV_PID, c2s on 127.0.0.1:$SRV_PORT, $1"
 }
 
-prosody_stop() {
-  stop_pid "$SRV_PID" "prosody"
-  stop_pid "$PROSODY_RUNUSER" "runuser prosody"
-  wait "$PROSODY_RUNUSER" 2>/dev/null || true
+# stop_server_and_wrapper LABEL WRAPPER_PID WRAPPER_LABEL: the server
+# ($SRV_PID), then the process that started it (runuser, ejabberdctl).
+stop_server_and_wrapper() {
+  stop_pid "$SRV_PID" "$1"
+  stop_pid "$2" "$3"
+  wait "$2" 2>/dev/null || true
   forget_pid "$SRV_PID"
-  forget_pid "$PROSODY_RUNUSER"
-  SRV_PID="" PROSODY_RUNUSER=""
+  forget_pid "$2"
+  SRV_PID=""
+}
+
+prosody_stop() {
+  stop_server_and_wrapper prosody "$PROSODY_RUNUSER" "runuser prosody"
+  PROSODY_RUNUSER=""
 }
 
 # ------------------------------------------------------------------ ejabberd
@@ -702,12 +709,8 @@ ejabberd_start() {
 
 ejabberd_stop() {
   stop_ejabberd
-  stop_pid "$SRV_PID" "ejabberd beam.smp"
-  stop_pid "$EJ_CTL" "ejabberdctl foreground"
-  wait "$EJ_CTL" 2>/dev/null || true
-  forget_pid "$SRV_PID"
-  forget_pid "$EJ_CTL"
-  SRV_PID="" EJ_CTL=""
+  stop_server_and_wrapper "ejabberd beam.smp" "$EJ_CTL" "ejabberdctl foreground"
+  EJ_CTL=""
 }
 
 # ------------------------------------------------------------------ the run
