@@ -61,30 +61,7 @@ class SqliteBulk final : public BulkTransaction {
   }
 
   void add_roster_item(const AccountKey& owner, const RosterItem& item) override {
-    {
-      Query q = db_->query(
-          "INSERT INTO roster (owner_user, owner_domain, jid, name, subscription, ask_out,"
-          " pending_in, approved, pending_in_stanza) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-      q.bind_owner(1, owner).bind(3, item.jid).bind(4, item.name).bind(5, item.subscription);
-      q.bind(6, item.ask_out).bind(7, item.pending_in).bind(8, item.approved);
-      q.bind(9, item.pending_in_stanza);
-      q.run();
-    }
-    insert_groups(owner, item);
-  }
-
-  void insert_groups(const AccountKey& owner, const RosterItem& item) {
-    std::int64_t position = 0;
-    for (const std::string& group : item.groups) {
-      db_->query(
-             "INSERT INTO roster_groups (owner_user, owner_domain, jid, position, name)"
-             " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING")
-          .bind_owner(1, owner)
-          .bind(3, item.jid)
-          .bind(4, position++)
-          .bind(5, group)
-          .run();
-    }
+    write_new_roster_item(*db_, owner, item);
   }
 
   void bump_roster_version(const AccountKey& owner) override {
@@ -96,22 +73,12 @@ class SqliteBulk final : public BulkTransaction {
   }
 
   std::optional<std::string> document(const AccountKey& owner, const std::string& key) override {
-    Query q = db_->query(
-        "SELECT xml FROM documents WHERE owner_user = ?1 AND owner_domain = ?2 AND key = ?3");
-    q.bind_owner(1, owner).bind(3, key);
-    if (!q.step()) return std::nullopt;
-    return q.column_text(0);
+    return read_document(*db_, owner, key);
   }
 
   void put_document(const AccountKey& owner, const std::string& key,
                     const std::string& xml) override {
-    db_->query(
-           "INSERT INTO documents (owner_user, owner_domain, key, xml) VALUES (?1, ?2, ?3, ?4)"
-           " ON CONFLICT (owner_user, owner_domain, key) DO UPDATE SET xml = excluded.xml")
-        .bind_owner(1, owner)
-        .bind(3, key)
-        .bind(4, xml)
-        .run();
+    write_document(*db_, owner, key, xml);
   }
 
   std::vector<std::string> offline_messages(const AccountKey& owner) override {

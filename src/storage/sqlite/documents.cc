@@ -3,24 +3,33 @@
 
 namespace tern::storage::sqlite {
 
-std::optional<std::string> SqliteDocuments::get(const AccountKey& owner, const std::string& key) {
-  auto db = pool_.borrow();
-  Query q = db->query(
+std::optional<std::string> read_document(Db& db, const AccountKey& owner, const std::string& key) {
+  Query q = db.query(
       "SELECT xml FROM documents WHERE owner_user = ?1 AND owner_domain = ?2 AND key = ?3");
   q.bind_owner(1, owner).bind(3, key);
   if (!q.step()) return std::nullopt;
   return q.column_text(0);
 }
 
-void SqliteDocuments::put(const AccountKey& owner, const std::string& key, const std::string& xml) {
-  auto db = pool_.borrow();
-  db->query(
+void write_document(Db& db, const AccountKey& owner, const std::string& key,
+                    const std::string& xml) {
+  db.query(
         "INSERT INTO documents (owner_user, owner_domain, key, xml) VALUES (?1, ?2, ?3, ?4)"
         " ON CONFLICT (owner_user, owner_domain, key) DO UPDATE SET xml = excluded.xml")
       .bind_owner(1, owner)
       .bind(3, key)
       .bind(4, xml)
       .run();
+}
+
+std::optional<std::string> SqliteDocuments::get(const AccountKey& owner, const std::string& key) {
+  auto db = pool_.borrow();
+  return read_document(*db, owner, key);
+}
+
+void SqliteDocuments::put(const AccountKey& owner, const std::string& key, const std::string& xml) {
+  auto db = pool_.borrow();
+  write_document(*db, owner, key, xml);
 }
 
 bool SqliteDocuments::remove(const AccountKey& owner, const std::string& key) {

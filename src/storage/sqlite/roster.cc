@@ -92,26 +92,25 @@ std::optional<RosterItem> SqliteRoster::item(const AccountKey& owner, const std:
   return out;
 }
 
-void write_roster_item(Db& db, const AccountKey& owner, const RosterItem& item) {
-  {
-    // An upsert rather than INSERT OR REPLACE: REPLACE deletes the old row,
-    // which would fire the cascade on its groups for nothing.
-    Query q = db.query(
-        "INSERT INTO roster (owner_user, owner_domain, jid, name, subscription, ask_out,"
-        " pending_in, approved, pending_in_stanza) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-        " ON CONFLICT (owner_user, owner_domain, jid) DO UPDATE SET name = excluded.name,"
-        " subscription = excluded.subscription, ask_out = excluded.ask_out,"
-        " pending_in = excluded.pending_in, approved = excluded.approved,"
-        " pending_in_stanza = excluded.pending_in_stanza");
-    q.bind_owner(1, owner).bind(3, item.jid).bind(4, item.name).bind(5, item.subscription);
-    q.bind(6, item.ask_out).bind(7, item.pending_in).bind(8, item.approved);
-    q.bind(9, item.pending_in_stanza);
-    q.run();
-  }
-  db.query("DELETE FROM roster_groups WHERE owner_user = ?1 AND owner_domain = ?2 AND jid = ?3")
-      .bind_owner(1, owner)
-      .bind(3, item.jid)
-      .run();
+namespace {
+
+void upsert_roster_row(Db& db, const AccountKey& owner, const RosterItem& item) {
+  // An upsert rather than INSERT OR REPLACE: REPLACE deletes the old row,
+  // which would fire the cascade on its groups for nothing.
+  Query q = db.query(
+      "INSERT INTO roster (owner_user, owner_domain, jid, name, subscription, ask_out,"
+      " pending_in, approved, pending_in_stanza) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+      " ON CONFLICT (owner_user, owner_domain, jid) DO UPDATE SET name = excluded.name,"
+      " subscription = excluded.subscription, ask_out = excluded.ask_out,"
+      " pending_in = excluded.pending_in, approved = excluded.approved,"
+      " pending_in_stanza = excluded.pending_in_stanza");
+  q.bind_owner(1, owner).bind(3, item.jid).bind(4, item.name).bind(5, item.subscription);
+  q.bind(6, item.ask_out).bind(7, item.pending_in).bind(8, item.approved);
+  q.bind(9, item.pending_in_stanza);
+  q.run();
+}
+
+void insert_roster_groups(Db& db, const AccountKey& owner, const RosterItem& item) {
   // A repeated group name keeps its first position (RFC 6121 makes the
   // duplicate a client error; the roster module rejects it before here).
   std::int64_t position = 0;
@@ -125,6 +124,22 @@ void write_roster_item(Db& db, const AccountKey& owner, const RosterItem& item) 
         .bind(5, group)
         .run();
   }
+}
+
+}  // namespace
+
+void write_roster_item(Db& db, const AccountKey& owner, const RosterItem& item) {
+  upsert_roster_row(db, owner, item);
+  db.query("DELETE FROM roster_groups WHERE owner_user = ?1 AND owner_domain = ?2 AND jid = ?3")
+      .bind_owner(1, owner)
+      .bind(3, item.jid)
+      .run();
+  insert_roster_groups(db, owner, item);
+}
+
+void write_new_roster_item(Db& db, const AccountKey& owner, const RosterItem& item) {
+  upsert_roster_row(db, owner, item);
+  insert_roster_groups(db, owner, item);
 }
 
 void SqliteRoster::put(const AccountKey& owner, const RosterItem& item) {

@@ -19,6 +19,12 @@ std::optional<AccountCredentials> read_credentials(Db& db, const AccountKey& who
 std::vector<RosterItem> read_roster(Db& db, const AccountKey& owner);
 // Upserts one roster item and replaces its groups; the version is the caller's.
 void write_roster_item(Db& db, const AccountKey& owner, const RosterItem& item);
+// The same for an item known to be new (bulk import): no old groups to delete.
+void write_new_roster_item(Db& db, const AccountKey& owner, const RosterItem& item);
+// One per-account XML document (vCard, private storage) by key.
+std::optional<std::string> read_document(Db& db, const AccountKey& owner, const std::string& key);
+void write_document(Db& db, const AccountKey& owner, const std::string& key,
+                    const std::string& xml);
 
 class SqliteAccounts final : public AccountStore {
  public:
