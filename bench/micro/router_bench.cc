@@ -56,6 +56,13 @@ class BenchSession final : public tern::router::Session {
       benchmark::DoNotOptimize(out_.data());
     }
   }
+  void deliver_serialized(const tern::router::SerializedStanza& stanza) override {
+    ++delivered_;
+    if (serialize_) {
+      out_.assign(*stanza);
+      benchmark::DoNotOptimize(out_.data());
+    }
+  }
   void close_with_error(tern::xmpp::StreamCondition, std::string_view) override {}
   long delivered() const { return delivered_; }
 

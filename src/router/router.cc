@@ -1,6 +1,7 @@
 #include "router/router.h"
 
 #include "core/log.h"
+#include "xml/serializer.h"
 #include "xml/namespaces.h"
 
 namespace tern::router {
@@ -25,13 +26,41 @@ asio::io_context& Router::current_loop() {
   return shards_.loop(shard < 0 ? 0 : static_cast<unsigned>(shard));
 }
 
+namespace {
+
+SerializedStanza serialize_for_delivery(const xml::Element& stanza) {
+  auto bytes = std::make_shared<std::string>();
+  xml::serialize(*bytes, stanza, ns::kClient);
+  return bytes;
+}
+
+}  // namespace
+
 void Router::deliver(const SessionPtr& session, xml::Element stanza) {
   if (core::Shards::current() == static_cast<int>(session->shard())) {
     session->deliver(stanza);
     return;
   }
+  // The tree dies here, on the thread that built it; only bytes travel.
+  post_serialized(session, serialize_for_delivery(stanza));
+}
+
+void Router::deliver_to_all(const std::vector<SessionPtr>& sessions, const xml::Element& stanza) {
+  const int here = core::Shards::current();
+  SerializedStanza bytes;  // made at the first session on another shard
+  for (const auto& session : sessions) {
+    if (here == static_cast<int>(session->shard())) {
+      session->deliver(stanza);
+      continue;
+    }
+    if (!bytes) bytes = serialize_for_delivery(stanza);
+    post_serialized(session, bytes);
+  }
+}
+
+void Router::post_serialized(const SessionPtr& session, SerializedStanza bytes) {
   asio::post(shards_.loop(session->shard()),
-             [session, stanza = std::move(stanza)] { session->deliver(stanza); });
+             [session, bytes = std::move(bytes)] { session->deliver_serialized(bytes); });
 }
 
 void Router::spawn(awaitable<void> work) {
@@ -172,8 +201,9 @@ void Router::route_to_bare(xml::Element stanza, const xmpp::Jid& from, const xmp
   if (stanza.name() == "presence") {
     // Modules (presence, roster) decide subscriptions; what reaches here is
     // plain presence: every available resource gets it (RFC 6121 §8.5.2.1.1).
-    for (auto& s : sessions_.sessions_of(to))
-      if (s->is_available()) deliver(s, stanza);
+    auto sessions = sessions_.sessions_of(to);
+    std::erase_if(sessions, [](const SessionPtr& s) { return !s->is_available(); });
+    deliver_to_all(sessions, stanza);
     return;
   }
   if (stanza.name() != "message") return;
@@ -189,9 +219,12 @@ void Router::route_to_bare(xml::Element stanza, const xmpp::Jid& from, const xmp
   } else {
     targets = best_sessions(to);
   }
+  if (targets.size() == 1) {
+    deliver(targets.front(), std::move(stanza));
+    return;
+  }
   if (!targets.empty()) {
-    for (std::size_t i = 0; i + 1 < targets.size(); ++i) deliver(targets[i], stanza);
-    deliver(targets.back(), std::move(stanza));
+    deliver_to_all(targets, stanza);
     return;
   }
   RoutedStanza ev{stanza, from, to, true};

@@ -63,8 +63,13 @@ class Router {
   void route(xml::Element stanza);
   // Sends the error reply to `stanza` (never for a stanza of type error).
   void bounce(const xml::Element& stanza, const xmpp::StanzaError& err);
-  // Hands a stanza to one session, on that session's shard.
+  // Hands a stanza to one session, on that session's shard. For a session
+  // on another shard the stanza is serialised here, on the routing shard,
+  // and the bytes are posted (see SerializedStanza).
   void deliver(const SessionPtr& session, xml::Element stanza);
+  // The same stanza to several sessions: serialised at most once, however
+  // many of them live on other shards.
+  void deliver_to_all(const std::vector<SessionPtr>& sessions, const xml::Element& stanza);
   // Runs `f` with the session on the session's own shard.
   void on_shard_of(const SessionPtr& session, std::function<void(Session&)> f);
 
@@ -86,6 +91,7 @@ class Router {
   awaitable<void> run_iq(IqHandler handler, IqRequest req);
   awaitable<void> deliver_or_bounce_bare(xml::Element stanza, xmpp::Jid from, xmpp::Jid to);
   asio::io_context& current_loop();
+  void post_serialized(const SessionPtr& session, SerializedStanza bytes);
 
   core::Shards& shards_;
   std::set<std::string> domains_;

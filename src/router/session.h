@@ -25,11 +25,19 @@ struct ImState {
   std::set<std::string> directed_to;          // JIDs it sent directed presence to
 };
 
+// A stanza serialised once on the shard that routed it: the bytes a c2s
+// stream writes (top-level element in jabber:client, no xmlns). Immutable and
+// shared by every recipient, so what crosses shards is one buffer, never an
+// element tree that the receiving thread would have to free.
+using SerializedStanza = std::shared_ptr<const std::string>;
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   virtual ~Session() = default;
-  // Both run on the session's own shard only (the router posts there).
+  // All three run on the session's own shard only (the router posts there).
   virtual void deliver(const xml::Element& stanza) = 0;
+  // A stanza routed on another shard (Router::deliver serialised it there).
+  virtual void deliver_serialized(const SerializedStanza& stanza) = 0;
   virtual void close_with_error(xmpp::StreamCondition condition, std::string_view text = {}) = 0;
 
   unsigned shard() const { return shard_; }

@@ -333,6 +333,11 @@ void C2SSession::deliver(const xml::Element& stanza) {
   send(stanza);
 }
 
+void C2SSession::deliver_serialized(const router::SerializedStanza& stanza) {
+  if (state_ != State::kBound) return;
+  send(std::string_view(*stanza));
+}
+
 // Straight into the outbox: no string per stanza.
 void C2SSession::send(const xml::Element& el) {
   if (state_ == State::kClosed) return;

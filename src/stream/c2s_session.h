@@ -25,6 +25,7 @@ class C2SSession final : public router::Session {
   ~C2SSession() override;
 
   void deliver(const xml::Element& stanza) override;
+  void deliver_serialized(const router::SerializedStanza& stanza) override;
   void close_with_error(xmpp::StreamCondition condition, std::string_view text = {}) override;
 
  private:

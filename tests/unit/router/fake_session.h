@@ -41,6 +41,13 @@ class FakeSession : public Session {
     std::lock_guard lock(mutex_);
     delivered_.push_back(xml::to_string(stanza));
     delivered_on_.push_back(core::Shards::current());
+    buffers_.push_back(nullptr);
+  }
+  void deliver_serialized(const SerializedStanza& stanza) override {
+    std::lock_guard lock(mutex_);
+    delivered_.push_back(*stanza);
+    delivered_on_.push_back(core::Shards::current());
+    buffers_.push_back(stanza.get());
   }
   void close_with_error(xmpp::StreamCondition condition, std::string_view text) override {
     std::lock_guard lock(mutex_);
@@ -56,6 +63,12 @@ class FakeSession : public Session {
     std::lock_guard lock(mutex_);
     return delivered_on_;
   }
+  // Per delivery: the shared buffer it came in, or null for an element tree
+  // handed over on the same shard.
+  std::vector<const void*> buffers() const {
+    std::lock_guard lock(mutex_);
+    return buffers_;
+  }
   std::vector<xmpp::StreamCondition> closed_with() const {
     std::lock_guard lock(mutex_);
     return closed_with_;
@@ -65,6 +78,7 @@ class FakeSession : public Session {
   mutable std::mutex mutex_;
   std::vector<std::string> delivered_;
   std::vector<int> delivered_on_;
+  std::vector<const void*> buffers_;
   std::vector<xmpp::StreamCondition> closed_with_;
 };
 

@@ -695,5 +695,22 @@ TEST(RouterShards, DeliveryRunsOnTheRecipientsShard) {
   EXPECT_EQ(alice->delivered_on(), std::vector<int>{0});
 }
 
+TEST(RouterShards, AnotherShardGetsBytesSerialisedOnceAndTheSameShardTheTree) {
+  RouterHarness h(2);
+  h.bind("alice@example.com/a", 0, true, /*shard=*/0);
+  auto desk = h.bind("bob@example.com/desk", 5, true, /*shard=*/0);
+  auto phone = h.bind("bob@example.com/phone", 5, true, /*shard=*/1);
+  auto tablet = h.bind("bob@example.com/tablet", 5, true, /*shard=*/1);
+  const std::string msg =
+      "<message from='alice@example.com/a' to='bob@example.com' type='chat' id='m1'>"
+      "<body>hi &amp; bye</body></message>";
+  h.route(msg, /*shard=*/0);
+  for (const auto& s : {desk, phone, tablet}) ASSERT_EQ(s->delivered(), Strings{msg});
+  EXPECT_EQ(desk->buffers(), std::vector<const void*>{nullptr});
+  ASSERT_NE(phone->buffers().front(), nullptr);
+  EXPECT_EQ(phone->buffers(), tablet->buffers());  // one buffer for the whole shard
+  EXPECT_EQ(phone->delivered_on(), std::vector<int>{1});
+}
+
 }  // namespace
 }  // namespace tern::router
