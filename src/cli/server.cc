@@ -72,14 +72,17 @@ int serve(const core::Config& config) {
   modules::ServerFeatures features;
   std::vector<std::unique_ptr<modules::Module>> running;
   static const std::map<std::string, std::string> kNoOptions;
+  // Contexts outlive their modules: a module may keep references into one.
+  std::vector<std::unique_ptr<modules::ModuleContext>> contexts;
   for (const auto& info : modules::builtin_modules()) {
     if (config.modules_set &&
         std::find(config.modules.begin(), config.modules.end(), info.name) == config.modules.end())
       continue;
     auto opts = config.module_options.find(info.name);
-    modules::ModuleContext mctx{router, *storage, blocking, config, features,
-                                opts == config.module_options.end() ? kNoOptions : opts->second};
-    running.push_back(info.start(mctx));
+    contexts.push_back(std::make_unique<modules::ModuleContext>(
+        router, *storage, blocking, config, features,
+        opts == config.module_options.end() ? kNoOptions : opts->second));
+    running.push_back(info.start(*contexts.back()));
     spdlog::debug("module {} started", info.name);
   }
 

@@ -2,12 +2,20 @@
 // first) and the first that returns kHandled stops the chain. Adding returns a
 // token; dropping the token removes the handler, so a module that is stopped
 // leaves nothing behind. Hooks are filled at start and then only read.
+//
+// A handler that throws is a module bug: run() logs it, counts it and goes
+// on with the next handler, so one broken module neither closes the
+// sender's stream nor stops the features after it.
 #pragma once
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <vector>
+
+#include <spdlog/spdlog.h>
 
 namespace tern::core {
 
@@ -48,11 +56,19 @@ class Hook {
   }
 
   Verdict run(Event& e) const {
-    for (const auto& entry : entries_)
-      if (entry.handler(e) == Verdict::kHandled) return Verdict::kHandled;
+    for (const auto& entry : entries_) {
+      try {
+        if (entry.handler(e) == Verdict::kHandled) return Verdict::kHandled;
+      } catch (const std::exception& ex) {
+        failures_.fetch_add(1, std::memory_order_relaxed);
+        spdlog::error("hook handler failed: {}", ex.what());
+      }
+    }
     return Verdict::kPass;
   }
   bool empty() const { return entries_.empty(); }
+  // Handlers that threw since start (for metrics and tests).
+  unsigned long failures() const { return failures_.load(std::memory_order_relaxed); }
 
  private:
   struct Entry {
@@ -62,6 +78,7 @@ class Hook {
   };
   std::vector<Entry> entries_;
   unsigned long next_id_ = 0;
+  mutable std::atomic<unsigned long> failures_{0};
 };
 
 }  // namespace tern::core

@@ -1,10 +1,12 @@
 // The module API: what a feature gets (a narrow context) and what it gives
 // (hooks, iq handlers, disco features), all released when it is stopped.
+// docs/module_api.md walks through the smallest module (ping) line by line.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,14 +43,101 @@ struct ServerFeatures {
   std::map<std::string, DiscoNodeItems> disco_item_nodes;
 };
 
-struct ModuleContext {
-  router::Router& router;
+// What a module may ask of the running server once started: route and
+// deliver stanzas, look at (never change) the bound sessions, run work on a
+// shard. A small value: modules keep it by copy in their own state.
+class Host {
+ public:
+  explicit Host(router::Router& router) : router_(&router) {}
+
+  // Routes a stanza as if a session had sent it ('from' must be set or the
+  // server's domain is assumed). Call on a shard.
+  void route(xml::Element stanza) const { router_->route(std::move(stanza)); }
+  void bounce(const xml::Element& stanza, const xmpp::StanzaError& err) const {
+    router_->bounce(stanza, err);
+  }
+  // Bare-JID delivery rules (RFC 6121 §8.5.2) on behalf of an account.
+  void route_to_bare(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to) const {
+    router_->route_to_bare(std::move(stanza), from, to);
+  }
+  void deliver(const router::SessionPtr& session, xml::Element stanza) const {
+    router_->deliver(session, std::move(stanza));
+  }
+  void deliver_to_all(const std::vector<router::SessionPtr>& sessions,
+                      const xml::Element& stanza) const {
+    router_->deliver_to_all(sessions, stanza);
+  }
+  void on_shard_of(const router::SessionPtr& session, std::function<void(router::Session&)> f) const {
+    router_->on_shard_of(session, std::move(f));
+  }
+  // Runs a coroutine on the calling shard.
+  void spawn(awaitable<void> work) const { router_->spawn(std::move(work)); }
+  void post_to_shard(unsigned shard, std::function<void()> f) const {
+    router_->post_to_shard(shard, std::move(f));
+  }
+  // Read-only: binding and unbinding are the streams' business.
+  const router::SessionRegistry& sessions() const { return router_->sessions(); }
+  std::vector<router::SessionPtr> best_sessions(const xmpp::Jid& bare) const {
+    return router_->best_sessions(bare);
+  }
+  bool is_local_domain(const std::string& domain) const { return router_->is_local_domain(domain); }
+  const std::set<std::string>& domains() const { return router_->domains(); }
+
+ private:
+  router::Router* router_;
+};
+
+// Where an iq a module serves is listed in disco#info (XEP-0030).
+enum class Advertise { kNo, kOnServer, kOnAccount };
+
+// One iq a module answers: who it is addressed to, get or set, and the one
+// child it must carry (any other child is answered with bad-request before
+// the handler runs).
+struct IqService {
+  router::IqTarget target;
+  router::IqType type;
+  std::string_view ns;
+  std::string_view payload;  // local name of the child element
+  Advertise advertise = Advertise::kNo;
+};
+
+// What a module gets at start. Registrations return tokens the module keeps
+// in Module::tokens; dropping them removes what it registered.
+class ModuleContext {
+ public:
+  ModuleContext(router::Router& router, storage::Storage& storage, core::BlockingPool& blocking,
+                const core::Config& config, ServerFeatures& features,
+                const std::map<std::string, std::string>& options)
+      : host(router), storage(storage), blocking(blocking), config(config), features(features),
+        options(options), router(router), router_(router) {}
+
+  // Serves one iq, checking its payload and advertising its namespace.
+  [[nodiscard]] core::HookToken serve_iq(const IqService& service, router::IqHandler handler);
+  [[nodiscard]] core::HookToken serve_iq_sync(const IqService& service,
+                                              router::SyncIqHandler handler);
+  // The handler another module registered for a key, if any (disco uses it
+  // to pass on requests for nodes it does not know).
+  const router::IqHandler* iq_handler(router::IqTarget target, router::IqType type,
+                                      const std::string& ns) const {
+    return router_.iq().find(target, type, ns);
+  }
+  // The typed events modules hook into (see router::RouterHooks).
+  router::RouterHooks& hooks() { return router_.hooks(); }
+
+  Host host;
   storage::Storage& storage;
   core::BlockingPool& blocking;
   const core::Config& config;
   ServerFeatures& features;
   // This module's own [modules.<name>] table, raw.
   const std::map<std::string, std::string>& options;
+  // Being retired: modules not yet moved to `host` and serve_iq reach the
+  // router through it. New code must not use it.
+  router::Router& router;
+
+ private:
+  void advertise(const IqService& service);
+  router::Router& router_;
 };
 
 class Module {
@@ -58,13 +147,32 @@ class Module {
   std::vector<core::HookToken> tokens;
 };
 
+using StartModule = std::unique_ptr<Module> (*)(ModuleContext& ctx);
+
 struct ModuleInfo {
   const char* name;
   const char* description;  // one line, for the README's list
-  std::unique_ptr<Module> (*start)(ModuleContext& ctx);
+  StartModule start;
+  // Modules start in ascending rank: a module that reads what others
+  // registered (disco reads every feature) ranks after them.
+  int rank = 50;
 };
 
-// Every module compiled into the binary (a core registry, filled at start).
+// Every module compiled into the binary, in start order. Modules add
+// themselves with TERN_MODULE in their own .cc file, so a new module touches
+// only its own folder.
 const std::vector<ModuleInfo>& builtin_modules();
+
+// Adds a module to builtin_modules(); used at static initialisation only.
+struct ModuleRegistrar {
+  explicit ModuleRegistrar(ModuleInfo info);
+};
+
+#define TERN_MODULE_CONCAT_(a, b) a##b
+#define TERN_MODULE_CONCAT(a, b) TERN_MODULE_CONCAT_(a, b)
+// TERN_MODULE("ping", "XEP-0199 XMPP Ping", &start_ping, 50);
+#define TERN_MODULE(name, description, start, rank)                                     \
+  static const ::tern::modules::ModuleRegistrar TERN_MODULE_CONCAT(tern_module_, __LINE__)( \
+      ::tern::modules::ModuleInfo{name, description, start, rank})
 
 }  // namespace tern::modules

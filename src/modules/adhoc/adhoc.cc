@@ -166,4 +166,6 @@ std::unique_ptr<Module> start_adhoc(ModuleContext& ctx) {
   return m;
 }
 
+TERN_MODULE("adhoc", "XEP-0050 ad-hoc commands with XEP-0133 service administration", &start_adhoc, 50);
+
 }  // namespace tern::modules

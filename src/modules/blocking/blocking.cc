@@ -467,4 +467,6 @@ std::unique_ptr<Module> start_blocking(ModuleContext& ctx) {
   return m;
 }
 
+TERN_MODULE("blocking", "XEP-0191 blocking command", &start_blocking, 50);
+
 }  // namespace tern::modules

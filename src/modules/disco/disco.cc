@@ -65,7 +65,7 @@ using xmpp::StanzaCondition;
 using xmpp::StanzaError;
 
 struct DiscoState {
-  router::Router& router;
+  Host host;
   storage::Storage& storage;
   core::BlockingPool& blocking;
   disco::Identity server_identity;
@@ -104,13 +104,11 @@ awaitable<bool> may_see_account(State st, const IqRequest& req) {
 }
 
 awaitable<IqReply> server_info(State st, const IqRequest& req) {
-  if (req.payload().name() != "query") co_return IqReply::fail(StanzaError(StanzaCondition::kBadRequest));
   if (req.payload().attr("node")) co_return co_await answer_node(st->server_info_nodes, req);
   co_return IqReply::result(disco::info_result(st->server_identity, st->server_features));
 }
 
 awaitable<IqReply> server_items(State st, const IqRequest& req) {
-  if (req.payload().name() != "query") co_return IqReply::fail(StanzaError(StanzaCondition::kBadRequest));
   auto node = req.payload().attr("node");
   if (!node) co_return IqReply::result(disco::items_result({}));
   auto owner = st->server_item_nodes.find(std::string(*node));
@@ -124,7 +122,6 @@ awaitable<IqReply> server_items(State st, const IqRequest& req) {
 }
 
 awaitable<IqReply> account_info(State st, const IqRequest& req) {
-  if (req.payload().name() != "query") co_return IqReply::fail(StanzaError(StanzaCondition::kBadRequest));
   // §8 rule 1: service-unavailable for an account that does not exist or
   // that the sender may not see, with or without a node.
   const bool allowed = co_await may_see_account(st, req);
@@ -135,7 +132,6 @@ awaitable<IqReply> account_info(State st, const IqRequest& req) {
 }
 
 awaitable<IqReply> account_items(State st, const IqRequest& req) {
-  if (req.payload().name() != "query") co_return IqReply::fail(StanzaError(StanzaCondition::kBadRequest));
   const std::string node(req.payload().attr_or("node"));
   // §8 rule 2: an empty result when the account does not exist or the
   // sender may not see its resources.
@@ -144,7 +140,7 @@ awaitable<IqReply> account_items(State st, const IqRequest& req) {
   if (req.payload().attr("node")) co_return co_await answer_node(st->account_items_nodes, req);
   // §4.1: the account's available resources.
   std::vector<DiscoItem> resources;
-  for (const auto& session : st->router.sessions().sessions_of(req.to))
+  for (const auto& session : st->host.sessions().sessions_of(req.to))
     if (session->is_available()) resources.push_back({session->jid().to_string(), {}, {}});
   std::sort(resources.begin(), resources.end(),
             [](const DiscoItem& a, const DiscoItem& b) { return a.jid < b.jid; });
@@ -156,13 +152,12 @@ awaitable<IqReply> account_items(State st, const IqRequest& req) {
 std::unique_ptr<Module> start_disco(ModuleContext& ctx) {
   ModuleOptions opts("disco", ctx.options);
   opts.check_known({"name"});
-  auto& iq = ctx.router.iq();
-  auto earlier = [&iq](router::IqTarget target, std::string_view ns) {
-    const router::IqHandler* h = iq.find(target, router::IqType::kGet, std::string(ns));
+  auto earlier = [&ctx](router::IqTarget target, std::string_view ns) {
+    const router::IqHandler* h = ctx.iq_handler(target, router::IqType::kGet, std::string(ns));
     return h ? *h : router::IqHandler{};
   };
   auto st = std::make_shared<DiscoState>(DiscoState{
-      ctx.router,
+      ctx.host,
       ctx.storage,
       ctx.blocking,
       disco::Identity{"server", "im", opts.get_string("name", "Tern")},
@@ -179,15 +174,19 @@ std::unique_ptr<Module> start_disco(ModuleContext& ctx) {
   auto m = std::make_unique<Module>();
   using router::IqTarget;
   using router::IqType;
-  m->tokens.push_back(iq.add(IqTarget::kServer, IqType::kGet, std::string(disco::kInfoNs),
-                             [st](const IqRequest& req) { return server_info(st, req); }));
-  m->tokens.push_back(iq.add(IqTarget::kServer, IqType::kGet, std::string(disco::kItemsNs),
-                             [st](const IqRequest& req) { return server_items(st, req); }));
-  m->tokens.push_back(iq.add(IqTarget::kAccount, IqType::kGet, std::string(disco::kInfoNs),
-                             [st](const IqRequest& req) { return account_info(st, req); }));
-  m->tokens.push_back(iq.add(IqTarget::kAccount, IqType::kGet, std::string(disco::kItemsNs),
-                             [st](const IqRequest& req) { return account_items(st, req); }));
+  // disco's own two features are in its lists already (feature_list).
+  m->tokens.push_back(ctx.serve_iq({IqTarget::kServer, IqType::kGet, disco::kInfoNs, "query"},
+                                    [st](const IqRequest& req) { return server_info(st, req); }));
+  m->tokens.push_back(ctx.serve_iq({IqTarget::kServer, IqType::kGet, disco::kItemsNs, "query"},
+                                    [st](const IqRequest& req) { return server_items(st, req); }));
+  m->tokens.push_back(ctx.serve_iq({IqTarget::kAccount, IqType::kGet, disco::kInfoNs, "query"},
+                                    [st](const IqRequest& req) { return account_info(st, req); }));
+  m->tokens.push_back(ctx.serve_iq({IqTarget::kAccount, IqType::kGet, disco::kItemsNs, "query"},
+                                    [st](const IqRequest& req) { return account_items(st, req); }));
   return m;
 }
+
+// Last: it lists what every other module advertised.
+TERN_MODULE("disco", "XEP-0030 service discovery", &start_disco, 100);
 
 }  // namespace tern::modules

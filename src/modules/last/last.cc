@@ -183,4 +183,6 @@ std::unique_ptr<Module> start_last(ModuleContext& ctx) {
   return m;
 }
 
+TERN_MODULE("last", "XEP-0012 last activity", &start_last, 50);
+
 }  // namespace tern::modules

@@ -227,4 +227,6 @@ std::unique_ptr<Module> start_offline(ModuleContext& ctx) {
   return m;
 }
 
+TERN_MODULE("offline", "XEP-0160 offline messages with XEP-0203 delay", &start_offline, 30);
+
 }  // namespace tern::modules

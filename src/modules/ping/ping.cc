@@ -4,15 +4,16 @@
 namespace tern::modules {
 
 std::unique_ptr<Module> start_ping(ModuleContext& ctx) {
+  using router::IqTarget, router::IqType;
   auto m = std::make_unique<Module>();
   auto pong = [](const router::IqRequest&) { return router::IqReply::result(); };
-  m->tokens.push_back(ctx.router.iq().add_sync(router::IqTarget::kServer, router::IqType::kGet,
-                                               "urn:xmpp:ping", pong));
+  m->tokens.push_back(ctx.serve_iq_sync(
+      {IqTarget::kServer, IqType::kGet, "urn:xmpp:ping", "ping", Advertise::kOnServer}, pong));
   // A ping to one's own bare JID (or with no 'to') is answered by the server too.
-  m->tokens.push_back(ctx.router.iq().add_sync(router::IqTarget::kAccount, router::IqType::kGet,
-                                               "urn:xmpp:ping", pong));
-  ctx.features.disco_features.push_back("urn:xmpp:ping");
+  m->tokens.push_back(ctx.serve_iq_sync({IqTarget::kAccount, IqType::kGet, "urn:xmpp:ping", "ping"}, pong));
   return m;
 }
+
+TERN_MODULE("ping", "XEP-0199 XMPP Ping", &start_ping, 50);
 
 }  // namespace tern::modules

@@ -213,4 +213,6 @@ std::unique_ptr<Module> start_presence(ModuleContext& ctx) {
   return m;
 }
 
+TERN_MODULE("presence", "RFC 6121 §3-4 subscriptions, presence broadcast, probes, directed presence", &start_presence, 20);
+
 }  // namespace tern::modules

@@ -154,4 +154,6 @@ std::unique_ptr<Module> start_private(ModuleContext& ctx) {
   return m;
 }
 
+TERN_MODULE("private", "XEP-0049 private XML storage", &start_private, 50);
+
 }  // namespace tern::modules

@@ -210,4 +210,6 @@ std::unique_ptr<Module> start_register(ModuleContext& ctx) {
   return m;
 }
 
+TERN_MODULE("register", "XEP-0077 in-band registration (off unless enabled)", &start_register, 50);
+
 }  // namespace tern::modules

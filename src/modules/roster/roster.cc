@@ -161,4 +161,7 @@ std::unique_ptr<Module> start_roster(ModuleContext& ctx) {
   return m;
 }
 
+// Before presence, which reads rosters.
+TERN_MODULE("roster", "RFC 6121 §2 rosters, XEP-0237 roster versioning", &start_roster, 10);
+
 }  // namespace tern::modules

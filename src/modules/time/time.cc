@@ -53,17 +53,17 @@ std::unique_ptr<Module> start_time(ModuleContext& ctx) {
   ModuleOptions opts("time", ctx.options);
   opts.check_known({});
   auto m = std::make_unique<Module>();
-  m->tokens.push_back(ctx.router.iq().add_sync(
-      router::IqTarget::kServer, router::IqType::kGet, std::string(entity_time::kNs),
-      [](const router::IqRequest& req) {
-        if (req.payload().name() != "time")
-          return router::IqReply::fail(xmpp::StanzaError(xmpp::StanzaCondition::kBadRequest));
+  m->tokens.push_back(ctx.serve_iq_sync(
+      {router::IqTarget::kServer, router::IqType::kGet, entity_time::kNs, "time",
+       Advertise::kOnServer},
+      [](const router::IqRequest&) {
         // The offset is looked up each time: it changes with daylight saving.
         const auto now = std::chrono::system_clock::now();
         return router::IqReply::result(entity_time::time_result(now, entity_time::local_offset(now)));
       }));
-  ctx.features.disco_features.emplace_back(entity_time::kNs);
   return m;
 }
+
+TERN_MODULE("time", "XEP-0202 entity time", &start_time, 50);
 
 }  // namespace tern::modules

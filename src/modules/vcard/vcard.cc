@@ -58,8 +58,6 @@ struct VcardState {
 using State = std::shared_ptr<const VcardState>;
 
 awaitable<IqReply> vcard_get(State st, const IqRequest& req) {
-  if (req.payload().name() != "vCard")
-    co_return IqReply::fail(StanzaError(StanzaCondition::kBadRequest));
   const bool self = req.from.bare() == req.to;
   const storage::AccountKey owner{req.to.node(), req.to.domain()};
   auto stored = co_await st->blocking.run([&] {
@@ -107,12 +105,14 @@ std::unique_ptr<Module> start_vcard(ModuleContext& ctx) {
   auto m = std::make_unique<Module>();
   using router::IqTarget;
   using router::IqType;
-  m->tokens.push_back(ctx.router.iq().add(IqTarget::kAccount, IqType::kGet, std::string(vcard::kNs),
-                                          [st](const IqRequest& req) { return vcard_get(st, req); }));
-  m->tokens.push_back(ctx.router.iq().add(IqTarget::kAccount, IqType::kSet, std::string(vcard::kNs),
-                                          [st](const IqRequest& req) { return vcard_set(st, req); }));
-  ctx.features.disco_features.emplace_back(vcard::kNs);
+  m->tokens.push_back(ctx.serve_iq({IqTarget::kAccount, IqType::kGet, vcard::kNs, "vCard",
+                                     Advertise::kOnServer},
+                                    [st](const IqRequest& req) { return vcard_get(st, req); }));
+  m->tokens.push_back(ctx.serve_iq({IqTarget::kAccount, IqType::kSet, vcard::kNs, "vCard"},
+                                    [st](const IqRequest& req) { return vcard_set(st, req); }));
   return m;
 }
+
+TERN_MODULE("vcard", "XEP-0054 vcard-temp", &start_vcard, 50);
 
 }  // namespace tern::modules

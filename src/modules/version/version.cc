@@ -33,15 +33,12 @@ std::unique_ptr<Module> start_version(ModuleContext& ctx) {
   auto answer = version::version_result(version::kName, version::kVersion, os);
 
   auto m = std::make_unique<Module>();
-  m->tokens.push_back(ctx.router.iq().add_sync(
-      router::IqTarget::kServer, router::IqType::kGet, std::string(version::kNs),
-      [answer](const router::IqRequest& req) {
-        if (req.payload().name() != "query")
-          return router::IqReply::fail(xmpp::StanzaError(xmpp::StanzaCondition::kBadRequest));
-        return router::IqReply::result(answer);
-      }));
-  ctx.features.disco_features.emplace_back(version::kNs);
+  m->tokens.push_back(ctx.serve_iq_sync(
+      {router::IqTarget::kServer, router::IqType::kGet, version::kNs, "query", Advertise::kOnServer},
+      [answer](const router::IqRequest&) { return router::IqReply::result(answer); }));
   return m;
 }
+
+TERN_MODULE("version", "XEP-0092 software version", &start_version, 50);
 
 }  // namespace tern::modules
