@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "xml/element.h"
 #include "xmpp/errors.h"
@@ -31,6 +32,38 @@ struct ImState {
 // element tree that the receiving thread would have to free.
 using SerializedStanza = std::shared_ptr<const std::string>;
 
+// Per-session state that modules keep (a module declares its own struct):
+// created on first use, owned and destroyed by the session, touched on the
+// session's shard only. Keyed by type, so a module sees only the state it
+// declared, or the state another module publishes in a header on purpose.
+class SessionStateSlots {
+ public:
+  template <class T>
+  T& get() {
+    const std::size_t i = slot_of<T>();
+    if (i >= slots_.size()) slots_.resize(i + 1);
+    if (!slots_[i]) slots_[i] = Slot(new T(), [](void* p) { delete static_cast<T*>(p); });
+    return *static_cast<T*>(slots_[i].get());
+  }
+  // Null when the session never had one.
+  template <class T>
+  T* find() {
+    const std::size_t i = slot_of<T>();
+    return i < slots_.size() ? static_cast<T*>(slots_[i].get()) : nullptr;
+  }
+
+ private:
+  using Slot = std::unique_ptr<void, void (*)(void*)>;
+  // One index per type, handed out at first use from a core-wide counter.
+  static std::size_t next_slot();
+  template <class T>
+  static std::size_t slot_of() {
+    static const std::size_t index = next_slot();
+    return index;
+  }
+  std::vector<Slot> slots_;
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   virtual ~Session() = default;
@@ -52,6 +85,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   ImState& im() { return im_; }
+  // State modules keep for this session (see SessionStateSlots).
+  SessionStateSlots& module_state() { return module_state_; }
 
  protected:
   explicit Session(unsigned shard) : shard_(shard) {}
@@ -63,6 +98,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::atomic<int> priority_{0};
   std::atomic<bool> available_{false};
   ImState im_;
+  SessionStateSlots module_state_;
 };
 
 using SessionPtr = std::shared_ptr<Session>;

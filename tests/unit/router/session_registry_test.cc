@@ -235,3 +235,35 @@ TEST(SessionRegistry, ConcurrentBindAndUnbindOfDistinctAccounts) {
 
 }  // namespace
 }  // namespace tern::router
+
+namespace tern::router {
+namespace {
+
+struct CountedState {
+  static inline int alive = 0;
+  CountedState() { ++alive; }
+  ~CountedState() { --alive; }
+  int value = 0;
+};
+struct OtherState {
+  std::string text;
+};
+
+TEST(SessionStateSlots, EachTypeHasItsOwnStateMadeOnFirstUseAndFreedWithTheSession) {
+  {
+    auto s = fakes::FakeSession::make("alice@example.com/a");
+    EXPECT_EQ(s->module_state().find<CountedState>(), nullptr);
+    s->module_state().get<CountedState>().value = 7;
+    s->module_state().get<OtherState>().text = "x";
+    EXPECT_EQ(CountedState::alive, 1);
+    EXPECT_EQ(s->module_state().get<CountedState>().value, 7);
+    ASSERT_NE(s->module_state().find<OtherState>(), nullptr);
+    EXPECT_EQ(s->module_state().find<OtherState>()->text, "x");
+    auto other = fakes::FakeSession::make("bob@example.com/b");
+    EXPECT_EQ(other->module_state().find<CountedState>(), nullptr);
+  }
+  EXPECT_EQ(CountedState::alive, 0);
+}
+
+}  // namespace
+}  // namespace tern::router
