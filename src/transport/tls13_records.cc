@@ -42,9 +42,9 @@ constexpr Tls13Suite kSuites[] = {
 // schedule step and a peer has no reason to send several without data, so
 // they get the warning alerts' bound. Unlike OpenSSL, only application data
 // resets the counts, so alternating the kinds gains a peer nothing.
-constexpr unsigned kMaxEmptyRecords = 32;   // more in a row is fatal
-constexpr unsigned kMaxWarningAlerts = 5;   // this many in a row is fatal
-constexpr unsigned kMaxKeyUpdates = 5;      // this many in a row is fatal
+constexpr unsigned kMaxEmptyRecords = 32;  // more in a row is fatal
+constexpr unsigned kMaxWarningAlerts = 5;  // this many in a row is fatal
+constexpr unsigned kMaxKeyUpdates = 5;     // this many in a row is fatal
 
 constexpr std::size_t kTagLength = 16;
 constexpr std::size_t kMaxPlaintext = 16384;
@@ -379,8 +379,8 @@ bool Tls13Records::handle_handshake(const char* plain, std::size_t length, Opene
   return true;
 }
 
-bool Tls13Records::count_idle_record(std::uint8_t type, std::size_t plain_length,
-                                     const char* plain, Opened* result) {
+bool Tls13Records::count_idle_record(std::uint8_t type, std::size_t plain_length, const char* plain,
+                                     Opened* result) {
   if (type == kApplicationData && plain_length > 0) {
     empty_in_a_row_ = user_canceled_in_a_row_ = key_updates_in_a_row_ = 0;
     return true;

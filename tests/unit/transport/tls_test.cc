@@ -28,7 +28,8 @@ SSL* memory_ssl(SSL_CTX* ctx) {
 void pump(SSL* from, SSL* to) {
   char buf[4096];
   int n;
-  while ((n = BIO_read(SSL_get_wbio(from), buf, sizeof buf)) > 0) BIO_write(SSL_get_rbio(to), buf, n);
+  while ((n = BIO_read(SSL_get_wbio(from), buf, sizeof buf)) > 0)
+    BIO_write(SSL_get_rbio(to), buf, n);
 }
 
 std::string read_all(SSL* ssl) {

@@ -113,7 +113,8 @@ class TransportTest : public ::testing::TestWithParam<int> {
   void send_client_output() {
     char buf[4096];
     int n;
-    while ((n = BIO_read(SSL_get_wbio(client_), buf, sizeof buf)) > 0) send_raw(std::string(buf, n));
+    while ((n = BIO_read(SSL_get_wbio(client_), buf, sizeof buf)) > 0)
+      send_raw(std::string(buf, n));
   }
   void send_raw(const std::string& bytes) {
     ASSERT_EQ(::send(socket_.native_handle(), bytes.data(), bytes.size(), MSG_NOSIGNAL),
@@ -123,7 +124,8 @@ class TransportTest : public ::testing::TestWithParam<int> {
     run_until([&] {
       SSL_do_handshake(client_);
       if (!from_server_.empty()) {
-        BIO_write(SSL_get_rbio(client_), from_server_.data(), static_cast<int>(from_server_.size()));
+        BIO_write(SSL_get_rbio(client_), from_server_.data(),
+                  static_cast<int>(from_server_.size()));
         from_server_.clear();
       }
       return handshake_done_ && SSL_is_init_finished(client_);
