@@ -7,7 +7,7 @@ build_pkgs=(cmake ninja-build ccache g++ pkg-config clang libclang-rt-14-dev
   libboost-dev libboost-system-dev libssl-dev libexpat1-dev libidn11-dev
   libsqlite3-dev libspdlog-dev libfmt-dev libtoml11-dev libcli11-dev
   libgtest-dev libbenchmark-dev)
-test_pkgs=(python3 python3-pytest python3-slixmpp python3-aioxmpp libstrophe-dev)
+test_pkgs=(python3 python3-pytest python3-slixmpp python3-aioxmpp libstrophe-dev openssl)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")

@@ -371,6 +371,12 @@ awaitable<void> C2SSession::flush() {
     spdlog::debug("{}: write failed: {}", log_id(), e.code().message());
     out_.clear();
     transport_.close();
+  } catch (const std::exception& e) {
+    // Sealing failed (a bug, or OpenSSL out of memory): still end the
+    // connection and clear writing_, or drain() would wait for ever.
+    spdlog::error("{}: write failed: {}", log_id(), e.what());
+    out_.clear();
+    transport_.close();
   }
   // A burst must not pin its buffer for the life of an idle connection.
   if (out_.capacity() > 4096) std::string().swap(out_);

@@ -75,9 +75,12 @@ void make_self_signed(const std::string& cert_path, const std::string& key_path,
 // over during the handshake, kept with the SSL object until taken.
 struct CapturedSecrets {
   TrafficSecrets secrets;
-  ~CapturedSecrets() {
+  ~CapturedSecrets() { forget(); }
+  void forget() {
     OPENSSL_cleanse(secrets.client.data(), secrets.client.size());
     OPENSSL_cleanse(secrets.server.data(), secrets.server.size());
+    secrets.client.clear();
+    secrets.server.clear();
   }
 };
 
@@ -153,9 +156,20 @@ std::unique_ptr<boost::asio::ssl::context> make_server_context(const CertPaths& 
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   // Idle sessions give their 2×~17 KiB record buffers back.
   SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
+  // No TLS 1.2 session tickets either: a ticket is the session's master
+  // secret under a key that lives as long as the process, so it would undo
+  // forward secrecy, and a resumed handshake would repeat tls-unique.
   SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
+                                  SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
   SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
+  // TLS 1.2: forward secrecy (ECDHE) and AEAD only, for ECDSA (the
+  // self-signed default) and RSA certificates. No CBC (padding oracles,
+  // Lucky13), no static RSA key exchange, no finite-field DHE.
+  if (SSL_CTX_set_cipher_list(native,
+                              "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                              "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+                              "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256") != 1)
+    throw std::runtime_error("tls: cannot set the TLS 1.2 cipher suites");
   // No tickets: besides keeping no session state, this guarantees OpenSSL
   // sends nothing after the handshake, so take_tls13_records can start both
   // sequence numbers at 0.
@@ -186,18 +200,46 @@ std::unique_ptr<boost::asio::ssl::context> make_server_context(const CertPaths& 
   return ctx;
 }
 
+namespace {
+
+// Tls13Records starts both directions at application_traffic_secret_0 with
+// sequence number 0 and handles nothing but data, alerts and KeyUpdate. That
+// holds only if OpenSSL has not read past the client's Finished, written
+// anything after its own, or promised anything still to come; otherwise
+// OpenSSL stays in charge of the connection, as it does for TLS 1.2.
+bool can_hand_over(SSL* ssl) {
+  return SSL_version(ssl) == TLS1_3_VERSION && SSL_is_init_finished(ssl) &&
+         // Nothing of the client's buffered inside OpenSSL: without
+         // read-ahead it reads exactly one record at a time, but a context
+         // with read-ahead on would take whatever followed the Finished.
+         !SSL_has_pending(ssl) &&
+         // No NewSessionTicket sent (it would use up sequence numbers) or due.
+         SSL_get_num_tickets(ssl) == 0 &&
+         // No KeyUpdate of ours queued: it would be lost with the SSL object.
+         SSL_get_key_update_type(ssl) == SSL_KEY_UPDATE_NONE &&
+         // No post-handshake client authentication: its messages would be
+         // unexpected here, and OpenSSL alone can answer them.
+         (SSL_get_verify_mode(ssl) & SSL_VERIFY_POST_HANDSHAKE) == 0 &&
+         // No 0-RTT: early data runs under keys Tls13Records never gets.
+         SSL_get_early_data_status(ssl) != SSL_EARLY_DATA_ACCEPTED;
+}
+
+}  // namespace
+
 std::unique_ptr<Tls13Records> take_tls13_records(SSL* ssl) {
   auto* captured = static_cast<CapturedSecrets*>(SSL_get_ex_data(ssl, captured_secrets_index()));
-  // Without read-ahead OpenSSL reads exactly one record at a time, so after
-  // the handshake nothing of the client's application data sits in its
-  // buffers; SSL_has_pending says so, and we keep OpenSSL if it disagrees.
-  if (!captured || SSL_version(ssl) != TLS1_3_VERSION || !SSL_is_init_finished(ssl) ||
-      SSL_has_pending(ssl))
+  if (!captured) return nullptr;
+  if (!can_hand_over(ssl)) {
+    captured->forget();  // OpenSSL keeps its own copy of what it needs
     return nullptr;
+  }
   const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl);
   if (!cipher) return nullptr;
   captured->secrets.suite = static_cast<std::uint16_t>(SSL_CIPHER_get_protocol_id(cipher));
-  return Tls13Records::server(captured->secrets);
+  auto records = Tls13Records::server(captured->secrets);
+  // The record layer has its own copy now (and re-derives from it).
+  if (records) captured->forget();
+  return records;
 }
 
 ChannelBindings channel_bindings(SSL* ssl) {

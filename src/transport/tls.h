@@ -31,7 +31,9 @@ std::unique_ptr<boost::asio::ssl::context> make_server_context(const CertPaths& 
 
 // After a finished TLS 1.3 handshake on a context from make_server_context,
 // the record layer that can replace `ssl` (see tls13_records.h); nullptr to
-// keep OpenSSL for this connection: TLS 1.2, or records already buffered.
+// keep OpenSSL for this connection: TLS 1.2, or anything the record layer
+// could not take over (records buffered, tickets, a KeyUpdate queued,
+// post-handshake authentication, early data).
 std::unique_ptr<Tls13Records> take_tls13_records(SSL* ssl);
 
 // What SCRAM-PLUS may bind to, read once after the handshake (the SSL object

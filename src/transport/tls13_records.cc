@@ -1,9 +1,11 @@
 #include "transport/tls13_records.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -12,18 +14,37 @@ namespace tern::transport {
 struct Tls13Suite {
   std::uint16_t id;
   const EVP_CIPHER* (*cipher)();
-  const EVP_MD* (*md)();
+  const char* digest;  // HKDF's hash, by its OpenSSL name
   std::size_t key_length;
   std::size_t hash_length;
+  std::uint64_t records_per_key;  // RFC 8446 §5.5
 };
 
 namespace {
 
+// §5.5: "For AES-GCM, up to 2^24.5 full-size records (about 24 million) may
+// be encrypted on a given connection while keeping a safety margin of
+// approximately 2^-57"; for ChaCha20-Poly1305 the limit exceeds 2^64.
+constexpr std::uint64_t kAesGcmRecordsPerKey = 23726566;  // 2^24.5, rounded down
+constexpr std::uint64_t kNoRecordLimit = UINT64_MAX;
+
 constexpr Tls13Suite kSuites[] = {
-    {0x1301, EVP_aes_128_gcm, EVP_sha256, 16, 32},
-    {0x1302, EVP_aes_256_gcm, EVP_sha384, 32, 48},
-    {0x1303, EVP_chacha20_poly1305, EVP_sha256, 32, 32},
+    {0x1301, EVP_aes_128_gcm, "SHA256", 16, 32, kAesGcmRecordsPerKey},
+    {0x1302, EVP_aes_256_gcm, "SHA384", 32, 48, kAesGcmRecordsPerKey},
+    {0x1303, EVP_chacha20_poly1305, "SHA256", 32, 32, kNoRecordLimit},
 };
+
+// Records in a row that carry no application data, limited as OpenSSL 3
+// limits them (ssl/record; checked against 3.0.19 with its own server): the
+// 33rd empty record in a row (MAX_EMPTY_RECORDS 32) and the 5th warning
+// alert, in TLS 1.3 user_canceled (MAX_WARN_ALERT_COUNT 5), are a fatal
+// unexpected_message. OpenSSL 3.0 does not limit KeyUpdates; each costs a key
+// schedule step and a peer has no reason to send several without data, so
+// they get the warning alerts' bound. Unlike OpenSSL, only application data
+// resets the counts, so alternating the kinds gains a peer nothing.
+constexpr unsigned kMaxEmptyRecords = 32;  // more in a row is fatal
+constexpr unsigned kMaxWarningAlerts = 5;  // this many in a row is fatal
+constexpr unsigned kMaxKeyUpdates = 5;     // this many in a row is fatal
 
 constexpr std::size_t kTagLength = 16;
 constexpr std::size_t kMaxPlaintext = 16384;
@@ -50,7 +71,20 @@ class CipherCache {
   ~CipherCache() {
     for (auto& s : slots_) {
       EVP_CIPHER_CTX_free(s.ctx);
+      s.ctx = nullptr;
       OPENSSL_cleanse(s.key, sizeof s.key);
+    }
+  }
+  // A connection that ends takes its key out of the shared contexts: they
+  // are re-keyed with zeros if they still hold it.
+  void forget(const Tls13Suite& suite, const unsigned char* key) {
+    static const unsigned char kZeros[32] = {};
+    for (int encrypt = 0; encrypt < 2; ++encrypt) {
+      Slot& s = slots_[encrypt];
+      if (!s.ctx || !s.keyed || std::memcmp(s.key, key, suite.key_length) != 0) continue;
+      EVP_CipherInit_ex(s.ctx, nullptr, nullptr, kZeros, nullptr, encrypt);
+      OPENSSL_cleanse(s.key, sizeof s.key);
+      s.keyed = false;
     }
   }
   EVP_CIPHER_CTX* keyed(const Tls13Suite& suite, const unsigned char* key, int encrypt) {
@@ -88,6 +122,54 @@ class CipherCache {
 
 thread_local CipherCache tl_ciphers;
 
+// HMAC for the key schedule: fetched once per thread, one context per hash,
+// re-keyed per use. The one-shot HMAC() it replaces looked the algorithm up
+// in the provider store (a lock and a search) and built a context on every
+// call, three times per KeyUpdate.
+class MacCache {
+ public:
+  ~MacCache() {
+    for (auto*& ctx : contexts_) {
+      EVP_MAC_CTX_free(ctx);  // HMAC cleanses its key state when freed
+      ctx = nullptr;
+    }
+    EVP_MAC_free(mac_);
+    mac_ = nullptr;
+  }
+  EVP_MAC_CTX* keyed(const Tls13Suite& suite, const unsigned char* key) {
+    EVP_MAC_CTX*& ctx = slot(suite);
+    if (!ctx) ctx = make(suite.digest);
+    if (EVP_MAC_init(ctx, key, suite.hash_length, nullptr) != 1)
+      throw std::runtime_error("tls13: cannot key HMAC");
+    return ctx;
+  }
+  // Re-keys with zeros, so that the context keeps nothing of a secret.
+  void scrub(const Tls13Suite& suite) {
+    static const unsigned char kZeros[48] = {};
+    if (EVP_MAC_CTX* ctx = slot(suite)) EVP_MAC_init(ctx, kZeros, suite.hash_length, nullptr);
+  }
+
+ private:
+  EVP_MAC_CTX*& slot(const Tls13Suite& suite) { return contexts_[suite.hash_length == 48]; }
+  EVP_MAC_CTX* make(const char* digest) {
+    if (!mac_) mac_ = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    EVP_MAC_CTX* ctx = mac_ ? EVP_MAC_CTX_new(mac_) : nullptr;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
+        OSSL_PARAM_construct_end()};
+    if (!ctx || EVP_MAC_CTX_set_params(ctx, params) != 1) {
+      EVP_MAC_CTX_free(ctx);
+      throw std::runtime_error("tls13: cannot set up HMAC");
+    }
+    return ctx;
+  }
+
+  EVP_MAC* mac_ = nullptr;
+  EVP_MAC_CTX* contexts_[2] = {};  // SHA-256, SHA-384
+};
+
+thread_local MacCache tl_macs;
+
 // HKDF-Expand-Label(secret, label, "", length) (RFC 8446 §7.1). Every output
 // here is at most one hash long, so HKDF-Expand is a single HMAC block.
 void expand_label(const Tls13Suite& suite, const unsigned char* secret, std::string_view label,
@@ -104,9 +186,10 @@ void expand_label(const Tls13Suite& suite, const unsigned char* secret, std::str
   info[n++] = 0;  // empty context
   info[n++] = 1;  // HKDF-Expand's block counter
   unsigned char block[EVP_MAX_MD_SIZE];
-  unsigned int block_length = 0;
-  if (!HMAC(suite.md(), secret, static_cast<int>(suite.hash_length), info, n, block,
-            &block_length))
+  std::size_t block_length = 0;
+  EVP_MAC_CTX* mac = tl_macs.keyed(suite, secret);
+  if (EVP_MAC_update(mac, info, n) != 1 ||
+      EVP_MAC_final(mac, block, &block_length, sizeof block) != 1 || block_length < length)
     throw std::runtime_error("tls13: HMAC failed");
   std::memcpy(out, block, length);
   OPENSSL_cleanse(block, sizeof block);
@@ -131,14 +214,21 @@ const Tls13Suite* checked_suite(const TrafficSecrets& secrets) {
 
 Tls13Records::Tls13Records(const Tls13Suite& suite, std::string_view read_secret,
                            std::string_view write_secret)
-    : suite_(suite) {
+    : suite_(suite), records_per_key_(suite.records_per_key) {
   set_secret(read_, reinterpret_cast<const unsigned char*>(read_secret.data()));
   set_secret(write_, reinterpret_cast<const unsigned char*>(write_secret.data()));
 }
 
-Tls13Records::~Tls13Records() {
+Tls13Records::~Tls13Records() { wipe(); }
+
+void Tls13Records::wipe() {
+  if (!wiped_) {
+    tl_ciphers.forget(suite_, read_.key);
+    tl_ciphers.forget(suite_, write_.key);
+  }
   OPENSSL_cleanse(&read_, sizeof read_);
   OPENSSL_cleanse(&write_, sizeof write_);
+  wiped_ = true;
 }
 
 std::unique_ptr<Tls13Records> Tls13Records::server(const TrafficSecrets& secrets) {
@@ -157,6 +247,7 @@ void Tls13Records::set_secret(Direction& d, const unsigned char* secret) {
   std::memmove(d.secret, secret, suite_.hash_length);
   expand_label(suite_, d.secret, "key", d.key, suite_.key_length);
   expand_label(suite_, d.secret, "iv", d.iv, sizeof d.iv);
+  tl_macs.scrub(suite_);
   d.seq = 0;
 }
 
@@ -177,6 +268,7 @@ void Tls13Records::nonce(Direction& d, unsigned char out[12]) {
 }
 
 void Tls13Records::seal_record(std::uint8_t type, std::string_view plain, std::string& out) {
+  if (wiped_) throw std::logic_error("tls13: sealing after the keys were wiped");
   const std::size_t length = plain.size() + 1 + kTagLength;
   const std::size_t at = out.size();
   out.resize(at + 5 + length);
@@ -203,13 +295,25 @@ void Tls13Records::seal_record(std::uint8_t type, std::string_view plain, std::s
   if (!ok) throw std::runtime_error("tls13: encryption failed");
 }
 
+// The KeyUpdate is the last record under the old key, so no key seals
+// more than records_per_key_ records.
+void Tls13Records::update_key_if_worn(std::string& out) {
+  if (write_.seq + 1 >= std::max<std::uint64_t>(records_per_key_, 2)) seal_key_update(false, out);
+}
+
 void Tls13Records::seal(std::string_view plain, std::string& out) {
   if (key_update_owed_) seal_key_update(false, out);
   while (!plain.empty()) {
     auto chunk = plain.substr(0, kMaxPlaintext);
+    update_key_if_worn(out);
     seal_record(kApplicationData, chunk, out);
     plain.remove_prefix(chunk.size());
   }
+}
+
+void Tls13Records::seal_empty(std::string& out) {
+  update_key_if_worn(out);
+  seal_record(kApplicationData, {}, out);
 }
 
 void Tls13Records::seal_alert(std::uint8_t level, std::uint8_t description, std::string& out) {
@@ -275,7 +379,31 @@ bool Tls13Records::handle_handshake(const char* plain, std::size_t length, Opene
   return true;
 }
 
+bool Tls13Records::count_idle_record(std::uint8_t type, std::size_t plain_length, const char* plain,
+                                     Opened* result) {
+  if (type == kApplicationData && plain_length > 0) {
+    empty_in_a_row_ = user_canceled_in_a_row_ = key_updates_in_a_row_ = 0;
+    return true;
+  }
+  if (type == kApplicationData && ++empty_in_a_row_ > kMaxEmptyRecords) {
+    *result = {.error = "too many empty records in a row", .alert = kUnexpectedMessage};
+    return false;
+  }
+  if (type == kAlert && plain_length == 2 && plain[1] == kUserCanceled &&
+      ++user_canceled_in_a_row_ >= kMaxWarningAlerts) {
+    *result = {.error = "too many user_canceled alerts in a row", .alert = kUnexpectedMessage};
+    return false;
+  }
+  if (type == kHandshake && plain_length > 0 && plain[0] == kKeyUpdate &&
+      ++key_updates_in_a_row_ >= kMaxKeyUpdates) {
+    *result = {.error = "too many KeyUpdates in a row", .alert = kUnexpectedMessage};
+    return false;
+  }
+  return true;
+}
+
 Tls13Records::Opened Tls13Records::open(char* data, std::size_t size) {
+  if (wiped_) return {.error = "TLS keys already wiped"};
   Opened result;
   std::size_t at = 0;
   while (size - at >= 5) {
@@ -296,6 +424,7 @@ Tls13Records::Opened Tls13Records::open(char* data, std::size_t size) {
     const char* plain = data + at + 5;
     at += 5 + length;
     result.consumed = at;
+    if (!count_idle_record(type, plain_length, plain, &failure)) return failure;
     switch (type) {
       case kApplicationData:
         std::memmove(data + result.app_bytes, plain, plain_length);

@@ -13,6 +13,11 @@
 // ends the stream), and KeyUpdate both ways (§4.6.3). Anything else — a
 // protected record of another type, a post-handshake message Tern never asked
 // for, a handshake message split over records — is a fatal unexpected_message.
+//
+// Records that carry no application data cost a decryption each and give
+// nothing back, so a peer may not send too many of them in a row; the limits
+// are OpenSSL 3's (see kMaxEmptyRecords and its neighbours in the .cc).
+// Sending, the layer updates its own key before AES-GCM's record limit.
 #pragma once
 
 #include <cstddef>
@@ -52,6 +57,20 @@ class Tls13Records {
   void seal_alert(std::uint8_t level, std::uint8_t description, std::string& out);
   // Appends a KeyUpdate and switches to the next sending key.
   void seal_key_update(bool request_peer_update, std::string& out);
+  // Appends an application_data record with no data (RFC 8446 §5.4 allows
+  // them as padding); for tests and tools.
+  void seal_empty(std::string& out);
+
+  // Records sealed under one key before seal() sends a KeyUpdate first.
+  // Defaults to RFC 8446 §5.5's limit for AES-GCM, 2^24.5; ChaCha20-Poly1305
+  // has none. Tests set a small one.
+  void set_records_per_key(std::uint64_t records) { records_per_key_ = records; }
+  std::uint64_t records_per_key() const { return records_per_key_; }
+
+  // Erases every key and secret (also from the thread's shared cipher and
+  // MAC contexts); from then on seal*() throw and open() fails. Called when
+  // the connection closes; the destructor does it too.
+  void wipe();
 
   struct Opened {
     std::size_t app_bytes = 0;  // application data now at data[0, app_bytes)
@@ -78,6 +97,10 @@ class Tls13Records {
   void nonce(Direction& d, unsigned char out[12]);
   Tls13Records(const Tls13Suite& suite, std::string_view read_secret, std::string_view write_secret);
   void seal_record(std::uint8_t type, std::string_view plain, std::string& out);
+  void update_key_if_worn(std::string& out);
+  // Counts records without application data; false (with *result set) past a limit.
+  bool count_idle_record(std::uint8_t type, std::size_t plain_length, const char* plain,
+                         Opened* result);
   // One record's inner plaintext; returns its content type or 0 with *error set.
   std::uint8_t unprotect(char* header, std::size_t length, std::size_t* plain_length,
                          Opened* error);
@@ -85,7 +108,11 @@ class Tls13Records {
 
   const Tls13Suite& suite_;
   Direction read_, write_;
+  std::uint64_t records_per_key_;
   bool key_update_owed_ = false;
+  bool wiped_ = false;
+  // Records received in a row without application data, by kind.
+  unsigned empty_in_a_row_ = 0, user_canceled_in_a_row_ = 0, key_updates_in_a_row_ = 0;
 };
 
 }  // namespace tern::transport

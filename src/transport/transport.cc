@@ -61,6 +61,9 @@ awaitable<void> Transport::wait_for_tls(int ret) {
       if (ERR_peek_error() == 0) throw boost::system::system_error(asio::error::eof);
       [[fallthrough]];
     default:
+      // OpenSSL sent or received a fatal alert (it refuses SSL_shutdown
+      // afterwards too; failed_ says so for every path).
+      failed_ = true;
       throw tls_error(err);
   }
 }
@@ -109,6 +112,7 @@ awaitable<std::size_t> Transport::read_records(asio::mutable_buffer buf) {
     auto opened = records_->open(data, have);
     if (opened.error) {
       if (opened.alert) send_alert_now(2, opened.alert);
+      failed_ = true;
       throw boost::system::system_error(asio::error::connection_aborted, opened.error);
     }
     if (opened.closed) {
@@ -149,6 +153,8 @@ void Transport::send_alert_now(std::uint8_t level, std::uint8_t description) {
 }
 
 awaitable<void> Transport::write_records(std::string_view bytes) {
+  // Closed: the keys are gone (and there is no one to write to).
+  if (!socket_.is_open()) throw boost::system::system_error(asio::error::bad_descriptor);
   tl_sealed.clear();
   records_->seal(bytes, tl_sealed);
   auto rest = write_now(tl_sealed);
@@ -166,6 +172,8 @@ awaitable<void> Transport::write_records(std::string_view bytes) {
 }
 
 awaitable<void> Transport::write_all(std::string_view bytes) {
+  if (failed_)
+    throw boost::system::system_error(asio::error::connection_aborted, "TLS connection failed");
   if (records_) {
     co_await write_records(bytes);
     co_return;
@@ -211,12 +219,15 @@ awaitable<void> Transport::start_tls(asio::ssl::context& ctx) {
 
 void Transport::close() {
   boost::system::error_code ec;
-  if (records_ && socket_.is_open()) send_alert_now(1, 0);  // close_notify
-  if (ssl_ && socket_.is_open()) {
+  // RFC 8446 §6.2: after a fatal alert the connection just ends.
+  const bool say_goodbye = socket_.is_open() && !failed_;
+  if (records_ && say_goodbye) send_alert_now(1, 0);  // close_notify
+  if (ssl_ && say_goodbye) {
     // Best effort close_notify; the socket is non-blocking, so this never waits.
     ERR_clear_error();
     SSL_shutdown(ssl_);
   }
+  if (records_) records_->wipe();
   socket_.shutdown(tcp::socket::shutdown_both, ec);
   socket_.close(ec);
 }

@@ -50,6 +50,8 @@ class Transport {
   // After authentication nothing binds to the channel any more.
   void forget_channel_bindings() { bindings_.reset(); }
   // Shuts the TCP connection down in both directions; pending reads end.
+  // Sends close_notify first unless the TLS connection failed, and erases
+  // the TLS keys.
   void close();
   bool is_open() const { return socket_.is_open(); }
   const std::string& remote_ip() const { return remote_ip_; }
@@ -72,6 +74,9 @@ class Transport {
   std::string partial_record_;  // a record cut short by the last read
   bool peer_closed_ = false;    // close_notify seen after the last data
   bool writing_ = false;        // a record is half written
+  // A fatal alert went out or came in: the connection ends without
+  // close_notify (RFC 8446 §6.2) and nothing more is written.
+  bool failed_ = false;
   // The last read left the socket empty. Then the next read waits first:
   // another recv() would only say EAGAIN, and the wait costs one syscall
   // either way (Asio re-arms epoll, which reports data that came meanwhile).

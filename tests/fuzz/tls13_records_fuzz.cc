@@ -8,9 +8,14 @@
 //                            3 n data  n raw bytes onto the wire
 //                            4 p       flip bit (p % 8) of wire byte p
 //                            5 s       the next read stops s bytes in
-// Beyond not crashing: unless raw bytes or flips were used, every sealed
-// byte comes out, in order, and nothing fails; and once the peer asked for a
-// KeyUpdate, what the server seals next still opens at the client.
+//                            6         an empty application_data record
+//                            7 k       both ends update their key every
+//                                      k % 16 + 2 records (RFC 8446 §5.5)
+// Beyond not crashing: unless raw bytes or flips were used, or the client
+// sent more records without data in a row than the server allows, every
+// sealed byte comes out, in order, and nothing fails; and once the peer
+// asked for a KeyUpdate, what the server seals next still opens at the
+// client.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -24,6 +29,37 @@ namespace {
 void check(bool ok) {
   if (!ok) __builtin_trap();
 }
+
+// The client's records as the server counts them: how many in a row carry no
+// application data (limits as in tls13_records.cc), and when the client's
+// own key wears out and seal() puts a KeyUpdate first.
+struct IdleRecords {
+  std::uint64_t seq = 0, records_per_key = UINT64_MAX;
+  unsigned empty = 0, user_canceled = 0, key_updates = 0;
+  bool over_limit = false;
+
+  void key_update() {
+    seq = 0;
+    if (++key_updates >= 5) over_limit = true;
+  }
+  void before_sealed_data() {
+    if (seq + 1 >= std::max<std::uint64_t>(records_per_key, 2)) key_update();
+  }
+  void data() {
+    before_sealed_data();
+    ++seq;
+    empty = user_canceled = key_updates = 0;
+  }
+  void empty_record() {
+    before_sealed_data();
+    ++seq;
+    if (++empty > 32) over_limit = true;
+  }
+  void alert(std::uint8_t description) {
+    ++seq;
+    if (description == 90 && ++user_canceled >= 5) over_limit = true;
+  }
+};
 
 struct Script {
   const std::uint8_t* p;
@@ -53,19 +89,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   std::string wire, sent;
   std::vector<std::size_t> cuts;
+  IdleRecords idle;
   bool damaged = false, closed = false;
   while (in.more()) {
-    switch (in.byte() % 6) {
+    switch (in.byte() % 8) {
       case 0: {
         std::string text = in.bytes(in.byte());
         client->seal(text, wire);
+        if (!text.empty()) idle.data();
         if (!closed) sent += text;
         break;
       }
-      case 1: client->seal_key_update(in.byte() & 1, wire); break;
+      case 1:
+        client->seal_key_update(in.byte() & 1, wire);
+        idle.key_update();
+        break;
       case 2: {
         std::uint8_t level = in.byte(), description = in.byte();
         client->seal_alert(level, description, wire);
+        idle.alert(description);
         if (description == 0) closed = true;
         else if (description != 90) damaged = true;  // fatal alert
         break;
@@ -80,7 +122,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       }
       case 5: cuts.push_back(in.byte()); break;
+      case 6:
+        client->seal_empty(wire);
+        idle.empty_record();
+        break;
+      case 7: {
+        std::uint64_t records = in.byte() % 16 + 2;
+        client->set_records_per_key(records);
+        server->set_records_per_key(records);
+        idle.records_per_key = records;
+        break;
+      }
     }
+    // Past a limit the server fails there, unless close_notify came first.
+    if (idle.over_limit && !closed) damaged = true;
   }
 
   // Deliver the wire in pieces, as reads from a socket would.

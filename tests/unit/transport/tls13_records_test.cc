@@ -207,6 +207,53 @@ TEST_P(Tls13RecordsTest, RejectsTamperedAndUnprotectedRecords) {
   EXPECT_EQ(opened.alert, 22) << "record_overflow";
 }
 
+// OpenSSL 3 ends a connection at the 5th warning alert in a row; a peer
+// that sends KeyUpdates without data between them is held to the same.
+TEST_P(Tls13RecordsTest, FifthKeyUpdateInARowIsFatal) {
+  auto records = connect();
+  ASSERT_TRUE(records);
+  auto key_updates = [&](int n) {
+    std::string wire;
+    for (int i = 0; i < n; ++i) {
+      EXPECT_EQ(SSL_key_update(client_, SSL_KEY_UPDATE_NOT_REQUESTED), 1);
+      SSL_do_handshake(client_);  // sends it
+      wire += drain(client_);
+    }
+    return wire;
+  };
+  std::string wire = key_updates(4);
+  wire += client_sends("data resets the count");
+  EXPECT_EQ(open(*records, wire), "data resets the count");
+  wire = key_updates(4);
+  EXPECT_EQ(open(*records, wire), "");
+  wire = key_updates(1);
+  auto opened = records->open(wire.data(), wire.size());
+  EXPECT_STREQ(opened.error, "too many KeyUpdates in a row");
+  EXPECT_EQ(opened.alert, 10) << "unexpected_message";
+}
+
+// RFC 8446 §5.5: at most 2^24.5 records under one AES-GCM key. With the
+// limit set to 4 the fourth record under each key is our KeyUpdate, and
+// OpenSSL's client follows every one of them.
+TEST_P(Tls13RecordsTest, UpdatesItsKeyBeforeTheRecordLimit) {
+  auto records = connect();
+  ASSERT_TRUE(records);
+  const bool chacha = std::string(GetParam()) == "TLS_CHACHA20_POLY1305_SHA256";
+  EXPECT_EQ(records->records_per_key(), chacha ? UINT64_MAX : 23726566u);
+  records->set_records_per_key(4);
+  std::string wire, expected;
+  for (int i = 0; i < 10; ++i) {
+    std::string stanza = "<message id='" + std::to_string(i) + "'/>";
+    records->seal(stanza, wire);
+    expected += stanza;
+  }
+  const std::size_t key_update = 5 + 5 + 1 + 16;
+  EXPECT_EQ(wire.size(), expected.size() + 10 * (5 + 1 + 16) + 3 * key_update);
+  feed(client_, wire);
+  EXPECT_EQ(read_all(client_), expected);
+  EXPECT_EQ(open(*records, client_sends("still in step")), "still in step");
+}
+
 INSTANTIATE_TEST_SUITE_P(Suites, Tls13RecordsTest,
                          ::testing::Values("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
                                            "TLS_CHACHA20_POLY1305_SHA256"));
@@ -237,6 +284,65 @@ TEST(Tls13Records, PeerAlertsEndTheConnectionButUserCanceledDoesNot) {
   opened = server->open(wire.data(), wire.size());
   EXPECT_NE(opened.error, nullptr);
   EXPECT_EQ(opened.alert, 0) << "no alert in answer to an alert";
+}
+
+// OpenSSL 3 (checked against 3.0.19's server): the 33rd empty record in a
+// row is a fatal unexpected_message; application data resets the count.
+TEST(Tls13Records, ThirtyThirdEmptyRecordInARowIsFatal) {
+  auto server = Tls13Records::server(made_up_secrets());
+  auto client = Tls13Records::client(made_up_secrets());
+  std::string wire;
+  for (int i = 0; i < 32; ++i) client->seal_empty(wire);
+  client->seal("x", wire);
+  for (int i = 0; i < 32; ++i) client->seal_empty(wire);
+  auto opened = server->open(wire.data(), wire.size());
+  EXPECT_EQ(opened.error, nullptr);
+  EXPECT_EQ(wire.substr(0, opened.app_bytes), "x");
+  wire.clear();
+  client->seal_empty(wire);
+  opened = server->open(wire.data(), wire.size());
+  EXPECT_STREQ(opened.error, "too many empty records in a row");
+  EXPECT_EQ(opened.alert, 10) << "unexpected_message";
+}
+
+// OpenSSL 3: the 5th warning alert in a row (in TLS 1.3 only user_canceled
+// is one) is fatal. Other records without data do not reset the count.
+TEST(Tls13Records, FifthUserCanceledInARowIsFatal) {
+  auto server = Tls13Records::server(made_up_secrets());
+  auto client = Tls13Records::client(made_up_secrets());
+  std::string wire;
+  for (int i = 0; i < 4; ++i) client->seal_alert(1, 90, wire);
+  client->seal("y", wire);
+  for (int i = 0; i < 4; ++i) client->seal_alert(1, 90, wire);
+  client->seal_key_update(false, wire);
+  client->seal_empty(wire);
+  auto opened = server->open(wire.data(), wire.size());
+  EXPECT_EQ(opened.error, nullptr);
+  EXPECT_EQ(wire.substr(0, opened.app_bytes), "y");
+  wire.clear();
+  client->seal_alert(1, 90, wire);
+  opened = server->open(wire.data(), wire.size());
+  EXPECT_STREQ(opened.error, "too many user_canceled alerts in a row");
+  EXPECT_EQ(opened.alert, 10) << "unexpected_message";
+}
+
+TEST(Tls13Records, WipedRecordsRefuseToSealOrOpen) {
+  auto server = Tls13Records::server(made_up_secrets());
+  auto client = Tls13Records::client(made_up_secrets());
+  std::string wire;
+  client->seal("before", wire);
+  std::string copy = wire;
+  server->wipe();
+  EXPECT_NE(server->open(wire.data(), wire.size()).error, nullptr);
+  std::string out;
+  EXPECT_THROW(server->seal("after", out), std::logic_error);
+  EXPECT_EQ(out, "");
+  // Connections with the same keys, sharing this thread's cipher contexts
+  // with the wiped one, are unaffected.
+  auto again = Tls13Records::server(made_up_secrets());
+  auto opened = again->open(copy.data(), copy.size());
+  EXPECT_EQ(opened.error, nullptr);
+  EXPECT_EQ(copy.substr(0, opened.app_bytes), "before");
 }
 
 TEST(Tls13Records, ReplayedRecordFailsAuthentication) {
