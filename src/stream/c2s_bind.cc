@@ -85,7 +85,10 @@ void C2SSession::on_session_iq(const xml::Element& iq) {
 
 void C2SSession::on_stanza(xml::Element stanza) {
   // RFC 6120 §8.1.2.1: the server vouches for 'from' and overrides whatever
-  // the client wrote, so no client can speak as another.
+  // the client wrote, so no client can speak as another. §4.9.3.9 would also
+  // allow closing the stream with <invalid-from/> (ejabberd does); like
+  // Prosody we override and keep the session, since the stamped stanza can no
+  // longer mislead anyone and §8.1.2.1 names overriding as the server's duty.
   if (auto from = stanza.attr("from"); from && *from != jid().to_string()) {
     auto claimed = xmpp::Jid::parse(*from);
     if (!claimed || (*claimed != jid() && *claimed != jid().bare()))
