@@ -192,7 +192,7 @@ def optional_tls_server(tmp_path_factory):
                         {"tls": {"require_starttls": False}})
     server.start()
     yield server
-    server.stop()
+    server.stop_and_check()
 
 
 def test_optional_tls_features_offer_scram_but_not_plain(optional_tls_server):
@@ -439,7 +439,7 @@ def small_stanza_server(tmp_path_factory):
                         {"limits": {"max_stanza_bytes": 10000}})
     server.start()
     yield server
-    server.stop()
+    server.stop_and_check()
 
 
 def test_oversized_stanza_is_policy_violation(small_stanza_server):
@@ -570,12 +570,17 @@ def test_sigterm_sends_system_shutdown_and_exits_0(tern_factory):
 def test_user_del_while_online(tern_server):
     local = new_user(tern_server)
     c = online(tern_server, local, "doomed")
-    tern_server.del_user("%s@%s" % (local, tern_server.domain))
+    assert c.ping().get("type") == "result"
+    out = tern_server.del_user("%s@%s" % (local, tern_server.domain)).stdout
+    assert "server: closed 1" in out, out
+    # The open session ends as Prosody ends it: <not-authorized/>, then
+    # </stream:stream> and the TCP close (all checked by expect_stream_error).
+    err = c.expect_stream_error("not-authorized")
+    assert err.findtext(q(NS_STREAMS, "text")) == "account deleted", xml(err)
     fresh = tls_client(tern_server)
     res = fresh.auth_scram(local, PASSWORD, "SHA-256")
     assert sasl_condition(res) == "not-authorized", xml(res)
     fresh.close()
-    c.close()
 
 
 def test_user_passwd_takes_effect_at_once(tern_server):
