@@ -58,6 +58,9 @@ awaitable<void> C2SSession::on_bind(const xml::Element& iq) {
 
   set_jid(full);
   state_ = State::kBound;
+  // The watchdog sleeps until the handshake deadline: wake it to count the
+  // idle timeout from now, which may be the shorter of the two.
+  deadline_.cancel();
   auto self = std::static_pointer_cast<router::Session>(shared_from_this());
   if (auto old = ctx_.router.sessions().bind(self)) {
     // A second bind of the same resource wins; the older stream is told why.
