@@ -54,7 +54,7 @@ def test_stanza_rate_holds_a_flooding_session_to_the_rate_not_twice_it(tern_fact
     flooder.login(new_user(server), PASSWORD, resource="flood")
     other = server.raw()
     other.login(new_user(server), PASSWORD, resource="calm")
-    n = 45
+    n = 85
     t0 = time.monotonic()
     flooder.send("".join("<iq type='get' id='f%d' to='%s'><ping xmlns='urn:xmpp:ping'/></iq>"
                          % (i, server.domain) for i in range(n)))
@@ -64,9 +64,9 @@ def test_stanza_rate_holds_a_flooding_session_to_the_rate_not_twice_it(tern_fact
     ids = [flooder.next_element(timeout=15).get("id") for _ in range(n)]
     took = time.monotonic() - t0
     assert ids == ["f%d" % i for i in range(n)], "every stanza answered, in order"
-    # 5 from the burst, the other 40 at 20 a second: two seconds at least.
+    # 5 from the burst, the other 80 at 20 a second: four seconds at least.
     assert took >= (n - 5) / 20 * 0.9, "not rate limited: %d pings in %.2fs" % (n, took)
-    assert other_took < 1.0, "another session was slowed: %.2fs" % other_took
+    assert other_took < 2.0, "another session was slowed: %.2fs" % other_took
     assert flooder.ping().get("type") == "result", "the session stays open"
 
 
