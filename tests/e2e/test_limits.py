@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import (NS_CLIENT, NS_SASL, NS_STANZAS, NS_STREAMS, TERN_BIN, RawClient,
+from conftest import (NS_SASL, NS_STANZAS, TERN_BIN, RawClient,
                       q, stanza_error, unique_user, xml)
 
 PASSWORD = "limits-pw"

@@ -11,7 +11,6 @@ import re
 import sqlite3
 import time
 
-import pytest
 
 from clients import run, slix_login
 from conftest import NS_CLIENT, NS_STANZAS, q, stanza_error, unique_user, xml
