@@ -446,6 +446,7 @@ def test_last_activity_of_users(tern_server):
         assert stanza_error(res)[1] == [q(NS_STANZAS, "service-unavailable")]
 
         a = raw_login(tern_server, alice, resource="laptop")
+        a.sync()  # her initial presence is processed: she is online
         res, query = last_query(b, alice)
         assert res.get("type") == "result", xml(res)
         assert res.get("from") == alice
