@@ -42,7 +42,7 @@ class SessionStateSlots {
   T& get() {
     const std::size_t i = slot_of<T>();
     if (i >= slots_.size()) slots_.resize(i + 1);
-    if (!slots_[i]) slots_[i] = Slot(new T(), [](void* p) { delete static_cast<T*>(p); });
+    if (!slots_[i]) slots_[i] = Slot(new T(), SlotDeleter{[](void* p) { delete static_cast<T*>(p); }});
     return *static_cast<T*>(slots_[i].get());
   }
   // Null when the session never had one.
@@ -53,7 +53,11 @@ class SessionStateSlots {
   }
 
  private:
-  using Slot = std::unique_ptr<void, void (*)(void*)>;
+  struct SlotDeleter {
+    void (*destroy)(void*) = nullptr;
+    void operator()(void* p) const { destroy(p); }
+  };
+  using Slot = std::unique_ptr<void, SlotDeleter>;
   // One index per type, handed out at first use from a core-wide counter.
   static std::size_t next_slot();
   template <class T>

@@ -58,6 +58,9 @@ awaitable<void> C2SSession::on_bind(const xml::Element& iq) {
 
   set_jid(full);
   state_ = State::kBound;
+  // The watchdog sleeps until the handshake deadline: wake it to count the
+  // idle timeout from now, which may be the shorter of the two.
+  deadline_.cancel();
   auto self = std::static_pointer_cast<router::Session>(shared_from_this());
   if (auto old = ctx_.router.sessions().bind(self)) {
     // A second bind of the same resource wins; the older stream is told why.
@@ -85,7 +88,10 @@ void C2SSession::on_session_iq(const xml::Element& iq) {
 
 void C2SSession::on_stanza(xml::Element stanza) {
   // RFC 6120 §8.1.2.1: the server vouches for 'from' and overrides whatever
-  // the client wrote, so no client can speak as another.
+  // the client wrote, so no client can speak as another. §4.9.3.9 would also
+  // allow closing the stream with <invalid-from/> (ejabberd does); like
+  // Prosody we override and keep the session, since the stamped stanza can no
+  // longer mislead anyone and §8.1.2.1 names overriding as the server's duty.
   if (auto from = stanza.attr("from"); from && *from != jid().to_string()) {
     auto claimed = xmpp::Jid::parse(*from);
     if (!claimed || (*claimed != jid() && *claimed != jid().bare()))

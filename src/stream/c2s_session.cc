@@ -113,9 +113,11 @@ awaitable<void> C2SSession::run() {
           parser_.reset();
           break;
         }
-        if (state_ == State::kBound && rate_limited()) {
-          asio::steady_timer pause(transport_.socket().get_executor(), std::chrono::milliseconds(50));
-          co_await pause.async_wait(use_awaitable);
+        if (state_ == State::kBound) {
+          if (auto pause = rate_pause(); pause.count() > 0) {
+            asio::steady_timer timer(transport_.socket().get_executor(), pause);
+            co_await timer.async_wait(use_awaitable);
+          }
         }
       }
     }
@@ -437,17 +439,18 @@ void C2SSession::finish() {
   transport_.close();
 }
 
-bool C2SSession::rate_limited() {
+// Token bucket: every stanza takes a token, and one that finds none takes it
+// on credit and pauses until the bucket has refilled to zero. (A fixed pause
+// that took no token let two stanzas through per pause: twice the rate.)
+std::chrono::steady_clock::duration C2SSession::rate_pause() {
   auto now = Clock::now();
   double rate = static_cast<double>(ctx_.config.stanza_rate);
   double burst = static_cast<double>(ctx_.config.stanza_burst);
   tokens_ = std::min(burst, tokens_ + std::chrono::duration<double>(now - tokens_at_).count() * rate);
   tokens_at_ = now;
-  if (tokens_ >= 1) {
-    tokens_ -= 1;
-    return false;
-  }
-  return true;
+  tokens_ -= 1;
+  if (tokens_ >= 0) return Clock::duration::zero();
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(-tokens_ / rate));
 }
 
 }  // namespace tern::stream

@@ -67,7 +67,8 @@ class C2SSession final : public router::Session {
   void fail(xmpp::StreamCondition condition, std::string_view text = {});
   void close_stream();
   void finish();
-  bool rate_limited();
+  // How long to pause reading so that the session keeps to its stanza rate.
+  std::chrono::steady_clock::duration rate_pause();
   std::string log_id() const;
 
   C2SContext& ctx_;

@@ -43,6 +43,10 @@ class SlixClient(slixmpp.ClientXMPP):
         self.ssl_context.check_hostname = False
         self.ssl_context.verify_mode = ssl.CERT_NONE
         self.messages = asyncio.Queue()
+        # Each message as received: the same one twice is a duplicate
+        # delivery, which next_message reports.
+        self.messages_seen = set()
+        self.duplicates = []
         self.stream_errors = []
         self.auth_failures = []
         self.send_initial_presence = presence
@@ -80,6 +84,10 @@ class SlixClient(slixmpp.ClientXMPP):
         self._settle()
 
     def _on_message(self, msg):
+        key = str(msg)
+        if key in self.messages_seen:
+            self.duplicates.append(key)
+        self.messages_seen.add(key)
         self.messages.put_nowait(msg)
 
     def _on_failed_auth(self, stanza):
@@ -118,6 +126,9 @@ class SlixClient(slixmpp.ClientXMPP):
         async def get():
             while True:
                 msg = await self.messages.get()
+                if self.duplicates:
+                    raise AssertionError("%s got the same message twice: %s"
+                                         % (self.boundjid, self.duplicates[0]))
                 if body is None or msg["body"] == body:
                     return msg
         return await asyncio.wait_for(get(), timeout)

@@ -52,6 +52,9 @@ NS_SASL_CB = "urn:xmpp:sasl-cb:0"
 
 READY_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
+# What AddressSanitizer, LeakSanitizer and UBSan print at the start of a report.
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "SUMMARY: UndefinedBehaviorSanitizer", ": runtime error: ")
 
 
 def q(ns, name):
@@ -107,7 +110,8 @@ class TernServer:
 
     _all = []  # every server started in this run, for failure reports
 
-    def __init__(self, workdir, overrides=None, domain="localhost"):
+    def __init__(self, workdir, overrides=None, domain="localhost", env=None):
+        self.env = dict(os.environ, **(env or {}))
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.domain = domain
@@ -136,6 +140,7 @@ class TernServer:
         self.stdout_lines = []
         self.returncode = None
         self.started_at = None
+        self.ready_at = None
         self.stopped_at = None
         self._stderr_file = None
 
@@ -149,7 +154,7 @@ class TernServer:
         self.proc = subprocess.Popen(
             [TERN_BIN, "serve", "--config", str(self.config_path)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=self._stderr_file, cwd=str(self.dir))
+            stderr=self._stderr_file, cwd=str(self.dir), env=self.env)
         self.started_at = time.monotonic()
         self.stopped_at = None
         self.should_run = True
@@ -166,6 +171,7 @@ class TernServer:
 
         threading.Thread(target=drain, daemon=True).start()
         self.ready_line = wait_for_ready(lines, READY_TIMEOUT)
+        self.ready_at = time.monotonic()
         if self.ready_line is None:
             code = self.proc.poll()
             self.stop()
@@ -197,6 +203,30 @@ class TernServer:
             self._stderr_file.close()
             self._stderr_file = None
         return self.returncode
+
+    def stop_and_check(self):
+        """Stops the server and fails the test unless it exited 0 after
+        SIGTERM (an orderly stop) and its stderr holds no sanitizer report
+        (the e2e-asan run uses a sanitizer build of tern)."""
+        was_running = self.alive()
+        code = self.stop()
+        problems = []
+        if was_running and code != 0:
+            problems.append("exited with code %r after SIGTERM, not 0%s" % (
+                code, " (killed after %.0fs without exiting)" % STOP_TIMEOUT
+                if code == -signal.SIGKILL else ""))
+        reports = self.sanitizer_reports()
+        if reports:
+            problems.append("sanitizer reports in its stderr:\n" + "\n".join(reports))
+        if problems:
+            pytest.fail("tern (%s): %s\n--- stderr tail ---\n%s" % (
+                self.dir.name, "; ".join(problems), self.log()[-6000:]), pytrace=False)
+        return code
+
+    def sanitizer_reports(self):
+        """Lines of AddressSanitizer/UBSan/LeakSanitizer reports in stderr."""
+        return [line for line in self.log().splitlines()
+                if any(mark in line for mark in SANITIZER_MARKS)]
 
     def crashed(self):
         """True when the process died without being told to."""
@@ -294,7 +324,7 @@ def tern_server(tmp_path_factory):
     server = TernServer(tmp_path_factory.mktemp("tern"))
     server.start()
     yield server
-    server.stop()
+    server.stop_and_check()
 
 
 @pytest.fixture
@@ -302,16 +332,22 @@ def tern_factory(tmp_path_factory):
     """Starts servers with custom config for one test; all are stopped after it."""
     started = []
 
-    def make(overrides=None, start=True):
-        server = TernServer(tmp_path_factory.mktemp("tern"), overrides)
+    def make(overrides=None, start=True, env=None):
+        server = TernServer(tmp_path_factory.mktemp("tern"), overrides, env=env)
         started.append(server)
         if start:
             server.start()
         return server
 
     yield make
+    failures = []
     for server in started:
-        server.stop()
+        try:
+            server.stop_and_check()
+        except pytest.fail.Exception as e:
+            failures.append(str(e))
+    if failures:
+        pytest.fail("\n\n".join(failures), pytrace=False)
 
 
 @pytest.fixture(autouse=True)
@@ -472,6 +508,10 @@ class RawClient:
         self.tls = False
         self.eof = False
         self.stream_ended = False
+        # Every <message/> received, as bytes: a second identical one is a
+        # duplicate delivery, which fails the next read (see _check_duplicates).
+        self.messages_seen = set()
+        self.duplicates = []
         if direct_tls:
             self._wrap_tls(alpn=["xmpp-client"])
         self._reset_parser()
@@ -538,9 +578,26 @@ class RawClient:
                 if self.depth == 2:
                     self.elements.append(elem)
                     self.root.remove(elem)
+                    self._note_if_duplicate(elem)
                 elif self.depth == 1:
                     self.stream_ended = True
                 self.depth -= 1
+
+    def _note_if_duplicate(self, elem):
+        """Messages carry ids and bodies, so the same bytes twice means the
+        server delivered one message twice (presence may legitimately
+        repeat, iq replies are matched by id)."""
+        if elem.tag != q(NS_CLIENT, "message"):
+            return
+        key = ET.tostring(elem)
+        if key in self.messages_seen:
+            self.duplicates.append(key.decode("utf-8", "replace"))
+        self.messages_seen.add(key)
+
+    def _check_duplicates(self):
+        if self.duplicates:
+            dup, self.duplicates = self.duplicates, []
+            self.fail("the same message was delivered more than once: %s" % dup[0])
 
     def _pump(self, deadline):
         """Receives once (until deadline). False on timeout; sets eof."""
@@ -601,9 +658,10 @@ class RawClient:
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         while not self.elements:
             if self.stream_ended or self.eof:
-                return None
+                break
             if not self._pump(deadline) and (self.eof or time.monotonic() >= deadline):
                 break
+        self._check_duplicates()
         return self.elements.popleft() if self.elements else None
 
     def expect(self, tag, timeout=None):
@@ -813,6 +871,28 @@ class RawClient:
     def ping(self, timeout=None):
         return self.iq("get", "<ping xmlns='%s'/>" % NS_PING, to=self.domain, timeout=timeout)
 
+    def sync(self, timeout=None):
+        """A ping round trip; returns (and consumes) every element received
+        before its reply. The server answers a stream's stanzas in order, so
+        anything it routed to us before reading the ping is in the list: the
+        way to prove that something did not arrive, without a sleep."""
+        iq_id = "sync%d" % next(self._ids)
+        self.send("<iq type='get' id='%s' to='%s'><ping xmlns='%s'/></iq>"
+                  % (iq_id, self.domain, NS_PING))
+        before = []
+        while True:
+            el = self.next_element(timeout)
+            if el.tag == q(NS_CLIENT, "iq") and el.get("id") == iq_id:
+                if el.get("type") != "result":
+                    self.fail("ping failed: %s" % xml(el))
+                return before
+            before.append(el)
+
+    def bodies_until_sync(self):
+        """Bodies of the messages received before a ping round trip."""
+        return [el.findtext(q(NS_CLIENT, "body")) for el in self.sync()
+                if el.tag == q(NS_CLIENT, "message") and el.findtext(q(NS_CLIENT, "body"))]
+
     def message(self, to, body, extra_attrs=""):
         self.send("<message to='%s' type='chat'%s><body>%s</body></message>"
                   % (to, extra_attrs, body))
@@ -848,3 +928,21 @@ def stanza_error(el):
 
 def xml(el):
     return ET.tostring(el, encoding="unicode")
+
+
+# --------------------------------------------------------------------------
+# Skips are failures in CI
+# --------------------------------------------------------------------------
+
+def pytest_sessionfinish(session, exitstatus):
+    """Under CI=true a skipped test fails the run: CI installs every peer
+    (scripts/install-deps.sh --test), so a skip there means a test that
+    silently stopped testing. Locally `-rs` lists them."""
+    if os.environ.get("CI", "").lower() != "true":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped and session.exitstatus == 0:
+        reporter.write_line("CI=true: %d test(s) skipped, which fails the run" % len(skipped),
+                            red=True)
+        session.exitstatus = 1

@@ -45,7 +45,7 @@ def bench_server(tmp_path_factory):
                           "-t", TERN_BIN], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, "provision.sh failed:\n%s\n%s" % (res.stdout, res.stderr)
     yield server
-    server.stop()
+    server.stop_and_check()
 
 
 def test_hold_connects_every_session(bench_server):

@@ -2,6 +2,10 @@
 resources with the highest non-negative priority (all of them on a tie),
 never to a negative priority, headlines to every non-negative resource,
 and to a full JID that is not connected as if to the bare JID (§8.5.3.2.1).
+
+No sleeps: the sender's ping round trip proves the server has routed what it
+sent before, and each recipient's own ping round trip (RawClient.sync) then
+collects everything delivered to it, so an absent message is proven absent.
 """
 
 from conftest import NS_CLIENT, q, unique_user
@@ -13,17 +17,19 @@ def login(server, jid, resource, priority):
     c = server.raw()
     c.login(jid.split("@")[0], PASSWORD, resource=resource, presence=False)
     c.send("<presence><priority>%d</priority></presence>" % priority)
-    c.poll(0.3)
-    c.elements.clear()
+    c.sync()  # the priority is in force once the server has answered after it
     return c
 
 
-def bodies(client, seconds=0.6):
-    client.poll(seconds)
-    got = [el.findtext(q(NS_CLIENT, "body")) for el in client.elements
-           if el.tag == q(NS_CLIENT, "message") and el.findtext(q(NS_CLIENT, "body"))]
-    client.elements.clear()
-    return got
+def delivered(sender, recipients):
+    """{recipient: [bodies]} of everything delivered since the last call."""
+    sender.sync()
+    return {name: c.bodies_until_sync() for name, c in recipients.items()}
+
+
+def unavailable_from(jids):
+    return lambda el: (el.tag == q(NS_CLIENT, "presence") and el.get("from") in jids
+                       and el.get("type") == "unavailable")
 
 
 def test_bare_jid_messages_follow_priority(tern_server):
@@ -35,32 +41,39 @@ def test_bare_jid_messages_follow_priority(tern_server):
     high2 = login(tern_server, bob, "high2", 5)
     low = login(tern_server, bob, "low", 1)
     negative = login(tern_server, bob, "negative", -1)
+    all4 = {"high1": high1, "high2": high2, "low": low, "negative": negative}
     try:
         a.message(bob, "tie")
-        assert bodies(high1) == ["tie"]
-        assert bodies(high2) == ["tie"], "a tie at the top priority reaches every such resource"
-        assert bodies(low) == []
-        assert bodies(negative) == []
+        assert delivered(a, all4) == {"high1": ["tie"], "high2": ["tie"], "low": [],
+                                      "negative": []}, \
+            "a tie at the top priority reaches every such resource, and only those"
 
         a.send("<message to='%s' type='headline'><body>news</body></message>" % bob)
-        assert bodies(high1) == ["news"] and bodies(high2) == ["news"] and bodies(low) == ["news"]
-        assert bodies(negative) == [], "negative priority never gets bare-JID messages"
+        assert delivered(a, all4) == {"high1": ["news"], "high2": ["news"], "low": ["news"],
+                                      "negative": []}, \
+            "headlines reach every non-negative resource, never a negative one"
 
         a.message(bob + "/gone", "to a resource that is not there")
-        assert bodies(high1) == ["to a resource that is not there"]
+        got = delivered(a, all4)
+        assert got == {"high1": ["to a resource that is not there"],
+                       "high2": ["to a resource that is not there"],
+                       "low": [], "negative": []}, got
 
         a.message(bob + "/low", "to the low one by name")
-        assert bodies(low) == ["to the low one by name"], "a full JID reaches that resource"
-        assert bodies(high1) == []
+        assert delivered(a, all4) == {"high1": [], "high2": [], "low": ["to the low one by name"],
+                                      "negative": []}, "a full JID reaches that resource only"
 
         high1.close()
         high2.close()
-        # The closes travel on other connections: give the server a moment
-        # to see them before the next message is routed.
-        a.poll(0.5)
+        # Bob's other resources see the two go (RFC 6121 §4.5.2): after
+        # that the server no longer counts them for routing.
+        gone = {high1.jid, high2.jid}
+        while gone:
+            el = low.wait_for(unavailable_from(gone), what="unavailable from %s" % gone)
+            gone.remove(el.get("from"))
         a.message(bob, "after the top left")
-        assert bodies(low) == ["after the top left"]
-        assert bodies(negative) == []
+        got = delivered(a, {"low": low, "negative": negative})
+        assert got == {"low": ["after the top left"], "negative": []}, got
     finally:
         for c in (a, low, negative):
             c.close()

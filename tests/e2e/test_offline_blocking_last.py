@@ -11,7 +11,6 @@ import re
 import sqlite3
 import time
 
-import pytest
 
 from clients import run, slix_login
 from conftest import NS_CLIENT, NS_STANZAS, q, stanza_error, unique_user, xml
@@ -34,16 +33,11 @@ def raw_login(server, jid, resource="raw", presence=True):
     return c
 
 
-def settle(client, seconds=0.4):
-    """Lets the server finish stored work (storage runs beside the stream)."""
-    client.poll(seconds)
-
-
-def messages_with_body(client, seconds=1.0):
-    client.poll(seconds)
-    got = [el for el in client.elements
-           if el.tag == q(NS_CLIENT, "message") and el.findtext(q(NS_CLIENT, "body"))]
-    return got
+def routed(client):
+    """A ping round trip: what the client sent before is routed (a message to
+    an offline account is in its offline queue, which runs in order, so a
+    later login's flush finds it). Returns what arrived meanwhile."""
+    return client.sync()
 
 
 def error_conditions(el):
@@ -70,53 +64,80 @@ def add_roster_item(server, owner, contact, subscription):
 # Offline messages
 # --------------------------------------------------------------------------
 
-def test_offline_messages_delivered_at_login_with_delay_oldest_first(tern_server):
-    alice = new_user(tern_server, "alice")
-    bob = new_user(tern_server, "bob")
+def offline_rows(server, owner):
+    user, domain = owner.split("@")
+    db = sqlite3.connect(str(server.data_dir / "tern.db"), timeout=10)
+    try:
+        return db.execute("SELECT COUNT(*) FROM offline WHERE owner_user = ? AND owner_domain = ?",
+                          (user, domain)).fetchone()[0]
+    finally:
+        db.close()
+
+
+def wait_until(predicate, what, timeout=10.0):
+    """Polls a condition that no stanza reports (rows deleted in storage)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting for " + what
+        time.sleep(0.05)
+
+
+def parse_stamp(stamp):
+    return datetime.datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S").replace(
+        tzinfo=datetime.timezone.utc)
+
+
+def test_offline_messages_delivered_at_login_with_delay_oldest_first(tern_factory):
+    """The <delay/> stamp is when the server stored the message, in UTC with
+    'Z' (XEP-0203, XEP-0082), even on a server whose local zone is not UTC;
+    a stamp taken at delivery, or in local time, would be at least two
+    seconds (or five and a half hours) off."""
+    server = tern_factory(env={"TZ": "Asia/Kolkata"})
+    alice = new_user(server, "alice")
+    bob = new_user(server, "bob")
     bodies = ["first", "second", "third", "fourth"]
-
-    async def scenario():
-        b = await slix_login(bob + "/desk", PASSWORD, tern_server.c2s_port)
-        errors = []
-        b.add_event_handler("message_error", errors.append)
-        try:
-            for i, body in enumerate(bodies):
-                # chat, normal and untyped messages are all stored
-                mtype = ["chat", "normal", None, "chat"][i]
-                b.send_message(mto=alice, mbody=body, mtype=mtype)
-            await asyncio.sleep(0.7)
-            assert errors == [], "stored messages must not bounce"
-            before = datetime.datetime.now(datetime.timezone.utc)
-            a = await slix_login(alice + "/phone", PASSWORD, tern_server.c2s_port)
-            try:
-                got = [await a.next_message(timeout=5) for _ in bodies]
-                assert [m["body"] for m in got] == bodies, "oldest first"
-                for m in got:
-                    assert m["from"] == bob + "/desk"
-                    delay = m.xml.find(q(NS_DELAY, "delay"))
-                    assert delay is not None, "no XEP-0203 <delay/> on %s" % m
-                    assert delay.get("from") == tern_server.domain
-                    stamp = delay.get("stamp")
-                    assert STAMP.match(stamp), "stamp %r is not XEP-0082 UTC" % stamp
-                    when = datetime.datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S").replace(
-                        tzinfo=datetime.timezone.utc)
-                    assert before - datetime.timedelta(seconds=30) <= when <= before + \
-                        datetime.timedelta(seconds=2)
-                with pytest.raises(asyncio.TimeoutError):
-                    await a.next_message(timeout=0.5)
-            finally:
-                await a.close()
-            # Delivered once: the next login gets nothing.
-            a2 = await slix_login(alice + "/again", PASSWORD, tern_server.c2s_port)
-            try:
-                with pytest.raises(asyncio.TimeoutError):
-                    await a2.next_message(timeout=1.0)
-            finally:
-                await a2.close()
-        finally:
-            await b.close()
-
-    run(scenario())
+    utc_now = lambda: datetime.datetime.now(datetime.timezone.utc)  # noqa: E731
+    b = raw_login(server, bob, resource="desk")
+    try:
+        sent_at = utc_now().replace(microsecond=0)
+        for i, body in enumerate(bodies):
+            # chat, normal and untyped messages are all stored
+            mtype = ["chat", "normal", None, "chat"][i]
+            b.send("<message to='%s'%s><body>%s</body></message>"
+                   % (alice, " type='%s'" % mtype if mtype else "", body))
+        # Routed once the sender's ping is answered; the offline queue of an
+        # account runs in order, so the store comes before any login's flush.
+        bounced = [xml(el) for el in b.sync() if el.get("type") == "error"]
+        assert bounced == [], "stored messages must not bounce"
+        stored_by = utc_now()
+        # The gap the stamp must show (a requirement of the test, not a wait
+        # for the server): at least two seconds between storing and login.
+        time.sleep(max(0.0, (stored_by + datetime.timedelta(seconds=2.2) - utc_now())
+                       .total_seconds()))
+        login_at = utc_now()
+        a = raw_login(server, alice, resource="phone")
+        got = [a.wait_message() for _ in bodies]
+        assert [m.findtext(q(NS_CLIENT, "body")) for m in got] == bodies, "oldest first"
+        for m in got:
+            assert m.get("from") == bob + "/desk", xml(m)
+            delay = m.find(q(NS_DELAY, "delay"))
+            assert delay is not None, "no XEP-0203 <delay/> on %s" % xml(m)
+            assert delay.get("from") == server.domain, xml(m)
+            stamp = delay.get("stamp")
+            assert STAMP.match(stamp), "stamp %r is not XEP-0082 UTC" % stamp
+            when = parse_stamp(stamp)
+            assert sent_at <= when <= stored_by, \
+                "stamp %s is not the time of storing (%s..%s)" % (stamp, sent_at, stored_by)
+            assert when < login_at - datetime.timedelta(seconds=2), (stamp, login_at)
+        assert a.bodies_until_sync() == [], "each stored message is delivered once"
+        # Delivered once: the rows are gone, so the next login gets nothing.
+        wait_until(lambda: offline_rows(server, alice) == 0, "the delivered rows to be deleted")
+        a.close()
+        a2 = raw_login(server, alice, resource="again")
+        assert a2.bodies_until_sync() == []
+        a2.close()
+    finally:
+        b.close()
 
 
 def test_offline_not_delivered_to_negative_priority_then_to_next(tern_server):
@@ -125,13 +146,16 @@ def test_offline_not_delivered_to_negative_priority_then_to_next(tern_server):
     b = raw_login(tern_server, bob)
     try:
         b.message(alice, "kept for later")
-        settle(b)
+        routed(b)
         a = raw_login(tern_server, alice, resource="lurker", presence=False)
         a.send("<presence><priority>-1</priority></presence>")
-        assert messages_with_body(a, 0.7) == [], "negative priority never gets stored messages"
+        assert a.bodies_until_sync() == [], "negative priority never gets stored messages"
         a2 = raw_login(tern_server, alice, resource="main")
         m = a2.wait_message("kept for later")
         assert m.find(q(NS_DELAY, "delay")) is not None
+        assert a2.bodies_until_sync() == []
+        # The flush that reached 'main' is done: 'lurker' got nothing of it.
+        assert a.bodies_until_sync() == [], "negative priority never gets stored messages"
         a.close()
         a2.close()
     finally:
@@ -155,8 +179,10 @@ def test_offline_quota_full_bounces_service_unavailable(tern_factory):
         assert conds == [q(NS_STANZAS, "service-unavailable")]
         assert err.find(q(NS_DELAY, "delay")) is None
         a = raw_login(server, alice)
-        got = [m.findtext(q(NS_CLIENT, "body")) for m in messages_with_body(a)]
+        got = [a.wait_message().findtext(q(NS_CLIENT, "body")) for _ in range(2)]
         assert got == ["one", "two"]
+        assert a.bodies_until_sync() == [], "only the two within the quota were stored"
+        wait_until(lambda: offline_rows(server, alice) == 0, "the delivered rows to be deleted")
         a.close()
     finally:
         b.close()
@@ -178,14 +204,13 @@ def test_offline_headline_and_no_store_are_not_stored(tern_server):
                          and el.get("type") == "error", 5, "bounce of the no-store message")
         assert err.findtext(q(NS_CLIENT, "body")) == "secret"
         assert stanza_error(err)[1] == [q(NS_STANZAS, "service-unavailable")]
-        settle(b)
-        others = [el for el in b.elements if el.get("type") == "error"]
-        assert others == [], "headline and chat states bounce nothing: %s" % [xml(e) for e in others]
+        others = [xml(el) for el in routed(b) if el.get("type") == "error"]
+        assert others == [], "headline and chat states bounce nothing: %s" % others
         a = raw_login(tern_server, alice)
-        msgs = a.elements
-        a.poll(1.0)
-        got = [el for el in msgs if el.tag == q(NS_CLIENT, "message")]
-        assert [m.findtext(q(NS_CLIENT, "body")) for m in got] == ["stored"]
+        first = a.wait_for(lambda el: el.tag == q(NS_CLIENT, "message"), what="a stored message")
+        assert first.findtext(q(NS_CLIENT, "body")) == "stored", xml(first)
+        assert a.bodies_until_sync() == [], "only 'stored' was stored"
+        wait_until(lambda: offline_rows(tern_server, alice) == 0, "the delivered row to be deleted")
         a.close()
     finally:
         b.close()
@@ -221,6 +246,7 @@ def test_blocklist_get_block_unblock_and_pushes(tern_server):
         pushes1, pushes2, pushes3 = asyncio.Queue(), asyncio.Queue(), asyncio.Queue()
         for c, pq in ((a1, pushes1), (a2, pushes2), (a3, pushes3)):
             c.register_plugin("xep_0191")
+            c.register_plugin("xep_0199")
             c.add_event_handler("blocked", pq.put_nowait)
             c.add_event_handler("unblocked", pq.put_nowait)
 
@@ -242,6 +268,7 @@ def test_blocklist_get_block_unblock_and_pushes(tern_server):
                 assert push["type"] == "set"
                 assert push["to"].bare == alice
                 assert items(push, "block") == sorted([bob, "evil.example"])
+            await a3["xep_0199"].ping(tern_server.domain, timeout=5)
             assert pushes3.empty(), "a resource that never asked for the list gets no push"
             assert await get(a2) == sorted([bob, "evil.example"])
 
@@ -258,8 +285,10 @@ def test_blocklist_get_block_unblock_and_pushes(tern_server):
             for pq in (pushes1, pushes2):
                 assert items(await asyncio.wait_for(pq.get(), 5), "unblock") == []
             assert await get(a1) == []
-            await asyncio.sleep(0.3)
+            await a3["xep_0199"].ping(tern_server.domain, timeout=5)
             assert pushes3.empty()
+            for pq in (pushes1, pushes2):
+                assert pq.empty(), "one push per change"
         finally:
             for c in (a1, a2, a3):
                 await c.close()
@@ -292,9 +321,8 @@ def test_blocking_enforced_both_ways_for_message_presence_iq(tern_server):
     try:
         res = a.iq("set", "<block xmlns='%s'><item jid='%s'/></block>" % (NS_BLOCKING, bob))
         assert res.get("type") == "result", xml(res)
-        settle(b, 0.2)
-        a.elements.clear()
-        b.elements.clear()
+        a.sync()
+        b.sync()
 
         # Inbound message from the blocked contact: bounced service-unavailable.
         b.message(alice, "let me in")
@@ -308,14 +336,13 @@ def test_blocking_enforced_both_ways_for_message_presence_iq(tern_server):
         assert stanza_error(res)[1] == [q(NS_STANZAS, "service-unavailable")]
         # Inbound presence: dropped without an error.
         b.send("<presence to='%s/home'><status>hello?</status></presence>" % alice)
-        b.elements.clear()
-        a.poll(0.7)
-        leaked = [xml(el) for el in a.elements if el.tag in (
+        answered = [xml(el) for el in b.sync()]
+        leaked = [xml(el) for el in a.sync() if el.tag in (
             q(NS_CLIENT, "message"), q(NS_CLIENT, "presence"))
             or (el.tag == q(NS_CLIENT, "iq") and el.get("type") == "get")]
         assert leaked == [], "stanzas from a blocked JID reached the user: %s" % leaked
-        b.poll(0.2)
-        assert [xml(el) for el in b.elements] == [], "blocked presence must not answer"
+        answered += [xml(el) for el in b.sync()]
+        assert answered == [], "blocked presence must not answer"
 
         # Outbound message from the user: not-acceptable with <blocked/>.
         a.message(bob, "you there?")
@@ -329,7 +356,8 @@ def test_blocking_enforced_both_ways_for_message_presence_iq(tern_server):
         res = a.iq("get", "<ping xmlns='urn:xmpp:ping'/>", to=bob + "/pub")
         etype, tags = error_conditions(res)
         assert q(NS_STANZAS, "not-acceptable") in tags and q(NS_BLOCKING_ERRORS, "blocked") in tags
-        assert messages_with_body(b, 0.5) == [], "the blocked contact got the message"
+        a.sync()
+        assert b.bodies_until_sync() == [], "the blocked contact got the message"
 
         # Unblocked: messages and presence flow again.
         res = a.iq("set", "<unblock xmlns='%s'><item jid='%s'/></unblock>" % (NS_BLOCKING, bob))
@@ -350,16 +378,23 @@ def test_blocked_sender_to_offline_user_is_bounced_not_stored(tern_server):
     a = raw_login(tern_server, alice)
     res = a.iq("set", "<block xmlns='%s'><item jid='%s'/></block>" % (NS_BLOCKING, bob))
     assert res.get("type") == "result"
+    # alice's cached list goes with her last session: end it and wait for the
+    # server to close the stream, so the list must come from storage.
+    a.send("</stream:stream>")
+    deadline = time.monotonic() + 5
+    while not a.stream_ended and not a.eof and time.monotonic() < deadline:
+        a.poll(0.05)
+    assert a.stream_ended or a.eof, "the server did not answer alice's closing tag"
     a.close()
-    time.sleep(0.3)  # alice's cached list goes with her last session
     b = raw_login(tern_server, bob)
     try:
         b.message(alice, "while you sleep")
         err = b.wait_for(lambda el: el.tag == q(NS_CLIENT, "message")
                          and el.get("type") == "error", 5, "bounce")
         assert stanza_error(err)[1] == [q(NS_STANZAS, "service-unavailable")]
+        assert offline_rows(tern_server, alice) == 0, "a bounced message is not stored"
         a = raw_login(tern_server, alice)
-        assert messages_with_body(a, 0.7) == []
+        assert a.bodies_until_sync() == []
         a.close()
     finally:
         b.close()
@@ -377,15 +412,20 @@ def last_query(client, to):
 def test_last_activity_of_server_is_uptime(tern_server):
     alice = new_user(tern_server, "alice")
 
+    # A server up for two seconds must not say 0 (nor less than it has been
+    # ready): make sure it has been up that long (a duration, not a wait).
+    time.sleep(max(0.0, tern_server.ready_at + 2.1 - time.monotonic()))
+    lower = int(time.monotonic() - tern_server.ready_at)
+
     async def scenario():
         a = await slix_login(alice + "/up", PASSWORD, tern_server.c2s_port)
         try:
             a.register_plugin("xep_0012")
             res = await a["xep_0012"].get_last_activity(tern_server.domain, timeout=5)
-            seconds = res["last_activity"]["seconds"]
+            seconds = int(res["last_activity"]["seconds"])
             assert res["type"] == "result"
             uptime = time.monotonic() - tern_server.started_at
-            assert 0 <= int(seconds) <= uptime + 2
+            assert lower <= seconds <= uptime + 1, (lower, seconds, uptime)
         finally:
             await a.close()
 
@@ -406,6 +446,7 @@ def test_last_activity_of_users(tern_server):
         assert stanza_error(res)[1] == [q(NS_STANZAS, "service-unavailable")]
 
         a = raw_login(tern_server, alice, resource="laptop")
+        a.sync()  # her initial presence is processed: she is online
         res, query = last_query(b, alice)
         assert res.get("type") == "result", xml(res)
         assert res.get("from") == alice
@@ -417,11 +458,25 @@ def test_last_activity_of_users(tern_server):
         assert stanza_error(res) == ("auth", [q(NS_STANZAS, "forbidden")])
 
         a.send("<presence type='unavailable'><status>Heading Home</status></presence>")
+        a.sync()  # the unavailable presence is processed
+        left_at = time.monotonic()
         a.close()
-        time.sleep(1.5)
+        # The logout is stored beside the stream: ask until it is there (until
+        # then the answer is "online", seconds 0 and no status).
+        deadline = time.monotonic() + 10
+        while True:
+            res, query = last_query(b, alice)
+            if query is not None and query.text or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert res.get("type") == "result", xml(res)
+        assert query.text == "Heading Home"
+        # Seconds since then: let at least one pass (a duration the test
+        # needs, not a wait for the server).
+        time.sleep(max(0.0, left_at + 1.1 - time.monotonic()))
         res, query = last_query(b, alice)
         assert res.get("type") == "result", xml(res)
-        assert 1 <= int(query.get("seconds")) <= 30
+        assert 1 <= int(query.get("seconds")) <= 30, xml(res)
         assert query.text == "Heading Home"
 
         # The user may always ask about themselves.
@@ -448,9 +503,8 @@ def test_block_sends_unavailable_to_subscriber_and_unblock_current_presence(tern
     a = raw_login(tern_server, alice, resource="home", presence=False)
     try:
         a.send("<presence><status>around</status></presence>")
-        settle(a, 0.5)
-        b.poll(0.5)
-        b.elements.clear()
+        b.wait_for(lambda el: el.tag == q(NS_CLIENT, "presence") and el.get("from") == alice + "/home"
+                   and el.findtext(q(NS_CLIENT, "status")) == "around", what="alice's presence")
         res = a.iq("set", "<block xmlns='%s'><item jid='%s'/></block>" % (NS_BLOCKING, bob))
         assert res.get("type") == "result"
         p = b.wait_for(lambda el: el.tag == q(NS_CLIENT, "presence")

@@ -35,7 +35,7 @@ def reg_server(tmp_path_factory):
     server.start()
     server.add_user(ADMIN, ADMIN_PW)
     yield server
-    server.stop()
+    server.stop_and_check()
 
 
 # --------------------------------------------------------------------------

@@ -21,6 +21,16 @@ PW = "secret"
 # helpers
 # --------------------------------------------------------------------------
 
+_open_clients = []  # the slixmpp clients of the running test, for no_presence
+
+
+@pytest.fixture(autouse=True)
+def _forget_clients():
+    _open_clients.clear()
+    yield
+    _open_clients.clear()
+
+
 async def login(server, user, resource="r", roster=True, presence=True, status=None):
     """A slixmpp client that decides subscriptions itself (no auto-authorize),
     records roster pushes and presence, and has asked for its roster (an
@@ -45,6 +55,7 @@ async def login(server, user, resource="r", roster=True, presence=True, status=N
         c.arrived.set()
 
     c.add_event_handler("roster_update", on_roster)
+    _open_clients.append(c)
     c.add_event_handler("presence", on_presence)
     if roster:
         await c.get_roster()
@@ -103,8 +114,14 @@ async def next_presence(c, from_, ptype="available", timeout=5.0):
                       "%s presence from %s" % (ptype, from_), timeout)
 
 
-async def no_presence(c, from_bare, ptype, wait=0.7):
-    await asyncio.sleep(wait)
+async def no_presence(c, from_bare, ptype):
+    """Asserts c got no such presence. The server is synchronised with first
+    (ping round trips of every other client the test holds, then c's), so
+    whatever it would send is already there."""
+    for other in list(_open_clients):
+        if other is not c and other.transport is not None:
+            await sync(other)
+    await sync(c)
     for p in c.presences:
         assert not (p["from"].bare == from_bare and p["type"] == ptype), \
             "%s got an unexpected %s from %s" % (c.boundjid, ptype, from_bare)
@@ -210,7 +227,7 @@ def test_subscription_request_to_offline_user_is_delivered_at_login(tern_server)
         alice.send_presence(pto=b, ptype="subscribe", pstatus="it's alice")
         push = await next_push(alice, b)
         assert push.get("ask") == "subscribe", push
-        await asyncio.sleep(0.3)
+        await sync(alice)  # the request is stored for bob before he logs in
 
         bob = await login(tern_server, bob_name)
         req = await next_presence(bob, bare(alice), "subscribe")
@@ -257,7 +274,7 @@ def test_pre_approval(tern_server):
         bob.send_presence(pto=a, ptype="subscribed")
         push = await next_push(bob, a)
         assert push["subscription"] == "none" and push.get("approved") == "true", push
-        await no_presence(alice, b, "subscribed", wait=0.3)
+        await no_presence(alice, b, "subscribed")
 
         # alice's request is approved by the server; bob never sees it.
         alice.send_presence(pto=b, ptype="subscribe")
@@ -322,7 +339,7 @@ def test_probes_are_answered_at_login_and_unavailable_on_disconnect(tern_server)
         assert p["status"] == "at work"
         # bob gets alice's initial presence; carol (no subscription) does not.
         await next_presence(bob, alice.boundjid.full, "available")
-        await no_presence(carol, bare(alice), "available", wait=0.3)
+        await no_presence(carol, bare(alice), "available")
 
         # Subsequent presence goes to subscribers (§4.4).
         alice.send_presence(pshow="away", pstatus="lunch")
@@ -333,7 +350,7 @@ def test_probes_are_answered_at_login_and_unavailable_on_disconnect(tern_server)
         gone = alice.boundjid.full
         alice.drop()
         await next_presence(bob, gone, "unavailable", timeout=10)
-        await no_presence(carol, bare(alice), "unavailable", wait=0.2)
+        await no_presence(carol, bare(alice), "unavailable")
         await close_all(bob, carol)
 
     run(scenario())
@@ -409,6 +426,41 @@ def raw_login(server, user, resource="raw"):
 def is_push(el):
     return (el.tag == q(NS_CLIENT, "iq") and el.get("type") == "set"
             and el.find(q(NS_ROSTER, "query")) is not None)
+
+
+def test_roster_push_reaches_interested_resources_only(tern_server):
+    """RFC 6121 §2.1.6: a roster push goes to every interested resource (one
+    that asked for the roster), the one that made the change included, and
+    to no other. The absence is proven by a ping round trip after the push."""
+    (alice_name,) = users(tern_server, 1)
+    one = raw_login(tern_server, alice_name, "one")
+    two = raw_login(tern_server, alice_name, "two")
+    three = raw_login(tern_server, alice_name, "three")  # never asks for the roster
+    try:
+        for c in (one, two):
+            assert roster_iq(c, "get").get("type") == "result", c.dump()
+        one.send("<iq type='set' id='add1'><query xmlns='%s'>"
+                 "<item jid='nurse@example.com'/></query></iq>" % NS_ROSTER)
+        got = [one.next_element(), one.next_element()]
+        results = [el for el in got if el.get("id") == "add1"]
+        assert [el.get("type") for el in results] == ["result"], one.dump()
+        pushes = {"one": [el for el in got if el.get("id") != "add1"][0],
+                  "two": two.wait_for(is_push, what="roster push")}
+        for name, c in (("one", one), ("two", two)):
+            push = pushes[name]
+            assert is_push(push), c.dump()
+            assert push.get("to") == c.jid, c.dump()
+            assert push.get("from") in (None, c.jid.split("/")[0]), c.dump()
+            item = push.find(q(NS_ROSTER, "query")).find(q(NS_ROSTER, "item"))
+            assert item.get("jid") == "nurse@example.com", c.dump()
+        for c in (one, two):
+            extra = [ET.tostring(el, encoding="unicode") for el in c.sync() if is_push(el)]
+            assert extra == [], "one push per change: %s" % extra
+        leaked = [ET.tostring(el, encoding="unicode") for el in three.sync() if is_push(el)]
+        assert leaked == [], "a resource that never asked for the roster got a push: %s" % leaked
+    finally:
+        for c in (one, two, three):
+            c.close()
 
 
 def test_stream_features_and_roster_versioning(tern_server):

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <ctime>
+#include <string_view>
+
 #include "modules/offline/offline.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
@@ -16,6 +20,28 @@ system_clock::time_point at(int y, unsigned mo, unsigned d, int h, int mi, int s
 TEST(DelayStamp, IsUtcIso8601WithZ) {
   EXPECT_EQ(delay_stamp(at(2002, 9, 10, 23, 8, 25)), "2002-09-10T23:08:25Z");
   EXPECT_EQ(delay_stamp(at(2024, 3, 1, 9, 5, 7)), "2024-03-01T09:05:07Z");
+}
+
+// Run again by ctest under TZ=Asia/Kolkata (UTC+05:30): there the zone must
+// really be in force, or that run would prove nothing.
+TEST(DelayStamp, TimeZoneOfTheRunIsInForce) {
+  const char* tz = std::getenv("TZ");
+  if (!tz || std::string_view(tz) != "Asia/Kolkata") GTEST_SKIP() << "TZ is not Asia/Kolkata";
+  tzset();
+  std::time_t t = 0;
+  std::tm local{};
+  localtime_r(&t, &local);
+  EXPECT_EQ(local.tm_gmtoff, 5 * 3600 + 30 * 60) << "tzdata for Asia/Kolkata missing?";
+}
+
+TEST(DelayStamp, NowIsUtcNotLocalTime) {
+  const auto now = system_clock::now();
+  const std::time_t secs = system_clock::to_time_t(now);
+  std::tm utc{};
+  gmtime_r(&secs, &utc);
+  char expected[32];
+  std::strftime(expected, sizeof expected, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  EXPECT_EQ(delay_stamp(system_clock::from_time_t(secs)), expected);
 }
 
 TEST(DelayStamp, DropsFractionsOfSeconds) {
