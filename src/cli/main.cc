@@ -6,10 +6,10 @@
 
 #include "cli/portable_export.h"
 #include "cli/portable_import.h"
-#include "cli/server.h"
 #include "cli/user_command.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "server/server.h"
 
 namespace {
 
@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
     if (!cfg) return 1;
     if (*serve) {
       tern::core::init_logging(cfg->log_level);
-      return tern::cli::serve(*cfg);
+      return tern::server::serve(*cfg);
     }
     if (*add) return tern::cli::user_add(*cfg, jid, password);
     if (*del) return tern::cli::user_del(*cfg, jid);
