@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "router/close_sessions.h"
 #include "sasl/mechanism.h"
 #include "server/loop_calls.h"
 #include "stream/c2s_session.h"
@@ -231,12 +232,9 @@ std::string Server::answer_control(const std::string& command) {
   if (command.rfind("kick ", 0) == 0) {
     auto who = xmpp::Jid::parse(command.substr(5));
     if (!who) return "error: bad JID";
-    auto sessions = router_->sessions().sessions_of(who->bare());
-    for (auto& session : sessions)
-      router_->on_shard_of(session, [](router::Session& s) {
-        s.close_with_error(xmpp::StreamCondition::kNotAuthorized, "account deleted");
-      });
-    return fmt::format("closed {}", sessions.size());
+    return fmt::format("closed {}", router::close_account_sessions(
+                                        *router_, who->bare(), xmpp::StreamCondition::kNotAuthorized,
+                                        "account deleted"));
   }
   return "error: unknown command";
 }
