@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <iostream>
 
-#include "cli/portable_export.h"
-#include "cli/portable_import.h"
+#include "portable/export.h"
+#include "portable/import.h"
 #include "cli/user_command.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -99,8 +99,8 @@ int main(int argc, char** argv) {
     if (*passwd) return tern::cli::user_passwd(*cfg, jid, password);
     if (*list) return tern::cli::user_list(*cfg, domain);
     if (*status) return tern::cli::status(*cfg);
-    if (*import) return tern::cli::run_import(*cfg, portable_file);
-    if (*export_) return tern::cli::run_export(*cfg, portable_file);
+    if (*import) return tern::portable::run_import(*cfg, portable_file);
+    if (*export_) return tern::portable::run_export(*cfg, portable_file);
   } catch (const std::exception& e) {
     std::cerr << "tern: " << e.what() << "\n";
     return 1;
