@@ -4,12 +4,12 @@
 #include <filesystem>
 #include <iostream>
 
-#include "cli/portable_export.h"
-#include "cli/portable_import.h"
-#include "cli/server.h"
+#include "portable/export.h"
+#include "portable/import.h"
 #include "cli/user_command.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "server/server.h"
 
 namespace {
 
@@ -92,15 +92,15 @@ int main(int argc, char** argv) {
     if (!cfg) return 1;
     if (*serve) {
       tern::core::init_logging(cfg->log_level);
-      return tern::cli::serve(*cfg);
+      return tern::server::serve(*cfg);
     }
     if (*add) return tern::cli::user_add(*cfg, jid, password);
     if (*del) return tern::cli::user_del(*cfg, jid);
     if (*passwd) return tern::cli::user_passwd(*cfg, jid, password);
     if (*list) return tern::cli::user_list(*cfg, domain);
     if (*status) return tern::cli::status(*cfg);
-    if (*import) return tern::cli::run_import(*cfg, portable_file);
-    if (*export_) return tern::cli::run_export(*cfg, portable_file);
+    if (*import) return tern::portable::run_import(*cfg, portable_file);
+    if (*export_) return tern::portable::run_export(*cfg, portable_file);
   } catch (const std::exception& e) {
     std::cerr << "tern: " << e.what() << "\n";
     return 1;

@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "cli/control.h"
+#include "server/control.h"
 #include "storage/storage.h"
 #include "xmpp/jid.h"
 
@@ -57,7 +57,7 @@ int user_del(const core::Config& config, const std::string& jid) {
   }
   std::cout << "deleted " << who->user << "@" << who->domain << "\n";
   // A running server closes the account's open sessions now.
-  if (auto reply = control_request(control_socket_path(config.data_dir),
+  if (auto reply = server::control_request(server::control_socket_path(config.data_dir),
                                    "kick " + who->user + "@" + who->domain))
     std::cout << "server: " << *reply << "\n";
   return 0;
@@ -79,9 +79,9 @@ int user_passwd(const core::Config& config, const std::string& jid, const std::s
 }
 
 int status(const core::Config& config) {
-  auto reply = control_request(control_socket_path(config.data_dir), "status");
+  auto reply = server::control_request(server::control_socket_path(config.data_dir), "status");
   if (!reply) {
-    std::cout << "not running (no server on " << control_socket_path(config.data_dir) << ")\n";
+    std::cout << "not running (no server on " << server::control_socket_path(config.data_dir) << ")\n";
     return 3;
   }
   std::cout << *reply << "\n";

@@ -1,6 +1,11 @@
 // Runs blocking work (storage, PBKDF2) beside the shards, never on them: a
 // coroutine on a shard does `co_await pool.run([&]{ ... })` and resumes on its
 // own shard with the result (or the exception the work threw).
+//
+// Every job is counted from the moment it is queued until the coroutine that
+// awaits it has been resumed and has suspended again (or finished), so that
+// a count of zero means no storage work is queued, running, or about to be
+// queued by a coroutine resuming from a job: shutdown waits for that.
 #pragma once
 
 #include <exception>
@@ -12,14 +17,22 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "core/asio.h"
+#include "core/work_counter.h"
 
 namespace tern::core {
 
 class BlockingPool {
  public:
   explicit BlockingPool(unsigned threads) : pool_(threads) {}
-  ~BlockingPool() { pool_.join(); }
+  // Jobs still queued are destroyed here, and their handlers with them: a
+  // handler posts its coroutine's teardown to the shard loop it came from,
+  // so the pool must go before the shard loops do.
+  ~BlockingPool() { stop(); }
+  // Lets running jobs finish and joins the threads; queued jobs are not
+  // started (call after waiting for pending() to reach zero).
   void stop() { pool_.stop(); pool_.join(); }
+  // Jobs queued or running, counted as above; any thread.
+  std::size_t pending() const { return pending_.count(); }
 
   // Not a coroutine itself: the work and the handler move into the posted
   // closures, so nothing lives in a frame that could be resumed twice.
@@ -34,10 +47,11 @@ class BlockingPool {
       return asio::async_initiate<decltype(use_awaitable), void(std::exception_ptr)>(
           [this, f = std::move(f)](auto handler) mutable {
             auto exec = asio::get_associated_executor(handler);
-            asio::post(pool_, [f = std::move(f), h = std::move(handler), exec]() mutable {
+            asio::post(pool_, [f = std::move(f), h = std::move(handler), exec,
+                               t = pending_.take()]() mutable {
               std::exception_ptr err;
               try { f(); } catch (...) { err = std::current_exception(); }
-              asio::post(exec, [h = std::move(h), err]() mutable { h(err); });
+              asio::post(exec, [h = std::move(h), err, t = std::move(t)]() mutable { h(err); });
             });
           },
           use_awaitable);
@@ -45,11 +59,13 @@ class BlockingPool {
       return asio::async_initiate<decltype(use_awaitable), void(std::exception_ptr, R)>(
           [this, f = std::move(f)](auto handler) mutable {
             auto exec = asio::get_associated_executor(handler);
-            asio::post(pool_, [f = std::move(f), h = std::move(handler), exec]() mutable {
+            asio::post(pool_, [f = std::move(f), h = std::move(handler), exec,
+                               t = pending_.take()]() mutable {
               std::exception_ptr err;
               R result{};
               try { result = f(); } catch (...) { err = std::current_exception(); }
-              asio::post(exec, [h = std::move(h), err, result = std::move(result)]() mutable {
+              asio::post(exec, [h = std::move(h), err, result = std::move(result),
+                                t = std::move(t)]() mutable {
                 h(err, std::move(result));
               });
             });
@@ -59,6 +75,7 @@ class BlockingPool {
   }
 
  private:
+  WorkCounter pending_;
   asio::thread_pool pool_;
 };
 

@@ -46,6 +46,8 @@ struct Config {
   int shards = 0;                   // 0: one per core
   std::string log_level = "info";   // trace|debug|info|warn|error
   std::vector<std::string> admins;  // bare JIDs with admin rights
+  // SIGTERM to exit: time allowed for queued storage writes to finish.
+  std::int64_t shutdown_timeout_seconds = 30;
   // [listen]
   ListenConfig listen;
   // [tls]

@@ -66,6 +66,10 @@ const std::vector<OptionSpec>& all_options() {
     o.push_back(list_option(
         "server.admins", [](Config & c) -> auto& { return c.admins; },
         "Bare JIDs (user@domain) with administrative rights", check_bare_jid));
+    o.push_back(int_option(
+        "server.shutdown_timeout_seconds",
+        [](Config & c) -> auto& { return c.shutdown_timeout_seconds; }, 1, 3600,
+        "Seconds a stop (SIGTERM) may take to close streams and finish queued storage writes"));
     // [listen]
     o.push_back(listen_option(
         "listen.c2s", [](Config & c) -> auto& { return c.listen.c2s; },

@@ -102,7 +102,8 @@ struct IqService {
 };
 
 // What a module gets at start. Registrations return tokens the module keeps
-// in Module::tokens; dropping them removes what it registered.
+// in Module::tokens; dropping them removes what it registered. The context
+// lives only while the module starts: keep `host` by copy, never the context.
 class ModuleContext {
  public:
   ModuleContext(router::Router& router, storage::Storage& storage, core::BlockingPool& blocking,

@@ -63,12 +63,18 @@ void Router::post_serialized(const SessionPtr& session, SerializedStanza bytes) 
              [session, bytes = std::move(bytes)] { session->deliver_serialized(bytes); });
 }
 
-void Router::spawn(awaitable<void> work) {
-  asio::co_spawn(current_loop(), std::move(work), asio::detached);
+void Router::spawn(awaitable<void> work) { spawn_counted(std::move(work)); }
+
+// The ticket rides in the completion handler, so the work counts until the
+// coroutine has finished (or its loop is destroyed without running it).
+void Router::spawn_counted(awaitable<void> work) {
+  asio::co_spawn(current_loop(), std::move(work),
+                 [t = pending_.take()](std::exception_ptr) {});
 }
 
 void Router::post_to_shard(unsigned shard, std::function<void()> f) {
-  asio::post(shards_.loop(shard % shards_.size()), std::move(f));
+  asio::post(shards_.loop(shard % shards_.size()),
+             [f = std::move(f), t = pending_.take()] { f(); });
 }
 
 void Router::on_shard_of(const SessionPtr& session, std::function<void(Session&)> f) {
@@ -76,7 +82,8 @@ void Router::on_shard_of(const SessionPtr& session, std::function<void(Session&)
     f(*session);
     return;
   }
-  asio::post(shards_.loop(session->shard()), [session, f = std::move(f)] { f(*session); });
+  asio::post(shards_.loop(session->shard()),
+             [session, f = std::move(f), t = pending_.take()] { f(*session); });
 }
 
 void Router::bounce(const xml::Element& stanza, const StanzaError& err) {
@@ -230,7 +237,7 @@ void Router::route_to_bare(xml::Element stanza, const xmpp::Jid& from, const xmp
   RoutedStanza ev{stanza, from, to, true};
   if (hooks_.undelivered.run(ev) == core::Verdict::kHandled) return;
   if (type == "headline") return;
-  asio::co_spawn(current_loop(), deliver_or_bounce_bare(std::move(stanza), from, to), asio::detached);
+  spawn_counted(deliver_or_bounce_bare(std::move(stanza), from, to));
 }
 
 awaitable<void> Router::deliver_or_bounce_bare(xml::Element stanza, xmpp::Jid from, xmpp::Jid to) {
@@ -272,7 +279,7 @@ void Router::dispatch_iq(xml::Element stanza, const xmpp::Jid& from, const xmpp:
     return;
   }
   IqRequest req{std::move(stanza), from, to, iq_type, {}};
-  asio::co_spawn(current_loop(), run_iq(*handler, std::move(req)), asio::detached);
+  spawn_counted(run_iq(*handler, std::move(req)));
 }
 
 awaitable<void> Router::run_iq(IqHandler handler, IqRequest req) {

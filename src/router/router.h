@@ -12,6 +12,7 @@
 #include "core/asio.h"
 #include "core/hook.h"
 #include "core/shards.h"
+#include "core/work_counter.h"
 #include "router/iq_table.h"
 #include "router/session_registry.h"
 
@@ -77,6 +78,10 @@ class Router {
   void spawn(awaitable<void> work);
   // Runs `f` on shard `shard` (for modules working off the shards).
   void post_to_shard(unsigned shard, std::function<void()> f);
+  // Coroutines spawned and closures posted through the router (iq handlers,
+  // module work) that have not finished yet; any thread. Direct stanza
+  // deliveries are not counted: they end at a session and queue no work.
+  std::size_t pending_work() const { return pending_.count(); }
 
   // Bare-JID rules, exposed for modules that route on behalf of an account.
   void route_to_bare(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to);
@@ -92,6 +97,7 @@ class Router {
   awaitable<void> deliver_or_bounce_bare(xml::Element stanza, xmpp::Jid from, xmpp::Jid to);
   asio::io_context& current_loop();
   void post_serialized(const SessionPtr& session, SerializedStanza bytes);
+  void spawn_counted(awaitable<void> work);
 
   core::Shards& shards_;
   std::set<std::string> domains_;
@@ -99,6 +105,7 @@ class Router {
   SessionRegistry sessions_;
   IqTable iq_;
   RouterHooks hooks_;
+  core::WorkCounter pending_;
 };
 
 }  // namespace tern::router

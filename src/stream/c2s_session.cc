@@ -142,7 +142,9 @@ awaitable<void> C2SSession::watchdog() {
     auto now = Clock::now();
     Clock::time_point due;
     if (state_ == State::kClosing) {
-      due = now + kCloseGrace;
+      // From when we closed, not from now: a peer that never answers our
+      // closing tag is hung up on after the grace, not kept forever.
+      due = closing_since_ + kCloseGrace;
     } else if (state_ != State::kBound) {
       due = started + handshake;
     } else {
@@ -418,6 +420,7 @@ void C2SSession::close_stream() {
   send("</stream:stream>");
   if (state_ == State::kBound) ctx_.router.sessions().unbind(*this);
   state_ = State::kClosing;
+  closing_since_ = Clock::now();
   deadline_.cancel();  // the watchdog switches to the grace period
 }
 

@@ -83,6 +83,7 @@ class C2SSession final : public router::Session {
   asio::steady_timer deadline_;  // handshake, idle and closing deadlines
   asio::steady_timer drained_;   // cancelled when the write queue empties
   std::chrono::steady_clock::time_point last_activity_;
+  std::chrono::steady_clock::time_point closing_since_;  // when we sent </stream:stream>
   std::string stream_id_;
   std::string domain_;
   std::unique_ptr<sasl::Mechanism> mechanism_;

@@ -568,6 +568,25 @@ def test_sigterm_sends_system_shutdown_and_exits_0(tern_factory):
     assert server.proc.wait(15) == 0, server.log()[-4000:]
 
 
+def test_peer_that_never_answers_our_closing_tag_is_hung_up_on(tern_factory):
+    """RFC 6120 §4.4: after our </stream:stream> we wait a little for the
+    peer's; a peer that never sends it (nor hangs up) is disconnected after
+    the grace period, so SIGTERM is not held up by it until the bound."""
+    server = tern_factory()
+    local = new_user(server)
+    silent = online(server, local, "silent")
+    server.should_run = False  # the exit below is what this test wants
+    t0 = time.monotonic()
+    server.proc.send_signal(signal.SIGTERM)
+    el = silent.wait_for(lambda e: e.tag == q(NS_STREAM, "error"), timeout=10, what="stream error")
+    assert el.find(q(NS_STREAMS, "system-shutdown")) is not None, xml(el)
+    # No closing tag from us: the server must hang up by itself.
+    assert silent.wait_closed(timeout=10), "still connected %.1fs after SIGTERM" % (
+        time.monotonic() - t0)
+    assert server.proc.wait(15) == 0, server.log()[-4000:]
+    assert "streams still open at the deadline" not in server.log()
+
+
 # -- `tern user` on a live server -------------------------------------------
 
 def test_user_del_while_online(tern_server):

@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "core/log.h"
+#include "router/close_sessions.h"
 #include "modules/adhoc/protocol.h"
 
 namespace tern::modules::adhoc {
@@ -42,20 +43,6 @@ std::variant<xmpp::Jid, StanzaError> local_account(const router::Router& router,
     return bad_payload(fmt::format("'{}' is not on a domain of this server", text));
   }
   return *jid;
-}
-
-// Closes every session of `bare` once the loop we are on has finished what
-// it is doing now, so that the command's own reply goes out first even when
-// an admin deletes itself.
-void close_sessions_after_reply(asio::any_io_executor exec, router::Router& router,
-                                xmpp::Jid bare) {
-  asio::post(exec, [&router, bare = std::move(bare)] {
-    for (auto& session : router.sessions().sessions_of(bare)) {
-      router.on_shard_of(session, [](router::Session& s) {
-        s.close_with_error(xmpp::StreamCondition::kNotAuthorized, "account deleted");
-      });
-    }
-  });
 }
 
 enum class StoreResult { kDone, kNotDone, kFailed };
@@ -146,7 +133,9 @@ awaitable<CommandOutcome> delete_user(const AdminServices& s, const router::IqRe
   for (std::size_t i = 0; i < accounts.size(); ++i) {
     if (removed[i]) {
       deleted.push_back(accounts[i].bare_string());
-      close_sessions_after_reply(exec, s.router, accounts[i]);
+      router::close_account_sessions_after_reply(exec, s.router, accounts[i],
+                                                 xmpp::StreamCondition::kNotAuthorized,
+                                                 "account deleted");
     } else {
       missing.push_back(accounts[i].bare_string());
     }

@@ -19,6 +19,7 @@
 #include <chrono>
 
 #include "core/log.h"
+#include "router/close_sessions.h"
 #include "modules/options.h"
 #include "modules/register/query.h"
 #include "modules/register/throttle.h"
@@ -95,21 +96,6 @@ StoreResult change_password(storage::Storage& storage, const storage::AccountKey
   }
 }
 
-// Closes every session of `bare` once the loop we are on has finished what
-// it is doing now: the iq result the router is about to send on this same
-// loop reaches the client before its stream error (XEP-0077 §3.2 answers the
-// remove, then ends the stream).
-void close_sessions_after_reply(asio::any_io_executor exec, router::Router& router,
-                                xmpp::Jid bare) {
-  asio::post(exec, [&router, bare = std::move(bare)] {
-    for (auto& session : router.sessions().sessions_of(bare)) {
-      router.on_shard_of(session, [](router::Session& s) {
-        s.close_with_error(xmpp::StreamCondition::kNotAuthorized, "account removed");
-      });
-    }
-  });
-}
-
 // An authenticated request concerns the sender's own account: sent with no
 // 'to', to its own bare JID, or to its server's domain.
 bool is_about_own_account(const IqRequest& req) {
@@ -162,7 +148,9 @@ awaitable<IqReply> update_own_account(std::shared_ptr<Registrar> r, const IqRequ
     }
     spdlog::info("register: account {} removed in-band", own.bare_string());
     auto exec = co_await asio::this_coro::executor;
-    close_sessions_after_reply(exec, r->router, own);
+    router::close_account_sessions_after_reply(exec, r->router, own,
+                                               xmpp::StreamCondition::kNotAuthorized,
+                                               "account removed");
     co_return IqReply::result();
   }
   auto checked = check_password_change(query, own.node(), own.domain());

@@ -59,21 +59,34 @@ AccountCredentials SqliteAccounts::derive(const std::string& password) const {
   return c;
 }
 
+bool insert_account(Db& db, const AccountKey& who, const AccountCredentials& c,
+                    ExistingAccount existing) {
+  static constexpr const char* kInsert =
+      "INSERT INTO accounts (user, domain, sha1_salt, sha1_iter, sha1_stored, sha1_server,"
+      " sha256_salt, sha256_iter, sha256_stored, sha256_server, created_at)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+  static const std::string kKeep = std::string(kInsert) + " ON CONFLICT (user, domain) DO NOTHING";
+  static const std::string kReplace =
+      std::string(kInsert) +
+      " ON CONFLICT (user, domain) DO UPDATE SET sha1_salt = excluded.sha1_salt,"
+      " sha1_iter = excluded.sha1_iter, sha1_stored = excluded.sha1_stored,"
+      " sha1_server = excluded.sha1_server, sha256_salt = excluded.sha256_salt,"
+      " sha256_iter = excluded.sha256_iter, sha256_stored = excluded.sha256_stored,"
+      " sha256_server = excluded.sha256_server";
+  Query q = db.query(existing == ExistingAccount::kKeep ? kKeep : kReplace);
+  q.bind_owner(1, who);
+  bind_credentials(q, c);
+  q.bind(11, unix_now());
+  return q.run() > 0;
+}
+
 bool SqliteAccounts::create(const AccountKey& who, const std::string& password) {
   // Checked first only to skip two PBKDF2 runs for a taken name; the insert
   // below is what decides when two creators race.
   if (exists(who)) return false;
   AccountCredentials c = derive(password);
   auto db = pool_.borrow();
-  Query q = db->query(
-      "INSERT INTO accounts (user, domain, sha1_salt, sha1_iter, sha1_stored, sha1_server,"
-      " sha256_salt, sha256_iter, sha256_stored, sha256_server, created_at)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-      " ON CONFLICT (user, domain) DO NOTHING");
-  q.bind_owner(1, who);
-  bind_credentials(q, c);
-  q.bind(11, unix_now());
-  return q.run() > 0;
+  return insert_account(*db, who, c, ExistingAccount::kKeep);
 }
 
 bool SqliteAccounts::remove(const AccountKey& who) {

@@ -37,19 +37,7 @@ class SqliteBulk final : public BulkTransaction {
   }
 
   void put_credentials(const AccountKey& who, const AccountCredentials& c) override {
-    Query q = db_->query(
-        "INSERT INTO accounts (user, domain, sha1_salt, sha1_iter, sha1_stored, sha1_server,"
-        " sha256_salt, sha256_iter, sha256_stored, sha256_server, created_at)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-        " ON CONFLICT (user, domain) DO UPDATE SET sha1_salt = excluded.sha1_salt,"
-        " sha1_iter = excluded.sha1_iter, sha1_stored = excluded.sha1_stored,"
-        " sha1_server = excluded.sha1_server, sha256_salt = excluded.sha256_salt,"
-        " sha256_iter = excluded.sha256_iter, sha256_stored = excluded.sha256_stored,"
-        " sha256_server = excluded.sha256_server");
-    q.bind_owner(1, who);
-    bind_credentials(q, c);
-    q.bind(11, unix_now());
-    q.run();
+    insert_account(*db_, who, c, ExistingAccount::kReplaceKeys);
   }
 
   std::vector<RosterItem> roster_items(const AccountKey& owner) override {

@@ -12,6 +12,12 @@ namespace tern::storage::sqlite {
 bool delete_account_rows(Db& db, const AccountKey& who);
 // Binds parameters ?3..?10 (sha1 salt, iter, stored, server; then sha256).
 void bind_credentials(Query& q, const AccountCredentials& c);
+// Inserts an account row with these keys (created now). An account that
+// exists already keeps its row (kKeep: false is returned) or gets these keys
+// (kReplaceKeys, for a bulk import). True when a row was written.
+enum class ExistingAccount { kKeep, kReplaceKeys };
+bool insert_account(Db& db, const AccountKey& who, const AccountCredentials& c,
+                    ExistingAccount existing);
 // The SCRAM keys of an account; nullopt when there is none.
 std::optional<AccountCredentials> read_credentials(Db& db, const AccountKey& who);
 // An owner's roster items with their groups, ordered by jid (call inside a

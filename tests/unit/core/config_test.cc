@@ -594,7 +594,7 @@ TEST(ConfigTest, ReferenceMarkdownListsEveryOptionByTable) {
     EXPECT_NE(md.find("| `" + key + "` |"), std::string::npos) << key;
     ++keys;
   }
-  EXPECT_EQ(keys, 26);  // 27 options, modules.enabled is commented out
+  EXPECT_EQ(keys, 27);  // 28 options, modules.enabled is commented out
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "cli/control.h"
+#include "server/control.h"
 
 #include <sys/stat.h>
 
@@ -9,7 +9,7 @@
 
 #include "core/log.h"
 
-namespace tern::cli {
+namespace tern::server {
 namespace {
 using local = asio::local::stream_protocol;
 constexpr std::size_t kMaxCommand = 4096;
@@ -60,7 +60,10 @@ ControlServer::ControlServer(asio::io_context& loop, const std::string& path,
   asio::co_spawn(loop, impl_->accept_loop(), asio::detached);
 }
 
-ControlServer::~ControlServer() {
+ControlServer::~ControlServer() { close(); }
+
+void ControlServer::close() {
+  if (!impl_->acceptor.is_open()) return;
   boost::system::error_code ec;
   impl_->acceptor.close(ec);
   std::error_code fs_ec;
@@ -86,4 +89,4 @@ std::optional<std::string> control_request(const std::string& path, const std::s
   }
 }
 
-}  // namespace tern::cli
+}  // namespace tern::server

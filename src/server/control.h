@@ -10,7 +10,7 @@
 
 #include "core/asio.h"
 
-namespace tern::cli {
+namespace tern::server {
 
 std::string control_socket_path(const std::string& data_dir);
 
@@ -20,6 +20,8 @@ class ControlServer {
   ControlServer(asio::io_context& loop, const std::string& path,
                 std::function<std::string(const std::string&)> answer);
   ~ControlServer();
+  // Stops accepting and removes the socket file; call on the loop's thread.
+  void close();
 
  private:
   struct Impl;
@@ -29,4 +31,4 @@ class ControlServer {
 // Sends one command; nullopt when no server is listening.
 std::optional<std::string> control_request(const std::string& path, const std::string& command);
 
-}  // namespace tern::cli
+}  // namespace tern::server

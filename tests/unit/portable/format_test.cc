@@ -2,16 +2,16 @@
 // storage, and the second import that must change nothing.
 #include <gtest/gtest.h>
 
-#include "cli/portable_export.h"
-#include "cli/portable_format.h"
-#include "cli/portable_import.h"
-#include "cli/portable_reader.h"
+#include "portable/export.h"
+#include "portable/format.h"
+#include "portable/import.h"
+#include "portable/reader.h"
 #include "sasl/mechanism.h"
 #include "storage/sqlite/sqlite_storage.h"
 #include "storage/temp_dir.h"
 #include "xml/parse_element.h"
 
-namespace tern::cli {
+namespace tern::portable {
 namespace {
 
 using storage::AccountKey;
@@ -276,4 +276,4 @@ TEST_F(PortableImport, ExportThenImportGivesTheSameData) {
 }
 
 }  // namespace
-}  // namespace tern::cli
+}  // namespace tern::portable

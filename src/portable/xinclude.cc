@@ -1,10 +1,10 @@
-#include "cli/portable_xinclude.h"
+#include "portable/xinclude.h"
 
 #include <algorithm>
 #include <cctype>
 #include <optional>
 
-namespace tern::cli::portable {
+namespace tern::portable {
 namespace {
 
 namespace fs = std::filesystem;
@@ -77,4 +77,4 @@ IncludeTarget resolve_include(std::string_view href, const fs::path& base_dir,
   return IncludeTarget{path, {}};
 }
 
-}  // namespace tern::cli::portable
+}  // namespace tern::portable

@@ -1,4 +1,4 @@
-#include "cli/portable_format.h"
+#include "portable/format.h"
 
 #include <algorithm>
 #include <charconv>
@@ -10,7 +10,7 @@
 #include "xml/serializer.h"
 #include "xmpp/jid.h"
 
-namespace tern::cli::portable {
+namespace tern::portable {
 namespace {
 
 constexpr std::string_view kPrivateNs = "jabber:iq:private";
@@ -209,4 +209,4 @@ void write_user(std::string& out, const std::string& name,
   out += "</user>\n";
 }
 
-}  // namespace tern::cli::portable
+}  // namespace tern::portable

@@ -22,7 +22,7 @@
 #include "core/config.h"
 #include "storage/storage.h"
 
-namespace tern::cli {
+namespace tern::portable {
 
 struct ImportOptions {
   std::vector<std::string> domains;  // served domains; others are skipped
@@ -58,4 +58,4 @@ ImportReport import_portable_text(storage::Storage& storage, const ImportOptions
 // The command: opens the configured storage, imports, prints the summary.
 int run_import(const core::Config& config, const std::string& path);
 
-}  // namespace tern::cli
+}  // namespace tern::portable

@@ -6,11 +6,11 @@
 #include <filesystem>
 #include <fstream>
 
-#include "cli/portable_reader.h"
-#include "cli/portable_xinclude.h"
+#include "portable/reader.h"
+#include "portable/xinclude.h"
 #include "storage/temp_dir.h"
 
-namespace tern::cli::portable {
+namespace tern::portable {
 namespace {
 
 namespace fs = std::filesystem;
@@ -206,4 +206,4 @@ TEST(XIncludeResolve, TakesRelativePathsInsideTheExportDirectoryOnly) {
 }
 
 }  // namespace
-}  // namespace tern::cli::portable
+}  // namespace tern::portable

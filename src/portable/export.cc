@@ -1,4 +1,4 @@
-#include "cli/portable_export.h"
+#include "portable/export.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,11 +10,11 @@
 #include <filesystem>
 #include <iostream>
 
-#include "cli/portable_format.h"
+#include "portable/format.h"
 #include "modules/vcard/vcard.h"
 #include "xml/serializer.h"
 
-namespace tern::cli {
+namespace tern::portable {
 namespace {
 
 constexpr std::size_t kUsersPerTransaction = 1000;
@@ -102,4 +102,4 @@ int run_export(const core::Config& config, const std::string& path) {
   return 0;
 }
 
-}  // namespace tern::cli
+}  // namespace tern::portable

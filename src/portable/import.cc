@@ -1,4 +1,4 @@
-#include "cli/portable_import.h"
+#include "portable/import.h"
 
 #include <algorithm>
 #include <atomic>
@@ -11,12 +11,12 @@
 #include <thread>
 #include <unordered_map>
 
-#include "cli/portable_format.h"
-#include "cli/portable_reader.h"
+#include "portable/format.h"
+#include "portable/reader.h"
 #include "modules/vcard/vcard.h"
 #include "xmpp/jid.h"
 
-namespace tern::cli {
+namespace tern::portable {
 namespace {
 
 constexpr std::size_t kSaltBytes = 16;
@@ -355,4 +355,4 @@ int run_import(const core::Config& config, const std::string& path) {
   return 0;
 }
 
-}  // namespace tern::cli
+}  // namespace tern::portable

@@ -1,4 +1,4 @@
-#include "cli/portable_reader.h"
+#include "portable/reader.h"
 
 #include <expat.h>
 #include <sys/stat.h>
@@ -9,11 +9,11 @@
 #include <optional>
 #include <vector>
 
-#include "cli/portable_format.h"
-#include "cli/portable_xinclude.h"
+#include "portable/format.h"
+#include "portable/xinclude.h"
 #include "xml/namespaces.h"
 
-namespace tern::cli::portable {
+namespace tern::portable {
 namespace {
 
 namespace fs = std::filesystem;
@@ -395,4 +395,4 @@ std::string read_portable_file(const std::string& path, const UserHandler& on_us
   return read(std::move(root), export_dir, doc, on_user, stats);
 }
 
-}  // namespace tern::cli::portable
+}  // namespace tern::portable

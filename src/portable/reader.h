@@ -10,7 +10,7 @@
 // same way, so a split export streams like a single file. Only whole XML
 // documents (no parse='text', no xpointer), nested at most 8 files deep, no
 // loops, and only files inside the imported file's directory (see
-// portable_xinclude.h). An include's <xi:fallback/> is never used: a missing
+// xinclude.h). An include's <xi:fallback/> is never used: a missing
 // file is an error.
 //
 // Refused: a DTD or entity declaration (no entity expansion, ever).
@@ -23,7 +23,7 @@
 
 #include "xml/element.h"
 
-namespace tern::cli::portable {
+namespace tern::portable {
 
 struct ReadStats {
   std::uint64_t bytes = 0;
@@ -44,4 +44,4 @@ std::string read_portable_file(const std::string& path, const UserHandler& on_us
 std::string read_portable_text(std::string_view text, const UserHandler& on_user,
                                ReadStats* stats = nullptr);
 
-}  // namespace tern::cli::portable
+}  // namespace tern::portable

@@ -19,7 +19,7 @@
 #include <string>
 #include <string_view>
 
-namespace tern::cli::portable {
+namespace tern::portable {
 
 struct IncludeTarget {
   std::filesystem::path path;  // canonical; empty on error
@@ -30,4 +30,4 @@ struct IncludeTarget {
 IncludeTarget resolve_include(std::string_view href, const std::filesystem::path& base_dir,
                               const std::filesystem::path& export_dir);
 
-}  // namespace tern::cli::portable
+}  // namespace tern::portable

@@ -14,7 +14,7 @@
 #include "core/config.h"
 #include "storage/storage.h"
 
-namespace tern::cli {
+namespace tern::portable {
 
 struct ExportReport {
   std::uint64_t users = 0, roster_items = 0, vcards = 0, offline_messages = 0;
@@ -28,4 +28,4 @@ ExportReport export_portable(storage::Storage& storage, const std::vector<std::s
 // temporary file renamed into place, so a failed export leaves no half file.
 int run_export(const core::Config& config, const std::string& path);
 
-}  // namespace tern::cli
+}  // namespace tern::portable

@@ -1,7 +1,7 @@
 // XEP-0227 (portable import/export format) for one account: the <user/>
 // element read into what Tern stores, and written back from it. Pure
-// functions; files and storage are portable_reader / portable_import /
-// portable_export's business.
+// functions; files and storage are reader.h / import.h /
+// export.h's business.
 //
 //   <user name='alice' password='…'>            (password: optional)
 //     <scram-credentials xmlns='urn:xmpp:pie:0#scram' mechanism='SCRAM-SHA-1'>
@@ -23,7 +23,7 @@
 #include "storage/storage.h"
 #include "xml/element.h"
 
-namespace tern::cli::portable {
+namespace tern::portable {
 
 inline constexpr std::string_view kNs = "urn:xmpp:pie:0";
 // The namespace of XEP-0227 before 1.0, still written by older exporters.
@@ -64,4 +64,4 @@ void write_user(std::string& out, const std::string& name,
                 const std::vector<storage::RosterItem>& roster,
                 const std::optional<std::string>& vcard, const std::vector<std::string>& offline);
 
-}  // namespace tern::cli::portable
+}  // namespace tern::portable

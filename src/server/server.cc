@@ -1,0 +1,265 @@
+#include "server/server.h"
+
+#include <boost/asio/signal_set.hpp>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <thread>
+
+#include "core/log.h"
+#include "router/close_sessions.h"
+#include "sasl/mechanism.h"
+#include "server/loop_calls.h"
+#include "stream/c2s_session.h"
+#include "transport/listener.h"
+#include "transport/tls.h"
+
+namespace tern::server {
+namespace {
+
+// A random secret made on first start and kept in the data dir (mode 0600).
+std::string load_or_make_secret(const std::string& path) {
+  if (std::ifstream in{path, std::ios::binary}) {
+    std::string secret((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (secret.size() >= 32) return secret;
+  }
+  std::string secret = sasl::random_bytes(32);
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(secret.data(), static_cast<std::streamsize>(secret.size()));
+    if (!out) throw std::runtime_error("cannot write " + path);
+  }
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_write);
+  return secret;
+}
+
+unsigned shard_count_of(const core::Config& config) {
+  return config.shards > 0 ? static_cast<unsigned>(config.shards)
+                           : std::max(1u, std::thread::hardware_concurrency());
+}
+
+long elapsed_ms(Clock::time_point since) {
+  return static_cast<long>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count());
+}
+
+}  // namespace
+
+Server::Server(const core::Config& config)
+    : config_(config), shard_count_(shard_count_of(config)) {
+  add_steps();
+}
+
+Server::~Server() { stop(); }
+
+void Server::start() { steps_.start_all(); }
+
+void Server::stop() {
+  steps_.stop_all(Clock::now() + std::chrono::seconds(config_.shutdown_timeout_seconds));
+}
+
+std::string Server::listening() const {
+  std::string out;
+  for (const auto& group : listeners_) out += group->describe();
+  return out;
+}
+
+void Server::add_steps() {
+  steps_.add("storage", [this] {
+    std::filesystem::create_directories(config_.data_dir);
+    storage_ = storage::open_storage(config_.storage_backend, config_.sqlite_path());
+  });
+  steps_.add(
+      "shards",
+      [this] {
+        shards_ = std::make_unique<core::Shards>(shard_count_);
+        shards_->start();
+      },
+      [this](Deadline) { shards_->stop(); });
+  steps_.add(
+      "blocking pool",
+      [this] {
+        blocking_ =
+            std::make_unique<core::BlockingPool>(std::max(2u, std::thread::hardware_concurrency()));
+      },
+      [this](Deadline) { blocking_->stop(); });
+  steps_.add("router and modules", [this] { start_router_and_modules(); },
+             [this](Deadline deadline) { wait_for_module_work(deadline); });
+  steps_.add("c2s streams", [this] { start_streams(); },
+             [this](Deadline deadline) { close_streams(deadline); });
+
+  limiter_ = std::make_unique<transport::ConnectionLimiter>(config_.connections_per_ip_per_minute);
+  for (bool direct_tls : {false, true}) {
+    add_listener_step(direct_tls ? "c2s_tls" : "c2s",
+                      direct_tls ? config_.listen.c2s_tls : config_.listen.c2s,
+                      [this, direct_tls](unsigned s) -> transport::AcceptHandler {
+      return [c2s = c2s_.get(), &limiter = *limiter_, s, direct_tls](tcp::socket sock) {
+        boost::system::error_code ec;
+        auto peer = sock.remote_endpoint(ec);
+        if (!ec && !limiter.allow(peer.address().to_string())) {
+          spdlog::warn("refusing a connection from {}: over limits.connections_per_ip_per_minute",
+                       peer.address().to_string());
+          return;  // the socket closes as it goes out of scope
+        }
+        stream::C2SSession::start(*c2s, s, std::move(sock), direct_tls);
+      };
+    });
+  }
+  for (auto [list, what] : {std::pair{&config_.listen.s2s, "s2s"}, {&config_.listen.http, "http"},
+                            {&config_.listen.https, "https"}, {&config_.listen.component, "component"}})
+    if (!list->empty()) spdlog::info("listen.{}: not served by this version yet", what);
+
+  steps_.add(
+      "control socket",
+      [this] {
+        run_on(shards_->loop(0), [this] {
+          control_ = std::make_unique<ControlServer>(
+              shards_->loop(0), control_socket_path(config_.data_dir),
+              [this](const std::string& command) { return answer_control(command); });
+        });
+      },
+      [this](Deadline deadline) {
+        run_on(shards_->loop(0), [this] { control_->close(); }, deadline);
+      });
+}
+
+void Server::add_listener_step(const std::string& kind, const std::vector<std::string>& addresses,
+                               MakeAcceptHandler make_handler) {
+  if (addresses.empty()) return;
+  const std::size_t slot = listeners_.size();
+  listeners_.emplace_back();  // filled when the step starts
+  steps_.add(
+      "listen." + kind,
+      [this, slot, kind, &addresses, make_handler = std::move(make_handler)] {
+        listeners_[slot] = std::make_unique<ListenerGroup>(*shards_, kind, addresses, make_handler);
+        listeners_[slot]->open();
+      },
+      [this, slot](Deadline deadline) { listeners_[slot]->close(deadline); });
+}
+
+void Server::start_router_and_modules() {
+  std::set<std::string> domains(config_.domains.begin(), config_.domains.end());
+  router_ = std::make_unique<router::Router>(
+      *shards_, domains, [this](const xmpp::Jid& bare) -> awaitable<bool> {
+        storage::AccountKey key{bare.node(), bare.domain()};
+        co_return co_await blocking_->run([&] { return storage_->accounts().exists(key); });
+      });
+  // All built-in modules unless the config lists which.
+  static const std::map<std::string, std::string> kNoOptions;
+  for (const auto& info : modules::builtin_modules()) {
+    if (config_.modules_set &&
+        std::find(config_.modules.begin(), config_.modules.end(), info.name) == config_.modules.end())
+      continue;
+    auto opts = config_.module_options.find(info.name);
+    modules::ModuleContext mctx{*router_, *storage_, *blocking_, config_, features_,
+                                opts == config_.module_options.end() ? kNoOptions : opts->second};
+    modules_.push_back(info.start(mctx));
+    spdlog::debug("module {} started", info.name);
+  }
+}
+
+void Server::start_streams() {
+  auto certs = transport::ensure_certificate(config_.tls_cert, config_.tls_key, config_.data_dir,
+                                             config_.domains);
+  tls_ = transport::make_server_context(certs);
+  live_ = std::make_unique<stream::LiveStreams>(shard_count_);
+  c2s_ = std::make_unique<stream::C2SContext>(*router_, *storage_, *blocking_, config_, tls_.get(),
+                                              throttle_, *live_);
+  for (unsigned s = 0; s < shard_count_; ++s)
+    c2s_->parser_pools.push_back(std::make_unique<xml::ParserPool>());
+  c2s_->read_buffers.assign(shard_count_, std::vector<char>(transport::kMaxTls13Record));
+  c2s_->bound_features = features_.stream_features;
+  c2s_->fake_salt_secret = load_or_make_secret(config_.data_dir + "/scram-secret");
+  c2s_->pre_auth_features = features_.pre_auth_stream_features;
+}
+
+// RFC 6120 §4.9.3.22: every stream gets <system-shutdown/>; a stream is gone
+// once its peer answered the closing tag or the close grace ran out, and its
+// session's end has run the session_ended hooks (last activity).
+void Server::close_streams(Deadline deadline) {
+  const auto began = Clock::now();
+  for (unsigned s = 0; s < shard_count_; ++s) {
+    run_on(shards_->loop(s), [this, s] {
+      live_->for_each(s, [](router::Session& session) {
+        session.close_with_error(xmpp::StreamCondition::kSystemShutdown);
+      });
+    }, deadline);
+  }
+  if (wait_until(deadline, [this] { return live_->total() == 0; })) {
+    spdlog::info("shutdown: every stream closed in {} ms", elapsed_ms(began));
+  } else {
+    spdlog::warn("shutdown: {} streams still open at the deadline", live_->total());
+  }
+}
+
+// Nothing counted is queued or running, and every shard has run what was
+// posted to it before this check (a closure posted without a count, e.g. a
+// stanza delivery, may start counted work when it runs).
+bool Server::is_idle(Deadline deadline) {
+  auto counted_idle = [this] { return router_->pending_work() == 0 && blocking_->pending() == 0; };
+  if (!counted_idle()) return false;
+  for (unsigned s = 0; s < shard_count_; ++s)
+    if (!run_on(shards_->loop(s), [] {}, deadline)) return false;
+  return counted_idle();
+}
+
+// The storage writes modules queued — last activity of the sessions that
+// just ended, offline messages still on their way — finish before the pool
+// and the shards stop: nothing the server accepted is dropped.
+void Server::wait_for_module_work(Deadline deadline) {
+  const auto began = Clock::now();
+  if (wait_until(deadline, [this, deadline] { return is_idle(deadline); })) {
+    spdlog::info("shutdown: queued storage writes done in {} ms", elapsed_ms(began));
+  } else {
+    spdlog::warn("shutdown: storage writes not finished by the deadline "
+                 "(server.shutdown_timeout_seconds = {}): {} jobs, {} module tasks dropped",
+                 config_.shutdown_timeout_seconds, blocking_->pending(), router_->pending_work());
+  }
+}
+
+std::string Server::answer_control(const std::string& command) {
+  if (command == "ping") return "pong";
+  if (command == "status") {
+    auto uptime = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_at_);
+    return fmt::format("running; domains {}; shards {}; streams {}; bound sessions {}; uptime {}s",
+                       fmt::join(config_.domains, ","), shard_count_, live_->total(),
+                       router_->sessions().size(), uptime.count());
+  }
+  if (command.rfind("kick ", 0) == 0) {
+    auto who = xmpp::Jid::parse(command.substr(5));
+    if (!who) return "error: bad JID";
+    return fmt::format("closed {}", router::close_account_sessions(
+                                        *router_, who->bare(), xmpp::StreamCondition::kNotAuthorized,
+                                        "account deleted"));
+  }
+  return "error: unknown command";
+}
+
+int serve(const core::Config& config) {
+  // OpenSSL writes to sockets with write(2); a peer that hung up must give
+  // an error, not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  Server server(config);
+  server.start();
+  std::cout << "tern ready:" << server.listening() << std::endl;
+  spdlog::info("serving {} on{} with {} shard(s)", fmt::join(config.domains, ", "),
+               server.listening(), server.shard_count());
+
+  // The main thread only waits for a signal.
+  asio::io_context main_loop;
+  asio::signal_set signals(main_loop, SIGTERM, SIGINT);
+  int signal_number = 0;
+  signals.async_wait([&](const boost::system::error_code&, int sig) { signal_number = sig; });
+  main_loop.run();
+  spdlog::info("signal {}: shutting down", signal_number);
+  const auto began = Clock::now();
+  server.stop();
+  spdlog::info("stopped in {} ms", elapsed_ms(began));
+  return 0;
+}
+
+}  // namespace tern::server
