@@ -93,7 +93,7 @@ int serve(const core::Config& config) {
   c2s.fake_salt_secret = load_or_make_secret(config.data_dir + "/scram-secret");
   c2s.pre_auth_features = features.pre_auth_stream_features;
 
-  transport::ConnectionLimiter limiter(config.connections_per_ip_per_minute);
+  transport::ConnectionLimiter limiter(transport::connection_limits(config));
   std::vector<std::unique_ptr<transport::Listener>> listeners;
   std::string ready;
   auto listen_all = [&](const std::vector<std::string>& addrs, const char* what, bool direct_tls) {
@@ -104,11 +104,9 @@ int serve(const core::Config& config) {
             shards.loop(s), ep, [&c2s, &limiter, s, direct_tls](tcp::socket sock) {
               boost::system::error_code ec;
               auto peer = sock.remote_endpoint(ec);
-              if (!ec && !limiter.allow(peer.address().to_string())) {
-                spdlog::warn("refusing a connection from {}: over limits.connections_per_ip_per_minute",
-                             peer.address().to_string());
+              // A refusal is logged by the limiter, once per address per interval.
+              if (!ec && !limiter.allow(peer.address()))
                 return;  // the socket closes as it goes out of scope
-              }
               stream::C2SSession::start(c2s, s, std::move(sock), direct_tls);
             }));
         if (s == 0) ep = listeners.back()->local_endpoint();  // a port 0 becomes one port for all
