@@ -97,7 +97,8 @@ TEST(ConfigTest, MissingFileIsAnError) {
   ConfigResult result = load_config("/nonexistent/dir/tern.toml");
   EXPECT_EQ(messages(result),
             std::vector<std::string>{
-                "/nonexistent/dir/tern.toml: cannot open /nonexistent/dir/tern.toml"});
+                "/nonexistent/dir/tern.toml: cannot open /nonexistent/dir/tern.toml: "
+                "No such file or directory"});
 }
 
 TEST(ConfigTest, DirectoryIsAnError) {
