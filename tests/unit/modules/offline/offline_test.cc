@@ -13,15 +13,6 @@ system_clock::time_point at(int y, unsigned mo, unsigned d, int h, int mi, int s
   return sys_days{year{y} / month{mo} / day{d}} + hours{h} + minutes{mi} + seconds{s};
 }
 
-TEST(DelayStamp, IsUtcIso8601WithZ) {
-  EXPECT_EQ(delay_stamp(at(2002, 9, 10, 23, 8, 25)), "2002-09-10T23:08:25Z");
-  EXPECT_EQ(delay_stamp(at(2024, 3, 1, 9, 5, 7)), "2024-03-01T09:05:07Z");
-}
-
-TEST(DelayStamp, DropsFractionsOfSeconds) {
-  EXPECT_EQ(delay_stamp(at(1999, 12, 31, 23, 59, 59) + milliseconds{999}), "1999-12-31T23:59:59Z");
-}
-
 TEST(Delay, AddsDelayElement) {
   xml::Element m("message", "jabber:client");
   m.add_child("body").add_text("hi");
