@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::string config_path;
   auto add_config = [&](CLI::App* cmd) {
-    cmd->add_option("-c,--config", config_path, "configuration file (TOML)");
+    return cmd->add_option("-c,--config", config_path, "configuration file (TOML)");
   };
 
   auto* serve = app.add_subcommand("serve", "run the server in the foreground");
@@ -68,7 +68,11 @@ int main(int argc, char** argv) {
   auto* config = app.add_subcommand("config", "check or describe the configuration");
   config->require_subcommand(1);
   auto* check = config->add_subcommand("check", "report unknown keys and bad values");
-  add_config(check);
+  // `tern config check tern.toml` reads naturally (and is what `tern config
+  // example` suggests); --config FILE works as for every other command.
+  auto* check_config = add_config(check);
+  check->add_option("file", config_path, "configuration file (TOML), as --config FILE")
+      ->excludes(check_config);
   auto* reference = config->add_subcommand("reference", "print every option as Markdown");
   auto* example = config->add_subcommand("example", "print a commented tern.toml");
 

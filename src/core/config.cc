@@ -7,6 +7,8 @@
 #include <toml.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -318,7 +320,8 @@ ConfigResult load_config(const std::string& path) {
   if (std::filesystem::is_directory(path, ec))
     return failure("cannot open " + path + ": is a directory");
   std::ifstream in(path, std::ios::binary);
-  if (!in) return failure("cannot open " + path);
+  // errno says why ("No such file or directory", "Permission denied").
+  if (!in) return failure("cannot open " + path + ": " + std::strerror(errno));
   std::string text;
   try {
     text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

@@ -65,7 +65,13 @@ struct Config {
   std::int64_t sasl_max_attempts = 3;  // failures before the stream is closed
   std::int64_t stanza_rate = 200;      // stanzas/s per session (token bucket)
   std::int64_t stanza_burst = 1000;
-  std::int64_t connections_per_ip_per_minute = 300;
+  // New connections per address (IPv6: per /64) are a token bucket: `burst`
+  // at once, refilled at `per_minute`. Loopback and the exempt networks
+  // (CIDR strings) are not limited.
+  std::int64_t connections_per_ip_per_minute = 600;
+  std::int64_t connections_per_ip_burst = 600;
+  bool connections_exempt_loopback = true;
+  std::vector<std::string> connections_exempt_networks;
   std::int64_t idle_timeout_seconds = 600;      // no traffic at all → connection-timeout
   std::int64_t handshake_timeout_seconds = 60;  // stream not authenticated by then → closed
   // [modules]

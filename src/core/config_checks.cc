@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/config.h"
+#include "core/ip_network.h"
 
 namespace tern::core {
 namespace {
@@ -172,6 +173,12 @@ std::string check_module_name(std::string& value) {
   });
   if (ok) return "";
   return "'" + value + "' is not a module name (lowercase letters, digits, '_')";
+}
+
+std::string check_ip_network(std::string& value) {
+  std::string why;
+  if (!parse_ip_network(value, &why)) return "'" + value + "' is not a network: " + why;
+  return "";
 }
 
 }  // namespace tern::core

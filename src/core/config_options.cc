@@ -131,7 +131,21 @@ const std::vector<OptionSpec>& all_options() {
     o.push_back(int_option(
         "limits.connections_per_ip_per_minute",
         [](Config & c) -> auto& { return c.connections_per_ip_per_minute; }, 1, 1000000,
-        "New connections accepted from one IP address per minute"));
+        "New connections accepted per minute from one address (IPv6: one /64), sustained"));
+    o.push_back(int_option(
+        "limits.connections_per_ip_burst",
+        [](Config & c) -> auto& { return c.connections_per_ip_burst; }, 1, 1000000,
+        "New connections one address may open at once before the per-minute rate applies"));
+    o.push_back(bool_option(
+        "limits.connections_exempt_loopback",
+        [](Config & c) -> auto& { return c.connections_exempt_loopback; },
+        "Connections from 127.0.0.0/8 and ::1 are not rate limited"));
+    o.push_back(list_option(
+        "limits.connections_exempt_networks",
+        [](Config & c) -> auto& { return c.connections_exempt_networks; },
+        "Networks (CIDR, IPv4 or IPv6, e.g. \"10.0.0.0/8\") whose connections are not rate "
+        "limited",
+        check_ip_network));
     o.push_back(int_option(
         "limits.idle_timeout_seconds", [](Config & c) -> auto& { return c.idle_timeout_seconds; },
         10, 604800, "Seconds without any traffic before a connection is closed"));

@@ -2,12 +2,32 @@
 
 #include <pthread.h>
 
+#include <spdlog/spdlog.h>
+
+#include <exception>
 #include <string>
 
 namespace tern::core {
 namespace {
 // Set once by each shard thread for itself; read only by that thread.
 thread_local int current_shard = -1;
+// Runs `loop` until it is stopped. A handler that throws (a StorageError
+// from work that should have gone through the blocking pool, a bug) is
+// logged and the loop goes on: left to escape the thread, it would
+// terminate the process and every session on every shard with it.
+void run_loop(asio::io_context& loop, unsigned shard) {
+  for (;;) {
+    try {
+      loop.run();
+      return;
+    } catch (const std::exception& e) {
+      spdlog::error("shard {}: a handler threw: {}", shard, e.what());
+    } catch (...) {
+      spdlog::error("shard {}: a handler threw a non-standard exception", shard);
+    }
+  }
+}
+
 }  // namespace
 
 Shards::Shards(unsigned count) {
@@ -29,7 +49,7 @@ void Shards::start() {
       current_shard = static_cast<int>(i);
       std::string name = "tern-shard-" + std::to_string(i);
       pthread_setname_np(pthread_self(), name.c_str());
-      loops_[i]->run();
+      run_loop(*loops_[i], i);
     });
   }
 }

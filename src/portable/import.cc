@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -42,19 +44,30 @@ bool password_matches(sasl::Hash h, const std::string& password, const sasl::Scr
   return same(sasl::derive_credentials(h, password, c.salt, c.iterations), c);
 }
 
-// Runs f(i) for i in [0, n) on `threads` threads.
+// Runs f(i) for i in [0, n) on `threads` threads. The first exception f
+// throws is rethrown here once every thread has stopped: escaping a thread,
+// it would terminate the process instead of reaching main's error report.
 template <typename F>
 void parallel_for(std::size_t n, unsigned threads, F f) {
   if (n == 0) return;
   threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(n)));
   std::atomic<std::size_t> next{0};
+  std::mutex failure_mutex;
+  std::exception_ptr failure;
   auto work = [&] {
-    for (std::size_t i = next++; i < n; i = next++) f(i);
+    try {
+      for (std::size_t i = next++; i < n; i = next++) f(i);
+    } catch (...) {
+      next = n;  // the others stop after their current item
+      std::lock_guard lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+    }
   };
   std::vector<std::thread> pool;
   for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
   work();
   for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
 }
 
 class Importer {

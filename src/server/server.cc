@@ -92,7 +92,7 @@ void Server::add_steps() {
   steps_.add("c2s streams", [this] { start_streams(); },
              [this](Deadline deadline) { close_streams(deadline); });
 
-  limiter_ = std::make_unique<transport::ConnectionLimiter>(config_.connections_per_ip_per_minute);
+  limiter_ = std::make_unique<transport::ConnectionLimiter>(transport::connection_limits(config_));
   for (bool direct_tls : {false, true}) {
     add_listener_step(direct_tls ? "c2s_tls" : "c2s",
                       direct_tls ? config_.listen.c2s_tls : config_.listen.c2s,
@@ -100,11 +100,9 @@ void Server::add_steps() {
       return [c2s = c2s_.get(), &limiter = *limiter_, s, direct_tls](tcp::socket sock) {
         boost::system::error_code ec;
         auto peer = sock.remote_endpoint(ec);
-        if (!ec && !limiter.allow(peer.address().to_string())) {
-          spdlog::warn("refusing a connection from {}: over limits.connections_per_ip_per_minute",
-                       peer.address().to_string());
+        // A refusal is logged by the limiter, once per address per interval.
+        if (!ec && !limiter.allow(peer.address()))
           return;  // the socket closes as it goes out of scope
-        }
         stream::C2SSession::start(*c2s, s, std::move(sock), direct_tls);
       };
     });

@@ -96,8 +96,9 @@ def test_server_disco_info_with_slixmpp(tern_server, users):
             assert info["identities"] == {("server", "im", None, "Tern")}
             feats = set(info["features"])
             assert OWN_FEATURES <= feats, feats
-            # XEP-0049 defines no feature: none is advertised.
-            assert NS_PRIVATE not in feats
+            # XEP-0049 defines no feature, but poezio turns server-side
+            # bookmarks off unless jabber:iq:private is listed here.
+            assert NS_PRIVATE in feats, feats
             items = await c["xep_0030"].get_items(jid=tern_server.domain, timeout=5)
             assert items["disco_items"]["items"] == set()
         finally:
@@ -129,6 +130,7 @@ def test_disco_features_list_exactly_the_enabled_modules(tern_factory):
     c = raw_login(server, alice)
     try:
         iq = c.iq("get", "<query xmlns='%s'/>" % NS_INFO, to=server.domain)
+        # The private module is not enabled: jabber:iq:private is not listed.
         assert features_of(iq) == sorted([NS_INFO, NS_ITEMS, "urn:xmpp:ping", NS_VERSION])
         # modules.version.show_os = false: name and version, no <os/>.
         v = c.iq("get", "<query xmlns='%s'/>" % NS_VERSION, to=server.domain)
@@ -150,6 +152,18 @@ def test_disco_alone_lists_only_disco(tern_factory):
         assert features_of(iq) == [NS_INFO, NS_ITEMS]
         v = c.iq("get", "<query xmlns='%s'/>" % NS_VERSION, to=server.domain)
         assert_error(v, "cancel", "service-unavailable")
+    finally:
+        c.close()
+
+
+def test_private_storage_advertised_in_server_disco_info_when_its_module_runs(tern_factory):
+    server = tern_factory({"modules": {"enabled": ["disco", "private"]}})
+    alice = server.add_user(unique_user("alice"), PASSWORD)
+    c = raw_login(server, alice)
+    try:
+        iq = c.iq("get", "<query xmlns='%s'/>" % NS_INFO, to=server.domain)
+        assert iq.get("type") == "result" and iq.get("from") == server.domain, xml(iq)
+        assert features_of(iq) == sorted([NS_INFO, NS_ITEMS, NS_PRIVATE]), xml(iq)
     finally:
         c.close()
 

@@ -7,6 +7,7 @@
 #include <variant>
 
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "modules/options.h"
 #include "xml/serializer.h"
@@ -66,12 +67,6 @@ using router::IqRequest;
 using xmpp::StanzaCondition;
 using xmpp::StanzaError;
 
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 struct LastState {
   LastState(router::Router& r, storage::Storage& s, core::BlockingPool& b)
       : router(r), storage(s), blocking(b) {}
@@ -111,7 +106,7 @@ awaitable<IqReply> account_last(State st, const IqRequest& req) {
   std::optional<last::LastLogout> record;
   if (stored) record = last::decode(*stored);
   if (!record) co_return IqReply::fail(StanzaError(StanzaCondition::kServiceUnavailable));
-  co_return IqReply::result(last::query(unix_now() - record->at, record->status));
+  co_return IqReply::result(last::query(core::unix_now() - record->at, record->status));
 }
 
 awaitable<void> remember_logout(State st, xmpp::Jid owner, last::LastLogout logout) {
@@ -162,7 +157,7 @@ std::unique_ptr<Module> start_last(ModuleContext& ctx) {
       100));
 
   m->tokens.push_back(ctx.router.hooks().session_ended.add([st](router::SessionEvent& ev) {
-    last::LastLogout logout{unix_now(), {}};
+    last::LastLogout logout{core::unix_now(), {}};
     {
       std::lock_guard lock(st->mutex);
       auto it = st->going_status.find(ev.session.jid().to_string());

@@ -13,6 +13,7 @@
 #include "modules/options.h"
 #include "xml/serializer.h"
 #include "xml/stream_parser.h"
+#include "xmpp/datetime.h"
 
 namespace tern::modules {
 namespace offline {
@@ -28,20 +29,11 @@ Disposition classify(const xml::Element& message) {
   return Disposition::kDiscard;
 }
 
-std::string delay_stamp(std::chrono::system_clock::time_point t) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm utc{};
-  gmtime_r(&secs, &utc);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buf;
-}
-
 void add_delay(xml::Element& message, const std::string& domain,
                std::chrono::system_clock::time_point t) {
   xml::Element delay("delay", kDelayNs);
   delay.set_attr("from", domain);
-  delay.set_attr("stamp", delay_stamp(t));
+  delay.set_attr("stamp", xmpp::format_datetime(t));
   message.add_child(std::move(delay));
 }
 

@@ -34,8 +34,6 @@ enum class Disposition {
 };
 Disposition classify(const xml::Element& message);
 
-// XEP-0082 DateTime in UTC, whole seconds: "2024-03-01T09:05:07Z".
-std::string delay_stamp(std::chrono::system_clock::time_point t);
 // Appends <delay xmlns='urn:xmpp:delay' from='domain' stamp='…'/>.
 void add_delay(xml::Element& message, const std::string& domain,
                std::chrono::system_clock::time_point t);

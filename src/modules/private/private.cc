@@ -150,7 +150,10 @@ std::unique_ptr<Module> start_private(ModuleContext& ctx) {
   m->tokens.push_back(ctx.router.iq().add(IqTarget::kAccount, IqType::kSet,
                                           std::string(private_storage::kNs),
                                           [st](const IqRequest& req) { return private_set(st, req); }));
-  // XEP-0049 defines no disco feature: nothing to advertise.
+  // XEP-0049 defines no disco feature, but clients look for its namespace in
+  // the server's disco#info before they use it (poezio turns server-side
+  // bookmarks off without it), and Prosody and ejabberd advertise it.
+  ctx.features.disco_features.emplace_back(private_storage::kNs);
   return m;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "modules/options.h"
+#include "xmpp/datetime.h"
 
 namespace tern::modules {
 namespace entity_time {
@@ -21,18 +22,6 @@ std::string format_tzo(long offset_seconds) {
   return buf;
 }
 
-std::string format_utc(std::chrono::system_clock::time_point t) {
-  // Floor, not truncate, so an instant before 1970 does not round up.
-  const auto secs = std::chrono::floor<std::chrono::seconds>(t.time_since_epoch());
-  const time_t tt = static_cast<time_t>(secs.count());
-  struct tm tm {};
-  ::gmtime_r(&tt, &tm);
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
-}
-
 long local_offset(std::chrono::system_clock::time_point t) {
   const time_t tt = std::chrono::system_clock::to_time_t(t);
   struct tm tm {};
@@ -43,7 +32,7 @@ long local_offset(std::chrono::system_clock::time_point t) {
 xml::Element time_result(std::chrono::system_clock::time_point t, long offset_seconds) {
   xml::Element time("time", std::string(kNs));
   time.add_child("tzo").add_text(format_tzo(offset_seconds));
-  time.add_child("utc").add_text(format_utc(t));
+  time.add_child("utc").add_text(xmpp::format_datetime(t));
   return time;
 }
 

@@ -18,8 +18,6 @@ inline constexpr std::string_view kNs = "urn:xmpp:time";
 
 // An offset from UTC as XEP-0082 writes it: "+02:00", "-05:30", "+00:00".
 std::string format_tzo(long offset_seconds);
-// A UTC instant as XEP-0082 DateTime, whole seconds: "2026-11-21T18:00:00Z".
-std::string format_utc(std::chrono::system_clock::time_point t);
 // The server's local offset from UTC at `t` (seconds east of Greenwich).
 long local_offset(std::chrono::system_clock::time_point t);
 // <time xmlns='urn:xmpp:time'><tzo/><utc/></time>

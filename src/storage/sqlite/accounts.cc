@@ -5,18 +5,13 @@
 
 #include <chrono>
 
+#include "core/clock.h"
 #include "storage/sqlite/stores.h"
 
 namespace tern::storage::sqlite {
 namespace {
 
 constexpr std::size_t kSaltBytes = 16;
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool account_exists(Db& db, const AccountKey& who) {
   Query q = db.query("SELECT 1 FROM accounts WHERE user = ?1 AND domain = ?2");
@@ -76,7 +71,7 @@ bool insert_account(Db& db, const AccountKey& who, const AccountCredentials& c,
   Query q = db.query(existing == ExistingAccount::kKeep ? kKeep : kReplace);
   q.bind_owner(1, who);
   bind_credentials(q, c);
-  q.bind(11, unix_now());
+  q.bind(11, core::unix_now());
   return q.run() > 0;
 }
 

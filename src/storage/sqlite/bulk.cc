@@ -5,17 +5,12 @@
 #include <chrono>
 #include <utility>
 
+#include "core/clock.h"
 #include "storage/sqlite/sqlite_storage.h"
 #include "storage/sqlite/stores.h"
 
 namespace tern::storage::sqlite {
 namespace {
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Bulk transactions write index pages all over the file, so their
 // connection gets a 64 MiB page cache instead of the pool's 256 KiB (see
@@ -84,7 +79,7 @@ class SqliteBulk final : public BulkTransaction {
            " VALUES (?1, ?2, ?3, ?4)")
         .bind_owner(1, owner)
         .bind(3, stanza_xml)
-        .bind(4, unix_now())
+        .bind(4, core::unix_now())
         .run();
   }
 

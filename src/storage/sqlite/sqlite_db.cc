@@ -1,6 +1,9 @@
 #include "storage/sqlite/sqlite_db.h"
 
+#include <algorithm>
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "storage/storage.h"
 
@@ -77,7 +80,7 @@ Db::Db(const std::string& path, int busy_timeout_ms) : path_(path) {
     // concurrent opener (the CLI next to the server) may be holding.
     sqlite3_busy_timeout(handle_, busy_timeout_ms);
     sqlite3_extended_result_codes(handle_, 1);
-    exec("PRAGMA journal_mode=WAL");
+    switch_to_wal(busy_timeout_ms);
     exec("PRAGMA synchronous=NORMAL");
     exec("PRAGMA foreign_keys=ON");
     // 256 KiB of page cache per connection instead of SQLite's 2 MiB: the
@@ -89,6 +92,34 @@ Db::Db(const std::string& path, int busy_timeout_ms) : path_(path) {
     sqlite3_close(handle_);
     handle_ = nullptr;
     throw;
+  }
+}
+
+void Db::switch_to_wal(int busy_timeout_ms) {
+  // Two connections switching a fresh file to WAL at once each hold a shared
+  // lock and want an exclusive one; SQLite answers one of them SQLITE_BUSY at
+  // once instead of calling the busy handler (waiting could deadlock), so the
+  // busy timeout alone does not cover this race: retry until it has passed.
+  static constexpr std::string_view kSql = "PRAGMA journal_mode=WAL";
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+  auto pause = std::chrono::microseconds(100);
+  for (;;) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(handle_, kSql.data(), static_cast<int>(kSql.size()), &stmt,
+                                nullptr);
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_step(stmt);
+      if (rc == SQLITE_ROW || rc == SQLITE_DONE) rc = SQLITE_OK;
+    }
+    sqlite3_finalize(stmt);
+    // The answer is the mode now in force: "wal", or "memory" for an
+    // in-memory database, where WAL does not apply.
+    if (rc == SQLITE_OK) return;
+    const bool busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+    if (!busy || std::chrono::steady_clock::now() >= deadline) fail(rc, kSql);
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(20000));
   }
 }
 

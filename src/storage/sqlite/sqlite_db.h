@@ -85,6 +85,8 @@ class Db {
   [[noreturn]] void fail(int rc, std::string_view sql) const;
 
  private:
+  // Sets journal_mode=WAL, retrying while another opener holds the lock.
+  void switch_to_wal(int busy_timeout_ms);
   struct StmtDeleter {
     void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
   };

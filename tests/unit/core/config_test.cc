@@ -97,7 +97,8 @@ TEST(ConfigTest, MissingFileIsAnError) {
   ConfigResult result = load_config("/nonexistent/dir/tern.toml");
   EXPECT_EQ(messages(result),
             std::vector<std::string>{
-                "/nonexistent/dir/tern.toml: cannot open /nonexistent/dir/tern.toml"});
+                "/nonexistent/dir/tern.toml: cannot open /nonexistent/dir/tern.toml: "
+                "No such file or directory"});
 }
 
 TEST(ConfigTest, DirectoryIsAnError) {
@@ -151,6 +152,9 @@ sasl_max_attempts = 7
 stanza_rate = 50
 stanza_burst = 500
 connections_per_ip_per_minute = 60
+connections_per_ip_burst = 20
+connections_exempt_loopback = false
+connections_exempt_networks = ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7"]
 idle_timeout_seconds = 300
 handshake_timeout_seconds = 20
 
@@ -184,10 +188,31 @@ enabled = ["ping", "roster"]
   EXPECT_EQ(c.stanza_rate, 50);
   EXPECT_EQ(c.stanza_burst, 500);
   EXPECT_EQ(c.connections_per_ip_per_minute, 60);
+  EXPECT_EQ(c.connections_per_ip_burst, 20);
+  EXPECT_FALSE(c.connections_exempt_loopback);
+  EXPECT_EQ(c.connections_exempt_networks,
+            (std::vector<std::string>{"10.0.0.0/8", "2001:db8::/32", "192.0.2.7"}));
   EXPECT_EQ(c.idle_timeout_seconds, 300);
   EXPECT_EQ(c.handshake_timeout_seconds, 20);
   EXPECT_EQ(c.modules, (std::vector<std::string>{"ping", "roster"}));
   EXPECT_TRUE(c.modules_set);
+}
+
+TEST(ConfigTest, ExemptNetworksMustBeNetworksWithTheirLine) {
+  EXPECT_EQ(only_error("[limits]\nconnections_exempt_networks = [\"10.0.0.0/8\", \"10.1.2.3/8\"]\n"),
+            "t.toml:2: limits.connections_exempt_networks: '10.1.2.3/8' is not a network: "
+            "address has bits set past the prefix length");
+  EXPECT_EQ(only_error("[limits]\n\nconnections_exempt_networks = [\"10.0.0.0/33\"]\n"),
+            "t.toml:3: limits.connections_exempt_networks: '10.0.0.0/33' is not a network: "
+            "prefix length must be 0..32");
+  EXPECT_EQ(only_error("[limits]\nconnections_exempt_networks = [\"2001:db8::/129\"]\n"),
+            "t.toml:2: limits.connections_exempt_networks: '2001:db8::/129' is not a network: "
+            "prefix length must be 0..128");
+  EXPECT_EQ(only_error("[limits]\nconnections_exempt_networks = [\"office\"]\n"),
+            "t.toml:2: limits.connections_exempt_networks: 'office' is not a network: "
+            "not an IPv4 or IPv6 address");
+  EXPECT_EQ(only_error("[limits]\nconnections_per_ip_burst = 0\n").substr(0, 42),
+            "t.toml:2: limits.connections_per_ip_burst:");
 }
 
 TEST(ConfigTest, DottedKeysAndInlineTablesWorkLikeSections) {
@@ -594,7 +619,7 @@ TEST(ConfigTest, ReferenceMarkdownListsEveryOptionByTable) {
     EXPECT_NE(md.find("| `" + key + "` |"), std::string::npos) << key;
     ++keys;
   }
-  EXPECT_EQ(keys, 27);  // 28 options, modules.enabled is commented out
+  EXPECT_EQ(keys, 30);  // 31 options, modules.enabled is commented out
 }
 
 }  // namespace

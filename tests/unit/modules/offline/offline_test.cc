@@ -6,6 +6,7 @@
 
 #include "modules/offline/offline.h"
 #include "xml/parse_element.h"
+#include "xmpp/datetime.h"
 #include "xml/serializer.h"
 
 namespace tern::modules::offline {
@@ -18,8 +19,8 @@ system_clock::time_point at(int y, unsigned mo, unsigned d, int h, int mi, int s
 }
 
 TEST(DelayStamp, IsUtcIso8601WithZ) {
-  EXPECT_EQ(delay_stamp(at(2002, 9, 10, 23, 8, 25)), "2002-09-10T23:08:25Z");
-  EXPECT_EQ(delay_stamp(at(2024, 3, 1, 9, 5, 7)), "2024-03-01T09:05:07Z");
+  EXPECT_EQ(xmpp::format_datetime(at(2002, 9, 10, 23, 8, 25)), "2002-09-10T23:08:25Z");
+  EXPECT_EQ(xmpp::format_datetime(at(2024, 3, 1, 9, 5, 7)), "2024-03-01T09:05:07Z");
 }
 
 // Run again by ctest under TZ=Asia/Kolkata (UTC+05:30): there the zone must
@@ -41,11 +42,11 @@ TEST(DelayStamp, NowIsUtcNotLocalTime) {
   gmtime_r(&secs, &utc);
   char expected[32];
   std::strftime(expected, sizeof expected, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  EXPECT_EQ(delay_stamp(system_clock::from_time_t(secs)), expected);
+  EXPECT_EQ(xmpp::format_datetime(system_clock::from_time_t(secs)), expected);
 }
 
 TEST(DelayStamp, DropsFractionsOfSeconds) {
-  EXPECT_EQ(delay_stamp(at(1999, 12, 31, 23, 59, 59) + milliseconds{999}), "1999-12-31T23:59:59Z");
+  EXPECT_EQ(xmpp::format_datetime(at(1999, 12, 31, 23, 59, 59) + milliseconds{999}), "1999-12-31T23:59:59Z");
 }
 
 TEST(Delay, AddsDelayElement) {

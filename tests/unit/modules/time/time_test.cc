@@ -19,16 +19,6 @@ TEST(EntityTimeTzo, SignHoursMinutes) {
   EXPECT_EQ(entity_time::format_tzo(14 * 3600), "+14:00");
 }
 
-TEST(EntityTimeUtc, WholeSecondsWithZ) {
-  // 2026-11-21T18:00:00Z
-  system_clock::time_point t{seconds{1795284000}};
-  EXPECT_EQ(entity_time::format_utc(t), "2026-11-21T18:00:00Z");
-  EXPECT_EQ(entity_time::format_utc(t + milliseconds{999}), "2026-11-21T18:00:00Z");
-  EXPECT_EQ(entity_time::format_utc(system_clock::time_point{}), "1970-01-01T00:00:00Z");
-  EXPECT_EQ(entity_time::format_utc(system_clock::time_point{} - milliseconds{1}),
-            "1969-12-31T23:59:59Z");
-}
-
 TEST(EntityTimeResult, TzoThenUtc) {
   system_clock::time_point t{seconds{1795284000}};
   EXPECT_EQ(xml::to_string(entity_time::time_result(t, 3600), ""),

@@ -1,0 +1,15 @@
+// XEP-0082 date and time profiles, as XMPP writes them on the wire
+// (<delay stamp/>, XEP-0202 <utc/>, last activity, MAM).
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace tern::xmpp {
+
+// A UTC instant as XEP-0082 DateTime, whole seconds: "2026-11-21T18:00:00Z".
+// Fractions are dropped by flooring, so an instant before 1970 does not
+// round up into the next second.
+std::string format_datetime(std::chrono::system_clock::time_point t);
+
+}  // namespace tern::xmpp
