@@ -19,7 +19,61 @@ bool is_subscription_type(std::string_view type) {
 
 Router::Router(core::Shards& shards, std::set<std::string> local_domains,
                AccountExists account_exists)
-    : shards_(shards), domains_(std::move(local_domains)), account_exists_(std::move(account_exists)) {}
+    : shards_(shards), domains_(std::move(local_domains)), account_exists_(std::move(account_exists)) {
+  for (unsigned i = 0; i < shards_.size(); ++i)
+    queues_.push_back(std::make_unique<core::SerialQueue>(shards_.loop(i).get_executor(), &pending_));
+}
+
+core::SerialQueue& Router::serial() {
+  int shard = core::Shards::current();
+  return *queues_[shard < 0 ? 0 : static_cast<unsigned>(shard)];
+}
+
+namespace {
+
+// The bare part of a stamped 'from' (node@domain/resource): neither node nor
+// domain may hold a '/', so the first one ends the bare JID.
+std::string_view bare_of(std::string_view full) { return full.substr(0, full.find('/')); }
+
+}  // namespace
+
+void Router::route_from_session(xml::Element stanza) {
+  auto& queue = serial();
+  // The hot path: nothing in flight on this shard, route now, no lookup.
+  if (queue.is_idle()) {
+    route_now(std::move(stanza));
+    return;
+  }
+  const std::string_view key = bare_of(stanza.attr_or("from"));
+  if (!queue.is_busy(key)) {
+    route_now(std::move(stanza));
+    return;
+  }
+  queue_route(key, std::move(stanza), false);
+}
+
+void Router::route(xml::Element stanza) {
+  auto& queue = serial();
+  if (!queue.is_idle()) {
+    const std::string_view key = bare_of(stanza.attr_or("from"));
+    if (!key.empty() && queue.has_queued_next(key)) {
+      queue_route(key, std::move(stanza), true);
+      return;
+    }
+  }
+  route_now(std::move(stanza));
+}
+
+void Router::queue_route(std::string_view key, xml::Element stanza, bool next) {
+  const std::string lane(key);  // `key` points into the stanza, which moves
+  auto held = std::make_shared<xml::Element>(std::move(stanza));
+  auto task = core::SerialQueue::from_sync([this, held] { route_now(std::move(*held)); });
+  if (next) {
+    serial().push_next(lane, std::move(task));
+  } else {
+    serial().push_back(lane, std::move(task));
+  }
+}
 
 asio::io_context& Router::current_loop() {
   int shard = core::Shards::current();
@@ -91,7 +145,7 @@ void Router::bounce(const xml::Element& stanza, const StanzaError& err) {
   route(xmpp::make_error_reply(stanza, err));
 }
 
-void Router::route(xml::Element stanza) {
+void Router::route_now(xml::Element stanza) {
   // The stream has stamped 'from'; stanzas the server itself sends may have
   // none, and then come from our first domain.
   std::optional<xmpp::Jid> from;
@@ -278,8 +332,10 @@ void Router::dispatch_iq(xml::Element stanza, const xmpp::Jid& from, const xmpp:
     bounce(stanza, StanzaError(StanzaCondition::kServiceUnavailable));
     return;
   }
-  IqRequest req{std::move(stanza), from, to, iq_type, {}};
-  spawn_counted(run_iq(*handler, std::move(req)));
+  // In the sender's queue: its later stanzas (a subscribe after a roster
+  // set) wait for this one's storage work and pushes (RFC 6120 §10.1).
+  auto req = std::make_shared<IqRequest>(IqRequest{std::move(stanza), from, to, iq_type, {}});
+  serial().push_next(from.bare_string(), [this, h = *handler, req] { return run_iq(h, std::move(*req)); });
 }
 
 awaitable<void> Router::run_iq(IqHandler handler, IqRequest req) {

@@ -11,6 +11,7 @@
 
 #include "core/asio.h"
 #include "core/hook.h"
+#include "core/serial_queue.h"
 #include "core/shards.h"
 #include "core/work_counter.h"
 #include "router/iq_table.h"
@@ -61,7 +62,18 @@ class Router {
   const std::set<std::string>& domains() const { return domains_; }
 
   // Routes a stanza whose 'from' the stream has stamped. Call on a shard.
+  // For what the server and its modules send, which is part of the work in
+  // flight that sends it: at once, unless that work has already queued
+  // steps of its own (push_next) that this stanza must not overtake.
   void route(xml::Element stanza);
+  // Routes a stanza a client sent (its stream stamped 'from'), behind
+  // whatever its account still has in flight on this shard (RFC 6120 §10.1;
+  // see docs/stanza_routing.md). With nothing in flight, at once.
+  void route_from_session(xml::Element stanza);
+  // This shard's queue of in-flight work, keyed by the sender's bare JID.
+  // Hook handlers and iq handlers that await storage queue their work here
+  // (push_next), so that the sender's next stanzas wait for it.
+  core::SerialQueue& serial();
   // Sends the error reply to `stanza` (never for a stanza of type error).
   void bounce(const xml::Element& stanza, const xmpp::StanzaError& err);
   // Hands a stanza to one session, on that session's shard. For a session
@@ -89,6 +101,9 @@ class Router {
   std::vector<SessionPtr> best_sessions(const xmpp::Jid& bare) const;
 
  private:
+  void route_now(xml::Element stanza);
+  // Runs route_now(stanza) as a step of `key`'s lane (push_next or push_back).
+  void queue_route(std::string_view key, xml::Element stanza, bool next);
   void route_local(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to, bool had_to);
   void route_to_full(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to);
   void dispatch_iq(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to, bool had_to);
@@ -106,6 +121,7 @@ class Router {
   IqTable iq_;
   RouterHooks hooks_;
   core::WorkCounter pending_;
+  std::vector<std::unique_ptr<core::SerialQueue>> queues_;  // one per shard
 };
 
 }  // namespace tern::router

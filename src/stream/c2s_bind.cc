@@ -117,7 +117,7 @@ void C2SSession::on_stanza(xml::Element stanza) {
     // Routed first: the presence module sees the state before this stanza
     // (`!is_available()` there means initial presence).
     auto next = presence_state_of(stanza);
-    ctx_.router.route(std::move(stanza));
+    ctx_.router.route_from_session(std::move(stanza));
     if (!next) return;
     const bool became_available = next->available && !is_available();
     set_presence(next->available, next->priority);
@@ -127,7 +127,7 @@ void C2SSession::on_stanza(xml::Element stanza) {
     }
     return;
   }
-  ctx_.router.route(std::move(stanza));
+  ctx_.router.route_from_session(std::move(stanza));
 }
 
 std::optional<C2SSession::PresenceState> C2SSession::presence_state_of(

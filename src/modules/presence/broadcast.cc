@@ -22,10 +22,11 @@ bool is_subscribed_to(const storage::RosterItem& item) {
 
 }  // namespace
 
-void PresenceService::broadcast_available(unsigned shard, xmpp::Jid from, xml::Element presence,
-                                          bool initial) {
-  auto items = storage_.roster().items(key_of(from));
-  on_shard(shard, [this, from, presence = std::move(presence), items = std::move(items), initial] {
+awaitable<void> PresenceService::broadcast_available(xmpp::Jid from, xml::Element presence,
+                                                     bool initial) {
+  const auto owner = key_of(from);
+  auto items = co_await blocking_.run([&] { return storage_.roster().items(owner); });
+  {
     // §4.2.2 / §4.4.2: to every contact subscribed to the user.
     for (const auto& item : items) {
       if (!is_subscribed_from(item)) continue;
@@ -51,20 +52,20 @@ void PresenceService::broadcast_available(unsigned shard, xmpp::Jid from, xml::E
         });
       }
     }
-    if (!initial) return;
+    if (!initial) co_return;
     // §4.2.2: probe every contact the user is subscribed to, from the bare JID.
     for (const auto& item : items) {
       if (!is_subscribed_to(item)) continue;
       send(make_presence(from.bare_string(), item.jid, "probe"));
     }
-  });
+  }
 }
 
-void PresenceService::broadcast_unavailable(unsigned shard, xmpp::Jid from, xml::Element presence,
-                                            std::set<std::string> directed) {
-  auto items = storage_.roster().items(key_of(from));
-  on_shard(shard, [this, from, presence = std::move(presence), items = std::move(items),
-                   directed = std::move(directed)] {
+awaitable<void> PresenceService::broadcast_unavailable(xmpp::Jid from, xml::Element presence,
+                                                       std::set<std::string> directed) {
+  const auto owner = key_of(from);
+  auto items = co_await blocking_.run([&] { return storage_.roster().items(owner); });
+  {
     std::set<std::string> told;
     for (const auto& item : items) {
       if (!is_subscribed_from(item)) continue;
@@ -88,12 +89,13 @@ void PresenceService::broadcast_unavailable(unsigned shard, xmpp::Jid from, xml:
       p.set_attr("to", target);
       send(std::move(p));
     }
-  });
+  }
 }
 
-void PresenceService::deliver_pending_requests(unsigned shard, router::SessionPtr session) {
+awaitable<void> PresenceService::deliver_pending_requests(router::SessionPtr session) {
   const xmpp::Jid& jid = session->jid();
-  auto items = storage_.roster().items(key_of(jid));
+  const auto owner = key_of(jid);
+  auto items = co_await blocking_.run([&] { return storage_.roster().items(owner); });
   std::vector<xml::Element> requests;
   for (const auto& item : items) {
     if (!item.pending_in) continue;
@@ -103,10 +105,7 @@ void PresenceService::deliver_pending_requests(unsigned shard, router::SessionPt
     if (!stanza) stanza = make_presence(item.jid, jid.bare_string(), "subscribe");
     requests.push_back(std::move(*stanza));
   }
-  if (requests.empty()) return;
-  on_shard(shard, [this, session, requests = std::move(requests)] {
-    for (const auto& r : requests) router_.deliver(session, r);
-  });
+  for (const auto& r : requests) router_.deliver(session, r);
 }
 
 void PresenceService::send_current_presence(const xmpp::Jid& owner, const xmpp::Jid& to) {

@@ -17,6 +17,11 @@ namespace {
 // handler does not take it for a client's outbound stanza.
 thread_local bool t_routing_own = false;
 
+unsigned current_shard() {
+  int s = core::Shards::current();
+  return s < 0 ? 0u : static_cast<unsigned>(s);
+}
+
 }  // namespace
 
 xml::Element make_presence(const std::string& from, const std::string& to, const char* type) {
@@ -27,39 +32,19 @@ xml::Element make_presence(const std::string& from, const std::string& to, const
   return p;
 }
 
-PresenceService::PresenceService(ModuleContext& ctx) : router_(ctx.router), storage_(ctx.storage) {
+PresenceService::PresenceService(ModuleContext& ctx)
+    : router_(ctx.router), storage_(ctx.storage), blocking_(ctx.blocking) {
   if (auto roster = ctx.config.module_options.find("roster"); roster != ctx.config.module_options.end())
     max_roster_items_ = static_cast<std::size_t>(
         ModuleOptions("roster", roster->second).get_int("max_items", 1000, 1, 1000000));
-  worker_guard_.emplace(worker_ctx_.get_executor());
-  worker_ = std::thread([this] { worker_ctx_.run(); });
 }
 
-PresenceService::~PresenceService() {
-  worker_guard_.reset();
-  worker_ctx_.stop();
-  if (worker_.joinable()) worker_.join();
+void PresenceService::queue_next(const xmpp::Jid& sender, std::function<awaitable<void>()> work) {
+  router_.serial().push_next(sender.bare_string(), std::move(work));
 }
 
-unsigned PresenceService::current_shard() {
-  int s = core::Shards::current();
-  return s < 0 ? 0u : static_cast<unsigned>(s);
-}
-
-void PresenceService::on_worker(std::function<void()> f) {
-  asio::post(worker_ctx_, [f = std::move(f)] {
-    try {
-      f();
-    } catch (const std::exception& e) {
-      // A storage failure loses this one presence change; the user's next
-      // presence or roster action starts from what is stored.
-      spdlog::error("presence: {}", e.what());
-    }
-  });
-}
-
-void PresenceService::on_shard(unsigned shard, std::function<void()> f) {
-  router_.post_to_shard(shard, std::move(f));
+void PresenceService::queue_last(const xmpp::Jid& sender, std::function<awaitable<void>()> work) {
+  router_.serial().push_back(sender.bare_string(), std::move(work));
 }
 
 void PresenceService::send(xml::Element stanza) {
@@ -84,9 +69,8 @@ core::Verdict PresenceService::on_pre_route(router::RoutedStanza& ev) {
     xml::Element stanza = ev.stanza;
     stanza.set_attr("from", ev.from.bare_string());
     stanza.set_attr("to", contact.to_string());
-    const unsigned shard = current_shard();
-    on_worker([this, shard, from = ev.from, contact, t = *sub, stanza = std::move(stanza)]() mutable {
-      outbound_subscription(shard, from, contact, t, std::move(stanza));
+    queue_next(ev.from, [this, from = ev.from, contact, t = *sub, stanza = std::move(stanza)] {
+      return outbound_subscription(from, contact, t, stanza);
     });
     return core::Verdict::kHandled;
   }
@@ -110,27 +94,28 @@ core::Verdict PresenceService::on_broadcast(router::RoutedStanza& ev) {
   auto session = router_.sessions().find(ev.from);
   if (!session || session->shard() != current_shard()) return core::Verdict::kHandled;
   const auto type = ev.stanza.attr_or("type");
-  const unsigned shard = current_shard();
   if (type.empty()) {
-    // The stream marks the session available after this hook: not yet
-    // available means this is initial presence (§4.2), else a change (§4.4).
-    const bool initial = !session->is_available();
+    // No presence broadcast since the session began or last went
+    // unavailable: this is initial presence (§4.2), else a change (§4.4).
+    // (Not the stream's is_available(): a presence queued behind the
+    // account's work in flight runs after the stream has marked it.)
+    const bool initial = !session->im().last_presence;
     xml::Element p = ev.stanza;
     p.remove_attr("to");
     p.set_attr("from", ev.from.to_string());
     session->im().last_presence = p;
-    on_worker([this, shard, from = ev.from, p = std::move(p), initial]() mutable {
-      broadcast_available(shard, from, std::move(p), initial);
+    queue_next(ev.from, [this, from = ev.from, p = std::move(p), initial] {
+      return broadcast_available(from, p, initial);
     });
-  } else if (type == "unavailable" && session->is_available()) {
+  } else if (type == "unavailable" && session->im().last_presence) {
     // §4.5: to subscribers, own resources and directed-presence targets.
     std::set<std::string> directed = std::exchange(session->im().directed_to, {});
     session->im().last_presence.reset();
     xml::Element p = ev.stanza;
     p.remove_attr("to");
     p.set_attr("from", ev.from.to_string());
-    on_worker([this, shard, from = ev.from, p = std::move(p), directed = std::move(directed)]() mutable {
-      broadcast_unavailable(shard, from, std::move(p), std::move(directed));
+    queue_next(ev.from, [this, from = ev.from, p = std::move(p), directed = std::move(directed)] {
+      return broadcast_unavailable(from, p, directed);
     });
   }
   // Probes, errors and subscription stanzas without 'to' have no addressee.
@@ -140,20 +125,22 @@ core::Verdict PresenceService::on_broadcast(router::RoutedStanza& ev) {
 core::Verdict PresenceService::on_to_bare(router::RoutedStanza& ev) {
   if (ev.stanza.name() != "presence") return core::Verdict::kPass;
   const auto type = ev.stanza.attr_or("type");
-  const unsigned shard = current_shard();
+  // The work is queued under the sender: the contact's side of a
+  // subscription is part of what the sender has in flight, done on the
+  // sender's shard before its next stanza goes anywhere.
   if (auto sub = sub_type_of(type)) {
     // §3.1.3: inbound subscription stanzas are handled for the bare JID.
     xml::Element stanza = ev.stanza;
     stanza.set_attr("from", ev.from.bare_string());
-    on_worker([this, shard, user = ev.from.bare(), contact = ev.to.bare(), t = *sub,
-               stanza = std::move(stanza)]() mutable {
-      inbound_subscription(shard, user, contact, t, std::move(stanza));
+    queue_next(ev.from, [this, user = ev.from.bare(), contact = ev.to.bare(), t = *sub,
+                         stanza = std::move(stanza)] {
+      return inbound_subscription(user, contact, t, stanza);
     });
     return core::Verdict::kHandled;
   }
   if (type == "probe") {
-    on_worker([this, shard, prober = ev.from, contact = ev.to.bare()] {
-      answer_probe(shard, prober, contact);
+    queue_next(ev.from, [this, prober = ev.from, contact = ev.to.bare()] {
+      return answer_probe(prober, contact);
     });
     return core::Verdict::kHandled;
   }
@@ -163,8 +150,7 @@ core::Verdict PresenceService::on_to_bare(router::RoutedStanza& ev) {
 }
 
 void PresenceService::on_initial_presence(router::Session& session) {
-  const unsigned shard = current_shard();
-  on_worker([this, shard, s = session.shared_from_this()] { deliver_pending_requests(shard, s); });
+  queue_next(session.jid(), [this, s = session.shared_from_this()] { return deliver_pending_requests(s); });
 }
 
 void PresenceService::on_session_ended(router::Session& session) {
@@ -173,10 +159,10 @@ void PresenceService::on_session_ended(router::Session& session) {
   if (!session.is_available()) return;
   std::set<std::string> directed = std::exchange(session.im().directed_to, {});
   session.im().last_presence.reset();
-  const unsigned shard = current_shard();
   xml::Element p = make_presence(session.jid().to_string(), "", "unavailable");
-  on_worker([this, shard, from = session.jid(), p = std::move(p), directed = std::move(directed)]() mutable {
-    broadcast_unavailable(shard, from, std::move(p), std::move(directed));
+  // Last of what the session sent: behind its stanzas still queued.
+  queue_last(session.jid(), [this, from = session.jid(), p = std::move(p), directed = std::move(directed)] {
+    return broadcast_unavailable(from, p, directed);
   });
 }
 
@@ -184,6 +170,7 @@ class PresenceModule : public Module {
  public:
   explicit PresenceModule(ModuleContext& ctx) : service(ctx) {}
   // Hooks go first: nothing may call into the service while it stops.
+  // (Modules stop after the shards: queued work is dropped, never run.)
   ~PresenceModule() override { tokens.clear(); }
   PresenceService service;
 };

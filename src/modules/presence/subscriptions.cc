@@ -1,7 +1,6 @@
 // Subscription stanzas (RFC 6121 §3): the user's roster row changes as
 // Appendix A says (subscription.cc), the change is stored and pushed, and the
-// stanza goes on or stops. Runs on the presence worker; every router call
-// hops to a shard.
+// stanza goes on or stops. Coroutines queued under the sender on its shard.
 #include "core/log.h"
 #include "modules/presence/service.h"
 #include "modules/roster/item.h"
@@ -69,103 +68,109 @@ Stored store_transition(storage::RosterStore& roster, const storage::AccountKey&
 
 }  // namespace
 
-void PresenceService::outbound_subscription(unsigned shard, xmpp::Jid user_full, xmpp::Jid contact,
-                                            SubType type, xml::Element stanza) {
+awaitable<void> PresenceService::outbound_subscription(xmpp::Jid user_full, xmpp::Jid contact,
+                                                       SubType type, xml::Element stanza) {
   const xmpp::Jid user = user_full.bare();
   const auto owner = key_of(user);
+  const std::string contact_str = contact.to_string();
   Transition t;
   Stored stored;
   bool full = false;
-  {
+  co_await blocking_.run([&] {
     auto lock = roster::lock_account(user.bare_string());
-    auto old = storage_.roster().item(owner, contact.to_string());
+    auto old = storage_.roster().item(owner, contact_str);
     const SubState state = old ? state_of(*old) : SubState::kNone;
     t = outbound(state, type, old && old->approved);
     const bool adds_row = !old && (t.next != SubState::kNone || t.approved);
     if (adds_row && storage_.roster().items(owner).size() >= max_roster_items_) {
       full = true;
-    } else {
-      stored = store_transition(storage_.roster(), owner, old, contact.to_string(), t.next,
-                                t.approved, nullptr);
+      return;
     }
-  }
+    stored = store_transition(storage_.roster(), owner, old, contact_str, t.next, t.approved, nullptr);
+  });
   if (full) {
     // As a roster set would be (roster.cc): local policy, nothing stored or sent.
-    on_shard(shard, [this, user_full, stanza = std::move(stanza)]() mutable {
-      stanza.set_attr("from", user_full.to_string());
-      router_.bounce(stanza, xmpp::StanzaError(xmpp::StanzaCondition::kPolicyViolation,
-                                               "the roster is full"));
-    });
-    return;
+    stanza.set_attr("from", user_full.to_string());
+    router_.bounce(stanza, xmpp::StanzaError(xmpp::StanzaCondition::kPolicyViolation,
+                                             "the roster is full"));
+    co_return;
   }
   spdlog::debug("presence: {} sends {} to {}: {}", user.bare_string(), sub_type_name(type),
-                contact.to_string(), state_name(t.next));
-  on_shard(shard, [this, shard, user, contact, type, t, stored, stanza = std::move(stanza)]() mutable {
-    if (stored.push) roster::push(router_, user, roster::item_element(stored.item), stored.version);
-    if (!t.pass_on) return;
-    send(std::move(stanza));
-    if (type == SubType::kSubscribed) {
-      // §3.1.5: the new subscriber gets the user's current presence, after
-      // its own server has taken the approval (queued behind it).
-      on_worker([this, shard, user, contact] {
-        on_shard(shard, [this, user, contact] { send_current_presence(user, contact); });
-      });
-    } else if (type == SubType::kUnsubscribed) {
-      // §3.2.2: the former subscriber learns the user is gone for it (after
-      // the cancellation itself, queued behind it).
-      on_worker([this, shard, user, contact] {
-        on_shard(shard, [this, user, contact] { send_unavailable_from_all(user, contact); });
-      });
-    }
-  });
+                contact_str, state_name(t.next));
+  if (stored.push) roster::push(router_, user, roster::item_element(stored.item), stored.version);
+  if (!t.pass_on) co_return;
+  // A local contact's side is queued next under the user (on_to_bare), so
+  // what follows here is queued after it.
+  send(std::move(stanza));
+  if (type == SubType::kSubscribed) {
+    // §3.1.5: the new subscriber gets the user's current presence, after
+    // its own server has taken the approval.
+    queue_next(user, [this, user, contact]() -> awaitable<void> {
+      return send_presence_later(user, contact, true);
+    });
+  } else if (type == SubType::kUnsubscribed) {
+    // §3.2.2: the former subscriber learns the user is gone for it, after
+    // the cancellation itself.
+    queue_next(user, [this, user, contact]() -> awaitable<void> {
+      return send_presence_later(user, contact, false);
+    });
+  }
 }
 
-void PresenceService::inbound_subscription(unsigned shard, xmpp::Jid user, xmpp::Jid contact,
-                                           SubType type, xml::Element stanza) {
+awaitable<void> PresenceService::send_presence_later(xmpp::Jid owner, xmpp::Jid to, bool available) {
+  if (available) {
+    send_current_presence(owner, to);
+  } else {
+    send_unavailable_from_all(owner, to);
+  }
+  co_return;
+}
+
+awaitable<void> PresenceService::inbound_subscription(xmpp::Jid user, xmpp::Jid contact,
+                                                      SubType type, xml::Element stanza) {
   // Here `contact` is the local account receiving the stanza, `user` the sender.
   const auto owner = key_of(contact);
+  const std::string user_str = user.to_string();
   Transition t;
   Stored stored;
   bool no_account = false;
-  {
+  std::string request;
+  if (type == SubType::kSubscribe) request = xml::to_string(stanza);
+  co_await blocking_.run([&] {
     auto lock = roster::lock_account(contact.bare_string());
-    auto old = storage_.roster().item(owner, user.to_string());
+    auto old = storage_.roster().item(owner, user_str);
     if (!old && type == SubType::kSubscribe && !storage_.accounts().exists(owner)) {
       no_account = true;
-    } else {
-      const SubState state = old ? state_of(*old) : SubState::kNone;
-      t = inbound(state, type, old && old->approved);
-      std::string request;
-      if (type == SubType::kSubscribe && t.pass_on) request = xml::to_string(stanza);
-      stored = store_transition(storage_.roster(), owner, old, user.to_string(), t.next, t.approved,
-                                request.empty() ? nullptr : &request);
+      return;
     }
-  }
+    const SubState state = old ? state_of(*old) : SubState::kNone;
+    t = inbound(state, type, old && old->approved);
+    const bool keeps_request = type == SubType::kSubscribe && t.pass_on;
+    stored = store_transition(storage_.roster(), owner, old, user_str, t.next, t.approved,
+                              keeps_request ? &request : nullptr);
+  });
   if (no_account) {
     // §3.1.3 / §8.5.1: no such contact; the subscriber learns it is refused.
-    on_shard(shard, [this, user, contact] {
-      send(make_presence(contact.bare_string(), user.bare_string(), "unsubscribed"));
-    });
-    return;
+    send(make_presence(contact.bare_string(), user.bare_string(), "unsubscribed"));
+    co_return;
   }
   spdlog::debug("presence: {} receives {} from {}: {}", contact.bare_string(), sub_type_name(type),
-                user.to_string(), state_name(t.next));
-  on_shard(shard, [this, shard, user, contact, type, t, stored, stanza = std::move(stanza)]() mutable {
-    if (stored.push) roster::push(router_, contact, roster::item_element(stored.item), stored.version);
-    if (t.pass_on) router_.route_to_bare(std::move(stanza), user, contact);
-    if (t.auto_subscribed) {
-      // §3.1.3 (already subscribed) and §3.4 (pre-approved): the server
-      // answers for the contact, then sends its presence (§3.1.5).
-      send(make_presence(contact.bare_string(), user.bare_string(), "subscribed"));
-      on_worker([this, shard, user, contact] {
-        on_shard(shard, [this, user, contact] { send_current_presence(contact, user); });
-      });
-    }
-    if (type == SubType::kUnsubscribe && t.pass_on) {
-      // §3.3.3: the former subscriber sees the contact go unavailable.
-      send_unavailable_from_all(contact, user);
-    }
-  });
+                user_str, state_name(t.next));
+  if (stored.push) roster::push(router_, contact, roster::item_element(stored.item), stored.version);
+  if (t.pass_on) router_.route_to_bare(std::move(stanza), user, contact);
+  if (t.auto_subscribed) {
+    // §3.1.3 (already subscribed) and §3.4 (pre-approved): the server
+    // answers for the contact, then sends its presence (§3.1.5) once the
+    // answer has been taken.
+    send(make_presence(contact.bare_string(), user.bare_string(), "subscribed"));
+    queue_next(user, [this, user, contact]() -> awaitable<void> {
+      return send_presence_later(contact, user, true);
+    });
+  }
+  if (type == SubType::kUnsubscribe && t.pass_on) {
+    // §3.3.3: the former subscriber sees the contact go unavailable.
+    send_unavailable_from_all(contact, user);
+  }
 }
 
 }  // namespace tern::modules::presence
