@@ -18,6 +18,8 @@
 #include "router/router.h"
 #include "sasl/mechanism.h"
 #include "storage/storage.h"
+#include "http/bosh.h"
+#include "http/http_context.h"
 #include "stream/c2s_session.h"
 #include "transport/connection_limiter.h"
 #include "transport/listener.h"
@@ -92,6 +94,37 @@ int serve(const core::Config& config) {
   c2s.bound_features = features.stream_features;
   c2s.fake_salt_secret = load_or_make_secret(config.data_dir + "/scram-secret");
   c2s.pre_auth_features = features.pre_auth_stream_features;
+  stream::StreamMetrics stream_metrics(n_shards);
+  c2s.metrics = &stream_metrics;
+
+  // HTTP: the web page, discovery, WebSocket, BOSH and /metrics.
+  std::vector<asio::any_io_executor> shard_executors;
+  for (unsigned s = 0; s < n_shards; ++s) shard_executors.push_back(shards.loop(s).get_executor());
+  http::BoshRegistry bosh(c2s, shard_executors);
+  http::HttpContext http_ctx{c2s, config.http_web_root.empty() ? TERN_WEB_ROOT : config.http_web_root,
+                             &bosh, {}};
+  const auto metrics_started = std::chrono::steady_clock::now();
+  http_ctx.metrics = [&] {
+    std::string out = stream_metrics.render();
+    out += fmt::format("# HELP tern_bosh_sessions BOSH sessions.\n# TYPE tern_bosh_sessions gauge\n"
+                       "tern_bosh_sessions {}\n", bosh.size());
+    out += fmt::format("# HELP tern_bound_sessions Sessions bound to a resource.\n"
+                       "# TYPE tern_bound_sessions gauge\ntern_bound_sessions {}\n",
+                       router.sessions().size());
+    long pages = 0, resident = 0;
+    if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+      std::fclose(f);
+    }
+    out += fmt::format("# HELP tern_resident_memory_bytes Resident set size.\n"
+                       "# TYPE tern_resident_memory_bytes gauge\ntern_resident_memory_bytes {}\n",
+                       resident * 4096);
+    out += fmt::format("# HELP tern_uptime_seconds Seconds since start.\n"
+                       "# TYPE tern_uptime_seconds gauge\ntern_uptime_seconds {}\n",
+                       std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::steady_clock::now() - metrics_started).count());
+    return out;
+  };
 
   transport::ConnectionLimiter limiter(config.connections_per_ip_per_minute);
   std::vector<std::unique_ptr<transport::Listener>> listeners;
@@ -118,8 +151,25 @@ int serve(const core::Config& config) {
   };
   listen_all(config.listen.c2s, "c2s", false);
   listen_all(config.listen.c2s_tls, "c2s_tls", true);
-  for (auto [list, what] : {std::pair{&config.listen.s2s, "s2s"}, {&config.listen.http, "http"},
-                            {&config.listen.https, "https"}, {&config.listen.component, "component"}})
+  auto listen_http = [&](const std::vector<std::string>& addrs, const char* what, bool tls) {
+    for (const auto& a : addrs) {
+      auto ep = transport::parse_endpoint(a);
+      for (unsigned s = 0; s < n_shards; ++s) {
+        listeners.push_back(std::make_unique<transport::Listener>(
+            shards.loop(s), ep, [&http_ctx, &limiter, s, tls](tcp::socket sock) {
+              boost::system::error_code ec;
+              auto peer = sock.remote_endpoint(ec);
+              if (!ec && !limiter.allow(peer.address().to_string())) return;
+              http::serve_http_connection(http_ctx, s, std::move(sock), tls);
+            }));
+        if (s == 0) ep = listeners.back()->local_endpoint();
+      }
+      ready += fmt::format(" {} {}", what, a);
+    }
+  };
+  listen_http(config.listen.http, "http", false);
+  listen_http(config.listen.https, "https", true);
+  for (auto [list, what] : {std::pair{&config.listen.s2s, "s2s"}, {&config.listen.component, "component"}})
     if (!list->empty()) spdlog::info("listen.{}: not served by this version yet", what);
 
   const auto started = std::chrono::steady_clock::now();
@@ -179,6 +229,7 @@ int serve(const core::Config& config) {
   // Sockets and timers go before the loops they belong to.
   control.reset();
   listeners.clear();
+  bosh.clear();
   // Modules stop while the loops still exist: work they post is dropped
   // with the loops, never run against a stopped module.
   running.clear();

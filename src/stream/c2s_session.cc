@@ -47,7 +47,7 @@ std::string peer_ip(const tcp::socket& socket) {
 }  // namespace
 
 C2SSession::C2SSession(C2SContext& ctx, unsigned shard, tcp::socket socket, bool direct_tls)
-    : ClientStream(ctx, shard, socket.get_executor(), peer_ip(socket), "c2s"),
+    : ClientStream(ctx, shard, socket.get_executor(), peer_ip(socket), "c2s", StreamKind::kTcp),
       transport_(std::move(socket)),
       parser_(xml::ParserLimits{static_cast<std::size_t>(ctx.config.max_stanza_bytes),
                                 static_cast<std::size_t>(ctx.config.max_xml_depth),

@@ -146,6 +146,7 @@ awaitable<void> ClientStream::sasl_step(std::string_view client_data) {
   }
   send(success);
   spdlog::info("{}: authenticated as {}@{}", log_id(), user_, domain_);
+  if (auto* c = counters()) bump(c->logins[static_cast<int>(metrics_kind_)]);
   state_ = State::kAuthenticated;
   header_sent_ = false;
   on_stream_restart();
@@ -153,6 +154,7 @@ awaitable<void> ClientStream::sasl_step(std::string_view client_data) {
 
 awaitable<void> ClientStream::sasl_fail(sasl::Failure f) {
   mechanism_.reset();
+  if (auto* c = counters()) bump(c->login_failures[static_cast<int>(metrics_kind_)]);
   if (f == sasl::Failure::kNotAuthorized) {
     auto delay = ctx_.throttle.record_failure(remote_ip_);
     if (delay.count() > 0) {

@@ -43,7 +43,7 @@ std::string ClientStream::make_stream_id() {
 }
 
 ClientStream::ClientStream(C2SContext& ctx, unsigned shard, asio::any_io_executor executor,
-                           std::string remote_ip, const char* kind)
+                           std::string remote_ip, const char* kind, StreamKind metrics_kind)
     : Session(shard),
       ctx_(ctx),
       executor_(executor),
@@ -51,13 +51,18 @@ ClientStream::ClientStream(C2SContext& ctx, unsigned shard, asio::any_io_executo
       last_activity_(Clock::now()),
       remote_ip_(std::move(remote_ip)),
       kind_(kind),
+      metrics_kind_(metrics_kind),
       tokens_(static_cast<double>(ctx.config.stanza_burst)),
       tokens_at_(Clock::now()),
       number_(ctx.next_stream_number++) {
   ctx_.live.add(shard, this);
+  if (auto* c = counters()) bump(c->open[static_cast<int>(metrics_kind_)], 1);
 }
 
-ClientStream::~ClientStream() { ctx_.live.remove(shard(), this); }
+ClientStream::~ClientStream() {
+  ctx_.live.remove(shard(), this);
+  if (auto* c = counters()) bump(c->open[static_cast<int>(metrics_kind_)], -1);
+}
 
 std::string ClientStream::log_id() const {
   return jid().empty() ? fmt::format("{}#{} {}", kind_, number_, remote_ip_)
@@ -208,6 +213,10 @@ awaitable<void> ClientStream::on_element(xml::Element& el) {
     }
     co_return;
   }
+  if (auto* c = counters()) {
+    const int kind = el.name() == "message" ? 0 : el.name() == "presence" ? 1 : 2;
+    bump(c->stanzas_in[kind]);
+  }
   on_stanza(std::move(el));
 }
 
@@ -250,11 +259,13 @@ awaitable<bool> ClientStream::answer_pre_auth_iq(const xml::Element& el) {
 
 void ClientStream::deliver(const xml::Element& stanza) {
   if (state_ != State::kBound) return;
+  if (auto* c = counters()) bump(c->stanzas_out);
   write_stanza(stanza);
 }
 
 void ClientStream::deliver_serialized(const router::SerializedStanza& stanza) {
   if (state_ != State::kBound) return;
+  if (auto* c = counters()) bump(c->stanzas_out);
   write_serialized(std::string_view(*stanza));
 }
 

@@ -38,7 +38,7 @@ class ClientStream : public router::Session {
 
   // `kind` names the transport in log lines and metrics ("c2s", "ws", "bosh").
   ClientStream(C2SContext& ctx, unsigned shard, asio::any_io_executor executor,
-               std::string remote_ip, const char* kind);
+               std::string remote_ip, const char* kind, StreamKind metrics_kind);
 
   // --- framing, implemented by each transport ---------------------------
   // Our stream open; `attributes` starts with a space (" id='…' from='…' …").
@@ -118,11 +118,15 @@ class ClientStream : public router::Session {
   void send(std::string_view bytes) { if (state_ != State::kClosed) write_top(bytes); }
   void send(const xml::Element& el) { if (state_ != State::kClosed) write_stanza(el); }
   bool rate_limited();
+  ShardStreamCounters* counters() const {
+    return ctx_.metrics ? &ctx_.metrics->shard(shard()) : nullptr;
+  }
 
   asio::steady_timer deadline_;  // handshake, idle and closing deadlines
   std::chrono::steady_clock::time_point last_activity_;
   std::string remote_ip_;
   const char* kind_;
+  StreamKind metrics_kind_;
   std::string stream_id_;
   std::string domain_;
   std::unique_ptr<sasl::Mechanism> mechanism_;
