@@ -113,20 +113,24 @@ awaitable<BoshReply> BoshRegistry::handle(unsigned shard, const std::string& tex
     co_return BoshReply{400, bosh_terminate("bad-request")};
   }
   auto sid = body->attr("sid");
-  if (!sid) co_return co_await create(shard, std::move(*body), peer, confidential);
+  if (!sid) co_return co_await create(shard, *body, peer, confidential);
   auto session = find(std::string(*sid));
   if (!session) {
     spdlog::info("bosh {}: unknown sid", peer);
     co_return BoshReply{200, bosh_terminate("item-not-found")};
   }
-  // The session's state is touched on its own shard only.
-  co_return co_await asio::co_spawn(
-      session->executor(),
-      [session, b = std::move(*body)]() mutable { return session->request(std::move(b)); },
-      use_awaitable);
+  // The session's state is touched on its own shard only, and its last
+  // reference must go there too (its destructor leaves per-shard sets): this
+  // frame keeps it alive while the request runs, then hands it back.
+  auto b = std::make_shared<xml::Element>(std::move(*body));
+  BoshReply reply = co_await asio::co_spawn(
+      session->executor(), [s = session.get(), b] { return s->request(*b); }, use_awaitable);
+  auto executor = session->executor();
+  asio::post(executor, [s = std::move(session)] {});
+  co_return reply;
 }
 
-awaitable<BoshReply> BoshRegistry::create(unsigned shard, xml::Element body, const std::string& peer,
+awaitable<BoshReply> BoshRegistry::create(unsigned shard, const xml::Element& body, const std::string& peer,
                                           bool confidential) {
   auto to = xmpp::Jid::parse(body.attr_or("to"));
   if (!to || to->has_node() || to->has_resource() || !ctx_.router.is_local_domain(to->domain()))
@@ -190,7 +194,7 @@ awaitable<BoshReply> BoshSession::create(const xml::Element& body) {
   co_return BoshReply{200, std::move(out)};
 }
 
-awaitable<BoshReply> BoshSession::request(xml::Element body) {
+awaitable<BoshReply> BoshSession::request(xml::Element& body) {
   const std::uint64_t rid = *parse_number(body.attr_or("rid"));
   last_request_ = Clock::now();
   touch();
@@ -242,26 +246,30 @@ awaitable<void> BoshSession::process_ready() {
     auto it = early_.find(next_rid_);
     if (it == early_.end()) break;
     const auto rid = next_rid_;
-    xml::Element body = std::move(it->second);
+    // Owned here, not by a coroutine parameter: GCC 12 mis-destroys
+    // by-value class parameters of coroutines.
+    auto body = std::make_unique<xml::Element>(std::move(it->second));
     early_.erase(it);
     ++next_rid_;
     for (auto& w : waiting_)
       if (w->rid == rid) held_[rid] = w;
-    co_await process(rid, std::move(body));
+    co_await process(*body);
     dispatch();
   }
   processing_ = false;
   dispatch();
 }
 
-awaitable<void> BoshSession::process(std::uint64_t rid, xml::Element body) {
+awaitable<void> BoshSession::process(xml::Element& body) {
   if (body.attr_or(kXboshRestart) == "true") restart_stream(body);
-  for (auto& node : body.nodes()) {
-    if (!node.element || state() == State::kClosed || state() == State::kClosing) continue;
-    co_await on_element(*node.element);
+  for (std::size_t i = 0; i < body.nodes().size(); ++i) {
+    xml::Element* child = body.nodes()[i].element.get();
+    if (!child || state() == State::kClosed || state() == State::kClosing) continue;
+    co_await on_element(*child);
     co_await pace();
   }
-  if (body.attr_or("type") == "terminate" && state() != State::kClosed) {
+  const bool terminate = body.attr_or("type") == "terminate";
+  if (terminate && state() != State::kClosed) {
     on_peer_close();
     finish();
   }

@@ -49,7 +49,7 @@ class BoshRegistry {
   std::size_t size() const;
 
  private:
-  awaitable<BoshReply> create(unsigned shard, xml::Element body, const std::string& peer,
+  awaitable<BoshReply> create(unsigned shard, const xml::Element& body, const std::string& peer,
                               bool confidential);
   std::shared_ptr<BoshSession> find(const std::string& sid) const;
 
@@ -71,7 +71,7 @@ class BoshSession final : public stream::ClientStream {
 
   // On the session's shard.
   awaitable<BoshReply> create(const xml::Element& body);
-  awaitable<BoshReply> request(xml::Element body);
+  awaitable<BoshReply> request(xml::Element& body);
   asio::any_io_executor executor() const { return executor_; }
   const std::string& sid() const { return sid_; }
 
@@ -90,7 +90,7 @@ class BoshSession final : public stream::ClientStream {
 
   // Runs the payloads of every request whose turn has come, in rid order.
   awaitable<void> process_ready();
-  awaitable<void> process(std::uint64_t rid, xml::Element body);
+  awaitable<void> process(xml::Element& body);
   void restart_stream(const xml::Element& body);
   // Gives what is pending to the oldest held request(s) that may answer.
   void dispatch();
