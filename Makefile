@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 20
 # Debian's interpreter: the test clients (slixmpp, aioxmpp) are Debian packages.
 PYTHON ?= /usr/bin/python3
 
-.PHONY: all deps build run test unit e2e e2e-asan asan-build fuzz clean
+.PHONY: all deps build web run test unit e2e e2e-asan asan-build web-test fuzz clean
 
 all: build
 
@@ -17,20 +17,32 @@ deps:
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-build: deps $(BUILD)/build.ninja
+build: deps $(BUILD)/build.ninja web
 	ninja -C $(BUILD) -j $(JOBS)
 
-# Only the server and what it links: the unit tests, benchmarks and load
-# generator are for `make test` (459 s to the ready line from a fresh clone
-# when `run` built everything).
-run: deps $(BUILD)/build.ninja
+# The web chat page: converse.js at the version pinned in web/package-lock.json
+# (npm ci; works offline from npm's cache once fetched), served from
+# web/public with the dist files copied beside the page.
+WEB_DIST := web/public/dist/converse.min.js
+web: $(WEB_DIST)
+$(WEB_DIST): web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	rm -rf web/public/dist
+	mkdir -p web/public/dist
+	cd web/node_modules/converse.js/dist && find . -type f ! -name '*.map' -exec cp --parents {} ../../../public/dist/ \;
+	touch $(WEB_DIST)
+
+# Only the server, what it links and the web page: the unit tests, benchmarks
+# and load generator are for `make test` (459 s to the ready line from a
+# fresh clone when `run` built everything).
+run: deps $(BUILD)/build.ninja web
 	ninja -C $(BUILD) -j $(JOBS) tern
 	$(BUILD)/tern serve $(if $(CONFIG),--config $(CONFIG))
 
 # Every step runs even when an earlier one failed, so a unit failure does not
 # hide the e2e results; the last line sums them up and the exit status is
 # non-zero if any step failed.
-TEST_STEPS ?= unit e2e e2e-asan fuzz
+TEST_STEPS ?= unit e2e web-test e2e-asan fuzz
 test:
 	@scripts/install-deps.sh --test
 	@status=0; summary=""; \
@@ -69,6 +81,13 @@ e2e-asan: asan-build
 	ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:detect_leaks=0:exitcode=86 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87 \
 	  $(PYTHON) -m pytest $(PYTEST_FLAGS) tests/e2e
+
+# Browser-side tests: strophe.js over BOSH and WebSocket (Node), then
+# converse.js in Debian's chromium driven by playwright-core.
+web-test: build
+	@scripts/install-deps.sh --test
+	cd tests/web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	TERN_BIN=$(abspath $(BUILD)/tern) node tests/web/run.mjs
 
 $(FUZZ_BUILD)/build.ninja:
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -10,7 +10,7 @@ build_pkgs=(cmake ninja-build ccache g++ pkg-config clang libclang-rt-14-dev
 # prosody and ejabberd: the import tests run them by hand (tests/e2e/peers.py),
 # never through the init system.
 test_pkgs=(python3 python3-pytest python3-slixmpp python3-aioxmpp libstrophe-dev openssl
-  prosody ejabberd tzdata)
+  prosody ejabberd tzdata chromium)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")
@@ -19,6 +19,9 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# The web page is built with npm (converse.js). A node from elsewhere
+# (nodesource) brings its own npm; Debian's would conflict with it.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "installing: ${missing[*]}"

@@ -54,6 +54,13 @@ struct Config {
   std::string tls_cert;  // PEM path; empty: self-signed pair in data_dir
   std::string tls_key;
   bool require_starttls = true;  // c2s must upgrade before SASL
+  // [http]
+  std::vector<std::string> http_allowed_origins;  // besides the page's own; "*": any
+  std::vector<std::string> http_trusted_addresses{"127.0.0.1", "::1"};
+  std::vector<std::string> http_metrics_addresses{"127.0.0.1", "::1"};
+  std::string http_web_root;  // empty: the page built with Tern
+  std::int64_t http_max_body_bytes = 1048576;
+  std::int64_t http_requests_per_connection = 1000;
   // [storage]
   std::string storage_backend = "sqlite";
   std::string storage_url;  // sqlite: file path (default data_dir/tern.db)

@@ -98,6 +98,28 @@ const std::vector<OptionSpec>& all_options() {
     o.push_back(bool_option(
         "tls.require_starttls", [](Config & c) -> auto& { return c.require_starttls; },
         "Clients must upgrade to TLS before they may authenticate"));
+    // [http]
+    o.push_back(list_option(
+        "http.allowed_origins", [](Config & c) -> auto& { return c.http_allowed_origins; },
+        "Origins (scheme://host:port) allowed for WebSocket, BOSH and CORS besides the page's own; \"*\" allows any",
+        nullptr));
+    o.push_back(list_option(
+        "http.trusted_addresses", [](Config & c) -> auto& { return c.http_trusted_addresses; },
+        "Peer addresses whose plain-HTTP connections count as confidential (loopback, a TLS-terminating proxy)",
+        nullptr));
+    o.push_back(list_option(
+        "http.metrics_addresses", [](Config & c) -> auto& { return c.http_metrics_addresses; },
+        "Peer addresses allowed to read /metrics", nullptr));
+    o.push_back(string_option(
+        "http.web_root", [](Config & c) -> auto& { return c.http_web_root; },
+        "Directory served at /; empty: the web chat page built with Tern"));
+    o.push_back(int_option(
+        "http.max_body_bytes", [](Config & c) -> auto& { return c.http_max_body_bytes; }, 1024,
+        16777216, "Largest HTTP request body accepted (BOSH), in bytes"));
+    o.push_back(int_option(
+        "http.requests_per_connection",
+        [](Config & c) -> auto& { return c.http_requests_per_connection; }, 1, 1000000,
+        "Requests served on one keep-alive connection before it is closed"));
     // [storage]
     o.push_back(string_option(
         "storage.backend", [](Config & c) -> auto& { return c.storage_backend; },

@@ -3,6 +3,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -79,7 +80,10 @@ void Server::add_steps() {
         shards_ = std::make_unique<core::Shards>(shard_count_);
         shards_->start();
       },
-      [this](Deadline) { shards_->stop(); });
+      [this](Deadline) {
+        shards_->stop();
+        if (bosh_) bosh_->clear();
+      });
   steps_.add(
       "blocking pool",
       [this] {
@@ -107,8 +111,19 @@ void Server::add_steps() {
       };
     });
   }
-  for (auto [list, what] : {std::pair{&config_.listen.s2s, "s2s"}, {&config_.listen.http, "http"},
-                            {&config_.listen.https, "https"}, {&config_.listen.component, "component"}})
+  // HTTP: the web page, discovery, WebSocket, BOSH and /metrics.
+  for (bool tls : {false, true}) {
+    add_listener_step(tls ? "https" : "http", tls ? config_.listen.https : config_.listen.http,
+                      [this, tls](unsigned s) -> transport::AcceptHandler {
+      return [http = http_.get(), &limiter = *limiter_, s, tls](tcp::socket sock) {
+        boost::system::error_code ec;
+        auto peer = sock.remote_endpoint(ec);
+        if (!ec && !limiter.allow(peer.address())) return;
+        http::serve_http_connection(*http, s, std::move(sock), tls);
+      };
+    });
+  }
+  for (auto [list, what] : {std::pair{&config_.listen.s2s, "s2s"}, {&config_.listen.component, "component"}})
     if (!list->empty()) spdlog::info("listen.{}: not served by this version yet", what);
 
   steps_.add(
@@ -173,6 +188,36 @@ void Server::start_streams() {
   c2s_->bound_features = features_.stream_features;
   c2s_->fake_salt_secret = load_or_make_secret(config_.data_dir + "/scram-secret");
   c2s_->pre_auth_features = features_.pre_auth_stream_features;
+  stream_metrics_ = std::make_unique<stream::StreamMetrics>(shard_count_);
+  c2s_->metrics = stream_metrics_.get();
+
+  std::vector<asio::any_io_executor> shard_executors;
+  for (unsigned s = 0; s < shard_count_; ++s) shard_executors.push_back(shards_->loop(s).get_executor());
+  bosh_ = std::make_unique<http::BoshRegistry>(*c2s_, shard_executors);
+  http_ = std::make_unique<http::HttpContext>(http::HttpContext{
+      *c2s_, config_.http_web_root.empty() ? TERN_WEB_ROOT : config_.http_web_root, bosh_.get(),
+      [this] { return render_metrics(); }});
+}
+
+std::string Server::render_metrics() const {
+  std::string out = stream_metrics_->render();
+  out += fmt::format("# HELP tern_bosh_sessions BOSH sessions.\n# TYPE tern_bosh_sessions gauge\n"
+                     "tern_bosh_sessions {}\n", bosh_->size());
+  out += fmt::format("# HELP tern_bound_sessions Sessions bound to a resource.\n"
+                     "# TYPE tern_bound_sessions gauge\ntern_bound_sessions {}\n",
+                     router_->sessions().size());
+  long pages = 0, resident = 0;
+  if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  out += fmt::format("# HELP tern_resident_memory_bytes Resident set size.\n"
+                     "# TYPE tern_resident_memory_bytes gauge\ntern_resident_memory_bytes {}\n",
+                     resident * 4096);
+  out += fmt::format("# HELP tern_uptime_seconds Seconds since start.\n"
+                     "# TYPE tern_uptime_seconds gauge\ntern_uptime_seconds {}\n",
+                     std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_at_).count());
+  return out;
 }
 
 // RFC 6120 §4.9.3.22: every stream gets <system-shutdown/>; a stream is gone

@@ -21,7 +21,10 @@
 #include "server/listeners.h"
 #include "server/steps.h"
 #include "storage/storage.h"
+#include "http/bosh.h"
+#include "http/http_context.h"
 #include "stream/c2s_context.h"
+#include "stream/stream_metrics.h"
 #include "transport/connection_limiter.h"
 
 namespace tern::server {
@@ -53,6 +56,8 @@ class Server {
   void wait_for_module_work(Deadline deadline);
   bool is_idle(Deadline deadline);
   std::string answer_control(const std::string& command);
+  // /metrics in Prometheus text format.
+  std::string render_metrics() const;
 
   const core::Config& config_;
   const unsigned shard_count_;
@@ -69,6 +74,11 @@ class Server {
   std::unique_ptr<router::Router> router_;
   std::unique_ptr<stream::LiveStreams> live_;
   std::unique_ptr<stream::C2SContext> c2s_;
+  std::unique_ptr<stream::StreamMetrics> stream_metrics_;
+  // BOSH sessions are dropped (clear()) once the shards have stopped; the
+  // registry and the HTTP context outlive the loops their connections use.
+  std::unique_ptr<http::BoshRegistry> bosh_;
+  std::unique_ptr<http::HttpContext> http_;
   std::unique_ptr<transport::ConnectionLimiter> limiter_;
   std::unique_ptr<core::Shards> shards_;
   std::unique_ptr<core::BlockingPool> blocking_;

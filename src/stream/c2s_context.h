@@ -13,6 +13,7 @@
 #include "storage/storage.h"
 #include "stream/auth_throttle.h"
 #include "stream/live_streams.h"
+#include "stream/stream_metrics.h"
 #include "xml/stream_parser.h"
 
 namespace tern::stream {
@@ -44,6 +45,8 @@ struct C2SContext {
   // One per shard: every stream of the shard reads into it and hands the
   // bytes to its parser before suspending again (see Transport::read_some).
   std::vector<std::vector<char>> read_buffers;
+  // Null: not counted (unit tests).
+  StreamMetrics* metrics = nullptr;
 };
 
 }  // namespace tern::stream

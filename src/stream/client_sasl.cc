@@ -3,7 +3,7 @@
 // (credential lookups and PBKDF2 must not stall the shard) and applies the
 // retry and throttling policy.
 #include "core/log.h"
-#include "stream/c2s_session.h"
+#include "stream/client_stream.h"
 #include "transport/tls.h"
 #include "xml/namespaces.h"
 
@@ -26,21 +26,28 @@ std::optional<std::string> decode_sasl_data(const std::string& text) {
 
 }  // namespace
 
-std::vector<std::string> C2SSession::offered_mechanisms() const {
-  if (transport_.is_tls())
+std::vector<std::string> ClientStream::offered_mechanisms() const {
+  // -PLUS needs a channel to bind to (TLS we terminate ourselves).
+  if (channel_bindings())
     return {"SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"};
-  // PLAIN would show the password to anyone on the path.
+  // A trusted path (TLS at a proxy in front, or loopback) is as good as TLS,
+  // minus channel binding.
+  if (is_confidential()) return {"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"};
+  // Over plain HTTP nothing: a browser page served in clear is as
+  // tamperable as the password. Elsewhere PLAIN would show the password to
+  // anyone on the path, SCRAM does not.
+  if (!offers_scram_in_clear()) return {};
   return {"SCRAM-SHA-256", "SCRAM-SHA-1"};
 }
 
-sasl::Context C2SSession::sasl_context() {
+sasl::Context ClientStream::sasl_context() {
   sasl::Context c;
-  c.plus_offered = transport_.is_tls();
+  c.plus_offered = channel_bindings() != nullptr;
   c.fake_salt_secret = ctx_.fake_salt_secret;
   // Channel binding data is read here, on the shard, and handed over by
   // value: the step runs on the pool while this connection may be writing.
   std::optional<std::string> exporter, endpoint, unique;
-  if (const auto* cb = transport_.channel_bindings()) {
+  if (const auto* cb = channel_bindings()) {
     exporter = cb->exporter;
     endpoint = cb->server_end_point;
     unique = cb->unique;
@@ -63,7 +70,7 @@ sasl::Context C2SSession::sasl_context() {
   return c;
 }
 
-awaitable<void> C2SSession::on_sasl(xml::Element& el) {
+awaitable<void> ClientStream::on_sasl(xml::Element& el) {
   if (state_ != State::kNegotiating) {
     co_return fail(StreamCondition::kPolicyViolation, "already authenticated");
   }
@@ -80,7 +87,7 @@ awaitable<void> C2SSession::on_sasl(xml::Element& el) {
     std::string mech(el.attr_or("mechanism"));
     auto offered = offered_mechanisms();
     if (std::find(offered.begin(), offered.end(), mech) == offered.end()) {
-      co_return co_await sasl_fail(mech == "PLAIN" && !transport_.is_tls()
+      co_return co_await sasl_fail(mech == "PLAIN" && !is_confidential()
                                        ? sasl::Failure::kEncryptionRequired
                                        : sasl::Failure::kInvalidMechanism);
     }
@@ -103,7 +110,7 @@ awaitable<void> C2SSession::on_sasl(xml::Element& el) {
   co_await sasl_step(*data);
 }
 
-awaitable<void> C2SSession::sasl_step(std::string_view client_data) {
+awaitable<void> ClientStream::sasl_step(std::string_view client_data) {
   auto* mech = mechanism_.get();
   std::string input(client_data);
   auto step = co_await ctx_.blocking.run([&] { return mech->step(input); });
@@ -127,8 +134,8 @@ awaitable<void> C2SSession::sasl_step(std::string_view client_data) {
   }
   user_ = *node;
   mechanism_.reset();
-  ctx_.throttle.record_success(transport_.remote_ip());
-  transport_.forget_channel_bindings();
+  ctx_.throttle.record_success(remote_ip_);
+  forget_channel_bindings();
   // No string temporaries in conditional expressions inside coroutines:
   // GCC 12 destroys them twice.
   std::string success = "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'";
@@ -139,19 +146,21 @@ awaitable<void> C2SSession::sasl_step(std::string_view client_data) {
   }
   send(success);
   spdlog::info("{}: authenticated as {}@{}", log_id(), user_, domain_);
+  if (auto* c = counters()) bump(c->logins[static_cast<int>(metrics_kind_)]);
   state_ = State::kAuthenticated;
-  restart_ = true;
   header_sent_ = false;
+  on_stream_restart();
 }
 
-awaitable<void> C2SSession::sasl_fail(sasl::Failure f) {
+awaitable<void> ClientStream::sasl_fail(sasl::Failure f) {
   mechanism_.reset();
+  if (auto* c = counters()) bump(c->login_failures[static_cast<int>(metrics_kind_)]);
   if (f == sasl::Failure::kNotAuthorized) {
-    auto delay = ctx_.throttle.record_failure(transport_.remote_ip());
+    auto delay = ctx_.throttle.record_failure(remote_ip_);
     if (delay.count() > 0) {
       spdlog::info("{}: authentication failures from this address; answering in {} ms", log_id(),
                    delay.count());
-      asio::steady_timer t(transport_.socket().get_executor(), delay);
+      asio::steady_timer t(executor_, delay);
       boost::system::error_code ec;
       co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
     }

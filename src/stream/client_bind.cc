@@ -2,7 +2,7 @@
 // kept for old clients) and stanzas of a bound client.
 #include "core/log.h"
 #include "sasl/mechanism.h"
-#include "stream/c2s_session.h"
+#include "stream/client_stream.h"
 #include "xml/namespaces.h"
 
 namespace tern::stream {
@@ -29,7 +29,7 @@ xml::Element reply_error(const xml::Element& request, StanzaError err) {
 
 }  // namespace
 
-awaitable<void> C2SSession::on_bind(const xml::Element& iq) {
+awaitable<void> ClientStream::on_bind(const xml::Element& iq) {
   const auto* bind = iq.child("bind", ns::kBind);
   std::string wanted = bind->child_text("resource", ns::kBind);
   std::string resource;
@@ -79,14 +79,14 @@ awaitable<void> C2SSession::on_bind(const xml::Element& iq) {
   ctx_.router.hooks().session_bound.run(ev);
 }
 
-void C2SSession::on_session_iq(const xml::Element& iq) {
+void ClientStream::on_session_iq(const xml::Element& iq) {
   xml::Element result("iq", ns::kClient);
   result.set_attr("type", "result");
   if (auto id = iq.attr("id")) result.set_attr("id", *id);
   send(result);
 }
 
-void C2SSession::on_stanza(xml::Element stanza) {
+void ClientStream::on_stanza(xml::Element stanza) {
   // RFC 6120 §8.1.2.1: the server vouches for 'from' and overrides whatever
   // the client wrote, so no client can speak as another. §4.9.3.9 would also
   // allow closing the stream with <invalid-from/> (ejabberd does); like
@@ -130,7 +130,7 @@ void C2SSession::on_stanza(xml::Element stanza) {
   ctx_.router.route_from_session(std::move(stanza));
 }
 
-std::optional<C2SSession::PresenceState> C2SSession::presence_state_of(
+std::optional<ClientStream::PresenceState> ClientStream::presence_state_of(
     const xml::Element& presence) const {
   auto type = presence.attr_or("type");
   if (type == "unavailable") return PresenceState{false, priority()};

@@ -1,0 +1,142 @@
+// The client stream state machine (RFC 6120), whatever carries it: stream
+// open, features, SASL, bind, then stanzas to and from the router, limits
+// and close. Transports differ only in framing and implement the virtual
+// write/close functions: TCP/TLS (C2SSession, a byte stream through the
+// expat StreamParser), WebSocket (RFC 7395, one element per message,
+// <open/>/<close/>) and BOSH (XEP-0206, elements in <body/> wrappers).
+// Lives on one shard for life.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/asio.h"
+#include "router/session.h"
+#include "sasl/mechanism.h"
+#include "stream/c2s_context.h"
+#include "transport/tls.h"
+#include "xml/stream_parser.h"
+
+namespace tern::stream {
+
+// The stream error a parser failure calls for.
+xmpp::StreamCondition condition_of(xml::ParseError e);
+
+class ClientStream : public router::Session {
+ public:
+  ~ClientStream() override;
+
+  void deliver(const xml::Element& stanza) override;
+  void deliver_serialized(const router::SerializedStanza& stanza) override;
+  void close_with_error(xmpp::StreamCondition condition, std::string_view text = {}) override;
+
+ protected:
+  enum class State { kAwaitHeader, kNegotiating, kAuthenticated, kBound, kClosing, kClosed };
+
+  // `kind` names the transport in log lines and metrics ("c2s", "ws", "bosh").
+  ClientStream(C2SContext& ctx, unsigned shard, asio::any_io_executor executor,
+               std::string remote_ip, const char* kind, StreamKind metrics_kind);
+
+  // --- framing, implemented by each transport ---------------------------
+  // Our stream open; `attributes` starts with a space (" id='…' from='…' …").
+  virtual void write_stream_open(std::string_view attributes) = 0;
+  virtual void write_stream_close() = 0;
+  // One complete top-level element as text, as a TCP stream would carry it
+  // (stream:features and stream:error use the stream: prefix undeclared).
+  virtual void write_top(std::string_view xml) = 0;
+  virtual void write_stanza(const xml::Element& stanza) = 0;
+  // A stanza serialised for a TCP stream (jabber:client, no xmlns).
+  virtual void write_serialized(std::string_view stanza) = 0;
+  // Waits until everything written has gone out.
+  virtual awaitable<void> drain() = 0;
+  virtual void close_transport() = 0;
+  // Whether nobody on the path can read the stream (TLS, or a trusted hop).
+  virtual bool is_confidential() const = 0;
+  // Null without TLS we terminate, and after authentication.
+  virtual const transport::ChannelBindings* channel_bindings() const { return nullptr; }
+  virtual void forget_channel_bindings() {}
+  // SCRAM without TLS: yes on TCP (the password never crosses), not in a
+  // browser page served in clear.
+  virtual bool offers_scram_in_clear() const { return true; }
+  // STARTTLS: only TCP has it.
+  virtual bool offers_starttls() const { return false; }
+  virtual bool requires_starttls() const { return false; }
+  virtual awaitable<void> on_starttls();
+  // After SASL success the next open starts a new stream (TCP resets its parser).
+  virtual void on_stream_restart() {}
+
+  // --- what transports call ---------------------------------------------
+  // The peer's stream open: `header` carries to/from/version/xml:lang;
+  // `namespace_ok` whether the framing's namespaces were right.
+  void on_header(const xml::Element& header, bool namespace_ok);
+  awaitable<void> on_element(xml::Element& el);
+  // The peer closed its stream.
+  void on_peer_close();
+  // Waits a little when the sender is over its stanza rate.
+  awaitable<void> pace();
+  void fail(xmpp::StreamCondition condition, std::string_view text = {});
+  void close_stream();
+  void finish();
+  void start_watchdog();
+  void touch() { last_activity_ = std::chrono::steady_clock::now(); }
+  std::string log_id() const;
+  const std::string& remote_ip() const { return remote_ip_; }
+  State state() const { return state_; }
+  static std::string make_stream_id();
+
+  C2SContext& ctx_;
+  asio::any_io_executor executor_;
+  State state_ = State::kAwaitHeader;
+  bool header_sent_ = false;
+
+ private:
+  awaitable<void> watchdog();
+  // An iq a module answers before authentication (in-band registration);
+  // false when nothing handles it.
+  awaitable<bool> answer_pre_auth_iq(const xml::Element& el);
+  // client_sasl.cc
+  awaitable<void> on_sasl(xml::Element& el);
+  awaitable<void> sasl_step(std::string_view client_data);
+  awaitable<void> sasl_fail(sasl::Failure f);
+  sasl::Context sasl_context();
+  std::vector<std::string> offered_mechanisms() const;
+  // client_bind.cc
+  awaitable<void> on_bind(const xml::Element& iq);
+  void on_session_iq(const xml::Element& iq);
+  void on_stanza(xml::Element stanza);
+  struct PresenceState {
+    bool available;
+    int priority;
+  };
+  // What a broadcast presence makes of this session; nullopt: no change.
+  std::optional<PresenceState> presence_state_of(const xml::Element& presence) const;
+
+  void send_features();
+  void send(std::string_view bytes) { if (state_ != State::kClosed) write_top(bytes); }
+  void send(const xml::Element& el) { if (state_ != State::kClosed) write_stanza(el); }
+  // How long to pause reading so that the session keeps to its stanza rate.
+  std::chrono::steady_clock::duration rate_pause();
+  ShardStreamCounters* counters() const {
+    return ctx_.metrics ? &ctx_.metrics->shard(shard()) : nullptr;
+  }
+
+  asio::steady_timer deadline_;  // handshake, idle and closing deadlines
+  std::chrono::steady_clock::time_point last_activity_;
+  std::string remote_ip_;
+  const char* kind_;
+  StreamKind metrics_kind_;
+  std::string stream_id_;
+  std::string domain_;
+  std::unique_ptr<sasl::Mechanism> mechanism_;
+  int sasl_failures_ = 0;
+  std::string user_;  // authenticated localpart
+  std::chrono::steady_clock::time_point closing_since_;  // when we sent our closing tag
+  double tokens_;     // stanza rate limit (token bucket)
+  std::chrono::steady_clock::time_point tokens_at_;
+  std::uint64_t number_;
+};
+
+}  // namespace tern::stream
