@@ -10,6 +10,7 @@ import base64
 import re
 import signal
 import threading
+import time
 
 import pytest
 
