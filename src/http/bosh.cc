@@ -132,7 +132,10 @@ awaitable<BoshReply> BoshRegistry::handle(unsigned shard, const std::string& tex
   // The session's state is touched on its own shard only, and its last
   // reference must go there too (its destructor leaves per-shard sets): this
   // frame keeps it alive while the request runs, then hands it back.
-  auto b = std::make_shared<xml::Element>(std::move(*body));
+  // Only raw pointers in the lambda: GCC 12 relocates by-value captures of a
+  // co_await temporary bitwise (ASan caught a shared_ptr freed twice). The
+  // body and the session live in this frame until the request is answered.
+  xml::Element* b = &*body;
   BoshReply reply = co_await asio::co_spawn(
       session->executor(), [s = session.get(), b] { return s->request(*b); }, use_awaitable);
   auto executor = session->executor();
