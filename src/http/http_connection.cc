@@ -16,6 +16,7 @@
 #include "http/http_context.h"
 #include "http/static_files.h"
 #include "http/ws_session.h"
+#include "transport/transport.h"
 
 namespace tern::http {
 
@@ -45,16 +46,6 @@ constexpr std::string_view kPageCsp =
     "img-src 'self' data: blob:; media-src 'self' data: blob:; font-src 'self' data:; "
     "connect-src 'self' ws: wss:; worker-src 'self' blob:; object-src 'none'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
-
-std::string peer_ip_of(const tcp::socket& socket) {
-  boost::system::error_code ec;
-  auto ep = socket.remote_endpoint(ec);
-  if (ec) return {};
-  auto addr = ep.address();
-  if (addr.is_v6() && addr.to_v6().is_v4_mapped())
-    addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
-  return addr.to_string();
-}
 
 // The Host header when it is a plain host[:port], else our first domain:
 // it goes into URLs we hand out.
@@ -394,7 +385,7 @@ bool is_origin_allowed(const core::Config& config, std::string_view origin, std:
 }
 
 void serve_http_connection(HttpContext& ctx, unsigned shard, tcp::socket socket, bool tls) {
-  std::string peer = peer_ip_of(socket);
+  std::string peer = transport::peer_address(socket);
   auto executor = socket.get_executor();
   if (tls) {
     if (!ctx.c2s.tls) return;

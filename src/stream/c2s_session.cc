@@ -33,21 +33,8 @@ void C2SSession::start(C2SContext& ctx, unsigned shard, tcp::socket socket, bool
   asio::co_spawn(session->executor_, [session]() { return session->run(); }, asio::detached);
 }
 
-namespace {
-std::string peer_ip(const tcp::socket& socket) {
-  boost::system::error_code ec;
-  auto ep = socket.remote_endpoint(ec);
-  if (ec) return {};
-  auto addr = ep.address();
-  // Report IPv4-mapped IPv6 peers as plain IPv4, so per-IP limits see one address.
-  if (addr.is_v6() && addr.to_v6().is_v4_mapped())
-    addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
-  return addr.to_string();
-}
-}  // namespace
-
 C2SSession::C2SSession(C2SContext& ctx, unsigned shard, tcp::socket socket, bool direct_tls)
-    : ClientStream(ctx, shard, socket.get_executor(), peer_ip(socket), "c2s", StreamKind::kTcp),
+    : ClientStream(ctx, shard, socket.get_executor(), transport::peer_address(socket), "c2s", StreamKind::kTcp),
       transport_(std::move(socket)),
       parser_(xml::ParserLimits{static_cast<std::size_t>(ctx.config.max_stanza_bytes),
                                 static_cast<std::size_t>(ctx.config.max_xml_depth),

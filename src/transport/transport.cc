@@ -28,16 +28,19 @@ boost::system::system_error tls_error(int ssl_error) {
 
 }  // namespace
 
-Transport::Transport(tcp::socket socket) : socket_(std::move(socket)) {
+std::string peer_address(const tcp::socket& socket) {
   boost::system::error_code ec;
-  auto ep = socket_.remote_endpoint(ec);
-  if (!ec) {
-    auto addr = ep.address();
-    // Report IPv4-mapped IPv6 peers as plain IPv4, so per-IP limits see one address.
-    if (addr.is_v6() && addr.to_v6().is_v4_mapped())
-      addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
-    remote_ip_ = addr.to_string();
-  }
+  auto ep = socket.remote_endpoint(ec);
+  if (ec) return {};
+  auto addr = ep.address();
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped())
+    addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+  return addr.to_string();
+}
+
+Transport::Transport(tcp::socket socket)
+    : socket_(std::move(socket)), remote_ip_(peer_address(socket_)) {
+  boost::system::error_code ec;
   socket_.set_option(tcp::no_delay(true), ec);
   socket_.non_blocking(true, ec);
 }

@@ -24,6 +24,10 @@
 
 namespace tern::transport {
 
+// The peer's address as text, an IPv4-mapped IPv6 peer as plain IPv4 (so
+// per-address limits see one address); empty when the socket has no peer.
+std::string peer_address(const tcp::socket& socket);
+
 class Transport {
  public:
   explicit Transport(tcp::socket socket);
