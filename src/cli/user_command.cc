@@ -51,15 +51,24 @@ int user_add(const core::Config& config, const std::string& jid, const std::stri
 int user_del(const core::Config& config, const std::string& jid) {
   auto who = account_of(config, jid);
   if (!who) return 2;
+  const std::string bare = who->user + "@" + who->domain;
+  // A running server deletes it itself: its contacts are told (RFC 6121
+  // §2.5.2) and its open sessions end now.
+  if (auto reply = server::control_request(server::control_socket_path(config.data_dir),
+                                           "user-del " + bare)) {
+    if (*reply == "deleted") {
+      std::cout << "deleted " << bare << "\n";
+      return 0;
+    }
+    std::cerr << "tern: " << (*reply == "no such user" ? "no such user " + jid : "server: " + *reply)
+              << "\n";
+    return 1;
+  }
   if (!open(config)->accounts().remove(*who)) {
     std::cerr << "tern: no such user " << jid << "\n";
     return 1;
   }
-  std::cout << "deleted " << who->user << "@" << who->domain << "\n";
-  // A running server closes the account's open sessions now.
-  if (auto reply = server::control_request(server::control_socket_path(config.data_dir),
-                                   "kick " + who->user + "@" + who->domain))
-    std::cout << "server: " << *reply << "\n";
+  std::cout << "deleted " << bare << "\n";
   return 0;
 }
 

@@ -36,9 +36,12 @@ struct ServerFeatures {
   // Stream features offered once a client is authenticated (serialized
   // elements, e.g. "<ver xmlns='urn:xmpp:features:rosterver'/>").
   std::vector<std::string> stream_features;
-  // Stream features offered before authentication (after TLS when required),
-  // e.g. "<register xmlns='http://jabber.org/features/iq-register'/>".
+  // Stream features offered before authentication on a confidential stream
+  // (TLS, or an HTTP proxy listed as trusted), e.g.
+  // "<register xmlns='http://jabber.org/features/iq-register'/>".
   std::vector<std::string> pre_auth_stream_features;
+  // The same, offered on a stream without TLS as well.
+  std::vector<std::string> pre_auth_plain_stream_features;
   // Nodes of the server's disco#items that other modules answer, by node name.
   std::map<std::string, DiscoNodeItems> disco_item_nodes;
 };
@@ -69,6 +72,10 @@ class Host {
   }
   void on_shard_of(const router::SessionPtr& session, std::function<void(router::Session&)> f) const {
     router_->on_shard_of(session, std::move(f));
+  }
+  awaitable<void> visit_shard_of(router::SessionPtr session,
+                                 std::function<void(router::Session&)> f) const {
+    return router_->visit_shard_of(std::move(session), std::move(f));
   }
   // Runs a coroutine on the calling shard.
   void spawn(awaitable<void> work) const { router_->spawn(std::move(work)); }

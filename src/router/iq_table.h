@@ -32,6 +32,7 @@ struct IqRequest {
   xmpp::Jid to;         // the addressed entity (domain or bare JID)
   IqType type = IqType::kGet;
   std::string remote_ip;  // the client's address; set for kUnauthenticated only
+  bool confidential = false;  // TLS (or a trusted proxy); set for kUnauthenticated only
   const xml::Element& payload() const { return *stanza.children().front(); }
 };
 

@@ -140,6 +140,25 @@ void Router::on_shard_of(const SessionPtr& session, std::function<void(Session&)
              [session, f = std::move(f), t = pending_.take()] { f(*session); });
 }
 
+namespace {
+awaitable<void> run_with_session(SessionPtr session, std::function<void(Session&)> f) {
+  f(*session);
+  co_return;
+}
+}  // namespace
+
+awaitable<void> Router::visit_shard_of(SessionPtr session, std::function<void(Session&)> f) {
+  if (core::Shards::current() == static_cast<int>(session->shard())) {
+    f(*session);
+    co_return;
+  }
+  auto exec = shards_.loop(session->shard()).get_executor();
+  // Built before the co_await expression: GCC 12 mishandles non-trivial
+  // temporaries inside one (seen as use-after-free under ASan).
+  auto work = run_with_session(std::move(session), std::move(f));
+  co_await asio::co_spawn(exec, std::move(work), use_awaitable);
+}
+
 void Router::bounce(const xml::Element& stanza, const StanzaError& err) {
   if (stanza.attr_or("type") == "error") return;  // never answer an error with an error
   route(xmpp::make_error_reply(stanza, err));

@@ -85,6 +85,9 @@ class Router {
   void deliver_to_all(const std::vector<SessionPtr>& sessions, const xml::Element& stanza);
   // Runs `f` with the session on the session's own shard.
   void on_shard_of(const SessionPtr& session, std::function<void(Session&)> f);
+  // The same, resuming the calling coroutine once `f` has run: for work
+  // that must see the session's shard-owned state before going on.
+  awaitable<void> visit_shard_of(SessionPtr session, std::function<void(Session&)> f);
 
   // Runs a coroutine on the calling shard (for hook handlers that need storage).
   void spawn(awaitable<void> work);

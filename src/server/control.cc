@@ -20,7 +20,7 @@ std::string control_socket_path(const std::string& data_dir) { return data_dir +
 struct ControlServer::Impl {
   local::acceptor acceptor;
   std::string path;
-  std::function<std::string(const std::string&)> answer;
+  ControlAnswer answer;
 
   Impl(asio::io_context& loop, std::string p) : acceptor(loop), path(std::move(p)) {}
 
@@ -30,7 +30,9 @@ struct ControlServer::Impl {
       co_await asio::async_read_until(s, asio::dynamic_buffer(line, kMaxCommand), '\n',
                                       use_awaitable);
       line.resize(line.find('\n'));
-      std::string reply = answer(line) + "\n";
+      auto answering = answer(line);  // built outside the co_await (GCC 12)
+      std::string reply = co_await std::move(answering);
+      reply += "\n";
       co_await asio::async_write(s, asio::buffer(reply), use_awaitable);
     } catch (const std::exception& e) {
       spdlog::debug("control: {}", e.what());
@@ -48,7 +50,7 @@ struct ControlServer::Impl {
 };
 
 ControlServer::ControlServer(asio::io_context& loop, const std::string& path,
-                             std::function<std::string(const std::string&)> answer)
+                             ControlAnswer answer)
     : impl_(std::make_unique<Impl>(loop, path)) {
   impl_->answer = std::move(answer);
   // A stale socket from a crashed run would refuse the bind.

@@ -1,6 +1,7 @@
 // The control socket: a Unix socket in the data dir through which the `tern`
 // command reaches a running server — `tern status`, and `tern user del`
-// closing the deleted account's open sessions at once. One line in, one
+// deleting the account in the server, which tells its contacts and closes
+// its sessions. One line in, one
 // answer out; only the data dir's owner can connect (mode 0600).
 #pragma once
 
@@ -14,11 +15,13 @@ namespace tern::server {
 
 std::string control_socket_path(const std::string& data_dir);
 
-// Serves commands on `loop`; `answer` maps a command line to its reply.
+// Maps a command line to its reply, on the loop the server serves on.
+using ControlAnswer = std::function<awaitable<std::string>(std::string command)>;
+
+// Serves commands on `loop`.
 class ControlServer {
  public:
-  ControlServer(asio::io_context& loop, const std::string& path,
-                std::function<std::string(const std::string&)> answer);
+  ControlServer(asio::io_context& loop, const std::string& path, ControlAnswer answer);
   ~ControlServer();
   // Stops accepting and removes the socket file; call on the loop's thread.
   void close();

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "modules/roster/account_removal.h"
 #include "router/close_sessions.h"
 #include "sasl/mechanism.h"
 #include "server/loop_calls.h"
@@ -132,7 +133,7 @@ void Server::add_steps() {
         run_on(shards_->loop(0), [this] {
           control_ = std::make_unique<ControlServer>(
               shards_->loop(0), control_socket_path(config_.data_dir),
-              [this](const std::string& command) { return answer_control(command); });
+              [this](std::string command) { return answer_control(std::move(command)); });
         });
       },
       [this](Deadline deadline) {
@@ -188,6 +189,7 @@ void Server::start_streams() {
   c2s_->bound_features = features_.stream_features;
   c2s_->fake_salt_secret = load_or_make_secret(config_.data_dir + "/scram-secret");
   c2s_->pre_auth_features = features_.pre_auth_stream_features;
+  c2s_->pre_auth_plain_features = features_.pre_auth_plain_stream_features;
   stream_metrics_ = std::make_unique<stream::StreamMetrics>(shard_count_);
   c2s_->metrics = stream_metrics_.get();
 
@@ -264,22 +266,31 @@ void Server::wait_for_module_work(Deadline deadline) {
   }
 }
 
-std::string Server::answer_control(const std::string& command) {
-  if (command == "ping") return "pong";
+awaitable<std::string> Server::answer_control(std::string command) {
+  if (command == "ping") co_return "pong";
   if (command == "status") {
     auto uptime = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_at_);
-    return fmt::format("running; domains {}; shards {}; streams {}; bound sessions {}; uptime {}s",
-                       fmt::join(config_.domains, ","), shard_count_, live_->total(),
-                       router_->sessions().size(), uptime.count());
+    co_return fmt::format("running; domains {}; shards {}; streams {}; bound sessions {}; uptime {}s",
+                          fmt::join(config_.domains, ","), shard_count_, live_->total(),
+                          router_->sessions().size(), uptime.count());
   }
-  if (command.rfind("kick ", 0) == 0) {
-    auto who = xmpp::Jid::parse(command.substr(5));
-    if (!who) return "error: bad JID";
-    return fmt::format("closed {}", router::close_account_sessions(
-                                        *router_, who->bare(), xmpp::StreamCondition::kNotAuthorized,
-                                        "account deleted"));
+  if (command.rfind("user-del ", 0) == 0) {
+    auto who = xmpp::Jid::parse(command.substr(9));
+    if (!who || !who->has_node() || !router_->is_local_domain(who->domain()))
+      co_return "error: not an account of this server";
+    auto removal = modules::roster::remove_account(*router_, *storage_, *blocking_, who->bare(),
+                                                   "account deleted");
+    switch (co_await std::move(removal)) {
+      case modules::roster::AccountRemoval::kRemoved:
+        co_return "deleted";
+      case modules::roster::AccountRemoval::kNoSuchAccount:
+        co_return "no such user";
+      case modules::roster::AccountRemoval::kFailed:
+        break;
+    }
+    co_return "error: the store failed (see the server log)";
   }
-  return "error: unknown command";
+  co_return "error: unknown command";
 }
 
 int serve(const core::Config& config) {

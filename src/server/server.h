@@ -55,7 +55,7 @@ class Server {
   void close_streams(Deadline deadline);
   void wait_for_module_work(Deadline deadline);
   bool is_idle(Deadline deadline);
-  std::string answer_control(const std::string& command);
+  awaitable<std::string> answer_control(std::string command);
   // /metrics in Prometheus text format.
   std::string render_metrics() const;
 

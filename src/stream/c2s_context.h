@@ -38,7 +38,8 @@ struct C2SContext {
   // like real ones and stay the same across restarts (data_dir/scram-secret).
   std::string fake_salt_secret;
   // Features offered before authentication (e.g. in-band registration).
-  std::vector<std::string> pre_auth_features;
+  std::vector<std::string> pre_auth_features;        // on confidential streams only
+  std::vector<std::string> pre_auth_plain_features;  // before TLS as well
   std::atomic<std::uint64_t> next_stream_number{1};
   // One per shard: quiet streams park their expat parser here.
   std::vector<std::unique_ptr<xml::ParserPool>> parser_pools;

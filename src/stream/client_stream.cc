@@ -174,7 +174,10 @@ void ClientStream::send_features() {
         if (cb->exporter) f += "<channel-binding type='tls-exporter'/>";
         f += "<channel-binding type='tls-server-end-point'/></sasl-channel-binding>";
       }
-      for (const auto& extra : ctx_.pre_auth_features) f += extra;
+      for (const auto& extra : ctx_.pre_auth_plain_features) f += extra;
+      if (is_confidential()) {
+        for (const auto& extra : ctx_.pre_auth_features) f += extra;
+      }
     }
   } else if (state_ == State::kAuthenticated) {
     f += "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
@@ -238,7 +241,8 @@ awaitable<bool> ClientStream::answer_pre_auth_iq(const xml::Element& el) {
   const auto* handler =
       ctx_.router.iq().find(router::IqTarget::kUnauthenticated, iq_type, children.front()->ns());
   if (!handler) co_return false;
-  router::IqRequest req{el, {}, xmpp::Jid::from_parts({}, domain_), iq_type, remote_ip_};
+  router::IqRequest req{el, {}, xmpp::Jid::from_parts({}, domain_), iq_type, remote_ip_,
+                        is_confidential()};
   router::IqHandler h = *handler;  // the module may stop while this runs
   router::IqReply reply;
   try {

@@ -16,4 +16,11 @@ std::string format_datetime(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
+void add_delay(xml::Element& stanza, const std::string& from, std::chrono::system_clock::time_point t) {
+  xml::Element delay("delay", kDelayNs);
+  delay.set_attr("from", from);
+  delay.set_attr("stamp", format_datetime(t));
+  stanza.add_child(std::move(delay));
+}
+
 }  // namespace tern::xmpp

@@ -519,3 +519,53 @@ def test_block_sends_unavailable_to_subscriber_and_unblock_current_presence(tern
     finally:
         a.close()
         b.close()
+
+
+def unavailable_from(elements, full_jid):
+    return [el for el in elements if el.tag == q(NS_CLIENT, "presence")
+            and el.get("from") == full_jid and el.get("type") == "unavailable"]
+
+
+def test_block_sends_unavailable_to_directed_presence_targets_once(tern_server):
+    """XEP-0191 §3.3 with RFC 6121 §4.6: a JID that had directed presence
+    from the user's sessions (two, maybe on two shards) sees each go
+    offline when blocked; a blocked subscriber that also had directed
+    presence hears it once."""
+    alice = new_user(tern_server, "alice")
+    bob = new_user(tern_server, "bob")      # directed presence only
+    carol = new_user(tern_server, "carol")  # subscriber, and directed presence too
+    dave = new_user(tern_server, "dave")    # directed presence, not blocked
+    add_roster_item(tern_server, alice, carol, "from")
+    watchers = {who: raw_login(tern_server, who, resource="watch") for who in (bob, carol, dave)}
+    home = raw_login(tern_server, alice, resource="home", presence=False)
+    work = raw_login(tern_server, alice, resource="work", presence=False)
+    try:
+        for s in (home, work):
+            s.send("<presence/>")
+            for target in (bob, carol, dave):
+                s.send("<presence to='%s'/>" % target)
+            routed(s)
+        for who, w in watchers.items():
+            for resource in ("home", "work"):
+                w.wait_for(lambda el: el.tag == q(NS_CLIENT, "presence")
+                           and el.get("from") == "%s/%s" % (alice, resource)
+                           and el.get("type") is None, what="available from alice/" + resource)
+            routed(w)
+        res = home.iq("set", "<block xmlns='%s'><item jid='%s'/><item jid='%s'/></block>"
+                      % (NS_BLOCKING, bob, carol))
+        assert res.get("type") == "result", xml(res)
+        for who in (bob, carol):
+            seen = routed(watchers[who])
+            for resource in ("home", "work"):
+                got = unavailable_from(seen, "%s/%s" % (alice, resource))
+                assert len(got) == 1, "%s got %d unavailable from alice/%s: %s" % (
+                    who, len(got), resource, [xml(e) for e in seen])
+        assert unavailable_from(routed(watchers[dave]), alice + "/home") == []
+        # dave's directed presence was left alone: he hears the session end.
+        home.close()
+        watchers[dave].wait_for(lambda el: el.get("from") == alice + "/home"
+                                and el.get("type") == "unavailable", what="alice/home leaving")
+        work.close()
+    finally:
+        for w in watchers.values():
+            w.close()

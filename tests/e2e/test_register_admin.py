@@ -389,3 +389,32 @@ def test_non_admin_forbidden_and_protocol_errors(reg_server):
     res = command(admin, node, sessionid=sid, fields=[field_xml("announcement", "late")])
     assert res.find("%s/%s" % (q(NS_CLIENT, "error"), q(NS_COMMANDS, "bad-sessionid"))) is not None
     admin.close()
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+def test_registration_on_an_unencrypted_stream(tern_factory, allowed):
+    """XEP-0077 §11: registration sends a password; without TLS it is
+    refused (and not offered) unless modules.register.allow_unencrypted."""
+    server = tern_factory({
+        "tls": {"require_starttls": False},
+        "modules.register": {"enabled": True, "allow_unencrypted": allowed},
+    })
+    user = unique_user("plain")
+    c = server.raw()
+    _, feats = c.start()  # no STARTTLS
+    offered = feats.find(q(NS_REGISTER_FEATURE, "register")) is not None
+    assert offered == allowed, xml(feats)
+    res = register_iq(c, user, "pw")
+    if allowed:
+        assert res.get("type") == "result", xml(res)
+    else:
+        assert_error(res, "policy-violation")
+    c.close()
+    assert can_login(server, user, "pw") == allowed
+
+    # With TLS the feature is there and registration works either way.
+    c, feats = pre_auth(server)
+    assert feats.find(q(NS_REGISTER_FEATURE, "register")) is not None, xml(feats)
+    other = unique_user("tls")
+    assert register_iq(c, other, "pw").get("type") == "result"
+    c.close()

@@ -6,12 +6,13 @@ Each test makes its own users, so the tests share one server.
 """
 
 import asyncio
+import datetime
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from clients import run, slix_login
-from conftest import NS_CLIENT, q, stanza_error, unique_user
+from conftest import NS_CLIENT, TernServer, q, stanza_error, unique_user
 
 NS_ROSTER = "jabber:iq:roster"
 PW = "secret"
@@ -585,3 +586,115 @@ def test_roster_max_items(tern_factory):
         assert sorted(i.get("jid") for i in items) == ["c1@example.com", "c2@example.com"]
     finally:
         c.close()
+
+
+# --------------------------------------------------------------------------
+# the last unavailable presence answers probes (§4.3.2)
+# --------------------------------------------------------------------------
+
+NS_DELAY = "urn:xmpp:delay"
+
+
+def test_probe_to_offline_contact_gets_its_last_unavailable_presence_with_delay(tern_server):
+    alice_name, bob_name = users(tern_server, 2)
+
+    async def scenario():
+        alice = await login(tern_server, alice_name)
+        bob = await login(tern_server, bob_name, resource="phone")
+        await befriend(alice, bob)
+        bob.send_presence(ptype="unavailable", pstatus="gone fishing")
+        await next_presence(alice, bob.boundjid.full, "unavailable")
+        await close_all(alice, bob)
+
+        # alice comes back; bob is offline: her probe is answered with what
+        # bob said last, stamped with when he said it.
+        before = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        alice = await login(tern_server, alice_name, resource="again")
+        p = await next_presence(alice, "%s@%s/phone" % (bob_name, tern_server.domain), "unavailable")
+        assert p["status"] == "gone fishing"
+        delay = p.xml.find(q(NS_DELAY, "delay"))
+        assert delay is not None, "no XEP-0203 delay on %s" % p
+        assert delay.get("from") == tern_server.domain
+        stamp = datetime.datetime.strptime(delay.get("stamp"), "%Y-%m-%dT%H:%M:%SZ").replace(
+            tzinfo=datetime.timezone.utc)
+        assert stamp <= before, "stamp %s is not when bob left (before %s)" % (stamp, before)
+
+        await close_all(alice)
+
+    run(scenario())
+
+
+# --------------------------------------------------------------------------
+# deleting an account tells its contacts (§2.5.2 for every item)
+# --------------------------------------------------------------------------
+
+ADMIN = "boss"
+
+
+@pytest.fixture(scope="module")
+def deletion_server(tmp_path_factory):
+    server = TernServer(tmp_path_factory.mktemp("tern-deletion"), {
+        "server": {"admins": ["%s@localhost" % ADMIN]},
+        "modules.register": {"enabled": True, "per_ip_per_hour": 1000},
+    })
+    server.start()
+    server.add_user(ADMIN, PW)
+    yield server
+    server.stop_and_check()
+
+
+def delete_in_band(server, victim):
+    async def cancel():
+        iq = victim.Iq()
+        iq["type"] = "set"
+        iq.append(ET.fromstring("<query xmlns='jabber:iq:register'><remove/></query>"))
+        await iq.send(timeout=5)
+    return cancel()
+
+
+def delete_by_admin(server, name):
+    from test_register_admin import field_xml, run_admin_command
+    admin = server.raw()
+    admin.login(ADMIN, PW, resource="admin")
+    done = run_admin_command(admin, "delete-user", [field_xml("accountjids", "%s@localhost" % name)])
+    admin.close()
+    assert done.get("status") == "completed", ET.tostring(done)
+
+
+@pytest.mark.parametrize("how", ["in-band", "admin", "cli"])
+def test_deleted_account_unsubscribes_its_contacts(deletion_server, how):
+    server = deletion_server
+    alice_name, bob_name, carol_name = users(server, 3)
+
+    async def scenario():
+        alice = await login(server, alice_name)
+        bob = await login(server, bob_name)
+        carol = await login(server, carol_name)
+        await befriend(alice, bob)
+        # carol asked for alice's presence; alice never answered.
+        carol.send_presence(pto=bare(alice), ptype="subscribe")
+        await next_presence(alice, bare(carol), "subscribe")
+        gone = alice.boundjid.full
+        loop = asyncio.get_running_loop()
+        if how == "in-band":
+            await delete_in_band(server, alice)
+        elif how == "admin":
+            await loop.run_in_executor(None, delete_by_admin, server, alice_name)
+        else:
+            res = await loop.run_in_executor(None, server.del_user, "%s@localhost" % alice_name)
+            assert "deleted" in res.stdout
+
+        # bob saw alice online: she goes offline, then both subscriptions go.
+        await next_presence(bob, gone, "unavailable")
+        await next_presence(bob, bare(alice), "unsubscribe")
+        await next_presence(bob, bare(alice), "unsubscribed")
+        while (await next_push(bob, bare(alice)))["subscription"] != "none":
+            pass
+        assert (await roster_of(bob))[bare(alice)]["subscription"] == "none"
+        # carol's pending request is declined; she never saw alice online.
+        await next_presence(carol, bare(alice), "unsubscribed")
+        await no_presence(carol, bare(alice), "unavailable")
+        await close_all(bob, carol)
+        alice.drop()
+
+    run(scenario())

@@ -9,8 +9,8 @@
 #include <variant>
 
 #include "core/log.h"
-#include "router/close_sessions.h"
 #include "modules/adhoc/protocol.h"
+#include "modules/roster/account_removal.h"
 
 namespace tern::modules::adhoc {
 namespace {
@@ -116,28 +116,22 @@ awaitable<CommandOutcome> delete_user(const AdminServices& s, const router::IqRe
   }
   if (accounts.empty()) co_return CommandOutcome::fail(bad_payload("no account given"));
 
-  std::vector<bool> removed(accounts.size(), false);
-  bool failed = false;
-  co_await s.blocking.run([&] {
-    for (std::size_t i = 0; i < accounts.size(); ++i) {
-      try {
-        removed[i] = s.storage.accounts().remove({accounts[i].node(), accounts[i].domain()});
-      } catch (const std::exception& e) {
-        spdlog::error("adhoc: deleting {} failed: {}", accounts[i].bare_string(), e.what());
-        failed = true;
-      }
-    }
-  });
-  auto exec = co_await asio::this_coro::executor;
+  // One after another, each as its own owner would cancel it (the contacts
+  // are told, the sessions end once this command's reply is out).
   std::vector<std::string> deleted, missing;
-  for (std::size_t i = 0; i < accounts.size(); ++i) {
-    if (removed[i]) {
-      deleted.push_back(accounts[i].bare_string());
-      router::close_account_sessions_after_reply(exec, s.router, accounts[i],
-                                                 xmpp::StreamCondition::kNotAuthorized,
-                                                 "account deleted");
-    } else {
-      missing.push_back(accounts[i].bare_string());
+  bool failed = false;
+  for (const auto& account : accounts) {
+    auto removal = roster::remove_account(s.router, s.storage, s.blocking, account, "account deleted");
+    switch (co_await std::move(removal)) {
+      case roster::AccountRemoval::kRemoved:
+        deleted.push_back(account.bare_string());
+        break;
+      case roster::AccountRemoval::kNoSuchAccount:
+        missing.push_back(account.bare_string());
+        break;
+      case roster::AccountRemoval::kFailed:
+        failed = true;
+        break;
     }
   }
   if (!deleted.empty()) {

@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 
 
@@ -334,6 +335,43 @@ awaitable<IqReply> get_list(State st, const IqRequest& req) {
   co_return IqReply::result(blocking::make_command("blocklist", items));
 }
 
+// XEP-0191 §3.3 with RFC 6121 §4.6: a newly blocked JID that had directed
+// presence from one of the user's sessions sees that session go offline too
+// (unless it just did as a subscriber). Each session's directed-presence set
+// lives on the session's shard; this waits for every shard, since the cache
+// updated next would block the unavailable presence.
+awaitable<void> end_directed_presence(const State& st, const std::vector<router::SessionPtr>& available,
+                                      const Blocklist& added, const Blocklist& before,
+                                      const std::vector<xmpp::Jid>& subscribers) {
+  std::set<std::string> told;
+  for (const auto& contact : subscribers)
+    if (added.blocks(contact) && !before.blocks(contact)) told.insert(contact.bare_string());
+  auto end_for_session = [&](router::Session& session) {
+    // Taken out of the set first: routing an unavailable presence updates
+    // the set (the presence module forgets the target).
+    std::vector<std::pair<std::string, xmpp::Jid>> ended;
+    auto& directed = session.im().directed_to;
+    for (auto it = directed.begin(); it != directed.end();) {
+      auto target = xmpp::Jid::parse(*it);
+      if (target && added.blocks(*target)) {
+        ended.emplace_back(*it, std::move(*target));
+        it = directed.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (const auto& [to, target] : ended) {
+      if (before.blocks(target) || told.count(target.bare_string())) continue;
+      xml::Element presence("presence", "jabber:client");
+      presence.set_attr("type", "unavailable");
+      presence.set_attr("from", session.jid().to_string());
+      presence.set_attr("to", to);
+      st->router.route(std::move(presence));
+    }
+  };
+  for (const auto& s : available) co_await st->router.visit_shard_of(s, end_for_session);
+}
+
 awaitable<IqReply> set_list(State st, const IqRequest& req) {
   if (req.from.bare() != req.to)
     co_return IqReply::fail(StanzaError(StanzaCondition::kServiceUnavailable));
@@ -377,6 +415,7 @@ awaitable<IqReply> set_list(State st, const IqRequest& req) {
         st->router.route(std::move(presence));
       }
     }
+    co_await end_directed_presence(st, available, added, before, subscribers);
   }
   Blocklist after;
   {

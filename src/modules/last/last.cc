@@ -113,8 +113,11 @@ awaitable<void> remember_logout(State st, xmpp::Jid owner, last::LastLogout logo
   const storage::AccountKey key{owner.node(), owner.domain()};
   const std::string text = last::encode(logout);
   try {
-    co_await st->blocking.run(
-        [&] { st->storage.documents().put(key, last::kDocumentKey, text); });
+    // Not for an account just deleted (its sessions end after it is gone):
+    // a later account of the same name must not inherit it.
+    co_await st->blocking.run([&] {
+      if (st->storage.accounts().exists(key)) st->storage.documents().put(key, last::kDocumentKey, text);
+    });
   } catch (const std::exception& e) {
     spdlog::error("last: storing the logout of {} failed: {}", owner.bare_string(), e.what());
   }

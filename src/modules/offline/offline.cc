@@ -29,13 +29,6 @@ Disposition classify(const xml::Element& message) {
   return Disposition::kDiscard;
 }
 
-void add_delay(xml::Element& message, const std::string& domain,
-               std::chrono::system_clock::time_point t) {
-  xml::Element delay("delay", kDelayNs);
-  delay.set_attr("from", domain);
-  delay.set_attr("stamp", xmpp::format_datetime(t));
-  message.add_child(std::move(delay));
-}
 
 
 }  // namespace offline
@@ -93,7 +86,7 @@ void run_near(router::Router& router, const xmpp::Jid& near, std::function<void(
 
 awaitable<void> store(State st, xmpp::Jid owner, StoreOp op) {
   const storage::AccountKey key{owner.node(), owner.domain()};
-  offline::add_delay(op.message, owner.domain(), std::chrono::system_clock::now());
+  xmpp::add_delay(op.message, owner.domain(), std::chrono::system_clock::now());
   const std::string text = xml::to_string(op.message);
   bool exists = false, stored = false;
   try {
@@ -112,7 +105,7 @@ awaitable<void> store(State st, xmpp::Jid owner, StoreOp op) {
     spdlog::info("offline: {} has {} stored messages; bouncing", owner.bare_string(), st->max_messages);
   // Missing account, full store or broken storage: the sender learns it was
   // not delivered. The bounce goes without our <delay/>.
-  op.message.remove_child("delay", offline::kDelayNs);
+  op.message.remove_child("delay", xmpp::kDelayNs);
   run_near(st->router, op.sender, [st, message = std::move(op.message)] {
     st->router.bounce(message, StanzaError(StanzaCondition::kServiceUnavailable));
   });

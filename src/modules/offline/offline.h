@@ -22,7 +22,6 @@ std::unique_ptr<Module> start_offline(ModuleContext& ctx);
 
 namespace offline {
 
-inline constexpr const char* kDelayNs = "urn:xmpp:delay";
 inline constexpr const char* kHintsNs = "urn:xmpp:hints";
 inline constexpr const char* kChatStatesNs = "http://jabber.org/protocol/chatstates";
 
@@ -33,10 +32,6 @@ enum class Disposition {
   kStore,
 };
 Disposition classify(const xml::Element& message);
-
-// Appends <delay xmlns='urn:xmpp:delay' from='domain' stamp='…'/>.
-void add_delay(xml::Element& message, const std::string& domain,
-               std::chrono::system_clock::time_point t);
 
 }  // namespace offline
 }  // namespace tern::modules

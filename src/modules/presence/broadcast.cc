@@ -3,8 +3,11 @@
 // subscription requests delivered at login (§3.1.3).
 #include <variant>
 
+#include "core/log.h"
 #include "modules/presence/service.h"
 #include "xml/parse_element.h"
+#include "xml/serializer.h"
+#include "xmpp/datetime.h"
 #include "xml/stream_parser.h"
 
 namespace tern::modules::presence {
@@ -64,7 +67,14 @@ awaitable<void> PresenceService::broadcast_available(xmpp::Jid from, xml::Elemen
 awaitable<void> PresenceService::broadcast_unavailable(xmpp::Jid from, xml::Element presence,
                                                        std::set<std::string> directed) {
   const auto owner = key_of(from);
-  auto items = co_await blocking_.run([&] { return storage_.roster().items(owner); });
+  // The account's last resource going away: its presence is what probes
+  // get until it comes back (§4.3.2).
+  std::optional<std::string> kept;
+  if (!has_available_session(from.bare(), &from)) kept = stamped_for_later(presence);
+  auto items = co_await blocking_.run([&] {
+    if (kept) keep_last_unavailable(owner, *kept);
+    return storage_.roster().items(owner);
+  });
   {
     std::set<std::string> told;
     for (const auto& item : items) {
@@ -106,6 +116,33 @@ awaitable<void> PresenceService::deliver_pending_requests(router::SessionPtr ses
     requests.push_back(std::move(*stanza));
   }
   for (const auto& r : requests) router_.deliver(session, r);
+}
+
+bool PresenceService::has_available_session(const xmpp::Jid& bare, const xmpp::Jid* except) const {
+  for (const auto& s : router_.sessions().sessions_of(bare))
+    if (s->is_available() && (!except || s->jid() != *except)) return true;
+  return false;
+}
+
+std::string PresenceService::stamped_for_later(const xml::Element& presence) {
+  xml::Element p = presence;
+  p.remove_attr("to");
+  p.remove_child("delay", xmpp::kDelayNs);  // only the server's own stamp counts
+  const xmpp::Jid from = xmpp::Jid::parse(p.attr_or("from")).value_or(xmpp::Jid());
+  xmpp::add_delay(p, from.domain(), std::chrono::system_clock::now());
+  return xml::to_string(p);
+}
+
+void PresenceService::keep_last_unavailable(const storage::AccountKey& owner, const std::string& xml) {
+  try {
+    // Not for an account just deleted (its sessions end after it is gone):
+    // a later account of the same name must not inherit it.
+    if (storage_.accounts().exists(owner)) storage_.documents().put(owner, kLastUnavailableKey, xml);
+  } catch (const std::exception& e) {
+    // Probes then get nothing, which §4.3.2 allows; the broadcast goes on.
+    spdlog::error("presence: keeping the last presence of {}@{} failed: {}", owner.user,
+                  owner.domain, e.what());
+  }
 }
 
 void PresenceService::send_current_presence(const xmpp::Jid& owner, const xmpp::Jid& to) {

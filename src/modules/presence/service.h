@@ -51,6 +51,12 @@ class PresenceService {
   // probe.cc
   awaitable<void> answer_probe(xmpp::Jid prober, xmpp::Jid contact);
 
+  bool has_available_session(const xmpp::Jid& bare, const xmpp::Jid* except = nullptr) const;
+  // An account's last unavailable presence, kept for probes (§4.3.2): the
+  // stanza as broadcast, with a XEP-0203 delay saying when.
+  static std::string stamped_for_later(const xml::Element& presence);
+  void keep_last_unavailable(const storage::AccountKey& owner, const std::string& xml);
+
   // Sends the current presence of every available resource of `owner` to
   // `to` (probe answers, §3.1.5 after an approval).
   void send_current_presence(const xmpp::Jid& owner, const xmpp::Jid& to);
@@ -74,6 +80,10 @@ class PresenceService {
   // must not grow a roster past it either.
   std::size_t max_roster_items_ = 1000;
 };
+
+// The document (storage::DocumentStore) holding an account's last
+// unavailable presence.
+inline constexpr const char* kLastUnavailableKey = "presence:last-unavailable";
 
 // <presence/> in jabber:client with from, to and type (type omitted if empty).
 xml::Element make_presence(const std::string& from, const std::string& to, const char* type);

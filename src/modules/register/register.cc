@@ -19,10 +19,10 @@
 #include <chrono>
 
 #include "core/log.h"
-#include "router/close_sessions.h"
 #include "modules/options.h"
 #include "modules/register/query.h"
 #include "modules/register/throttle.h"
+#include "modules/roster/account_removal.h"
 
 namespace tern::modules {
 namespace {
@@ -39,12 +39,16 @@ using xmpp::StanzaError;
 struct RegisterOptions {
   bool enabled = false;
   std::int64_t per_ip_per_hour = 5;  // 0: no limit
+  // XEP-0077 §11: a password sent in the clear is a password given away, so
+  // registration needs TLS unless the operator says otherwise (a test rig).
+  bool allow_unencrypted = false;
 
   static RegisterOptions read(const std::map<std::string, std::string>& raw) {
     ModuleOptions opts("register", raw);
-    opts.check_known({"enabled", "per_ip_per_hour"});
+    opts.check_known({"enabled", "per_ip_per_hour", "allow_unencrypted"});
     RegisterOptions o;
     o.enabled = opts.get_bool("enabled", o.enabled);
+    o.allow_unencrypted = opts.get_bool("allow_unencrypted", o.allow_unencrypted);
     o.per_ip_per_hour = opts.get_int("per_ip_per_hour", o.per_ip_per_hour, 0, 1'000'000);
     return o;
   }
@@ -60,6 +64,7 @@ struct Registrar {
   storage::Storage& storage;
   core::BlockingPool& blocking;
   RegistrationThrottle throttle;
+  bool allow_unencrypted = false;
 };
 
 // What a store call did; storage errors become kFailed here, on the
@@ -72,15 +77,6 @@ StoreResult create_account(storage::Storage& storage, const storage::AccountKey&
     return storage.accounts().create(key, password) ? StoreResult::kDone : StoreResult::kNotDone;
   } catch (const std::exception& e) {
     spdlog::error("register: creating {}@{} failed: {}", key.user, key.domain, e.what());
-    return StoreResult::kFailed;
-  }
-}
-
-StoreResult remove_account(storage::Storage& storage, const storage::AccountKey& key) {
-  try {
-    return storage.accounts().remove(key) ? StoreResult::kDone : StoreResult::kNotDone;
-  } catch (const std::exception& e) {
-    spdlog::error("register: removing {}@{} failed: {}", key.user, key.domain, e.what());
     return StoreResult::kFailed;
   }
 }
@@ -104,6 +100,10 @@ bool is_about_own_account(const IqRequest& req) {
 }
 
 awaitable<IqReply> register_new_account(std::shared_ptr<Registrar> r, const IqRequest& req) {
+  if (!req.confidential && !r->allow_unencrypted) {
+    co_return StanzaError(StanzaCondition::kPolicyViolation,
+                          "registration needs an encrypted stream: use STARTTLS first");
+  }
   const auto query = parse_query(req.payload());
   auto checked = check_registration(query);
   if (const auto* err = std::get_if<StanzaError>(&checked)) co_return *err;
@@ -141,16 +141,15 @@ awaitable<IqReply> update_own_account(std::shared_ptr<Registrar> r, const IqRequ
     if (!query.remove_alone) {
       co_return StanzaError(StanzaCondition::kBadRequest, "<remove/> must be the only child");
     }
-    const auto result = co_await r->blocking.run([&] { return remove_account(r->storage, key); });
-    if (result == StoreResult::kFailed) co_return StanzaError(StanzaCondition::kInternalServerError);
-    if (result == StoreResult::kNotDone) {
+    auto removal = roster::remove_account(r->router, r->storage, r->blocking, own, "account removed");
+    const auto result = co_await std::move(removal);
+    if (result == roster::AccountRemoval::kFailed) {
+      co_return StanzaError(StanzaCondition::kInternalServerError);
+    }
+    if (result == roster::AccountRemoval::kNoSuchAccount) {
       co_return StanzaError(StanzaCondition::kRegistrationRequired);
     }
     spdlog::info("register: account {} removed in-band", own.bare_string());
-    auto exec = co_await asio::this_coro::executor;
-    router::close_account_sessions_after_reply(exec, r->router, own,
-                                               xmpp::StreamCondition::kNotAuthorized,
-                                               "account removed");
     co_return IqReply::result();
   }
   auto checked = check_password_change(query, own.node(), own.domain());
@@ -182,6 +181,7 @@ std::unique_ptr<Module> start_register(ModuleContext& ctx) {
 
   auto r = std::make_shared<Registrar>(ctx.router, ctx.storage, ctx.blocking,
                                        static_cast<std::size_t>(opts.per_ip_per_hour));
+  r->allow_unencrypted = opts.allow_unencrypted;
   auto& iq = ctx.router.iq();
   m->tokens.push_back(iq.add_sync(IqTarget::kUnauthenticated, IqType::kGet, kRegisterNs,
                                   [](const IqRequest&) { return IqReply(registration_form()); }));
@@ -192,8 +192,9 @@ std::unique_ptr<Module> start_register(ModuleContext& ctx) {
     m->tokens.push_back(iq.add(target, IqType::kSet, kRegisterNs,
                                [r](const IqRequest& req) { return update_own_account(r, req); }));
   }
-  ctx.features.pre_auth_stream_features.push_back(
-      std::string("<register xmlns='") + kRegisterFeature + "'/>");
+  auto& offered = opts.allow_unencrypted ? ctx.features.pre_auth_plain_stream_features
+                                         : ctx.features.pre_auth_stream_features;
+  offered.push_back(std::string("<register xmlns='") + kRegisterFeature + "'/>");
   ctx.features.disco_features.push_back(kRegisterNs);
   return m;
 }

@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "modules/options.h"
+#include "modules/roster/account_removal.h"
 #include "modules/roster/item.h"
 #include "modules/roster/push.h"
 #include "xml/namespaces.h"
@@ -31,9 +32,6 @@ class RosterModule : public Module {
 
  private:
   awaitable<IqReply> remove(const IqRequest& req, const std::string& jid);
-  // RFC 6121 §2.5.2: cancel both directions of what the removed item held.
-  void cancel_subscriptions(const xmpp::Jid& user, const storage::RosterItem& old);
-
   router::Router& router_;
   storage::Storage& storage_;
   core::BlockingPool& blocking_;
@@ -114,33 +112,8 @@ awaitable<IqReply> RosterModule::remove(const IqRequest& req, const std::string&
   // RFC 6121 §2.5.3: removing what is not there.
   if (!old) co_return StanzaError(StanzaCondition::kItemNotFound);
   roster::push(router_, req.from.bare(), roster::removed_item_element(jid), version);
-  cancel_subscriptions(req.from, *old);
+  roster::cancel_subscriptions(router_, req.from.bare(), *old);
   co_return IqReply::result();
-}
-
-void RosterModule::cancel_subscriptions(const xmpp::Jid& user, const storage::RosterItem& old) {
-  auto send = [&](const char* type) {
-    xml::Element p("presence", ns::kClient);
-    p.set_attr("from", user.bare_string());
-    p.set_attr("to", old.jid);
-    p.set_attr("type", type);
-    router_.route(std::move(p));
-  };
-  const bool to = old.subscription == "to" || old.subscription == "both";
-  const bool from = old.subscription == "from" || old.subscription == "both";
-  if (to || old.ask_out) send("unsubscribe");
-  if (from || old.pending_in) send("unsubscribed");
-  if (from) {
-    // §3.2.2: the contact no longer gets our presence; it learns we are gone.
-    for (auto& s : router_.sessions().sessions_of(user.bare())) {
-      if (!s->is_available()) continue;
-      xml::Element p("presence", ns::kClient);
-      p.set_attr("from", s->jid().to_string());
-      p.set_attr("to", old.jid);
-      p.set_attr("type", "unavailable");
-      router_.route(std::move(p));
-    }
-  }
 }
 
 }  // namespace

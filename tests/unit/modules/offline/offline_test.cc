@@ -52,8 +52,8 @@ TEST(DelayStamp, DropsFractionsOfSeconds) {
 TEST(Delay, AddsDelayElement) {
   xml::Element m("message", "jabber:client");
   m.add_child("body").add_text("hi");
-  add_delay(m, "localhost", at(2002, 9, 10, 23, 8, 25));
-  const auto* delay = m.child("delay", kDelayNs);
+  xmpp::add_delay(m, "localhost", at(2002, 9, 10, 23, 8, 25));
+  const auto* delay = m.child("delay", xmpp::kDelayNs);
   ASSERT_NE(delay, nullptr);
   EXPECT_EQ(delay->attr_or("from"), "localhost");
   EXPECT_EQ(delay->attr_or("stamp"), "2002-09-10T23:08:25Z");
@@ -97,7 +97,7 @@ TEST(ParseStored, RoundTrips) {
   auto m = message("chat");
   m.set_attr("from", "romeo@montague.net/orchard");
   m.set_attr("to", "juliet@capulet.com");
-  add_delay(m, "capulet.com", at(2002, 9, 10, 23, 8, 25));
+  xmpp::add_delay(m, "capulet.com", at(2002, 9, 10, 23, 8, 25));
   auto back = xml::parse_element(xml::to_string(m));
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, m);
