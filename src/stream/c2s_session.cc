@@ -99,8 +99,12 @@ awaitable<void> C2SSession::handle(xml::StreamEvent& event) {
 
 awaitable<void> C2SSession::on_starttls() {
   if (!ctx_.tls || transport_.is_tls() || state_ != State::kNegotiating) {
+    // RFC 6120 §5.4.2.2: <failure/>, close the stream and the TCP
+    // connection, without waiting for the peer's closing tag.
     write_top("<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
     close_stream();
+    co_await drain();
+    finish();
     co_return;
   }
   write_top("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");

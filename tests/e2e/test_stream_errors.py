@@ -183,11 +183,10 @@ def test_starttls_twice_is_refused(tern_server):
     c.send("<starttls xmlns='%s'/>" % NS_TLS)
     el = c.next_element()
     assert el.tag == q(NS_TLS, "failure") and len(el) == 0, xml(el)
-    assert c.maybe_element(5) is None and c.stream_ended, "no </stream:stream> after <failure/>"
-    # §5.4.2.2 has the server terminate the TCP connection too; Tern waits
-    # for our closing tag first (§4.4), so answer it.
-    c.send("</stream:stream>")
-    assert c.wait_closed(), "connection still open after the TLS failure"
+    # §5.4.2.2: the server closes the stream and terminates the TCP
+    # connection itself, without waiting for our closing tag.
+    assert c.wait_closed(5), "connection still open after the TLS failure"
+    assert c.stream_ended, "no </stream:stream> after <failure/>"
 
 
 @pytest.fixture(scope="module")
@@ -594,8 +593,12 @@ def test_user_del_while_online(tern_server):
     local = new_user(tern_server)
     c = online(tern_server, local, "doomed")
     assert c.ping().get("type") == "result"
+    # The running server deletes it (over the control socket) and ends
+    # its sessions.
     out = tern_server.del_user("%s@%s" % (local, tern_server.domain)).stdout
-    assert "server: closed 1" in out, out
+    assert out.strip() == "deleted %s@%s" % (local, tern_server.domain), out
+    again = tern_server.cli("user", "del", "%s@%s" % (local, tern_server.domain), check=False)
+    assert again.returncode == 1 and "no such user" in again.stderr, again
     # The open session ends as Prosody ends it: <not-authorized/>, then
     # </stream:stream> and the TCP close (all checked by expect_stream_error).
     err = c.expect_stream_error("not-authorized")
