@@ -13,8 +13,10 @@ std::vector<ModuleInfo>& registry() {
   return modules;
 }
 
+// An empty payload name lets the handler tell its children apart (carbons'
+// <enable/> and <disable/> share one namespace).
 bool has_payload(const router::IqRequest& req, std::string_view payload) {
-  return req.payload().name() == payload;
+  return payload.empty() || req.payload().name() == payload;
 }
 
 // A coroutine of its own, not a capturing coroutine lambda: the frame owns

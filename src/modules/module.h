@@ -104,7 +104,7 @@ struct IqService {
   router::IqTarget target;
   router::IqType type;
   std::string_view ns;
-  std::string_view payload;  // local name of the child element
+  std::string_view payload;  // local name of the child element; empty: any, the handler checks
   Advertise advertise = Advertise::kNo;
 };
 

@@ -240,6 +240,7 @@ void Router::route_local(xml::Element stanza, const xmpp::Jid& from, const xmpp:
 
 void Router::route_to_full(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to) {
   if (auto session = sessions_.find(to)) {
+    if (stanza.name() == "message") announce_delivery(stanza, from, to, {&session, 1});
     deliver(session, std::move(stanza));
     return;
   }
@@ -260,6 +261,13 @@ void Router::route_to_full(xml::Element stanza, const xmpp::Jid& from, const xmp
     return;
   }
   if (name == "presence" && is_subscription_type(type)) route_to_bare(std::move(stanza), from, to.bare());
+}
+
+void Router::announce_delivery(xml::Element& stanza, const xmpp::Jid& from, const xmpp::Jid& to,
+                               std::span<const SessionPtr> receivers) {
+  if (hooks_.message_delivery.empty()) return;
+  MessageDelivery ev{stanza, from, to, receivers};
+  hooks_.message_delivery.run(ev);
 }
 
 std::vector<SessionPtr> Router::best_sessions(const xmpp::Jid& bare) const {
@@ -299,6 +307,7 @@ void Router::route_to_bare(xml::Element stanza, const xmpp::Jid& from, const xmp
   } else {
     targets = best_sessions(to);
   }
+  if (!targets.empty()) announce_delivery(stanza, from, to, targets);
   if (targets.size() == 1) {
     deliver(targets.front(), std::move(stanza));
     return;

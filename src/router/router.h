@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <set>
+#include <span>
 #include <string>
 
 #include "core/asio.h"
@@ -28,6 +29,16 @@ struct RoutedStanza {
   bool had_to = true;
 };
 
+// A message about to be handed to sessions of a local account: `receivers`
+// are the sessions RFC 6121 §8.5 picked. Handlers may change the stanza
+// (e.g. strip a hint meant for the server) and deliver copies elsewhere.
+struct MessageDelivery {
+  xml::Element& stanza;
+  const xmpp::Jid& from;
+  const xmpp::Jid& to;
+  std::span<const SessionPtr> receivers;
+};
+
 // A session-level event; handlers run on the session's shard.
 struct SessionEvent {
   Session& session;
@@ -41,6 +52,7 @@ struct RouterHooks {
   core::Hook<RoutedStanza> presence_broadcast; // presence without 'to' from a client
   core::Hook<RoutedStanza> undelivered;        // message for a local account with no session that takes it
   core::Hook<RoutedStanza> to_remote;          // stanza for another domain (s2s, components)
+  core::Hook<MessageDelivery> message_delivery; // message chosen for sessions of a local account (carbons)
   // presence_broadcast runs before the stream marks the session available,
   // so `!session.is_available()` there means "initial presence".
   core::Hook<SessionEvent> session_bound;      // a resource was bound
@@ -115,6 +127,9 @@ class Router {
   awaitable<void> deliver_or_bounce_bare(xml::Element stanza, xmpp::Jid from, xmpp::Jid to);
   asio::io_context& current_loop();
   void post_serialized(const SessionPtr& session, SerializedStanza bytes);
+  // Runs the message_delivery hook for a message about to reach `receivers`.
+  void announce_delivery(xml::Element& stanza, const xmpp::Jid& from, const xmpp::Jid& to,
+                         std::span<const SessionPtr> receivers);
   void spawn_counted(awaitable<void> work);
 
   core::Shards& shards_;
