@@ -1,5 +1,7 @@
 #include "stream/client_stream.h"
 
+#include <charconv>
+
 #include "core/log.h"
 #include "sasl/mechanism.h"
 #include "xml/namespaces.h"
@@ -181,7 +183,8 @@ void ClientStream::send_features() {
     }
   } else if (state_ == State::kAuthenticated) {
     f += "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
-         "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>";
+         "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>"
+         "<sm xmlns='urn:xmpp:sm:3'/>";
     for (const auto& extra : ctx_.bound_features) f += extra;
   }
   f += "</stream:features>";
@@ -205,6 +208,7 @@ awaitable<void> ClientStream::on_element(xml::Element& el) {
     // RFC 6120 §4.9.3.12: data before authentication.
     co_return fail(StreamCondition::kNotAuthorized);
   }
+  if (el.ns() == "urn:xmpp:sm:3") co_return on_stream_management(el);
   if (el.ns() != ns::kClient || (el.name() != "message" && el.name() != "presence" && el.name() != "iq")) {
     co_return fail(StreamCondition::kUnsupportedStanzaType);
   }
@@ -224,6 +228,43 @@ awaitable<void> ClientStream::on_element(xml::Element& el) {
     bump(c->stanzas_in[kind]);
   }
   on_stanza(std::move(el));
+  // Counted once routed; stanzas routed asynchronously (storage) are not yet
+  // tracked by a handled ticket, see docs/mobile.md.
+  if (sm_enabled_) sm_inbound_.advance();
+}
+
+void ClientStream::on_stream_management(const xml::Element& el) {
+  constexpr std::string_view kFailedHead = "<failed xmlns='urn:xmpp:sm:3'>";
+  if (el.name() == "enable") {
+    if (state_ != State::kBound || sm_enabled_) {
+      send(std::string(kFailedHead) +
+           "<unexpected-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>");
+      return;
+    }
+    sm_enabled_ = true;
+    send("<enabled xmlns='urn:xmpp:sm:3'/>");  // no resume='true': not offered yet
+  } else if (el.name() == "resume") {
+    send(std::string(kFailedHead) +
+         "<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>");
+  } else if (el.name() == "r" && sm_enabled_) {
+    send("<a xmlns='urn:xmpp:sm:3' h='" + std::to_string(sm_inbound_.value()) + "'/>");
+  } else if (el.name() == "a" && sm_enabled_) {
+    std::uint32_t h = 0;
+    const auto text = el.attr_or("h");
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), h);
+    if (ec != std::errc() || ptr != text.data() + text.size() || !sm_unacked_.acknowledge(h)) {
+      // XEP-0198 §4: an h acknowledging more than was sent.
+      fail(StreamCondition::kUndefinedCondition, "h acknowledges unsent stanzas");
+    }
+  } else {
+    fail(StreamCondition::kUnsupportedStanzaType);
+  }
+}
+
+void ClientStream::sm_track_outbound(std::string bytes) {
+  if (!sm_unacked_.push(std::move(bytes))) {
+    fail(StreamCondition::kPolicyViolation, "too many unacknowledged stanzas");
+  }
 }
 
 awaitable<void> ClientStream::on_starttls() {
@@ -268,12 +309,14 @@ void ClientStream::deliver(const xml::Element& stanza) {
   if (state_ != State::kBound) return;
   if (auto* c = counters()) bump(c->stanzas_out);
   write_stanza(stanza);
+  if (sm_enabled_) sm_track_outbound(xml::to_string(stanza));
 }
 
 void ClientStream::deliver_serialized(const router::SerializedStanza& stanza) {
   if (state_ != State::kBound) return;
   if (auto* c = counters()) bump(c->stanzas_out);
   write_serialized(std::string_view(*stanza));
+  if (sm_enabled_) sm_track_outbound(*stanza);
 }
 
 void ClientStream::fail(StreamCondition condition, std::string_view text) {

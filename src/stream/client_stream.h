@@ -17,6 +17,7 @@
 #include "router/session.h"
 #include "sasl/mechanism.h"
 #include "stream/c2s_context.h"
+#include "stream/sm_queue.h"
 #include "transport/tls.h"
 #include "xml/stream_parser.h"
 
@@ -137,6 +138,12 @@ class ClientStream : public router::Session {
   double tokens_;     // stanza rate limit (token bucket)
   std::chrono::steady_clock::time_point tokens_at_;
   std::uint64_t number_;
+  // XEP-0198 (no resumption yet): counts only once <enable/> was accepted.
+  bool sm_enabled_ = false;
+  HandledCounter sm_inbound_;
+  UnackedQueue<std::string> sm_unacked_{1000};
+  void on_stream_management(const xml::Element& el);
+  void sm_track_outbound(std::string bytes);
 };
 
 }  // namespace tern::stream

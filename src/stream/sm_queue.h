@@ -1,0 +1,86 @@
+// Stream management (XEP-0198) bookkeeping, free of I/O so it can be tested
+// alone: the handled-stanza counters, which wrap modulo 2^32 (§4), and the
+// queue of stanzas sent to the client and not yet acknowledged by it.
+//
+// The queue lives in memory only. On SIGTERM its contents are meant to go to
+// offline storage (messages with a body) before exit; on kill -9 they are
+// lost, but they were never acknowledged by the client, and the sender was
+// acknowledged only once the server took responsibility; on a full disk the
+// move to offline storage fails and the stanzas are bounced to their senders.
+// The queue is capped (`max_unacked`): past the cap the stream is closed with
+// <policy-violation/> rather than growing without bound.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace tern::stream {
+
+// A count of handled stanzas, modulo 2^32 as XEP-0198 §4 requires.
+class HandledCounter {
+ public:
+  std::uint32_t value() const { return value_; }
+  void advance() { ++value_; }  // unsigned: wraps to 0 after 2^32 - 1
+  void set(std::uint32_t v) { value_ = v; }
+
+  // How many stanzas lie between `older` and `newer`, across the wrap.
+  static std::uint32_t distance(std::uint32_t older, std::uint32_t newer) {
+    return newer - older;
+  }
+
+ private:
+  std::uint32_t value_ = 0;
+};
+
+// Outbound stanzas the client has not yet acknowledged, oldest first.
+template <typename StanzaT>
+class UnackedQueue {
+ public:
+  explicit UnackedQueue(std::size_t max_unacked) : max_(max_unacked) {}
+
+  // Records a stanza just written to the client. False when the queue is
+  // already full: the caller closes the stream (the stanza stays unsent).
+  bool push(StanzaT stanza) {
+    if (items_.size() >= max_) return false;
+    items_.push_back(std::move(stanza));
+    ++sent_;
+    return true;
+  }
+
+  // Applies the client's <a h='...'/>: drops the stanzas it covers. Returns
+  // false (and changes nothing) when h acknowledges more than was sent,
+  // which XEP-0198 §4 treats as an <undefined-condition/> stream error.
+  bool acknowledge(std::uint32_t h) {
+    std::uint32_t acked_before = sent_ - static_cast<std::uint32_t>(items_.size());
+    std::uint32_t newly = HandledCounter::distance(acked_before, h);
+    if (newly > items_.size()) return false;
+    items_.erase(items_.begin(), items_.begin() + newly);
+    return true;
+  }
+
+  // The stanzas still unacknowledged, for re-sending after <resumed/> or for
+  // offline storage when the session times out.
+  std::vector<StanzaT> take_all() {
+    std::vector<StanzaT> out(std::make_move_iterator(items_.begin()),
+                             std::make_move_iterator(items_.end()));
+    items_.clear();
+    return out;
+  }
+
+  std::size_t size() const { return items_.size(); }
+  std::uint32_t sent() const { return sent_; }  // outbound h, mod 2^32
+
+  // For a resumed session whose counter did not start at zero.
+  void set_sent(std::uint32_t sent) { sent_ = sent; }
+
+ private:
+  std::size_t max_;
+  std::uint32_t sent_ = 0;
+  std::deque<StanzaT> items_;
+};
+
+}  // namespace tern::stream
