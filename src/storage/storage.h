@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sasl/mechanism.h"
@@ -100,6 +101,71 @@ class BlocklistStore {
   virtual void remove(const AccountKey& owner, const std::vector<std::string>& jids) = 0;
 };
 
+// Message archive (XEP-0313). Rows are keyed by an "archive owner": the
+// bare JID string of an account ("user@domain") or of a room, so one table
+// serves user and MUC archives. An archive id is a positive integer that
+// orders rows by arrival (the MAM module makes it from the time, see
+// docs/mam.md); ids are unique across all archives and never reused.
+struct ArchiveRow {
+  std::string owner;
+  std::int64_t id = 0;
+  std::string with;           // the peer's bare JID
+  std::string with_resource;  // the peer's resource, if any
+  std::string stanza;         // the message, serialized
+};
+
+// What to read from one archive. Bounds are exclusive; a filter left empty
+// matches everything.
+struct ArchiveQuery {
+  std::string with;           // peer bare JID
+  std::string with_resource;  // with `with`: only this full JID
+  std::int64_t after = 0;
+  std::int64_t before = INT64_MAX;
+  std::vector<std::int64_t> ids;  // non-empty: only these ids (bounds still apply)
+  std::size_t limit = 50;
+  // False: the oldest `limit` rows in range; true: the newest (RSM <before>).
+  bool from_end = false;
+  bool with_count = false;  // also count every row in range (costs a scan)
+};
+
+struct ArchivePage {
+  std::vector<ArchiveRow> rows;  // oldest first, whatever the direction
+  // No further row in the paging direction.
+  bool complete = true;
+  std::optional<std::size_t> count;
+};
+
+// Per-archive preferences (XEP-0313 §6): default "always" | "never" |
+// "roster", and JIDs always or never archived.
+struct ArchivePrefs {
+  std::string default_mode;
+  std::vector<std::string> always;
+  std::vector<std::string> never;
+  bool operator==(const ArchivePrefs&) const = default;
+};
+
+class MessageArchive {
+ public:
+  virtual ~MessageArchive() = default;
+  // Writes rows (of any owners) in one transaction.
+  virtual void append(const std::vector<ArchiveRow>& rows) = 0;
+  virtual ArchivePage query(const std::string& owner, const ArchiveQuery& q) = 0;
+  virtual bool contains(const std::string& owner, std::int64_t id) = 0;
+  // The oldest and newest row of an archive (ids and stanzas).
+  virtual std::optional<std::pair<ArchiveRow, ArchiveRow>> bounds(const std::string& owner) = 0;
+  // Deletes an archive's rows and prefs; returns the rows deleted.
+  virtual std::size_t remove_owner(const std::string& owner) = 0;
+  // Deletes at most `max_rows` rows of any archive with an id below `id`
+  // (retention); returns how many went, so callers repeat until 0.
+  virtual std::size_t purge_before(std::int64_t id, std::size_t max_rows) = 0;
+  // The highest id stored (0 when empty), so new ids stay above it.
+  virtual std::int64_t max_id() = 0;
+  virtual std::optional<ArchivePrefs> prefs(const std::string& owner) = 0;
+  virtual void set_prefs(const std::string& owner, const ArchivePrefs& prefs) = 0;
+  // Every archive's stored prefs (few: only those who changed them).
+  virtual std::vector<std::pair<std::string, ArchivePrefs>> all_prefs() = 0;
+};
+
 // Many reads and writes of many accounts in one transaction, for `tern
 // import` and `tern export`: 100,000 accounts become ~100 commits instead of
 // millions. A write batch holds the database's write lock from creation to
@@ -136,6 +202,7 @@ class Storage {
   virtual OfflineStore& offline() = 0;
   virtual DocumentStore& documents() = 0;
   virtual BlocklistStore& blocklist() = 0;
+  virtual MessageArchive& archive() = 0;
   // Removes every row of an account, the account itself included, in one
   // transaction (account deletion).
   virtual void remove_account_data(const AccountKey& who) = 0;

@@ -40,6 +40,7 @@ bool delete_account_rows(Db& db, const AccountKey& who) {
       "DELETE FROM blocklist WHERE owner_user = ?1 AND owner_domain = ?2",
   };
   for (std::string_view sql : kTables) db.query(sql).bind_owner(1, who).run();
+  delete_archive_rows(db, who.user + "@" + who.domain);
   return db.query("DELETE FROM accounts WHERE user = ?1 AND domain = ?2").bind_owner(1, who).run() >
          0;
 }

@@ -98,7 +98,36 @@ CREATE TABLE blocklist (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 1> kSteps = {kSchemaV1};
+// Message archive (XEP-0313), see docs/mam.md. `id` is the rowid, so rows
+// are stored in id order and an index on (owner) or (owner, with) is an
+// index on (owner, id) / (owner, with, id): a page is one index seek and a
+// short range walk, however large the archive. Retention deletes by id
+// range on the table itself. `owner` is a bare JID string (account or room).
+constexpr std::string_view kSchemaV2Archive = R"sql(
+CREATE TABLE archive (
+  id INTEGER PRIMARY KEY,
+  owner TEXT NOT NULL,
+  with_jid TEXT NOT NULL,
+  with_resource TEXT NOT NULL DEFAULT '',
+  stanza TEXT NOT NULL
+);
+CREATE INDEX archive_by_owner ON archive (owner);
+CREATE INDEX archive_by_with ON archive (owner, with_jid);
+
+CREATE TABLE archive_prefs (
+  owner TEXT NOT NULL PRIMARY KEY,
+  default_mode TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE archive_prefs_jids (
+  owner TEXT NOT NULL,
+  jid TEXT NOT NULL,
+  always INTEGER NOT NULL,
+  PRIMARY KEY (owner, jid)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 2> kSteps = {kSchemaV1, kSchemaV2Archive};
 
 std::string newer_message(const Db& db, int found, std::size_t known) {
   return "database " + db.path() + " has schema version " + std::to_string(found) +

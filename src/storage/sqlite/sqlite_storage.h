@@ -35,6 +35,7 @@ class SqliteStorage final : public Storage {
   OfflineStore& offline() override;
   DocumentStore& documents() override;
   BlocklistStore& blocklist() override;
+  MessageArchive& archive() override;
   void remove_account_data(const AccountKey& who) override;
   std::unique_ptr<BulkTransaction> begin_bulk(BulkMode mode) override;
 
@@ -47,6 +48,7 @@ class SqliteStorage final : public Storage {
   std::unique_ptr<OfflineStore> offline_;
   std::unique_ptr<DocumentStore> documents_;
   std::unique_ptr<BlocklistStore> blocklist_;
+  std::unique_ptr<MessageArchive> archive_;
 };
 
 }  // namespace tern::storage::sqlite

@@ -10,6 +10,9 @@ namespace tern::storage::sqlite {
 // Deletes the account row and every row the account owns, inside the
 // caller's transaction. True if the account row existed.
 bool delete_account_rows(Db& db, const AccountKey& who);
+// Deletes an archive (XEP-0313) and its prefs, inside the caller's
+// transaction; returns the rows deleted.
+std::size_t delete_archive_rows(Db& db, const std::string& owner);
 // Binds parameters ?3..?10 (sha1 salt, iter, stored, server; then sha256).
 void bind_credentials(Query& q, const AccountCredentials& c);
 // Inserts an account row with these keys (created now). An account that
@@ -91,6 +94,24 @@ class SqliteBlocklist final : public BlocklistStore {
   std::vector<std::string> items(const AccountKey& owner) override;
   void add(const AccountKey& owner, const std::vector<std::string>& jids) override;
   void remove(const AccountKey& owner, const std::vector<std::string>& jids) override;
+
+ private:
+  ConnectionPool& pool_;
+};
+
+class SqliteArchive final : public MessageArchive {
+ public:
+  explicit SqliteArchive(ConnectionPool& pool) : pool_(pool) {}
+  void append(const std::vector<ArchiveRow>& rows) override;
+  ArchivePage query(const std::string& owner, const ArchiveQuery& q) override;
+  bool contains(const std::string& owner, std::int64_t id) override;
+  std::optional<std::pair<ArchiveRow, ArchiveRow>> bounds(const std::string& owner) override;
+  std::size_t remove_owner(const std::string& owner) override;
+  std::size_t purge_before(std::int64_t id, std::size_t max_rows) override;
+  std::int64_t max_id() override;
+  std::optional<ArchivePrefs> prefs(const std::string& owner) override;
+  void set_prefs(const std::string& owner, const ArchivePrefs& prefs) override;
+  std::vector<std::pair<std::string, ArchivePrefs>> all_prefs() override;
 
  private:
   ConnectionPool& pool_;
