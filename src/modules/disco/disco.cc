@@ -19,6 +19,15 @@
 namespace tern::modules {
 namespace disco {
 
+std::vector<DiscoItem> subdomain_items(const std::vector<DiscoItem>& items,
+                                       const std::string& domain) {
+  const std::string suffix = "." + domain;
+  std::vector<DiscoItem> found;
+  for (const auto& item : items)
+    if (item.jid.size() > suffix.size() && item.jid.ends_with(suffix)) found.push_back(item);
+  return found;
+}
+
 std::vector<std::string> feature_list(std::vector<std::string> contributed) {
   contributed.emplace_back(kInfoNs);
   contributed.emplace_back(kItemsNs);
@@ -109,18 +118,9 @@ awaitable<IqReply> server_info(State st, const IqRequest& req) {
   co_return IqReply::result(disco::info_result(st->server_identity, st->server_features));
 }
 
-// The services of `domain`: items whose JID is a subdomain of it.
-std::vector<DiscoItem> subdomain_items(const DiscoState& st, const xmpp::Jid& domain) {
-  const std::string suffix = "." + domain.domain();
-  std::vector<DiscoItem> items;
-  for (const auto& item : st.server_items)
-    if (item.jid.size() > suffix.size() && item.jid.ends_with(suffix)) items.push_back(item);
-  return items;
-}
-
 awaitable<IqReply> server_items(State st, const IqRequest& req) {
   auto node = req.payload().attr("node");
-  if (!node) co_return IqReply::result(disco::items_result(subdomain_items(*st, req.to)));
+  if (!node) co_return IqReply::result(disco::items_result(disco::subdomain_items(st->server_items, req.to.domain())));
   auto owner = st->server_item_nodes.find(std::string(*node));
   if (owner == st->server_item_nodes.end())
     co_return co_await answer_node(st->server_items_nodes, req);
