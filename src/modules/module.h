@@ -44,6 +44,10 @@ struct ServerFeatures {
   std::vector<std::string> pre_auth_plain_stream_features;
   // Nodes of the server's disco#items that other modules answer, by node name.
   std::map<std::string, DiscoNodeItems> disco_item_nodes;
+  // Items of the server's disco#items without a node: services on
+  // subdomains (e.g. the MUC service). A domain lists the items whose JID
+  // is a subdomain of it.
+  std::vector<DiscoItem> disco_items;
 };
 
 // What a module may ask of the running server once started: route and
@@ -123,6 +127,11 @@ class ModuleContext {
   [[nodiscard]] core::HookToken serve_iq(const IqService& service, router::IqHandler handler);
   [[nodiscard]] core::HookToken serve_iq_sync(const IqService& service,
                                               router::SyncIqHandler handler);
+  // Serves a whole domain (a service subdomain such as conference.<domain>):
+  // every stanza to it or its JIDs goes to `handler`, on the routing shard.
+  [[nodiscard]] core::HookToken serve_domain(std::string domain, router::DomainHandler handler) {
+    return router_.claim_domain(std::move(domain), std::move(handler));
+  }
   // The handler another module registered for a key, if any (disco uses it
   // to pass on requests for nodes it does not know).
   const router::IqHandler* iq_handler(router::IqTarget target, router::IqType type,

@@ -1,4 +1,5 @@
 #include "router/router.h"
+#include <stdexcept>
 
 #include "core/log.h"
 #include "xml/serializer.h"
@@ -164,6 +165,27 @@ void Router::bounce(const xml::Element& stanza, const StanzaError& err) {
   route(xmpp::make_error_reply(stanza, err));
 }
 
+core::HookToken Router::claim_domain(std::string domain, DomainHandler handler) {
+  std::lock_guard lock(claimed_mutex_);
+  if (domains_.count(domain) || claimed_domains_.count(domain))
+    throw std::logic_error("router: domain " + domain + " is served already");
+  claimed_domains_.emplace(domain, std::make_shared<const DomainHandler>(std::move(handler)));
+  return core::HookToken([this, domain] {
+    std::lock_guard lock(claimed_mutex_);
+    claimed_domains_.erase(domain);
+  });
+}
+
+bool Router::is_claimed_domain(const std::string& domain) const {
+  return claimed_handler(domain) != nullptr;
+}
+
+std::shared_ptr<const DomainHandler> Router::claimed_handler(const std::string& domain) const {
+  std::lock_guard lock(claimed_mutex_);
+  auto it = claimed_domains_.find(domain);
+  return it == claimed_domains_.end() ? nullptr : it->second;
+}
+
 void Router::route_now(xml::Element stanza) {
   // The stream has stamped 'from'; stanzas the server itself sends may have
   // none, and then come from our first domain.
@@ -201,6 +223,10 @@ void Router::route_now(xml::Element stanza) {
   }
   RoutedStanza ev{stanza, *from, *to, true};
   if (hooks_.pre_route.run(ev) == core::Verdict::kHandled) return;
+  if (auto claimed = claimed_handler(to->domain())) {
+    (*claimed)(std::move(stanza), *from, *to);
+    return;
+  }
   if (!is_local_domain(to->domain())) {
     if (hooks_.to_remote.run(ev) == core::Verdict::kHandled) return;
     if (stanza.name() != "presence")

@@ -6,6 +6,9 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <span>
 #include <string>
@@ -60,6 +63,11 @@ struct RouterHooks {
   core::Hook<SessionEvent> session_ended;      // a bound session is gone (unbound already)
 };
 
+// Takes every stanza addressed to a domain a module serves (e.g. a MUC
+// service at conference.example.org), on the shard that routes it.
+using DomainHandler =
+    std::function<void(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to)>;
+
 // Does this account exist? Runs on the blocking pool.
 using AccountExists = std::function<awaitable<bool>(const xmpp::Jid& bare)>;
 
@@ -110,6 +118,13 @@ class Router {
   // deliveries are not counted: they end at a session and queue no work.
   std::size_t pending_work() const { return pending_.count(); }
 
+  // Routes every stanza to `domain` (and its JIDs) to `handler`, after the
+  // pre_route hook. The domain is not one of our account domains: nothing
+  // else (iq table, to_bare) sees these stanzas. Dropping the token
+  // releases the domain. Throws if it is claimed already (a startup bug).
+  [[nodiscard]] core::HookToken claim_domain(std::string domain, DomainHandler handler);
+  bool is_claimed_domain(const std::string& domain) const;
+
   // Bare-JID rules, exposed for modules that route on behalf of an account.
   void route_to_bare(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to);
   // Available sessions of `bare` with the highest non-negative priority.
@@ -117,6 +132,7 @@ class Router {
 
  private:
   void route_now(xml::Element stanza);
+  std::shared_ptr<const DomainHandler> claimed_handler(const std::string& domain) const;
   // Runs route_now(stanza) as a step of `key`'s lane (push_next or push_back).
   void queue_route(std::string_view key, xml::Element stanza, bool next);
   void route_local(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to, bool had_to);
@@ -140,6 +156,10 @@ class Router {
   RouterHooks hooks_;
   core::WorkCounter pending_;
   std::vector<std::unique_ptr<core::SerialQueue>> queues_;  // one per shard
+  // Claimed at module start, read by every shard: a lock, and a shared_ptr
+  // so a handler being released while one shard runs it stays alive.
+  mutable std::mutex claimed_mutex_;
+  std::map<std::string, std::shared_ptr<const DomainHandler>> claimed_domains_;
 };
 
 }  // namespace tern::router

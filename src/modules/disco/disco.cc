@@ -19,6 +19,15 @@
 namespace tern::modules {
 namespace disco {
 
+std::vector<DiscoItem> subdomain_items(const std::vector<DiscoItem>& items,
+                                       const std::string& domain) {
+  const std::string suffix = "." + domain;
+  std::vector<DiscoItem> found;
+  for (const auto& item : items)
+    if (item.jid.size() > suffix.size() && item.jid.ends_with(suffix)) found.push_back(item);
+  return found;
+}
+
 std::vector<std::string> feature_list(std::vector<std::string> contributed) {
   contributed.emplace_back(kInfoNs);
   contributed.emplace_back(kItemsNs);
@@ -73,6 +82,7 @@ struct DiscoState {
   std::vector<std::string> account_features;
   std::set<std::string> admins;  // bare JIDs
   std::map<std::string, DiscoNodeItems> server_item_nodes;
+  std::vector<DiscoItem> server_items;  // services on subdomains
   // Handlers registered before disco for the same keys: they answer nodes.
   router::IqHandler server_info_nodes, server_items_nodes;
   router::IqHandler account_info_nodes, account_items_nodes;
@@ -110,7 +120,7 @@ awaitable<IqReply> server_info(State st, const IqRequest& req) {
 
 awaitable<IqReply> server_items(State st, const IqRequest& req) {
   auto node = req.payload().attr("node");
-  if (!node) co_return IqReply::result(disco::items_result({}));
+  if (!node) co_return IqReply::result(disco::items_result(disco::subdomain_items(st->server_items, req.to.domain())));
   auto owner = st->server_item_nodes.find(std::string(*node));
   if (owner == st->server_item_nodes.end())
     co_return co_await answer_node(st->server_items_nodes, req);
@@ -165,6 +175,7 @@ std::unique_ptr<Module> start_disco(ModuleContext& ctx) {
       disco::feature_list(ctx.features.account_features),
       std::set<std::string>(ctx.config.admins.begin(), ctx.config.admins.end()),
       ctx.features.disco_item_nodes,
+      ctx.features.disco_items,
       earlier(router::IqTarget::kServer, disco::kInfoNs),
       earlier(router::IqTarget::kServer, disco::kItemsNs),
       earlier(router::IqTarget::kAccount, disco::kInfoNs),

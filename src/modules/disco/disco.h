@@ -40,6 +40,10 @@ xml::Element info_result(const Identity& identity, const std::vector<std::string
                          std::string_view node = {});
 // <query xmlns='…disco#items' [node]> with one <item jid [node] [name]/> per entry.
 xml::Element items_result(const std::vector<DiscoItem>& items, std::string_view node = {});
+// The services of `domain` among `items`: those whose JID is a subdomain of
+// it (conference.example.com for example.com, not example.com itself).
+std::vector<DiscoItem> subdomain_items(const std::vector<DiscoItem>& items,
+                                       const std::string& domain);
 // Whether a roster subscription state lets the contact see the owner's
 // presence, which is what XEP-0030 §8 asks before answering for an account.
 bool shares_presence(std::string_view subscription);

@@ -45,6 +45,17 @@ TEST(DiscoItemsResult, EmptyAndWithItems) {
             "<item jid='a@x/1'/><item jid='x' node='cmd' name='Do it'/></query>");
 }
 
+TEST(DiscoSubdomainItems, OnlyServicesOnSubdomainsOfTheAskedDomain) {
+  const std::vector<DiscoItem> items{{"conference.a.org", {}, "Chat rooms"},
+                                     {"conference.b.org", {}, {}},
+                                     {"a.org", {}, {}},
+                                     {"xa.org", {}, {}}};
+  auto found = disco::subdomain_items(items, "a.org");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].jid, "conference.a.org");
+  EXPECT_TRUE(disco::subdomain_items(items, "c.org").empty());
+}
+
 TEST(DiscoSharesPresence, OnlyFromAndBoth) {
   EXPECT_TRUE(disco::shares_presence("from"));
   EXPECT_TRUE(disco::shares_presence("both"));
