@@ -174,6 +174,8 @@ awaitable<void> MamModule::decide_by_roster(MamModule* m, xml::Element stanza, x
                   to.to_string(), e.what());
     keepers.sender = keepers.recipient = Decision::kSkip;
   }
+  spdlog::debug("mam: roster read for {} -> {}: sender {}, recipient {}", from.to_string(),
+                to.to_string(), static_cast<int>(keepers.sender), static_cast<int>(keepers.recipient));
   // Routed again from the start: blocking may have changed its mind
   // meanwhile, and carbons have not seen it yet.
   t_decided = &keepers;
@@ -270,7 +272,16 @@ awaitable<IqReply> MamModule::run_query(const IqRequest& req, const std::string&
                           "at most " + std::to_string(options.max_page) + " ids per query");
   const std::size_t page_size = std::min(request.max.value_or(options.max_page), options.max_page);
   storage::ArchiveQuery q = to_storage_query(request, page_size);
-  q.with_count = options.count;
+  // RSM <count> is the size of the whole result set, wherever the page is:
+  // the same query without the RSM bounds.
+  std::optional<storage::ArchiveQuery> count_query;
+  if (options.count) {
+    ArchiveRequest whole = request;
+    whole.rsm_after.reset();
+    whole.rsm_before.reset();
+    count_query = to_storage_query(whole, 0);
+    count_query->with_count = true;
+  }
   const std::vector<std::int64_t> named = request.named_ids();
   bool unknown_id = false;
   storage::ArchivePage page;
@@ -285,6 +296,7 @@ awaitable<IqReply> MamModule::run_query(const IqRequest& req, const std::string&
         }
       }
       page = storage.archive().query(owner, q);
+      if (count_query) page.count = storage.archive().query(owner, *count_query).count;
     });
     co_await std::move(job);
   } catch (const std::exception& e) {
