@@ -44,9 +44,34 @@ def login(server, name, resource="r"):
     return c
 
 
+NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
+
+
+def warm_up(clients):
+    """Every client sends every other one a chat state (never archived) and
+    waits for theirs: then every account's blocklist is loaded. The blocking
+    module holds a message while the recipient's list loads (a load the
+    recipient's login started) and releases it from the recipient's shard,
+    where it can overtake the sender's next messages; tests of the order of
+    archived messages must not start before that."""
+    for c in clients:
+        for other in clients:
+            if other is not c:
+                c.send("<message to='%s' type='chat'><active xmlns='%s'/></message>"
+                       % (other.jid, NS_CHATSTATES))
+    for c in clients:
+        senders = {o.jid for o in clients if o is not c}
+        while senders:
+            el = c.wait_for(lambda el: el.tag == q(NS_CLIENT, "message")
+                            and el.find(q(NS_CHATSTATES, "active")) is not None)
+            senders.discard(el.get("from"))
+
+
 def users(server, *prefixes):
     names = [unique_user(p) for p in prefixes]
-    return names, [login(server, n) for n in names]
+    clients = [login(server, n) for n in names]
+    warm_up(clients)
+    return names, clients
 
 
 def form(**fields):
@@ -423,6 +448,7 @@ def test_archive_survives_restart(tmp_path_factory):
     a, b = s.raw(timeout=10.0), s.raw(timeout=10.0)
     a.login(a_name, PW, resource="r")
     b.login(b_name, PW, resource="r")
+    warm_up([a, b])
     total = 500
     a.send("".join("<message to='%s' type='chat'><body>k%03d</body></message>" % (b.jid, i)
                    for i in range(total)))
