@@ -45,6 +45,7 @@ def login(server, name, resource="r"):
 
 
 NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
+_warm_ids = iter(range(1, 10 ** 9))
 
 
 def warm_up(clients):
@@ -57,8 +58,8 @@ def warm_up(clients):
     for c in clients:
         for other in clients:
             if other is not c:
-                c.send("<message to='%s' type='chat'><active xmlns='%s'/></message>"
-                       % (other.jid, NS_CHATSTATES))
+                c.send("<message to='%s' type='chat' id='warm-%d'><active xmlns='%s'/></message>"
+                       % (other.jid, next(_warm_ids), NS_CHATSTATES))
     for c in clients:
         senders = {o.jid for o in clients if o is not c}
         while senders:
