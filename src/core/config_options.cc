@@ -202,7 +202,7 @@ constexpr ModuleOptionDoc kModuleOptionDocs[] = {
     {"mam", "default", "string", "\"always\"",
      "Whose messages an account's archive keeps unless its prefs say otherwise: "
      "\"always\", \"never\" or \"roster\" (contacts only)"},
-    {"mam", "retention_days", "integer (0..365000)", "0",
+    {"mam", "retention_days", "integer (0..36500)", "0",
      "Days archived messages are kept (0: forever); older ones are purged hourly"},
     {"mam", "max_page", "integer (1..10000)", "250",
      "Most messages one archive query returns (a larger RSM <max> is clamped)"},

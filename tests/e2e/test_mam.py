@@ -292,6 +292,10 @@ def test_filters_ids_and_errors(server):
     assert with_other_resource.results == []
 
     ids = everything.ids
+    meta = a.iq("get", "<metadata xmlns='%s'/>" % NS_MAM).find(q(NS_MAM, "metadata"))
+    assert meta.find(q(NS_MAM, "start")).get("id") == ids[0]
+    assert meta.find(q(NS_MAM, "end")).get("id") == ids[-1]
+    assert meta.find(q(NS_MAM, "end")).get("timestamp").endswith("Z")
     between = query(a, form(after_id=ids[0], before_id=ids[4]))
     assert between.ids == ids[1:4]
     picked = query(a, form(ids=[ids[5], ids[2]]))
@@ -457,6 +461,9 @@ def test_archive_survives_restart(tmp_path_factory):
     last_id = stanza_ids(last, "%s@localhost" % b_name)[0]
     # SIGTERM right away: the writer queue is drained before the exit.
     assert s.stop() == 0
+    # Back with a retention of one day: the purge at start keeps today's rows.
+    with open(s.config_path, "a") as f:
+        f.write("\n[modules.mam]\nretention_days = 1\n")
     s.start()
     try:
         b = s.raw(timeout=10.0)

@@ -402,7 +402,8 @@ MamOptions read_options(const std::map<std::string, std::string>& raw) {
   o.default_mode = opts.get_string("default", "always");
   if (o.default_mode != "always" && o.default_mode != "never" && o.default_mode != "roster")
     throw std::runtime_error("modules.mam.default: must be \"always\", \"never\" or \"roster\"");
-  o.retention_days = opts.get_int("retention_days", 0, 0, 365000);
+  // 100 years: further back than that the clock (int64 nanoseconds) cannot go.
+  o.retention_days = opts.get_int("retention_days", 0, 0, 36500);
   o.max_page = static_cast<std::size_t>(opts.get_int("max_page", 250, 1, 10000));
   o.count = opts.get_bool("count", true);
   return o;
