@@ -14,7 +14,9 @@
 //  - Full disk (or any storage failure): the batch's transaction fails, is
 //    logged and counted, and its rows are dropped; the queue goes on.
 //  - A queue past `max_queued` rows (storage far slower than traffic):
-//    further rows are dropped and counted, so memory stays bounded.
+//    further rows are dropped and counted, so memory stays bounded. The
+//    module holds senders back well before that (see kBackPressureRows in
+//    mam.cc), so this is the last resort, not the policy.
 #pragma once
 
 #include <atomic>
@@ -43,6 +45,11 @@ class ArchiveWriter : public std::enable_shared_from_this<ArchiveWriter> {
   void flush_now();
 
   std::size_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+  // Rows waiting to be written (any thread).
+  std::size_t backlog() {
+    std::lock_guard lock(mutex_);
+    return queued_.size();
+  }
 
  private:
   static awaitable<void> drain(std::shared_ptr<ArchiveWriter> self);
