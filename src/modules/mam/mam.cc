@@ -37,6 +37,10 @@ constexpr std::size_t kMaxQueuedRows = 200000;
 // sender's lane, so the sender's later stanzas wait too) until the queue
 // has been written: senders slow down to what the disk takes instead of
 // rows being dropped. About half a second of writes on a small machine.
+// A held message is work in flight of its sender's lane: SIGTERM waits for
+// it (counted router work); kill -9 loses it undelivered, like any stanza
+// read and not yet routed; with a full disk the flush fails, is logged, and
+// the message goes on (its rows are dropped by the writer).
 constexpr std::size_t kBackPressureRows = 20000;
 // Retention: rows per delete, and how often the purge runs.
 constexpr std::size_t kPurgeBatchRows = 1000;
