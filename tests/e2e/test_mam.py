@@ -429,12 +429,20 @@ def test_unknown_and_deleted_accounts_leave_no_archive(server):
     send_chat(a, b.jid, "to-b")
     b.wait_message("to-b")
     assert len(query(b).results) == 1
+    b.iq("set", "<prefs xmlns='%s' default='never'/>" % NS_MAM)
     b.close()
     server.del_user("%s@localhost" % b_name)
     server.add_user("%s@localhost" % b_name, PW)
     b = server.raw(timeout=10.0)
     b.login(b_name, PW, resource="r")
     assert query(b).results == []
+    # The prefs went with the account.
+    prefs = b.iq("get", "<prefs xmlns='%s'/>" % NS_MAM).find(q(NS_MAM, "prefs"))
+    assert prefs.get("default") == "always"
+    send_chat(a, b.jid, "to-new-b")
+    got = b.wait_message("to-new-b")
+    assert stanza_ids(got, "%s@localhost" % b_name)
+    assert query(b).bodies == ["to-new-b"]
     # Whoever registers the name a message went to does not read it.
     server.add_user("%s@localhost" % ghost, PW)
     g = server.raw(timeout=10.0)

@@ -64,6 +64,10 @@ class PrefsCache {
     std::unique_lock lock(mutex_);
     by_owner_[owner] = std::move(prefs);
   }
+  void erase(const std::string& owner) {
+    std::unique_lock lock(mutex_);
+    by_owner_.erase(owner);
+  }
   bool empty() const {
     std::shared_lock lock(mutex_);
     return by_owner_.empty();
@@ -134,7 +138,27 @@ struct MamModule : Module {
   awaitable<IqReply> set_prefs(const IqRequest& req, const std::string& owner);
   awaitable<IqReply> metadata(const std::string& owner);
   static awaitable<void> purge(MamModule* m);
+  static awaitable<void> reload_prefs(MamModule* m, std::string owner);
 };
+
+// Storage deletes an account's prefs with the account, but nothing tells
+// this cache: a session of an account with cached prefs reads them again,
+// so that an account made again under a deleted one's name starts afresh.
+awaitable<void> MamModule::reload_prefs(MamModule* m, std::string owner) {
+  std::optional<storage::ArchivePrefs> stored;
+  try {
+    auto job = m->blocking.run([&] { stored = m->storage.archive().prefs(owner); });
+    co_await std::move(job);
+  } catch (const std::exception& e) {
+    spdlog::error("mam: reading the prefs of {} failed: {}", owner, e.what());
+    co_return;
+  }
+  if (stored) {
+    m->prefs.set(owner, std::move(*stored));
+  } else {
+    m->prefs.erase(owner);
+  }
+}
 
 core::Verdict MamModule::before_carbons(router::RoutedStanza& ev) {
   const Keepers* decided = std::exchange(t_decided, nullptr);
@@ -280,7 +304,12 @@ awaitable<IqReply> MamModule::on_get(const IqRequest& req) {
   if (req.to.has_node() && req.to.bare_string() != owner) co_return StanzaError(StanzaCondition::kForbidden);
   const auto& payload = req.payload();
   if (payload.name() == "query") co_return IqReply::result(query_form());
-  if (payload.name() == "prefs") co_return IqReply::result(prefs_element(prefs_of(owner)));
+  if (payload.name() == "prefs") {
+    // From storage, which is the truth; the cache follows.
+    auto reload = reload_prefs(this, owner);  // GCC 12: no by-value argument inside co_await
+    co_await std::move(reload);
+    co_return IqReply::result(prefs_element(prefs_of(owner)));
+  }
   if (payload.name() == "metadata") co_return co_await metadata(owner);
   co_return StanzaError(StanzaCondition::kBadRequest);
 }
@@ -475,6 +504,12 @@ std::unique_ptr<Module> start_mam(ModuleContext& ctx) {
       [mm](router::RoutedStanza& ev) { return mm->before_carbons(ev); }, -50));
   m->tokens.push_back(ctx.hooks().pre_route.add(
       [mm](router::RoutedStanza& ev) { return mm->after_carbons(ev); }, -70));
+
+  m->tokens.push_back(ctx.hooks().session_bound.add([mm](router::SessionEvent& ev) {
+    auto owner = ev.session.jid().bare_string();
+    if (mm->prefs.get(owner)) mm->host.spawn(MamModule::reload_prefs(mm, std::move(owner)));
+    return core::Verdict::kPass;
+  }));
 
   if (mm->options.retention_days > 0) {
     ctx.host.spawn(MamModule::purge(mm));
