@@ -9,6 +9,8 @@ bench/README.md.
 
     python3 bench/idle_sessions.py --sessions 1000 --tls
     python3 bench/idle_sessions.py --sessions 1000 --no-tls
+    python3 bench/idle_sessions.py --sessions 1000 --sm            # live, stream management on
+    python3 bench/idle_sessions.py --sessions 1000 --hibernate     # connections dropped: hibernated
 """
 
 import argparse
@@ -42,6 +44,7 @@ RE_FEATURES_END = re.compile(rb"</(?:stream:)?features>|<(?:stream:)?features[^>
 RE_PROCEED = re.compile(rb"<proceed[^>]*/>|<proceed[^>]*>\s*</proceed>")
 RE_CHALLENGE = re.compile(rb"<challenge[^>]*>([^<]*)</challenge>")
 RE_SUCCESS = re.compile(rb"<success[^>]*/>|<success[^>]*>([^<]*)</success>")
+RE_ENABLED = re.compile(rb"<enabled[^>]*/>")
 RE_IQ_B = re.compile(rb"<iq\b[^>]*\bid=['\"]b['\"][^>]*(?:/>|>.*?</iq>)", re.S)
 # Anything that ends a login early; checked alongside every expected tag.
 RE_FATAL = re.compile(rb"<failure\b.*?(?:/>|</failure>)|<(?:stream:)?error\b.*?</(?:stream:)?error>|</stream:stream>",
@@ -169,8 +172,9 @@ async def create_accounts(tern, config, n, concurrency=8):
 # ---------------------------------------------------------------- client
 
 class Client:
-    def __init__(self, k, host, port, tls, ssl_ctx, pool, timeout):
+    def __init__(self, k, host, port, tls, ssl_ctx, pool, timeout, sm=False, hibernate=False):
         self.k = k
+        self.sm, self.hibernate = sm or hibernate, hibernate
         self.host, self.port = host, port
         self.tls, self.ssl_ctx = tls, ssl_ctx
         self.pool = pool
@@ -275,6 +279,16 @@ class Client:
             raise LoginError(f"bind: {iq[:300]!r}")
         self.step = "presence"
         await self.send(b"<presence/>")
+        if self.sm:
+            # XEP-0198 with resumption: a dropped connection hibernates the session.
+            self.step = "sm enable"
+            await self.send(b"<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
+            await self.read_until(RE_ENABLED)
+        if self.hibernate:
+            self.writer.transport.abort()
+            self.writer = None
+            self.step = "bound"
+            return
         self.step = "bound"
         self.drainer = asyncio.create_task(self.drain())
 
@@ -446,7 +460,8 @@ async def run(args):
 
 async def one_round(args, port, ssl_ctx, pool, server, pid):
     """Logs in, idles and closes args.sessions sessions; returns (readings, all went well)."""
-    clients = [Client(k, "127.0.0.1", port, args.tls, ssl_ctx, pool, args.timeout)
+    clients = [Client(k, "127.0.0.1", port, args.tls, ssl_ctx, pool, args.timeout,
+                      sm=args.sm, hibernate=args.hibernate)
                for k in range(1, args.sessions + 1)]
     sem = asyncio.Semaphore(args.concurrency)
     errors = []
@@ -480,7 +495,7 @@ async def one_round(args, port, ssl_ctx, pool, server, pid):
     await asyncio.sleep(args.keep_seconds)
     after = rss_kib(pid)
     alive = sum(1 for c in bound if not c.closed_by_server)
-    if alive != len(bound):
+    if alive != len(bound) and not args.hibernate:
         ok = False
         log(f"{len(bound) - alive} bound sessions were closed by the server while idle")
 
@@ -512,6 +527,9 @@ def main():
                    help="log in, idle and close the sessions this many times against one server "
                         "(RSS after later rounds shows whether freed session memory is reused)")
     p.add_argument("--log-level", default="warn", help="server log level (its stderr is in the workdir)")
+    p.add_argument("--sm", action="store_true", help="enable stream management with resumption")
+    p.add_argument("--hibernate", action="store_true",
+                   help="drop each connection after --sm: the server keeps hibernated sessions")
     p.add_argument("--concurrency", type=int, default=50, help="logins in flight at once")
     p.add_argument("--add-concurrency", type=int, default=8, help="`tern user add` processes at once")
     p.add_argument("--timeout", type=float, default=60, help="seconds for each login step")
