@@ -1,7 +1,5 @@
 #include "stream/client_stream.h"
 
-#include <charconv>
-
 #include "core/log.h"
 #include "sasl/mechanism.h"
 #include "xml/namespaces.h"
