@@ -86,6 +86,7 @@ class Host {
   void post_to_shard(unsigned shard, std::function<void()> f) const {
     router_->post_to_shard(shard, std::move(f));
   }
+  unsigned shard_count() const { return router_->shard_count(); }
   // Read-only: binding and unbinding are the streams' business.
   const router::SessionRegistry& sessions() const { return router_->sessions(); }
   std::vector<router::SessionPtr> best_sessions(const xmpp::Jid& bare) const {
