@@ -86,6 +86,7 @@ void MucService::groupchat(Room& room, Occupant& sender, xml::Element& stanza) {
   m.set_attr("from", room.jid().with_resource(sender.nick).to_string());
   m.add_child("occupant-id", std::string(kOccupantIdNs)).set_attr("id", sender.occupant_id);
   for (const auto& [nick, o] : room.occupants()) send_to_occupant(o, m);
+  if (services_.archive) services_.archive(room, m);
   // History keeps what was said (and subject changes are the subject's
   // business): chat states and other bodiless messages pass by.
   if (has_body && room.config.history_length > 0)

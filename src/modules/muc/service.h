@@ -60,6 +60,14 @@ class RoomDirectory {
   std::map<std::string, std::string> rooms_;
 };
 
+// What other modules plug into rooms. Unset for now: the MUC archive
+// (XEP-0313 on the room JID) will set `archive`.
+struct RoomServices {
+  // Each groupchat message as broadcast (from room/nick, without 'to'), on
+  // the room's shard, before it goes into the history.
+  std::function<void(const Room& room, const xml::Element& message)> archive;
+};
+
 // Why an occupant leaves, for the unavailable presence that says so.
 struct Departure {
   std::vector<int> codes;                 // status codes for everyone (110 added for self)
@@ -164,6 +172,7 @@ class MucService {
   storage::MucStore& store_;
   core::BlockingPool& blocking_;
   MucOptions options_;
+  RoomServices services_;
   std::vector<std::unique_ptr<ShardRooms>> shards_;
   RoomDirectory directory_;
 };
