@@ -577,6 +577,36 @@ def test_leaving_by_disconnecting(clients, tern_server, users):
                and el.get("from") == room + "/bob")
 
 
+def test_join_again_from_the_same_session_resends_the_room(clients):
+    a, b = clients(0), clients(1)
+    room = create_room(a, "alice")
+    join(b, room, "bob")
+    a.wait_for(lambda el: is_presence(el) and el.get("from") == room + "/bob")
+    # A client that lost track joins again: it gets the room again, and the
+    # others see no new occupant.
+    before, self_p, after = join(b, room, "bob")
+    assert [el.get("from") for el in before if is_presence(el)] == [room + "/alice"]
+    assert codes(self_p) == {110}
+    assert not [el for el in a.sync() if is_presence(el) and el.get("from") == room + "/bob"
+                and el.get("type") == "unavailable"]
+
+
+def test_only_admins_create_rooms_when_so_configured(tern_factory):
+    admin = "boss_%s@localhost" % unique_user()
+    server = tern_factory({"server": {"admins": [admin]}, "modules.muc": {"create": "admins"}})
+    server.add_user(admin, PASSWORD)
+    user = server.add_user(unique_user("plain"), PASSWORD)
+    u = login(server, user)
+    _, err, _ = join(u, new_room(), "me")
+    assert error_condition(err) == ("cancel", ["not-allowed"]), xml(err)
+    boss = login(server, admin)
+    room = create_room(boss, "boss")
+    _, self_p, _ = join(u, room, "me")
+    assert self_p.get("type") is None
+    u.close()
+    boss.close()
+
+
 # --------------------------------------------------------------------------
 # persistence and a real client library
 # --------------------------------------------------------------------------

@@ -181,9 +181,29 @@ void MucService::on_presence(Room* room, xml::Element& stanza, const xmpp::Jid& 
     join(room, stanza, from, to);
   } else if (occupant->nick != to.resource()) {
     change_nick(*room, *occupant, stanza, to);
+  } else if (stanza.child("x", kMucNs)) {
+    // A join from a session already in the room: its client lost track
+    // (XEP-0410 tells clients to rejoin). It gets the room again.
+    occupant->presence = clean_presence(stanza);
+    send_room_state(*room, *occupant, from, stanza.child("x", kMucNs));
   } else {
     update_presence(*room, *occupant, stanza);
   }
+}
+
+void MucService::send_room_state(Room& room, const Occupant& occupant, const xmpp::Jid& session,
+                                 const xml::Element* muc_x, std::vector<int> self_codes) {
+  for (const auto& [nick, other] : room.occupants()) {
+    if (&other == &occupant) continue;
+    xml::Element p = presence_of(room, other, &occupant, {});
+    p.set_attr("to", session.to_string());
+    send(std::move(p));
+  }
+  if (room.config.is_non_anonymous()) self_codes.insert(self_codes.begin(), 100);
+  xml::Element self = presence_of(room, occupant, &occupant, with_self(self_codes));
+  self.set_attr("to", session.to_string());
+  send(std::move(self));
+  send_history_and_subject(room, muc_x, session);
 }
 
 void MucService::join(Room* room, xml::Element& stanza, const xmpp::Jid& from, const xmpp::Jid& to) {
@@ -231,26 +251,16 @@ void MucService::join(Room* room, xml::Element& stanza, const xmpp::Jid& from, c
     return;
   }
 
-  std::vector<int> self_codes;
-  if (room->config.is_non_anonymous()) self_codes.push_back(100);
-  if (created) self_codes.push_back(201);
-
   if (same_nick) {
     // Another session of the same account under the same nick: it hears
     // the room as a new occupant would; the others see nothing new.
     same_nick->sessions.push_back(from);
-    for (const auto& [nick, other] : room->occupants()) {
-      if (&other == same_nick) continue;
-      xml::Element p = presence_of(*room, other, same_nick, {});
-      p.set_attr("to", from.to_string());
-      send(std::move(p));
-    }
-    xml::Element self = presence_of(*room, *same_nick, same_nick, with_self(self_codes));
-    self.set_attr("to", from.to_string());
-    send(std::move(self));
-    send_history_and_subject(*room, muc_x, from);
+    send_room_state(*room, *same_nick, from, muc_x);
     return;
   }
+  std::vector<int> self_codes;
+  if (room->config.is_non_anonymous()) self_codes.push_back(100);
+  if (created) self_codes.push_back(201);
 
   Occupant o;
   o.nick = to.resource();

@@ -115,6 +115,10 @@ class MucService {
   // Removes an occupant whose client bounced what the room sent it.
   void drop_session(Room& room, const xmpp::Jid& session);
   void send_history_and_subject(Room& room, const xml::Element* muc_x, const xmpp::Jid& to);
+  // What a session hears on entering: the others' presence, its own (110),
+  // history and subject.
+  void send_room_state(Room& room, const Occupant& occupant, const xmpp::Jid& session,
+                       const xml::Element* muc_x, std::vector<int> self_codes = {});
 
   // --- presence builders (join.cc)
   // The presence of `o` as `viewer` sees it (real JID only when allowed).
