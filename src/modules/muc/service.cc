@@ -86,7 +86,11 @@ void MucService::on_stanza(xml::Element stanza, const xmpp::Jid& from, const xmp
   }
   const unsigned shard = shard_of(to);
   if (core::Shards::current() == static_cast<int>(shard)) {
-    on_room_stanza(std::move(stanza), from, to);
+    // Posted, not handled here: what a room sends is routed at once, and a
+    // stanza a room sends to a room (an invitation, say) must not run
+    // inside the first room's handler.
+    auto held = std::make_shared<xml::Element>(std::move(stanza));
+    host_.post_to_shard(shard, [this, held, from, to] { on_room_stanza(std::move(*held), from, to); });
     return;
   }
   // Only bytes cross shards: the tree is freed here, rebuilt there.
