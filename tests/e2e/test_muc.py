@@ -577,6 +577,28 @@ def test_leaving_by_disconnecting(clients, tern_server, users):
                and el.get("from") == room + "/bob")
 
 
+def test_occupant_whose_session_vanished_is_removed_when_delivery_fails(clients, tern_server, users):
+    a = clients(0)
+    room = create_room(a, "alice")
+    # Never available: its session's end tells nobody (no directed presence
+    # is remembered for it), so the room learns of it from the bounce.
+    b = login(tern_server, users[1], "ghost")
+    join(b, room, "bob")
+    a.wait_for(lambda el: is_presence(el) and el.get("from") == room + "/bob")
+    b.close()
+    deadline = 0
+    while True:
+        groupchat(a, room, "anyone there? %d" % deadline)
+        wait_groupchat(a, "anyone there? %d" % deadline)
+        gone = [el for el in a.sync() if is_presence(el) and el.get("type") == "unavailable"
+                and el.get("from") == room + "/bob"]
+        if gone:
+            break
+        deadline += 1
+        assert deadline < 20, "the ghost was never removed"
+    assert codes(gone[0]) == {333}, xml(gone[0])
+
+
 def test_join_again_from_the_same_session_resends_the_room(clients):
     a, b = clients(0), clients(1)
     room = create_room(a, "alice")
