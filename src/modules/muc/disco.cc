@@ -103,7 +103,11 @@ xml::Element MucService::room_info(const Room& room) const {
 void MucService::on_room_iq(Room* room, const xml::Element& iq, const xmpp::Jid& from,
                             const xmpp::Jid& to) {
   const auto type = iq.attr_or("type");
-  if (type != "get" && type != "set") return;
+  if (type != "get" && type != "set") {
+    // The answer to an iq passed on to an occupant goes back the same way.
+    if (room && to.has_resource()) forward_iq(*room, iq, from, to);
+    return;
+  }
   const xml::Element* payload = first_child(iq);
   if (!payload) {
     reply_error(iq, StanzaError(StanzaCondition::kBadRequest, ErrorType::kModify));
@@ -115,7 +119,7 @@ void MucService::on_room_iq(Room* room, const xml::Element& iq, const xmpp::Jid&
   }
   if (to.has_resource()) {
     // XEP-0410: a client checks it is still joined by pinging itself; the
-    // room answers for its occupants. Other iqs to occupants are not passed on.
+    // room answers for its occupants. Other iqs go to the occupant.
     const Occupant* sender = room->occupant_by_session(from);
     if (!sender) {
       reply_error(iq, StanzaError(StanzaCondition::kNotAcceptable, ErrorType::kModify));
@@ -124,7 +128,7 @@ void MucService::on_room_iq(Room* room, const xml::Element& iq, const xmpp::Jid&
     } else if (payload->name() == "ping" && payload->ns() == kPingNs && type == "get") {
       send(xmpp::make_iq_result(iq));
     } else {
-      reply_error(iq, StanzaError(StanzaCondition::kFeatureNotImplemented));
+      forward_iq(*room, iq, from, to);
     }
     return;
   }
@@ -147,6 +151,26 @@ void MucService::on_room_iq(Room* room, const xml::Element& iq, const xmpp::Jid&
   } else {
     reply_error(iq, StanzaError(StanzaCondition::kServiceUnavailable));
   }
+}
+
+void MucService::forward_iq(Room& room, const xml::Element& iq, const xmpp::Jid& from,
+                            const xmpp::Jid& to) {
+  // §7.7 (private iq, e.g. a vCard of room/nick): from one occupant to
+  // another, under the sender's room JID, to the target's first session.
+  // Only occupants take part: the real JIDs stay hidden both ways.
+  const Occupant* sender = room.occupant_by_session(from);
+  const Occupant* target = room.occupant_by_nick(to.resource());
+  if (!sender || !target || target->sessions.empty()) {
+    const auto type = iq.attr_or("type");
+    if (type == "get" || type == "set")
+      reply_error(iq, StanzaError(sender ? StanzaCondition::kItemNotFound : StanzaCondition::kNotAcceptable,
+                                sender ? ErrorType::kCancel : ErrorType::kModify));
+    return;
+  }
+  xml::Element copy = iq;
+  copy.set_attr("from", room.jid().with_resource(sender->nick).to_string());
+  copy.set_attr("to", target->sessions.front().to_string());
+  send(std::move(copy));
 }
 
 }  // namespace tern::modules::muc

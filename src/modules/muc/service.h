@@ -157,6 +157,7 @@ class MucService {
   // --- disco.cc
   xml::Element room_info(const Room& room) const;
   void on_room_iq(Room* room, const xml::Element& iq, const xmpp::Jid& from, const xmpp::Jid& to);
+  void forward_iq(Room& room, const xml::Element& iq, const xmpp::Jid& from, const xmpp::Jid& to);
 
   // --- persist.cc
   void save(Room& room);
