@@ -508,6 +508,10 @@ def test_voice_in_a_moderated_room(clients):
     groupchat(b, room, "again?")
     err = b.wait_for(lambda el: is_message(el) and el.get("type") == "error")
     assert error_condition(err) == ("auth", ["forbidden"])
+    # The room no longer moderated: visitors get voice.
+    configure(a, room, moderatedroom="0")
+    p = b.wait_for(lambda el: is_presence(el) and el.get("from") == room + "/bob")
+    assert item(p).get("role") == "participant", xml(p)
 
 
 def test_password_protected_room(clients):

@@ -60,6 +60,14 @@ void MucService::on_owner(Room& room, const xml::Element& iq, const xml::Element
       if (affiliation_of(room, o.bare) < Affiliation::kMember) out.push_back(nick);
     for (const auto& nick : out) remove_occupant(room, nick, Departure::with({322}));
   }
+  if (before.moderated && !room.config.moderated) {
+    // An unmoderated room has no visitors: everyone gets voice.
+    for (auto& [nick, o] : room.occupants()) {
+      if (o.role != Role::kVisitor) continue;
+      o.role = Role::kParticipant;
+      broadcast_presence(room, o, {});
+    }
+  }
   if (room.config.persistent) {
     save(room);
   } else if (before.persistent) {
