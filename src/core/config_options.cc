@@ -406,14 +406,7 @@ std::string example_config_toml() {
   }
   out << "\n# Options of one module go in its own table:\n"
          "# [modules.muc]\n"
-         "# Where the multi-user chat service of each domain lives.\n"
-         "# domain = \"conference.{domain}\"\n"
-         "# Who may create rooms: \"local\" (accounts of this server), \"anyone\", \"admins\".\n"
-         "# create = \"local\"\n"
-         "# Messages of history a new room keeps (its owner may change it). 0..max_history.\n"
-         "# default_history = 20\n"
-         "# The most a room may keep. 0..10000.\n"
-         "# max_history = 100\n";
+         "# max_rooms = 1000\n";
   return out.str();
 }
 

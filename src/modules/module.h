@@ -86,7 +86,6 @@ class Host {
   void post_to_shard(unsigned shard, std::function<void()> f) const {
     router_->post_to_shard(shard, std::move(f));
   }
-  unsigned shard_count() const { return router_->shard_count(); }
   // Read-only: binding and unbinding are the streams' business.
   const router::SessionRegistry& sessions() const { return router_->sessions(); }
   std::vector<router::SessionPtr> best_sessions(const xmpp::Jid& bare) const {
@@ -94,6 +93,8 @@ class Host {
   }
   bool is_local_domain(const std::string& domain) const { return router_->is_local_domain(domain); }
   const std::set<std::string>& domains() const { return router_->domains(); }
+  // How many shards run: state kept per key lives on hash(key) % shard_count().
+  unsigned shard_count() const { return router_->shard_count(); }
 
  private:
   router::Router* router_;
