@@ -81,6 +81,7 @@ struct Config {
   std::vector<std::string> connections_exempt_networks;
   std::int64_t idle_timeout_seconds = 600;      // no traffic at all → connection-timeout
   std::int64_t handshake_timeout_seconds = 60;  // stream not authenticated by then → closed
+  std::int64_t resume_timeout_seconds = 300;    // XEP-0198: a lost stream waits this long; 0: no resumption
   // [modules]
   std::vector<std::string> modules;  // enabled module names; default: all built in
   bool modules_set = false;          // whether the file listed them

@@ -175,6 +175,11 @@ const std::vector<OptionSpec>& all_options() {
         "limits.handshake_timeout_seconds",
         [](Config & c) -> auto& { return c.handshake_timeout_seconds; }, 1, 3600,
         "Seconds a new connection has to authenticate"));
+    o.push_back(int_option(
+        "limits.resume_timeout_seconds",
+        [](Config & c) -> auto& { return c.resume_timeout_seconds; }, 0, 86400,
+        "Seconds a session whose connection was lost waits to be resumed (XEP-0198 stream "
+        "management); 0 turns resumption off"));
     // [modules]
     OptionSpec enabled = list_option(
         "modules.enabled", [](Config & c) -> auto& { return c.modules; },

@@ -47,6 +47,14 @@ struct SessionEvent {
   Session& session;
 };
 
+// A new stream resumed a session (XEP-0198 §5): `fresh` now has the address,
+// the IM state and the module state of `old`, which ends without a trace.
+// Runs on the old session's shard; for modules that keep sessions by pointer.
+struct SessionResumed {
+  Session& old;
+  Session& fresh;
+};
+
 // The events modules hook into. Names say when they run.
 struct RouterHooks {
   core::Hook<RoutedStanza> pre_route;          // every stanza from a local session (blocking, …)
@@ -61,6 +69,7 @@ struct RouterHooks {
   core::Hook<SessionEvent> session_bound;      // a resource was bound
   core::Hook<SessionEvent> initial_presence;   // after the first available presence was handled
   core::Hook<SessionEvent> session_ended;      // a bound session is gone (unbound already)
+  core::Hook<SessionResumed> session_resumed;  // a new stream took a session over (XEP-0198)
 };
 
 // Takes every stanza addressed to a domain a module serves (e.g. a MUC

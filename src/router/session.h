@@ -96,6 +96,18 @@ class Session : public std::enable_shared_from_this<Session> {
   explicit Session(unsigned shard) : shard_(shard) {}
   void set_jid(xmpp::Jid jid) { jid_ = std::move(jid); }
 
+  // Stream resumption (XEP-0198 §5): a new stream takes over the session's
+  // state. Taken on the old session's shard, adopted on the new one's.
+  struct CarriedState {
+    ImState im;
+    SessionStateSlots module_state;
+  };
+  CarriedState carry_away() { return {std::move(im_), std::move(module_state_)}; }
+  void adopt(CarriedState state) {
+    im_ = std::move(state.im);
+    module_state_ = std::move(state.module_state);
+  }
+
  private:
   unsigned shard_;
   xmpp::Jid jid_;

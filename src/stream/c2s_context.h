@@ -13,6 +13,7 @@
 #include "storage/storage.h"
 #include "stream/auth_throttle.h"
 #include "stream/live_streams.h"
+#include "stream/resumable_sessions.h"
 #include "stream/stream_metrics.h"
 #include "xml/stream_parser.h"
 
@@ -48,6 +49,8 @@ struct C2SContext {
   std::vector<std::vector<char>> read_buffers;
   // Null: not counted (unit tests).
   StreamMetrics* metrics = nullptr;
+  // Streams with stream management resumption enabled, by resumption id.
+  ResumableSessions resumable;
 };
 
 }  // namespace tern::stream

@@ -90,12 +90,19 @@ awaitable<void> ClientStream::watchdog() {
       // From when we closed, not from now: a peer that never answers our
       // closing tag is hung up on after the grace, not kept forever.
       due = closing_since_ + kCloseGrace;
+    } else if (hibernating_) {
+      due = hibernated_at_ + resume_timeout_;
     } else if (state_ != State::kBound) {
       due = started + handshake;
     } else {
       due = last_activity_ + idle;
     }
     if (now >= due) {
+      if (hibernating_) {
+        spdlog::info("{}: not resumed in time", log_id());
+        end_hibernation();
+        continue;
+      }
       if (state_ == State::kClosing) {
         close_transport();
         co_return;
@@ -208,7 +215,10 @@ awaitable<void> ClientStream::on_element(xml::Element& el) {
     // RFC 6120 §4.9.3.12: data before authentication.
     co_return fail(StreamCondition::kNotAuthorized);
   }
-  if (el.ns() == "urn:xmpp:sm:3") co_return on_stream_management(el);
+  if (el.ns() == ns::kSm) {
+    if (el.name() == "resume") co_return co_await sm_resume(el);
+    co_return on_stream_management(el);
+  }
   if (el.ns() != ns::kClient || (el.name() != "message" && el.name() != "presence" && el.name() != "iq")) {
     co_return fail(StreamCondition::kUnsupportedStanzaType);
   }
@@ -231,40 +241,6 @@ awaitable<void> ClientStream::on_element(xml::Element& el) {
   // Counted once routed; stanzas routed asynchronously (storage) are not yet
   // tracked by a handled ticket, see docs/mobile.md.
   if (sm_enabled_) sm_inbound_.advance();
-}
-
-void ClientStream::on_stream_management(const xml::Element& el) {
-  constexpr std::string_view kFailedHead = "<failed xmlns='urn:xmpp:sm:3'>";
-  if (el.name() == "enable") {
-    if (state_ != State::kBound || sm_enabled_) {
-      send(std::string(kFailedHead) +
-           "<unexpected-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>");
-      return;
-    }
-    sm_enabled_ = true;
-    send("<enabled xmlns='urn:xmpp:sm:3'/>");  // no resume='true': not offered yet
-  } else if (el.name() == "resume") {
-    send(std::string(kFailedHead) +
-         "<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>");
-  } else if (el.name() == "r" && sm_enabled_) {
-    send("<a xmlns='urn:xmpp:sm:3' h='" + std::to_string(sm_inbound_.value()) + "'/>");
-  } else if (el.name() == "a" && sm_enabled_) {
-    std::uint32_t h = 0;
-    const auto text = el.attr_or("h");
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), h);
-    if (ec != std::errc() || ptr != text.data() + text.size() || !sm_unacked_.acknowledge(h)) {
-      // XEP-0198 §4: an h acknowledging more than was sent.
-      fail(StreamCondition::kUndefinedCondition, "h acknowledges unsent stanzas");
-    }
-  } else {
-    fail(StreamCondition::kUnsupportedStanzaType);
-  }
-}
-
-void ClientStream::sm_track_outbound(std::string bytes) {
-  if (!sm_unacked_.push(std::move(bytes))) {
-    fail(StreamCondition::kPolicyViolation, "too many unacknowledged stanzas");
-  }
 }
 
 awaitable<void> ClientStream::on_starttls() {
@@ -306,21 +282,25 @@ awaitable<bool> ClientStream::answer_pre_auth_iq(const xml::Element& el) {
 }
 
 void ClientStream::deliver(const xml::Element& stanza) {
+  if (resuming_) return resume_backlog_.push_back(xml::to_string(stanza));
   if (state_ != State::kBound) return;
   if (auto* c = counters()) bump(c->stanzas_out);
-  write_stanza(stanza);
+  if (!hibernating_) write_stanza(stanza);
   if (sm_enabled_) sm_track_outbound(xml::to_string(stanza));
 }
 
 void ClientStream::deliver_serialized(const router::SerializedStanza& stanza) {
+  if (resuming_) return resume_backlog_.push_back(*stanza);
   if (state_ != State::kBound) return;
   if (auto* c = counters()) bump(c->stanzas_out);
-  write_serialized(std::string_view(*stanza));
+  if (!hibernating_) write_serialized(std::string_view(*stanza));
   if (sm_enabled_) sm_track_outbound(*stanza);
 }
 
 void ClientStream::fail(StreamCondition condition, std::string_view text) {
   if (state_ == State::kClosing || state_ == State::kClosed) return;
+  // Nobody to tell: a hibernated session just ends (conflict, shutdown, …).
+  if (hibernating_) return end_hibernation();
   if (!header_sent_) {
     // RFC 6120 §4.9.1.1: open our stream first, even to close it at once.
     write_stream_open(" id='" + make_stream_id() + "' version='1.0'");
@@ -346,9 +326,12 @@ void ClientStream::close_stream() {
 }
 
 void ClientStream::finish() {
-  if (state_ == State::kClosed) return;
+  if (state_ == State::kClosed || hibernating_) return;
+  // XEP-0198 §5: the connection broke under a resumable session.
+  if (state_ == State::kBound && !sm_id_.empty()) return hibernate();
+  // A stream taking over a session (resuming_) has its address, not yet the session.
   const bool was_bound = state_ == State::kBound ||
-                         (state_ == State::kClosing && !jid().empty());
+                         (state_ == State::kClosing && !jid().empty() && !resuming_);
   if (state_ == State::kBound) ctx_.router.sessions().unbind(*this);
   state_ = State::kClosed;
   if (was_bound) {
@@ -357,6 +340,8 @@ void ClientStream::finish() {
     router::SessionEvent ev{*this};
     ctx_.router.hooks().session_ended.run(ev);
     set_presence(false, priority());
+    if (!sm_id_.empty()) ctx_.resumable.remove(std::exchange(sm_id_, {}), this);
+    if (sm_enabled_) requeue_unacked(sm_unacked_.take_all());
   }
   spdlog::debug("{}: closed", log_id());
   deadline_.cancel();

@@ -138,12 +138,41 @@ class ClientStream : public router::Session {
   double tokens_;     // stanza rate limit (token bucket)
   std::chrono::steady_clock::time_point tokens_at_;
   std::uint64_t number_;
-  // XEP-0198 (no resumption yet): counts only once <enable/> was accepted.
+  // --- XEP-0198 stream management (client_sm.cc) ------------------------
+  // Counts only once <enable/> was accepted.
   bool sm_enabled_ = false;
   HandledCounter sm_inbound_;
   UnackedQueue<std::string> sm_unacked_{1000};
+  bool sm_ack_requested_ = false;  // our <r/> is out, no <a/> yet
+  std::string sm_id_;              // resumption id; empty: not resumable
+  std::chrono::seconds resume_timeout_{0};
+  // The connection is gone but the session stays bound, collecting stanzas
+  // in sm_unacked_ until a <resume/> or the resume timeout.
+  bool hibernating_ = false;
+  std::chrono::steady_clock::time_point hibernated_at_;
+  // Taking over an old session on its shard: deliveries wait here, to go out
+  // after <resumed/> and the re-sent stanzas.
+  bool resuming_ = false;
+  std::vector<std::string> resume_backlog_;
+  // What a resumed stream takes from the session it replaces.
+  struct Handover {
+    std::uint32_t inbound;             // stanzas the old stream handled
+    std::uint32_t acked;               // the client's h
+    std::vector<std::string> unacked;  // to re-send, oldest first
+    CarriedState state;
+  };
   void on_stream_management(const xml::Element& el);
+  void sm_enable(const xml::Element& el);
+  awaitable<void> sm_resume(const xml::Element& el);
+  // On the old session's shard: gives `successor` this session, or nullopt
+  // when it cannot be resumed (ended, or `h` acknowledges unsent stanzas).
+  std::optional<Handover> hand_over(ClientStream& successor, std::uint32_t h);
   void sm_track_outbound(std::string bytes);
+  void sm_write_and_track(std::string bytes);
+  void hibernate();
+  void end_hibernation();
+  // Stanzas the client never acknowledged, once the session is over.
+  void requeue_unacked(std::vector<std::string> stanzas);
 };
 
 }  // namespace tern::stream

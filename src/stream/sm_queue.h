@@ -2,11 +2,12 @@
 // alone: the handled-stanza counters, which wrap modulo 2^32 (§4), and the
 // queue of stanzas sent to the client and not yet acknowledged by it.
 //
-// The queue lives in memory only. On SIGTERM its contents are meant to go to
-// offline storage (messages with a body) before exit; on kill -9 they are
-// lost, but they were never acknowledged by the client, and the sender was
-// acknowledged only once the server took responsibility; on a full disk the
-// move to offline storage fails and the stanzas are bounced to their senders.
+// The queue lives in memory only. When the session ends without resumption
+// (resume timeout, clean close, SIGTERM) its messages are routed again as if
+// sent to the bare JID: another resource or offline storage takes them, and
+// iq requests are answered with an error (ClientStream::requeue_unacked). On
+// kill -9 they are lost; they were never acknowledged by the client. On a
+// full disk offline storage fails and the sender gets an error.
 // The queue is capped (`max_unacked`): past the cap the stream is closed with
 // <policy-violation/> rather than growing without bound.
 #pragma once
@@ -72,6 +73,7 @@ class UnackedQueue {
   }
 
   std::size_t size() const { return items_.size(); }
+  bool full() const { return items_.size() >= max_; }
   std::uint32_t sent() const { return sent_; }  // outbound h, mod 2^32
 
   // For a resumed session whose counter did not start at zero.

@@ -1,6 +1,7 @@
 """XEP-0198 stream management over raw c2s: the feature after SASL, <enable/>,
-<r/> and <a/> both ways with the counts the spec requires. Resumption is not
-implemented yet: <resume/> fails with item-not-found."""
+<r/> and <a/> both ways with the counts the spec requires, and <resume/> or
+a second <enable/> where they do not belong (resumption itself:
+test_sm_resume.py)."""
 
 from conftest import NS_CLIENT, q, unique_user
 
@@ -22,7 +23,7 @@ def test_feature_enable_and_counts(tern_server):
 
     a.send("<enable xmlns='%s'/>" % NS_SM)
     enabled = a.expect(q(NS_SM, "enabled"))
-    assert enabled.get("resume") is None  # resumption not offered yet
+    assert enabled.get("resume") is None  # not asked for
 
     # Inbound: three stanzas handled, then <r/> answers h='3'.
     for i in range(3):
@@ -53,9 +54,10 @@ def test_ack_of_unsent_stanzas_is_a_stream_error(tern_server):
 
 def test_resume_fails_and_double_enable_fails(tern_server):
     a = login(tern_server, unique_user("smr"))
+    # §5: <resume/> replaces resource binding; on a bound stream it is unexpected.
     a.send("<resume xmlns='%s' previd='nope' h='0'/>" % NS_SM)
     failed = a.expect(q(NS_SM, "failed"))
-    assert failed.find(q("urn:ietf:params:xml:ns:xmpp-stanzas", "item-not-found")) is not None
+    assert failed.find(q("urn:ietf:params:xml:ns:xmpp-stanzas", "unexpected-request")) is not None
     a.send("<enable xmlns='%s'/>" % NS_SM)
     a.expect(q(NS_SM, "enabled"))
     a.send("<enable xmlns='%s'/>" % NS_SM)

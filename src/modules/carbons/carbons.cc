@@ -154,6 +154,11 @@ std::unique_ptr<Module> start_carbons(ModuleContext& ctx) {
     return core::Verdict::kPass;
   }));
 
+  m->tokens.push_back(ctx.hooks().session_resumed.add([c](router::SessionResumed& ev) {
+    c->enabled.set(ev.fresh, c->enabled.has(ev.old));
+    c->enabled.set(ev.old, false);
+    return core::Verdict::kPass;
+  }));
   m->tokens.push_back(ctx.hooks().session_ended.add([c](router::SessionEvent& ev) {
     c->enabled.set(ev.session, false);
     return core::Verdict::kPass;

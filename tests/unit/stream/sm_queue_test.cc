@@ -72,5 +72,28 @@ TEST(UnackedQueue, FullQueueRefusesPush) {
   EXPECT_TRUE(q.push("c"));
 }
 
+TEST(UnackedQueue, FullAtTheCapAndNotAfterAnAck) {
+  UnackedQueue<std::string> q(2);
+  EXPECT_FALSE(q.full());
+  ASSERT_TRUE(q.push("a"));
+  ASSERT_TRUE(q.push("b"));
+  EXPECT_TRUE(q.full());
+  EXPECT_FALSE(q.push("c"));
+  ASSERT_TRUE(q.acknowledge(1));
+  EXPECT_FALSE(q.full());
+}
+
+TEST(UnackedQueue, ResumedCountContinuesFromTheClientsAck) {
+  // A resumed stream starts at the h the client gave and re-sends the rest.
+  UnackedQueue<std::string> q(10);
+  q.set_sent(kMax);
+  ASSERT_TRUE(q.push("again-1"));
+  ASSERT_TRUE(q.push("again-2"));
+  EXPECT_EQ(q.sent(), 1u);
+  EXPECT_FALSE(q.acknowledge(2));
+  ASSERT_TRUE(q.acknowledge(0));
+  EXPECT_EQ(q.size(), 1u);
+}
+
 }  // namespace
 }  // namespace tern::stream

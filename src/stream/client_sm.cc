@@ -1,0 +1,217 @@
+// XEP-0198 stream management on a client stream: <enable/>, the <r/>/<a/>
+// counters, hibernation when the connection breaks, and <resume/>, which
+// moves a session (its address, IM and module state, unacknowledged
+// stanzas) to the new stream, whichever shard each lives on.
+#include <charconv>
+
+#include "core/log.h"
+#include "sasl/mechanism.h"
+#include "stream/client_stream.h"
+#include "xml/namespaces.h"
+#include "xml/parse_element.h"
+#include "xml/serializer.h"
+
+namespace tern::stream {
+
+using xmpp::StanzaCondition;
+using xmpp::StanzaError;
+using xmpp::StreamCondition;
+
+namespace {
+
+// Ask for an <a/> once this many stanzas wait for one, so that a client
+// that only answers requests keeps the queue short.
+constexpr std::size_t kRequestAckAfter = 5;
+
+std::string failed(std::string_view condition) {
+  return fmt::format("<failed xmlns='{}'><{} xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>",
+                     ns::kSm, condition);
+}
+
+std::optional<std::uint32_t> parse_h(std::string_view text) {
+  std::uint32_t h = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), h);
+  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) return std::nullopt;
+  return h;
+}
+
+// 128 random bits: whoever knows the id and the account's password can take
+// the session over, so it must not be guessable from the stream id.
+std::string make_resume_id() {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (unsigned char c : sasl::random_bytes(16)) {
+    id += kHex[c >> 4];
+    id += kHex[c & 15];
+  }
+  return id;
+}
+
+}  // namespace
+
+void ClientStream::on_stream_management(const xml::Element& el) {
+  if (el.name() == "enable") return sm_enable(el);
+  if (el.name() == "r" && sm_enabled_) {
+    send(fmt::format("<a xmlns='{}' h='{}'/>", ns::kSm, sm_inbound_.value()));
+  } else if (el.name() == "a" && sm_enabled_) {
+    auto h = parse_h(el.attr_or("h"));
+    if (!h || !sm_unacked_.acknowledge(*h)) {
+      // XEP-0198 §4: an h acknowledging more than was sent.
+      return fail(StreamCondition::kUndefinedCondition, "h acknowledges unsent stanzas");
+    }
+    sm_ack_requested_ = false;
+  } else {
+    fail(StreamCondition::kUnsupportedStanzaType);
+  }
+}
+
+void ClientStream::sm_enable(const xml::Element& el) {
+  if (state_ != State::kBound || sm_enabled_) return send(failed("unexpected-request"));
+  sm_enabled_ = true;
+  const auto wants_resume = el.attr_or("resume");
+  if (ctx_.config.resume_timeout_seconds <= 0 || (wants_resume != "true" && wants_resume != "1")) {
+    return send(fmt::format("<enabled xmlns='{}'/>", ns::kSm));
+  }
+  // The client may ask for a shorter wait than ours (§5, 'max').
+  std::int64_t seconds = ctx_.config.resume_timeout_seconds;
+  if (auto max = parse_h(el.attr_or("max")); max && *max > 0) seconds = std::min<std::int64_t>(seconds, *max);
+  resume_timeout_ = std::chrono::seconds(seconds);
+  sm_id_ = make_resume_id();
+  ctx_.resumable.add(sm_id_, {weak_from_this(), jid().to_string()});
+  send(fmt::format("<enabled xmlns='{}' id='{}' resume='true' max='{}'/>", ns::kSm, sm_id_, seconds));
+}
+
+awaitable<void> ClientStream::sm_resume(const xml::Element& el) {
+  // §5: after authentication, instead of binding a resource.
+  if (state_ != State::kAuthenticated) co_return send(failed("unexpected-request"));
+  const auto h = parse_h(el.attr_or("h"));
+  const std::string previd(el.attr_or("previd"));
+  auto entry = ctx_.resumable.find(previd);
+  auto old = entry ? entry->session.lock() : nullptr;
+  auto full = entry ? xmpp::Jid::parse(entry->full_jid) : std::nullopt;
+  if (!h || !old || !full || full->node() != user_ || full->domain() != domain_) {
+    spdlog::info("{}: cannot resume '{}'", log_id(), previd);
+    co_return send(failed("item-not-found"));
+  }
+  // Deliveries that reach us once the old session is ours wait in
+  // resume_backlog_ until we are back on this shard.
+  set_jid(*full);
+  resuming_ = true;
+  std::optional<Handover> taken;
+  auto visit = ctx_.router.visit_shard_of(old, [this, &taken, h](router::Session& s) {
+    taken = static_cast<ClientStream&>(s).hand_over(*this, *h);
+  });
+  co_await std::move(visit);
+  resuming_ = false;
+  if (!taken) {
+    set_jid({});
+    co_return send(failed("item-not-found"));
+  }
+  adopt(std::move(taken->state));
+  sm_enabled_ = true;
+  sm_inbound_.set(taken->inbound);
+  sm_unacked_.set_sent(taken->acked);
+  if (state_ != State::kAuthenticated) {
+    // This stream was closed while we were away (shutdown): the session we
+    // took ends here, as any other would.
+    ctx_.resumable.remove(previd, this);
+    ctx_.router.sessions().unbind(*this);
+    router::SessionEvent ev{*this};
+    ctx_.router.hooks().session_ended.run(ev);
+    set_presence(false, priority());
+    requeue_unacked(std::move(taken->unacked));
+    co_return requeue_unacked(std::exchange(resume_backlog_, {}));
+  }
+  state_ = State::kBound;
+  sm_id_ = previd;
+  resume_timeout_ = std::chrono::seconds(ctx_.config.resume_timeout_seconds);
+  deadline_.cancel();  // the watchdog now counts the idle timeout
+  send(fmt::format("<resumed xmlns='{}' previd='{}' h='{}'/>", ns::kSm, previd, taken->inbound));
+  const auto resent = taken->unacked.size();
+  for (auto& stanza : taken->unacked) sm_write_and_track(std::move(stanza));
+  for (auto& stanza : std::exchange(resume_backlog_, {})) sm_write_and_track(std::move(stanza));
+  spdlog::info("{}: resumed, {} stanzas sent again", log_id(), resent);
+}
+
+std::optional<ClientStream::Handover> ClientStream::hand_over(ClientStream& successor,
+                                                             std::uint32_t h) {
+  if (state_ != State::kBound || sm_id_.empty()) return std::nullopt;  // ended meanwhile
+  if (!sm_unacked_.acknowledge(h)) return std::nullopt;
+  Handover out{sm_inbound_.value(), h, sm_unacked_.take_all(), carry_away()};
+  // From here stanzas for this address reach the successor.
+  successor.set_presence(is_available(), priority());
+  ctx_.router.sessions().bind(successor.shared_from_this());
+  ctx_.resumable.add(sm_id_, {successor.weak_from_this(), jid().to_string()});
+  router::SessionResumed ev{*this, successor};
+  ctx_.router.hooks().session_resumed.run(ev);
+  // This stream ends without a trace: no unavailable presence, no last
+  // activity. A client that resumes before we noticed the broken
+  // connection leaves a live one behind: hang it up.
+  spdlog::info("{}: taken over by {}", log_id(), successor.log_id());
+  sm_id_.clear();
+  sm_enabled_ = false;
+  hibernating_ = false;
+  state_ = State::kClosed;
+  deadline_.cancel();
+  close_transport();
+  return out;
+}
+
+void ClientStream::sm_track_outbound(std::string bytes) {
+  if (!sm_unacked_.full()) {
+    sm_unacked_.push(std::move(bytes));
+    if (!hibernating_ && !sm_ack_requested_ && sm_unacked_.size() >= kRequestAckAfter) {
+      sm_ack_requested_ = true;
+      send(fmt::format("<r xmlns='{}'/>", ns::kSm));
+    }
+    return;
+  }
+  if (hibernating_) {
+    // Asleep with a full queue: the session ends, nothing is dropped.
+    end_hibernation();
+    return requeue_unacked({std::move(bytes)});
+  }
+  fail(StreamCondition::kPolicyViolation, "too many unacknowledged stanzas");
+}
+
+void ClientStream::sm_write_and_track(std::string bytes) {
+  write_serialized(bytes);
+  sm_track_outbound(std::move(bytes));
+}
+
+void ClientStream::hibernate() {
+  spdlog::info("{}: connection lost; resumable for {} s", log_id(), resume_timeout_.count());
+  hibernating_ = true;
+  hibernated_at_ = std::chrono::steady_clock::now();
+  sm_ack_requested_ = false;
+  deadline_.cancel();  // the watchdog now waits for the resume timeout
+  close_transport();
+}
+
+void ClientStream::end_hibernation() {
+  hibernating_ = false;
+  ctx_.resumable.remove(std::exchange(sm_id_, {}), this);
+  finish();  // unbinds, tells contacts, and requeues what was never acknowledged
+}
+
+// XEP-0198 §5 and RFC 6121 §8.5.3.2.1: what the client never acknowledged
+// is not lost with its session. Messages are routed again as if sent to the
+// bare JID (another resource, or offline storage); iq requests get an error;
+// presence is dropped, since the contact's next one supersedes it.
+void ClientStream::requeue_unacked(std::vector<std::string> stanzas) {
+  if (!stanzas.empty()) spdlog::info("{}: {} unacknowledged stanzas routed again", log_id(), stanzas.size());
+  for (const auto& text : stanzas) {
+    auto stanza = xml::parse_element(text);
+    if (!stanza) continue;
+    const auto type = std::string(stanza->attr_or("type"));
+    auto from = xmpp::Jid::parse(stanza->attr_or("from"));
+    auto to = xmpp::Jid::parse(stanza->attr_or("to"));
+    if (stanza->name() == "message" && from && to && type != "error" && type != "groupchat") {
+      ctx_.router.route_to_bare(std::move(*stanza), *from, to->bare());
+    } else if (stanza->name() == "iq" && (type == "get" || type == "set")) {
+      ctx_.router.bounce(*stanza, StanzaError(StanzaCondition::kRecipientUnavailable));
+    }
+  }
+}
+
+}  // namespace tern::stream

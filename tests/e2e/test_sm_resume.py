@@ -1,0 +1,197 @@
+"""XEP-0198 §5 stream resumption over raw c2s: a client whose connection
+breaks resumes its session on a new one and gets every stanza it had not
+acknowledged, once and in order; a session not resumed in time, or whose
+server stops, leaves its messages in offline storage; nobody resumes
+another account's session."""
+
+import time
+
+from conftest import NS_CLIENT, free_port, q, unique_user
+from web_clients import WsClient
+
+PW = "pw-resume"
+NS_SM = "urn:xmpp:sm:3"
+NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+
+
+def account(server, prefix):
+    name = unique_user(prefix)
+    server.add_user("%s@localhost" % name, PW)
+    return name
+
+
+def login(server, name, sm_resume=False, presence=True):
+    c = server.raw(timeout=10.0)
+    c.login(name, PW, resource="r")
+    if sm_resume:
+        c.send("<enable xmlns='%s' resume='true'/>" % NS_SM)
+        enabled = c.expect(q(NS_SM, "enabled"))
+        assert enabled.get("resume") == "true"
+        assert len(enabled.get("id", "")) >= 32, "resumption id too short to be unguessable"
+        assert int(enabled.get("max")) > 0
+        c.sm_id = enabled.get("id")
+    if presence:
+        c.send("<presence/>")
+    return c
+
+
+def authenticate(server, name):
+    """A new connection up to SASL success and the stream restart: where a
+    client either binds a resource or resumes a session."""
+    c = server.raw(timeout=10.0)
+    _, feats = c.start()
+    if feats.find(q("urn:ietf:params:xml:ns:xmpp-tls", "starttls")) is not None:
+        c.starttls()
+    res = c.auth_scram(name, PW, "SHA-256")
+    assert res.tag == q("urn:ietf:params:xml:ns:xmpp-sasl", "success")
+    _, feats = c.restart()
+    assert feats.find(q(NS_SM, "sm")) is not None
+    return c
+
+
+def bodies(elements):
+    return [el.findtext(q(NS_CLIENT, "body")) for el in elements
+            if el.tag == q(NS_CLIENT, "message")]
+
+
+def wait_log(server, text, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in server.log():
+            return
+        time.sleep(0.05)
+    raise AssertionError("server never logged %r" % text)
+
+
+def test_resume_after_a_broken_connection_resends_exactly_the_unacked(tern_server):
+    alice, bob = account(tern_server, "rsa"), account(tern_server, "rsb")
+    a = login(tern_server, alice, sm_resume=True, presence=False)
+    b = login(tern_server, bob)
+    to_a = "%s@localhost/r" % alice
+    for i in (1, 2, 3):
+        b.message(to_a, "m%d" % i)
+    for i in (1, 2, 3):
+        a.wait_message("m%d" % i)
+    a.send("<a xmlns='%s' h='1'/>" % NS_SM)  # m1 acknowledged, m2 and m3 not
+    a.send("<message to='%s@localhost/r' type='chat'><body>from-a</body></message>" % bob)
+    b.wait_message("from-a")
+    a.sock.close()  # no closing tag: the connection broke
+    wait_log(tern_server, "connection lost; resumable")
+    b.message(to_a, "m4")
+    b.message(to_a, "m5")
+    b.sync()  # routed by now
+
+    a2 = authenticate(tern_server, alice)
+    a2.send("<resume xmlns='%s' previd='%s' h='1'/>" % (NS_SM, a.sm_id))
+    resumed = a2.expect(q(NS_SM, "resumed"))
+    assert resumed.get("previd") == a.sm_id
+    assert resumed.get("h") == "1", "the server handled one stanza from a"
+    got = a2.wait_message("m2")
+    assert got.get("to") == to_a
+    rest = bodies(a2.sync())
+    assert rest == ["m3", "m4", "m5"], rest
+
+    # The session goes on under the same address, with counting from where it was.
+    b.message(to_a, "m6")
+    a2.wait_message("m6")
+    a2.send("<r xmlns='%s'/>" % NS_SM)
+    assert a2.expect(q(NS_SM, "a")).get("h") == "2"  # from-a, and the ping of sync()
+    a2.close()
+    b.close()
+
+
+def test_resume_of_a_live_session_hangs_up_the_old_connection(tern_server):
+    alice, bob = account(tern_server, "rla"), account(tern_server, "rlb")
+    a = login(tern_server, alice, sm_resume=True, presence=False)
+    b = login(tern_server, bob)
+    a2 = authenticate(tern_server, alice)
+    a2.send("<resume xmlns='%s' previd='%s' h='0'/>" % (NS_SM, a.sm_id))
+    a2.expect(q(NS_SM, "resumed"))
+    a.wait_closed()
+    b.message("%s@localhost/r" % alice, "after-takeover")
+    a2.wait_message("after-takeover")
+    a2.close()
+    b.close()
+
+
+def test_nobody_resumes_another_accounts_session_or_an_unknown_one(tern_server):
+    alice, mallory = account(tern_server, "rva"), account(tern_server, "rvm")
+    a = login(tern_server, alice, sm_resume=True)
+    m = authenticate(tern_server, mallory)
+    m.send("<resume xmlns='%s' previd='%s' h='0'/>" % (NS_SM, a.sm_id))
+    failed = m.expect(q(NS_SM, "failed"))
+    assert failed.find(q(NS_STANZAS, "item-not-found")) is not None
+    m.send("<resume xmlns='%s' previd='no-such-id' h='0'/>" % NS_SM)
+    failed = m.expect(q(NS_SM, "failed"))
+    assert failed.find(q(NS_STANZAS, "item-not-found")) is not None
+    # After a failed resume the client binds as usual.
+    assert m.bound_jid("r2").startswith("%s@localhost/" % mallory)
+    a.ping()
+    a.close()
+    m.close()
+
+
+def test_not_resumed_in_time_the_messages_are_in_offline_storage(tern_factory):
+    server = tern_factory({"limits": {"resume_timeout_seconds": 1}})
+    alice, bob = account(server, "rta"), account(server, "rtb")
+    a = login(server, alice, sm_resume=True)
+    b = login(server, bob)
+    b.message("%s@localhost/r" % alice, "while-away")
+    a.wait_message("while-away")
+    a.sock.close()
+    wait_log(server, "not resumed in time")
+    a2 = authenticate(server, alice)
+    a2.send("<resume xmlns='%s' previd='%s' h='0'/>" % (NS_SM, a.sm_id))
+    failed = a2.expect(q(NS_SM, "failed"))
+    assert failed.find(q(NS_STANZAS, "item-not-found")) is not None
+    a2.bound_jid("r")
+    a2.send("<presence/>")
+    got = a2.wait_message("while-away")
+    assert got.find(q("urn:xmpp:delay", "delay")) is not None, "not from offline storage"
+    assert "while-away" not in bodies(a2.sync()), "delivered twice"
+    a2.close()
+    b.close()
+
+
+def test_sigterm_moves_a_hibernated_sessions_messages_to_offline_storage(tern_factory):
+    server = tern_factory()
+    alice, bob = account(server, "rsa"), account(server, "rsb")
+    a = login(server, alice, sm_resume=True)
+    b = login(server, bob)
+    b.message("%s@localhost/r" % alice, "before-stop")
+    a.wait_message("before-stop")
+    a.sock.close()
+    wait_log(server, "connection lost; resumable")
+    b.close()
+    assert server.stop() == 0
+    server.start()
+    a2 = server.raw(timeout=10.0)
+    a2.login(alice, PW, resource="r", presence=True)
+    got = a2.wait_message("before-stop")
+    assert got.find(q("urn:xmpp:delay", "delay")) is not None
+    a2.close()
+
+
+def test_a_websocket_session_resumes_on_a_tcp_connection(tern_factory):
+    port = free_port()
+    server = tern_factory({"listen": {"http": ["127.0.0.1:%d" % port]}})
+    alice, bob = account(server, "rwa"), account(server, "rwb")
+    ws = WsClient(port)
+    ws.login(alice, PW, resource="r")
+    ws.send("<enable xmlns='%s' resume='true'/>" % NS_SM)
+    enabled = ws.wait_for(lambda el: el.tag == q(NS_SM, "enabled"))
+    b = login(server, bob)
+    b.message("%s@localhost/r" % alice, "over-ws")
+    ws.wait_for(lambda el: el.findtext(q(NS_CLIENT, "body")) == "over-ws")
+    ws.sock.close()
+    wait_log(server, "connection lost; resumable")
+    b.message("%s@localhost/r" % alice, "while-away")
+    b.sync()
+
+    a2 = authenticate(server, alice)
+    a2.send("<resume xmlns='%s' previd='%s' h='0'/>" % (NS_SM, enabled.get("id")))
+    a2.expect(q(NS_SM, "resumed"))
+    a2.wait_message("over-ws")
+    assert bodies(a2.sync()) == ["while-away"]
+    a2.close()
+    b.close()

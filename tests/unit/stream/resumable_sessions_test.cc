@@ -1,0 +1,42 @@
+#include "stream/resumable_sessions.h"
+
+#include <gtest/gtest.h>
+
+#include "../router/fake_session.h"
+
+namespace tern::stream {
+namespace {
+
+using router::fakes::FakeSession;
+
+TEST(ResumableSessions, FindsByIdWhileTheSessionLives) {
+  ResumableSessions table;
+  auto s = FakeSession::make("alice@example.com/phone", 0);
+  table.add("id1", {s, "alice@example.com/phone"});
+  auto entry = table.find("id1");
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->session.lock(), s);
+  EXPECT_EQ(entry->full_jid, "alice@example.com/phone");
+  EXPECT_FALSE(table.find("id2"));
+  s.reset();
+  // Only a weak reference: an ended session is not kept alive by its id.
+  EXPECT_EQ(table.find("id1")->session.lock(), nullptr);
+}
+
+TEST(ResumableSessions, RemoveForgetsOnlyTheSessionItNames) {
+  ResumableSessions table;
+  auto old_stream = FakeSession::make("alice@example.com/phone", 0);
+  auto new_stream = FakeSession::make("alice@example.com/phone", 1);
+  table.add("id", {old_stream, "alice@example.com/phone"});
+  // A resumed stream takes the id over; the old one's end must not drop it.
+  table.add("id", {new_stream, "alice@example.com/phone"});
+  table.remove("id", old_stream.get());
+  ASSERT_TRUE(table.find("id"));
+  EXPECT_EQ(table.find("id")->session.lock(), new_stream);
+  table.remove("id", new_stream.get());
+  EXPECT_FALSE(table.find("id"));
+  EXPECT_EQ(table.size(), 0u);
+}
+
+}  // namespace
+}  // namespace tern::stream
