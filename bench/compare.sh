@@ -545,6 +545,10 @@ max_resources_per_account = 16
 connections_per_ip_per_minute = 1000000
 stanza_rate = 1000000
 stanza_burst = 1000000
+[modules]
+# The feature set Prosody and ejabberd load here (see their configs): no
+# archive, carbons or other per-message work the peers do not do.
+enabled = ["ping", "roster", "presence", "offline", "disco"]
 TOML
   "$TERN" config check --config "$TERN_DIR/tern.toml" >"$TERN_DIR/config-check.log" 2>&1 ||
     { cat "$TERN_DIR/config-check.log" >&2; log "tern config check failed"; return 1; }

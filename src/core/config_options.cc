@@ -193,6 +193,28 @@ const std::vector<OptionSpec>& all_options() {
   return options;
 }
 
+// Options modules read from their own [modules.<name>] tables. The module
+// validates them at start (ModuleOptions); listed here so that the
+// reference and the example file show them. Append, one block per module.
+struct ModuleOptionDoc {
+  std::string_view module;
+  std::string_view key;
+  std::string_view type;
+  std::string_view default_toml;
+  std::string_view doc;
+};
+constexpr ModuleOptionDoc kModuleOptionDocs[] = {
+    {"mam", "default", "string", "\"always\"",
+     "Whose messages an account's archive keeps unless its prefs say otherwise: "
+     "\"always\", \"never\" or \"roster\" (contacts only)"},
+    {"mam", "retention_days", "integer (0..36500)", "0",
+     "Days archived messages are kept (0: forever); older ones are purged hourly"},
+    {"mam", "max_page", "integer (1..10000)", "250",
+     "Most messages one archive query returns (a larger RSM <max> is clamped)"},
+    {"mam", "count", "boolean", "true",
+     "Archive query results tell the RSM <count> of the whole result set"},
+};
+
 std::string escape_markdown_cell(std::string_view s) {
   std::string out;
   // '|' would end the cell; '<name>' would be swallowed as an HTML tag.
@@ -382,6 +404,17 @@ std::string config_reference_markdown() {
   out << "### [modules.&lt;name&gt;]\n\n"
          "Options of one module, e.g. `[modules.muc]`. Each module documents and "
          "validates its own keys.\n";
+  std::string_view module;
+  for (const auto& opt : kModuleOptionDocs) {
+    if (opt.module != module) {
+      module = opt.module;
+      out << "\n### [modules." << module << "]\n\n"
+          << "| key | type | default | description |\n"
+          << "|-----|------|---------|-------------|\n";
+    }
+    out << "| `" << opt.key << "` | " << opt.type << " | `" << escape_markdown_cell(opt.default_toml)
+        << "` | " << escape_markdown_cell(opt.doc) << " |\n";
+  }
   return out.str();
 }
 
@@ -412,6 +445,14 @@ std::string example_config_toml() {
   out << "\n# Options of one module go in its own table:\n"
          "# [modules.muc]\n"
          "# max_rooms = 1000\n";
+  std::string_view module;
+  for (const auto& opt : kModuleOptionDocs) {
+    if (opt.module != module) {
+      module = opt.module;
+      out << "\n# [modules." << module << "]\n";
+    }
+    out << "# " << opt.doc << ".\n# " << opt.key << " = " << opt.default_toml << "\n";
+  }
   return out.str();
 }
 

@@ -1,6 +1,9 @@
 #include "modules/module.h"
 
 #include <algorithm>
+#include <atomic>
+
+#include <boost/asio/steady_timer.hpp>
 
 namespace tern::modules {
 namespace {
@@ -68,6 +71,37 @@ void ModuleContext::advertise(const IqService& service) {
     features.disco_features.emplace_back(service.ns);
   else if (service.advertise == Advertise::kOnAccount)
     features.account_features.emplace_back(service.ns);
+}
+
+namespace {
+
+// A periodic timer on one shard. The pending wait owns the ticker; the
+// token only marks it stopped (the timer belongs to its shard's thread), and
+// the loop's end frees it.
+struct Ticker : std::enable_shared_from_this<Ticker> {
+  Ticker(asio::any_io_executor exec, std::chrono::seconds p, std::function<void()> f)
+      : timer(std::move(exec)), period(p), tick(std::move(f)) {}
+  void schedule() {
+    timer.expires_after(period);
+    timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || self->stopped.load()) return;
+      self->tick();
+      self->schedule();
+    });
+  }
+  asio::steady_timer timer;
+  std::chrono::seconds period;
+  std::function<void()> tick;
+  std::atomic<bool> stopped{false};
+};
+
+}  // namespace
+
+core::HookToken Host::every(std::chrono::seconds period, std::function<void()> tick) const {
+  auto exec = router_->shard_executor(0);
+  auto ticker = std::make_shared<Ticker>(exec, period, std::move(tick));
+  asio::post(exec, [ticker] { ticker->schedule(); });
+  return core::HookToken([ticker] { ticker->stopped.store(true); });
 }
 
 }  // namespace tern::modules

@@ -3,6 +3,7 @@
 // docs/module_api.md walks through the smallest module (ping) line by line.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -86,6 +87,16 @@ class Host {
   void post_to_shard(unsigned shard, std::function<void()> f) const {
     router_->post_to_shard(shard, std::move(f));
   }
+  // Queues `task` as part of the work `key` (a sender's bare JID) has in
+  // flight on this shard, ahead of that sender's later stanzas (see
+  // Router::serial). Call on a shard.
+  void queue_next(std::string_view key, core::SerialQueue::Task task) const {
+    router_->serial().push_next(key, std::move(task));
+  }
+  // Runs `tick` on shard 0 every `period` until the token goes. Not counted
+  // as work in flight: shutdown does not wait for the next tick (what a tick
+  // starts with spawn() is counted).
+  [[nodiscard]] core::HookToken every(std::chrono::seconds period, std::function<void()> tick) const;
   // Read-only: binding and unbinding are the streams' business.
   const router::SessionRegistry& sessions() const { return router_->sessions(); }
   std::vector<router::SessionPtr> best_sessions(const xmpp::Jid& bare) const {

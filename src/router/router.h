@@ -122,6 +122,10 @@ class Router {
   void spawn(awaitable<void> work);
   // Runs `f` on shard `shard` (for modules working off the shards).
   void post_to_shard(unsigned shard, std::function<void()> f);
+  // The event loop of a shard, for timers (not counted as work in flight).
+  asio::any_io_executor shard_executor(unsigned shard) {
+    return shards_.loop(shard % shards_.size()).get_executor();
+  }
   // Coroutines spawned and closures posted through the router (iq handlers,
   // module work) that have not finished yet; any thread. Direct stanza
   // deliveries are not counted: they end at a session and queue no work.

@@ -128,8 +128,8 @@ awaitable<void> ClientStream::sm_resume(const xml::Element& el) {
   deadline_.cancel();  // the watchdog now counts the idle timeout
   send(fmt::format("<resumed xmlns='{}' previd='{}' h='{}'/>", ns::kSm, previd, taken->inbound));
   const auto resent = taken->unacked.size();
-  for (auto& stanza : taken->unacked) sm_write_and_track(std::move(stanza));
-  for (auto& stanza : std::exchange(resume_backlog_, {})) sm_write_and_track(std::move(stanza));
+  for (auto& stanza : taken->unacked) write_tracked(std::move(stanza));
+  for (auto& stanza : std::exchange(resume_backlog_, {})) write_tracked(std::move(stanza));
   spdlog::info("{}: resumed, {} stanzas sent again", log_id(), resent);
 }
 
@@ -138,6 +138,8 @@ std::optional<ClientStream::Handover> ClientStream::hand_over(ClientStream& succ
   if (state_ != State::kBound || sm_id_.empty()) return std::nullopt;  // ended meanwhile
   if (!sm_unacked_.acknowledge(h)) return std::nullopt;
   Handover out{sm_inbound_.value(), h, sm_unacked_.take_all(), carry_away()};
+  // What CSI held back was never sent: the new stream sends it.
+  for (auto& held : csi_.take_held()) out.unacked.push_back(std::move(held));
   // From here stanzas for this address reach the successor.
   successor.set_presence(is_available(), priority());
   ctx_.router.sessions().bind(successor.shared_from_this());
@@ -174,9 +176,9 @@ void ClientStream::sm_track_outbound(std::string bytes) {
   fail(StreamCondition::kPolicyViolation, "too many unacknowledged stanzas");
 }
 
-void ClientStream::sm_write_and_track(std::string bytes) {
-  write_serialized(bytes);
-  sm_track_outbound(std::move(bytes));
+void ClientStream::write_tracked(std::string bytes) {
+  if (!hibernating_) write_serialized(bytes);
+  if (sm_enabled_) sm_track_outbound(std::move(bytes));
 }
 
 void ClientStream::hibernate() {

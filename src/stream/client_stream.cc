@@ -191,7 +191,7 @@ void ClientStream::send_features() {
   } else if (state_ == State::kAuthenticated) {
     f += "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
          "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>"
-         "<sm xmlns='urn:xmpp:sm:3'/>";
+         "<sm xmlns='urn:xmpp:sm:3'/><csi xmlns='urn:xmpp:csi:0'/>";
     for (const auto& extra : ctx_.bound_features) f += extra;
   }
   f += "</stream:features>";
@@ -218,6 +218,10 @@ awaitable<void> ClientStream::on_element(xml::Element& el) {
   if (el.ns() == ns::kSm) {
     if (el.name() == "resume") co_return co_await sm_resume(el);
     co_return on_stream_management(el);
+  }
+  if (el.ns() == ns::kCsi) {
+    if (state_ == State::kBound) on_client_state(el);
+    co_return;  // before binding there is nothing to hold back (§5)
   }
   if (el.ns() != ns::kClient || (el.name() != "message" && el.name() != "presence" && el.name() != "iq")) {
     co_return fail(StreamCondition::kUnsupportedStanzaType);
@@ -285,16 +289,32 @@ void ClientStream::deliver(const xml::Element& stanza) {
   if (resuming_) return resume_backlog_.push_back(xml::to_string(stanza));
   if (state_ != State::kBound) return;
   if (auto* c = counters()) bump(c->stanzas_out);
-  if (!hibernating_) write_stanza(stanza);
-  if (sm_enabled_) sm_track_outbound(xml::to_string(stanza));
+  if (csi_.inactive()) return deliver_while_inactive(xml::to_string(stanza));
+  // Serialised straight into the transport's buffer when nothing needs a copy.
+  if (!sm_enabled_) return hibernating_ ? void() : write_stanza(stanza);
+  write_tracked(xml::to_string(stanza));
 }
 
 void ClientStream::deliver_serialized(const router::SerializedStanza& stanza) {
   if (resuming_) return resume_backlog_.push_back(*stanza);
   if (state_ != State::kBound) return;
   if (auto* c = counters()) bump(c->stanzas_out);
-  if (!hibernating_) write_serialized(std::string_view(*stanza));
-  if (sm_enabled_) sm_track_outbound(*stanza);
+  if (csi_.inactive()) return deliver_while_inactive(*stanza);
+  if (!sm_enabled_) return hibernating_ ? void() : write_serialized(std::string_view(*stanza));
+  write_tracked(*stanza);
+}
+
+void ClientStream::deliver_while_inactive(std::string bytes) {
+  if (csi_.hold(bytes)) return;
+  for (auto& held : csi_.take_held()) write_tracked(std::move(held));
+  write_tracked(std::move(bytes));
+}
+
+// XEP-0352: <inactive/> and <active/>, on a bound stream.
+void ClientStream::on_client_state(const xml::Element& el) {
+  if (el.name() == "inactive") return csi_.set_inactive();
+  if (el.name() != "active") return fail(StreamCondition::kUnsupportedStanzaType);
+  for (auto& held : csi_.set_active()) write_tracked(std::move(held));
 }
 
 void ClientStream::fail(StreamCondition condition, std::string_view text) {

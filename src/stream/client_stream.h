@@ -17,6 +17,7 @@
 #include "router/session.h"
 #include "sasl/mechanism.h"
 #include "stream/c2s_context.h"
+#include "stream/csi_buffer.h"
 #include "stream/sm_queue.h"
 #include "transport/tls.h"
 #include "xml/stream_parser.h"
@@ -168,7 +169,13 @@ class ClientStream : public router::Session {
   // when it cannot be resumed (ended, or `h` acknowledges unsent stanzas).
   std::optional<Handover> hand_over(ClientStream& successor, std::uint32_t h);
   void sm_track_outbound(std::string bytes);
-  void sm_write_and_track(std::string bytes);
+  // Writes a serialised stanza (unless hibernating) and tracks it for acks.
+  void write_tracked(std::string bytes);
+  // --- XEP-0352 client state indication ----------------------------------
+  CsiBuffer csi_;
+  void on_client_state(const xml::Element& el);
+  // A stanza for an inactive client: held back, or sent after what was held.
+  void deliver_while_inactive(std::string bytes);
   void hibernate();
   void end_hibernation();
   // Stanzas the client never acknowledged, once the session is over.

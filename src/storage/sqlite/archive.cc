@@ -87,6 +87,11 @@ std::size_t delete_archive_rows(Db& db, const std::string& owner) {
 void SqliteArchive::append(const std::vector<ArchiveRow>& rows) {
   if (rows.empty()) return;
   auto db = pool_.borrow();
+  // Appends touch the last leaf of each owner's range in two indexes: with
+  // many archives written at once that is more pages than the 256 KiB a
+  // connection caches by default, and inserts thrash (measured: rows/s
+  // doubles with 4 MiB). A connection that appended keeps the larger cache.
+  db->query("PRAGMA cache_size=-4096").run();
   Transaction tx(*db);
   for (const auto& row : rows) {
     db->query(

@@ -1,0 +1,61 @@
+#include "stream/csi_buffer.h"
+
+#include <algorithm>
+
+#include "xml/parse_element.h"
+
+namespace tern::stream {
+namespace {
+
+constexpr std::string_view kChatStates = "http://jabber.org/protocol/chatstates";
+
+}  // namespace
+
+std::optional<std::string> CsiBuffer::supersession_key(std::string_view stanza) {
+  // Cheap tests first: most stanzas are decided without parsing.
+  const bool presence = stanza.starts_with("<presence");
+  if (!presence && !stanza.starts_with("<message")) return std::nullopt;
+  if (!presence && (stanza.find("<body") != std::string_view::npos ||
+                    stanza.find(kChatStates) == std::string_view::npos))
+    return std::nullopt;
+  auto el = xml::parse_element(stanza);
+  if (!el) return std::nullopt;
+  const auto from = std::string(el->attr_or("from"));
+  const auto type = el->attr_or("type");
+  if (presence) {
+    // Subscription requests and errors matter now; availability can wait.
+    if (!type.empty() && type != "unavailable") return std::nullopt;
+    return "presence " + from;
+  }
+  // A message of chat states only (XEP-0085), nothing a user would read.
+  if (type == "error") return std::nullopt;
+  for (const auto* child : el->children()) {
+    if (child->ns() != kChatStates) return std::nullopt;
+  }
+  return el->children().empty() ? std::nullopt : std::optional("chat state " + from);
+}
+
+bool CsiBuffer::hold(std::string_view stanza) {
+  if (!inactive_) return false;
+  auto key = supersession_key(stanza);
+  if (!key) return false;
+  std::erase_if(held_, [&](const Held& h) { return h.key == *key; });
+  if (held_.size() >= max_held_) return false;
+  held_.push_back({std::move(*key), std::string(stanza)});
+  return true;
+}
+
+std::vector<std::string> CsiBuffer::take_held() {
+  std::vector<std::string> out;
+  out.reserve(held_.size());
+  for (auto& h : held_) out.push_back(std::move(h.stanza));
+  held_.clear();
+  return out;
+}
+
+std::vector<std::string> CsiBuffer::set_active() {
+  inactive_ = false;
+  return take_held();
+}
+
+}  // namespace tern::stream
