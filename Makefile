@@ -88,6 +88,7 @@ web-test: build
 	@scripts/install-deps.sh --test
 	cd tests/web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 	TERN_BIN=$(abspath $(BUILD)/tern) node tests/web/run.mjs
+	TERN_BIN=$(abspath $(BUILD)/tern) node tests/web/muc.mjs
 
 $(FUZZ_BUILD)/build.ninja:
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

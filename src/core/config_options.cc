@@ -213,6 +213,14 @@ constexpr ModuleOptionDoc kModuleOptionDocs[] = {
      "Most messages one archive query returns (a larger RSM <max> is clamped)"},
     {"mam", "count", "boolean", "true",
      "Archive query results tell the RSM <count> of the whole result set"},
+    {"muc", "domain", "string", "\"conference.{domain}\"",
+     "Where the multi-user chat service of each local domain lives ({domain}: that domain)"},
+    {"muc", "create", "string", "\"local\"",
+     "Who may create rooms: \"local\" (accounts of this server), \"anyone\" or \"admins\" (server.admins)"},
+    {"muc", "default_history", "integer (0..max_history)", "20",
+     "Messages of history a new room keeps (its owner may change it)"},
+    {"muc", "max_history", "integer (0..10000)", "100",
+     "The most messages of history any room may keep (in memory)"},
 };
 
 std::string escape_markdown_cell(std::string_view s) {

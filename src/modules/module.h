@@ -104,6 +104,8 @@ class Host {
   }
   bool is_local_domain(const std::string& domain) const { return router_->is_local_domain(domain); }
   const std::set<std::string>& domains() const { return router_->domains(); }
+  // How many shards run: state kept per key lives on hash(key) % shard_count().
+  unsigned shard_count() const { return router_->shard_count(); }
 
  private:
   router::Router* router_;

@@ -137,6 +137,9 @@ class Router {
   // releases the domain. Throws if it is claimed already (a startup bug).
   [[nodiscard]] core::HookToken claim_domain(std::string domain, DomainHandler handler);
   bool is_claimed_domain(const std::string& domain) const;
+  // How many shards run (a module that keeps state on one shard per key
+  // hashes the key onto them).
+  unsigned shard_count() const { return shards_.size(); }
 
   // Bare-JID rules, exposed for modules that route on behalf of an account.
   void route_to_bare(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to);

@@ -166,6 +166,30 @@ class MessageArchive {
   virtual std::vector<std::pair<std::string, ArchivePrefs>> all_prefs() = 0;
 };
 
+// A persistent multi-user chat room (XEP-0045): what survives a restart.
+// Occupants and history do not.
+struct MucRoomRecord {
+  std::string jid;      // the room's bare JID
+  std::string config;   // its configuration, as the muc module writes it
+  std::string subject;
+  std::string subject_nick;  // who set the subject; empty: the room
+  // Bare JID and affiliation name ("owner", "admin", "member", "outcast").
+  std::vector<std::pair<std::string, std::string>> affiliations;
+  bool operator==(const MucRoomRecord&) const = default;
+};
+
+class MucStore {
+ public:
+  virtual ~MucStore() = default;
+  // Every stored room of one service domain (conference.example.com).
+  virtual std::vector<MucRoomRecord> rooms(const std::string& service) = 0;
+  // Writes the whole room (configuration, subject, affiliations), replacing
+  // what was stored, in one transaction.
+  virtual void put(const MucRoomRecord& room) = 0;
+  // Forgets a room; false when it was not stored.
+  virtual bool remove(const std::string& jid) = 0;
+};
+
 // Many reads and writes of many accounts in one transaction, for `tern
 // import` and `tern export`: 100,000 accounts become ~100 commits instead of
 // millions. A write batch holds the database's write lock from creation to
@@ -203,6 +227,7 @@ class Storage {
   virtual DocumentStore& documents() = 0;
   virtual BlocklistStore& blocklist() = 0;
   virtual MessageArchive& archive() = 0;
+  virtual MucStore& muc() = 0;
   // Removes every row of an account, the account itself included, in one
   // transaction (account deletion).
   virtual void remove_account_data(const AccountKey& who) = 0;

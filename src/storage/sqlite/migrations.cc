@@ -127,7 +127,28 @@ CREATE TABLE archive_prefs_jids (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 2> kSteps = {kSchemaV1, kSchemaV2Archive};
+// Persistent multi-user chat rooms (XEP-0045), see docs/muc.md. `service`
+// is the room JID's domain, so a service loads its rooms with one index
+// range; affiliations go with their room.
+constexpr std::string_view kSchemaV3Muc = R"sql(
+CREATE TABLE muc_rooms (
+  jid TEXT NOT NULL PRIMARY KEY,
+  service TEXT NOT NULL,
+  config TEXT NOT NULL,
+  subject TEXT NOT NULL DEFAULT '',
+  subject_nick TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE INDEX muc_rooms_by_service ON muc_rooms (service);
+
+CREATE TABLE muc_affiliations (
+  room TEXT NOT NULL,
+  jid TEXT NOT NULL,
+  affiliation TEXT NOT NULL,
+  PRIMARY KEY (room, jid)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 3> kSteps = {kSchemaV1, kSchemaV2Archive, kSchemaV3Muc};
 
 std::string newer_message(const Db& db, int found, std::size_t known) {
   return "database " + db.path() + " has schema version " + std::to_string(found) +

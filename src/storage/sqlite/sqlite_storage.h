@@ -36,6 +36,7 @@ class SqliteStorage final : public Storage {
   DocumentStore& documents() override;
   BlocklistStore& blocklist() override;
   MessageArchive& archive() override;
+  MucStore& muc() override;
   void remove_account_data(const AccountKey& who) override;
   std::unique_ptr<BulkTransaction> begin_bulk(BulkMode mode) override;
 
@@ -49,6 +50,7 @@ class SqliteStorage final : public Storage {
   std::unique_ptr<DocumentStore> documents_;
   std::unique_ptr<BlocklistStore> blocklist_;
   std::unique_ptr<MessageArchive> archive_;
+  std::unique_ptr<MucStore> muc_;
 };
 
 }  // namespace tern::storage::sqlite

@@ -117,4 +117,15 @@ class SqliteArchive final : public MessageArchive {
   ConnectionPool& pool_;
 };
 
+class SqliteMuc final : public MucStore {
+ public:
+  explicit SqliteMuc(ConnectionPool& pool) : pool_(pool) {}
+  std::vector<MucRoomRecord> rooms(const std::string& service) override;
+  void put(const MucRoomRecord& room) override;
+  bool remove(const std::string& jid) override;
+
+ private:
+  ConnectionPool& pool_;
+};
+
 }  // namespace tern::storage::sqlite

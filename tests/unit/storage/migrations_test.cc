@@ -46,11 +46,11 @@ TEST(MigrationsTest, MigratesAnEmptyDatabaseToTheLatestSchema) {
   EXPECT_EQ(schema_version(db), 0);
   migrate(db, schema_migrations());
   EXPECT_EQ(schema_version(db), static_cast<int>(schema_migrations().size()));
-  EXPECT_EQ(schema_version(db), 2);
+  EXPECT_EQ(schema_version(db), 3);
   EXPECT_EQ(table_names(db),
             (std::vector<std::string>{"accounts", "archive", "archive_prefs", "archive_prefs_jids",
-                                      "blocklist", "documents", "offline", "roster",
-                                      "roster_groups", "roster_version"}));
+                                      "blocklist", "documents", "muc_affiliations", "muc_rooms",
+                                      "offline", "roster", "roster_groups", "roster_version"}));
 }
 
 TEST(MigrationsTest, ReopeningAnUpToDateDatabaseDoesNothing) {

@@ -1,0 +1,198 @@
+#include "modules/muc/service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "core/shards.h"
+#include "modules/muc/config_form.h"
+#include "modules/options.h"
+#include "sasl/mechanism.h"
+#include "xml/parse_element.h"
+#include "xml/serializer.h"
+
+namespace tern::modules::muc {
+
+using xmpp::StanzaCondition;
+using xmpp::StanzaError;
+
+void RoomDirectory::set(const std::string& jid, const std::string& name, bool listed) {
+  std::lock_guard lock(mutex_);
+  if (listed) {
+    rooms_[jid] = name;
+  } else {
+    rooms_.erase(jid);
+  }
+}
+
+std::vector<DiscoItem> RoomDirectory::items(const std::string& service) const {
+  std::lock_guard lock(mutex_);
+  std::vector<DiscoItem> out;
+  for (const auto& [jid, name] : rooms_) {
+    auto at = jid.find('@');
+    if (at != std::string::npos && jid.compare(at + 1, std::string::npos, service) == 0)
+      out.push_back({jid, "", name});
+  }
+  return out;
+}
+
+MucService::MucService(const Host& host, storage::MucStore& store, core::BlockingPool& blocking,
+                       MucOptions options)
+    : host_(host), store_(store), blocking_(blocking), options_(std::move(options)) {
+  for (unsigned i = 0; i < std::max(1u, host_.shard_count()); ++i)
+    shards_.push_back(std::make_unique<ShardRooms>());
+}
+
+unsigned MucService::shard_of(const xmpp::Jid& room) const {
+  return static_cast<unsigned>(std::hash<std::string>{}(room.bare_string()) % shards_.size());
+}
+
+ShardRooms& MucService::here() {
+  const int shard = core::Shards::current();
+  return *shards_[shard < 0 ? 0 : static_cast<unsigned>(shard) % shards_.size()];
+}
+
+Room* MucService::find_room(const xmpp::Jid& room) {
+  auto& rooms = here().rooms;
+  auto it = rooms.find(room.bare_string());
+  return it == rooms.end() ? nullptr : it->second.get();
+}
+
+void MucService::load_rooms(const std::string& service) {
+  for (auto& record : store_.rooms(service)) {
+    auto jid = xmpp::Jid::parse(record.jid);
+    auto stored = parse_stored_config(record.config, options_.max_history);
+    if (!jid || !stored) {
+      spdlog::warn("muc: skipping stored room {}: unreadable configuration", record.jid);
+      continue;
+    }
+    auto room = std::make_unique<Room>(*jid, stored->second.empty() ? sasl::base64_encode(sasl::random_bytes(16)) : stored->second);
+    room->config = stored->first;
+    room->subject = record.subject;
+    room->subject_nick = record.subject_nick;
+    for (const auto& [who, name] : record.affiliations) {
+      auto bare = xmpp::Jid::parse(who);
+      auto a = parse_affiliation(name);
+      if (bare && a) room->set_affiliation(*bare, *a);
+    }
+    publish(*room);
+    // Not yet claimed: no shard touches the tables before start ends.
+    shards_[shard_of(*jid)]->rooms.emplace(jid->bare_string(), std::move(room));
+  }
+}
+
+void MucService::on_stanza(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to) {
+  if (!to.has_node()) {
+    on_service_stanza(stanza, from, to);
+    return;
+  }
+  const unsigned shard = shard_of(to);
+  if (core::Shards::current() == static_cast<int>(shard)) {
+    // Posted, not handled here: what a room sends is routed at once, and a
+    // stanza a room sends to a room (an invitation, say) must not run
+    // inside the first room's handler.
+    auto held = std::make_shared<xml::Element>(std::move(stanza));
+    host_.post_to_shard(shard, [this, held, from, to] { on_room_stanza(std::move(*held), from, to); });
+    return;
+  }
+  // Only bytes cross shards: the tree is freed here, rebuilt there.
+  auto bytes = std::make_shared<const std::string>(xml::to_string(stanza));
+  host_.post_to_shard(shard, [this, bytes, from, to] {
+    auto copy = xml::parse_element(*bytes);
+    if (copy) on_room_stanza(std::move(*copy), from, to);
+  });
+}
+
+void MucService::on_room_stanza(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to) {
+  Room* room = find_room(to);
+  const auto& name = stanza.name();
+  if (name == "presence") {
+    on_presence(room, stanza, from, to);
+  } else if (name == "message") {
+    on_message(room, stanza, from, to);
+  } else if (name == "iq") {
+    on_room_iq(room, stanza, from, to);
+  }
+  // A temporary room goes with its last occupant (§10.1: it is "destroyed
+  // when the last occupant exits").
+  close_if_empty(to);
+}
+
+void MucService::reply_error(const xml::Element& stanza, const StanzaError& err) const {
+  if (stanza.attr_or("type") == "error") return;
+  host_.bounce(stanza, err);
+}
+
+void MucService::send_to_occupant(const Occupant& o, const xml::Element& stanza) const {
+  for (const auto& session : o.sessions) {
+    xml::Element copy = stanza;
+    copy.set_attr("to", session.to_string());
+    send(std::move(copy));
+  }
+}
+
+Affiliation MucService::affiliation_of(const Room& room, const xmpp::Jid& who) const {
+  // Server admins own every room (they can always sort a room out).
+  if (options_.admins.count(who.bare_string())) return Affiliation::kOwner;
+  return room.affiliation_of(who);
+}
+
+namespace {
+
+std::string service_domain(const std::string& pattern, const std::string& domain) {
+  std::string out = pattern;
+  const std::string placeholder = "{domain}";
+  for (auto at = out.find(placeholder); at != std::string::npos; at = out.find(placeholder))
+    out.replace(at, placeholder.size(), domain);
+  return out;
+}
+
+struct MucModule : Module {
+  // The domain claims go first: a shard may be running the handler, which
+  // holds the service, for the length of one call.
+  ~MucModule() override { tokens.clear(); }
+  std::unique_ptr<MucService> service;
+};
+
+}  // namespace
+
+std::unique_ptr<Module> start_muc(ModuleContext& ctx) {
+  ModuleOptions opts("muc", ctx.options);
+  opts.check_known({"domain", "create", "default_history", "max_history"});
+  const std::string pattern = opts.get_string("domain", "conference.{domain}");
+  const std::string create = opts.get_string("create", "local");
+  MucOptions options;
+  if (create == "local") {
+    options.create = CreatePolicy::kLocal;
+  } else if (create == "anyone") {
+    options.create = CreatePolicy::kAnyone;
+  } else if (create == "admins") {
+    options.create = CreatePolicy::kAdmins;
+  } else {
+    throw std::runtime_error("modules.muc.create: must be \"local\", \"anyone\" or \"admins\"");
+  }
+  options.max_history = static_cast<int>(opts.get_int("max_history", 100, 0, 10000));
+  options.default_history =
+      static_cast<int>(opts.get_int("default_history", 20, 0, options.max_history));
+  for (const auto& text : ctx.config.admins)
+    if (auto jid = xmpp::Jid::parse(text)) options.admins.insert(jid->bare_string());
+
+  auto m = std::make_unique<MucModule>();
+  m->service = std::make_unique<MucService>(ctx.host, ctx.storage.muc(), ctx.blocking, options);
+  auto* service = m->service.get();
+  std::set<std::string> served;
+  for (const auto& domain : ctx.host.domains()) {
+    auto name = xmpp::nameprep(service_domain(pattern, domain));
+    if (!name) throw std::runtime_error("modules.muc.domain: \"" + pattern + "\" gives an invalid domain");
+    if (!served.insert(*name).second) continue;  // one service for several domains
+    service->load_rooms(*name);
+    m->tokens.push_back(ctx.serve_domain(
+        *name, [service](xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to) {
+          service->on_stanza(std::move(stanza), from, to);
+        }));
+    ctx.features.disco_items.push_back({*name, "", "Chatrooms"});
+  }
+  return m;
+}
+
+TERN_MODULE("muc", "XEP-0045 Multi-User Chat", &start_muc, 60);
+
+}  // namespace tern::modules::muc

@@ -1,0 +1,187 @@
+// The XEP-0045 service: takes every stanza to conference.<domain> and its
+// rooms, and keeps the room table.
+//
+// Where state lives: a room lives on one shard, picked by a hash of its bare
+// JID, and is touched only there. The domain handler runs on the shard that
+// routes a stanza; a stanza for a room on another shard crosses as bytes
+// (serialised here, parsed there), like any delivery. Stanzas from one
+// sender reach a room in the order sent: one routing shard posts to one
+// room shard in order.
+//
+// Facets, one file each: join.cc (presence: join, leave, nick change),
+// messages.cc (groupchat, subject, private messages, invitations),
+// admin.cc (muc#admin roles and affiliations), owner.cc (muc#owner
+// configuration and destruction), disco.cc (service and room discovery),
+// persist.cc (the write queue to MucStore).
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "modules/module.h"
+#include "modules/muc/room.h"
+
+namespace tern::modules::muc {
+
+// Who may create rooms (`[modules.muc] create`).
+enum class CreatePolicy { kLocal, kAnyone, kAdmins };
+
+struct MucOptions {
+  CreatePolicy create = CreatePolicy::kLocal;
+  int default_history = 20;  // historylength of a new room
+  int max_history = 100;     // the most a room may keep
+  std::set<std::string> admins;  // server admins (bare JIDs): owners of every room
+};
+
+// The rooms one shard owns, and its queue of storage writes.
+struct ShardRooms {
+  std::unordered_map<std::string, std::unique_ptr<Room>> rooms;  // by bare JID
+  // Writes of persistent rooms to MucStore, in order, one at a time (see
+  // persist.cc for what happens to them on SIGTERM, kill -9, full disk).
+  std::deque<std::function<void(storage::MucStore&)>> writes;
+  bool writing = false;
+};
+
+// Public, unlocked rooms by JID with their names, for disco#items of the
+// service: written by the room shards, read by whichever shard answers.
+class RoomDirectory {
+ public:
+  void set(const std::string& jid, const std::string& name, bool listed);
+  std::vector<DiscoItem> items(const std::string& service) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::string> rooms_;
+};
+
+// What other modules plug into rooms. Unset for now: the MUC archive
+// (XEP-0313 on the room JID) will set `archive`.
+struct RoomServices {
+  // Each groupchat message as broadcast (from room/nick, without 'to'), on
+  // the room's shard, before it goes into the history.
+  std::function<void(const Room& room, const xml::Element& message)> archive;
+};
+
+// Why an occupant leaves, for the unavailable presence that says so.
+struct Departure {
+  std::vector<int> codes;                 // status codes for everyone (110 added for self)
+  const xml::Element* presence = nullptr; // the occupant's own unavailable presence, if any
+  std::string actor_nick;                 // the moderator who kicked or banned
+  std::string reason;
+  std::string new_nick;                   // 303: nick change
+  const xml::Element* destroy = nullptr;  // room destruction (§10.9)
+
+  static Departure with(std::vector<int> codes, const xml::Element* presence = nullptr) {
+    Departure d;
+    d.codes = std::move(codes);
+    d.presence = presence;
+    return d;
+  }
+};
+
+class MucService {
+ public:
+  MucService(const Host& host, storage::MucStore& store, core::BlockingPool& blocking,
+             MucOptions options);
+
+  // Loads the persistent rooms of `service` (at start, before any stanza).
+  void load_rooms(const std::string& service);
+  // The domain handler: on the routing shard.
+  void on_stanza(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to);
+
+ private:
+  unsigned shard_of(const xmpp::Jid& room) const;
+  ShardRooms& here();
+  Room* find_room(const xmpp::Jid& room);
+  // On the room's shard.
+  void on_room_stanza(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to);
+  void on_service_stanza(const xml::Element& stanza, const xmpp::Jid& from, const xmpp::Jid& to);
+
+  // --- join.cc
+  void on_presence(Room* room, xml::Element& stanza, const xmpp::Jid& from, const xmpp::Jid& to);
+  void join(Room* room, xml::Element& stanza, const xmpp::Jid& from, const xmpp::Jid& to);
+  // One session of `occupant` leaves (the occupant with its last session).
+  void leave(Room& room, Occupant& occupant, const xmpp::Jid& session, Departure departure);
+  void change_nick(Room& room, Occupant& occupant, const xml::Element& stanza, const xmpp::Jid& to);
+  void update_presence(Room& room, Occupant& occupant, const xml::Element& stanza);
+  bool may_create(const xmpp::Jid& who) const;
+  Room& create_room(const xmpp::Jid& jid, const xmpp::Jid& owner);
+  // Removes an occupant whose client bounced what the room sent it.
+  void drop_session(Room& room, const xmpp::Jid& session);
+  void send_history_and_subject(Room& room, const xml::Element* muc_x, const xmpp::Jid& to);
+  // What a session hears on entering: the others' presence, its own (110),
+  // history and subject.
+  void send_room_state(Room& room, const Occupant& occupant, const xmpp::Jid& session,
+                       const xml::Element* muc_x, std::vector<int> self_codes = {});
+
+  // --- presence builders (join.cc)
+  // The presence of `o` as `viewer` sees it (real JID only when allowed).
+  xml::Element presence_of(const Room& room, const Occupant& o, const Occupant* viewer,
+                           const std::vector<int>& codes) const;
+  xml::Element unavailable_of(const Room& room, const Occupant& o, const Occupant* viewer,
+                              const Departure& departure, bool self) const;
+  bool may_see_jids(const Room& room, const Occupant* viewer) const;
+  // Sends the occupant's presence to every occupant; `o` itself gets
+  // `self_codes` and 110 (§7.2.3).
+  void broadcast_presence(Room& room, const Occupant& o, const std::vector<int>& codes,
+                          std::vector<int> self_codes = {});
+  // Tells every occupant and `nick` itself (with 110) that it left, then
+  // removes it. Empty temporary rooms close after the stanza is handled.
+  void remove_occupant(Room& room, const std::string& nick, const Departure& departure);
+  void close_if_empty(const xmpp::Jid& room);
+
+  // --- messages.cc
+  void on_message(Room* room, xml::Element& stanza, const xmpp::Jid& from, const xmpp::Jid& to);
+  void groupchat(Room& room, Occupant& sender, xml::Element& stanza);
+  void private_message(Room& room, Occupant& sender, xml::Element& stanza, const xmpp::Jid& to);
+  void invite(Room& room, Occupant* sender, const xml::Element& stanza, const xmpp::Jid& from);
+  // A message from the room itself (status codes, config changes) to all.
+  void notify_all(Room& room, const std::vector<int>& codes);
+
+  // --- admin.cc
+  void on_admin(Room& room, const xml::Element& iq, const xml::Element& query, const xmpp::Jid& from);
+  // Applies the occupant's new affiliation/role to the room and tells everyone.
+  void apply_affiliation(Room& room, const xmpp::Jid& bare, Affiliation wanted, const std::string& actor_nick,
+                         const std::string& reason);
+
+  // --- owner.cc
+  void on_owner(Room& room, const xml::Element& iq, const xml::Element& query, const xmpp::Jid& from);
+  void destroy_room(Room& room, const xml::Element* destroy);
+
+  // --- disco.cc
+  xml::Element room_info(const Room& room) const;
+  void on_room_iq(Room* room, const xml::Element& iq, const xmpp::Jid& from, const xmpp::Jid& to);
+  void forward_iq(Room& room, const xml::Element& iq, const xmpp::Jid& from, const xmpp::Jid& to);
+
+  // --- persist.cc
+  void save(Room& room);
+  void forget(const Room& room);
+  void queue_write(std::function<void(storage::MucStore&)> write);
+  awaitable<void> drain_writes(unsigned shard);
+  void publish(const Room& room);  // keeps the directory in step
+
+  // --- sending
+  void send(xml::Element stanza) const { host_.route(std::move(stanza)); }
+  void reply_error(const xml::Element& stanza, const xmpp::StanzaError& err) const;
+  // A copy of `stanza` to every session of `o`.
+  void send_to_occupant(const Occupant& o, const xml::Element& stanza) const;
+  Affiliation affiliation_of(const Room& room, const xmpp::Jid& who) const;
+
+  Host host_;
+  storage::MucStore& store_;
+  core::BlockingPool& blocking_;
+  MucOptions options_;
+  RoomServices services_;
+  std::vector<std::unique_ptr<ShardRooms>> shards_;
+  RoomDirectory directory_;
+};
+
+std::unique_ptr<Module> start_muc(ModuleContext& ctx);
+
+}  // namespace tern::modules::muc

@@ -1,0 +1,220 @@
+#include "modules/muc/room.h"
+
+#include <gtest/gtest.h>
+
+#include "modules/muc/config_form.h"
+#include "xml/parse_element.h"
+
+namespace tern::modules::muc {
+namespace {
+
+using std::chrono::seconds;
+using xmpp::StanzaCondition;
+using A = Affiliation;
+using R = Role;
+
+TEST(MucRoles, DefaultRoleFollowsAffiliationAndModeration) {
+  RoomConfig open;
+  RoomConfig moderated;
+  moderated.moderated = true;
+  EXPECT_EQ(default_role(A::kOwner, open), R::kModerator);
+  EXPECT_EQ(default_role(A::kAdmin, open), R::kModerator);
+  EXPECT_EQ(default_role(A::kMember, moderated), R::kParticipant);
+  EXPECT_EQ(default_role(A::kNone, open), R::kParticipant);
+  EXPECT_EQ(default_role(A::kNone, moderated), R::kVisitor);
+  EXPECT_EQ(default_role(A::kOutcast, open), R::kNone);
+}
+
+TEST(MucRoles, OnlyModeratorsChangeRoles) {
+  EXPECT_EQ(check_role_change(A::kMember, R::kParticipant, A::kNone, R::kParticipant, R::kNone),
+            StanzaCondition::kForbidden);
+  EXPECT_EQ(check_role_change(A::kNone, R::kModerator, A::kNone, R::kParticipant, R::kNone),
+            std::nullopt);
+  // Voice: grant and revoke.
+  EXPECT_EQ(check_role_change(A::kNone, R::kModerator, A::kNone, R::kVisitor, R::kParticipant),
+            std::nullopt);
+  EXPECT_EQ(check_role_change(A::kAdmin, R::kModerator, A::kMember, R::kParticipant, R::kVisitor),
+            std::nullopt);
+}
+
+TEST(MucRoles, NobodyKicksAdminsOwnersOrTheirBetters) {
+  EXPECT_EQ(check_role_change(A::kOwner, R::kModerator, A::kAdmin, R::kModerator, R::kNone),
+            StanzaCondition::kNotAllowed);
+  EXPECT_EQ(check_role_change(A::kAdmin, R::kModerator, A::kOwner, R::kModerator, R::kNone),
+            StanzaCondition::kNotAllowed);
+  // A moderator by grant (no affiliation) cannot kick a member.
+  EXPECT_EQ(check_role_change(A::kNone, R::kModerator, A::kMember, R::kParticipant, R::kNone),
+            StanzaCondition::kNotAllowed);
+}
+
+TEST(MucRoles, ModeratorStatusIsForAdminsAndOwners) {
+  EXPECT_EQ(check_role_change(A::kNone, R::kModerator, A::kNone, R::kParticipant, R::kModerator),
+            StanzaCondition::kNotAllowed);
+  EXPECT_EQ(check_role_change(A::kAdmin, R::kModerator, A::kNone, R::kParticipant, R::kModerator),
+            std::nullopt);
+  EXPECT_EQ(check_role_change(A::kAdmin, R::kModerator, A::kNone, R::kModerator, R::kParticipant),
+            std::nullopt);
+}
+
+TEST(MucAffiliations, AdminsManageMembersAndOutcastsOnly) {
+  EXPECT_EQ(check_affiliation_change(A::kMember, A::kNone, A::kMember), StanzaCondition::kForbidden);
+  EXPECT_EQ(check_affiliation_change(A::kAdmin, A::kNone, A::kMember), std::nullopt);
+  EXPECT_EQ(check_affiliation_change(A::kAdmin, A::kMember, A::kOutcast), std::nullopt);
+  EXPECT_EQ(check_affiliation_change(A::kAdmin, A::kNone, A::kAdmin), StanzaCondition::kNotAllowed);
+  EXPECT_EQ(check_affiliation_change(A::kAdmin, A::kAdmin, A::kOutcast), StanzaCondition::kNotAllowed);
+  EXPECT_EQ(check_affiliation_change(A::kAdmin, A::kOwner, A::kNone), StanzaCondition::kNotAllowed);
+  EXPECT_EQ(check_affiliation_change(A::kOwner, A::kAdmin, A::kOwner), std::nullopt);
+  EXPECT_EQ(check_affiliation_change(A::kOwner, A::kOwner, A::kOutcast), std::nullopt);
+}
+
+TEST(MucAffiliations, NamesRoundTrip) {
+  for (auto a : {A::kOutcast, A::kNone, A::kMember, A::kAdmin, A::kOwner})
+    EXPECT_EQ(parse_affiliation(affiliation_name(a)), a);
+  for (auto r : {R::kNone, R::kVisitor, R::kParticipant, R::kModerator}) EXPECT_EQ(parse_role(role_name(r)), r);
+  EXPECT_EQ(parse_affiliation("king"), std::nullopt);
+}
+
+xml::Element message(int i) {
+  xml::Element m("message", "jabber:client");
+  m.set_attr("type", "groupchat");
+  m.add_child("body").add_text("message " + std::to_string(i));
+  return m;
+}
+
+std::vector<std::string> bodies(const std::vector<const HistoryEntry*>& entries) {
+  std::vector<std::string> out;
+  for (const auto* e : entries) out.push_back(e->stanza.child_text("body"));
+  return out;
+}
+
+TEST(MucHistory, KeepsTheNewestUpToTheRoomLimit) {
+  History h;
+  const auto t0 = std::chrono::system_clock::now();
+  for (int i = 0; i < 10; ++i) h.push(message(i), t0, 3);
+  EXPECT_EQ(h.size(), 3u);
+  EXPECT_EQ(bodies(h.select({}, t0)), (std::vector<std::string>{"message 7", "message 8", "message 9"}));
+  h.push(message(10), t0, 0);
+  EXPECT_EQ(h.size(), 0u);
+}
+
+TEST(MucHistory, MaxStanzasMaxCharsSecondsSince) {
+  History h;
+  const auto t0 = std::chrono::system_clock::now();
+  for (int i = 0; i < 5; ++i) h.push(message(i), t0 + seconds(i * 10), 20);
+  const auto now = t0 + seconds(45);
+  HistoryRequest two;
+  two.max_stanzas = 2;
+  EXPECT_EQ(bodies(h.select(two, now)), (std::vector<std::string>{"message 3", "message 4"}));
+  HistoryRequest none;
+  none.max_chars = 0;
+  EXPECT_TRUE(h.select(none, now).empty());
+  HistoryRequest one_fits;
+  one_fits.max_chars = h.select({}, now).back()->chars + 1;
+  EXPECT_EQ(bodies(h.select(one_fits, now)), (std::vector<std::string>{"message 4"}));
+  HistoryRequest recent;
+  recent.seconds = 20;  // t0+25 onwards: 30 and 40
+  EXPECT_EQ(bodies(h.select(recent, now)), (std::vector<std::string>{"message 3", "message 4"}));
+  HistoryRequest since;
+  since.since = t0 + seconds(20);
+  EXPECT_EQ(bodies(h.select(since, now)),
+            (std::vector<std::string>{"message 2", "message 3", "message 4"}));
+}
+
+TEST(MucHistory, ParsesTheJoinRequest) {
+  auto el = xml::parse_element(
+      "<history xmlns='http://jabber.org/protocol/muc' maxstanzas='5' maxchars='x' seconds='-1'"
+      " since='1970-01-01T00:01:00Z'/>");
+  ASSERT_TRUE(el);
+  auto r = parse_history_request(&*el);
+  EXPECT_EQ(r.max_stanzas, 5u);
+  EXPECT_EQ(r.max_chars, std::nullopt);
+  EXPECT_EQ(r.seconds, std::nullopt);
+  ASSERT_TRUE(r.since);
+  EXPECT_EQ(*r.since, std::chrono::system_clock::time_point(seconds(60)));
+  auto offset = xml::parse_element("<history since='2026-01-01T01:00:00.123+01:00'/>");
+  auto utc = xml::parse_element("<history since='2026-01-01T00:00:00Z'/>");
+  EXPECT_EQ(parse_history_request(&*offset).since, parse_history_request(&*utc).since);
+}
+
+TEST(MucRoom, OccupantIdsAreStablePerRoomAndDifferAcrossRooms) {
+  Room a(xmpp::Jid::from_parts("a", "conference.example.com"), "salt-a");
+  Room b(xmpp::Jid::from_parts("b", "conference.example.com"), "salt-b");
+  const auto alice = xmpp::Jid::from_parts("alice", "example.com");
+  EXPECT_EQ(a.occupant_id_for(alice), a.occupant_id_for(alice));
+  EXPECT_NE(a.occupant_id_for(alice), b.occupant_id_for(alice));
+  EXPECT_EQ(a.occupant_id_for(alice).find("alice"), std::string::npos);
+}
+
+TEST(MucRoom, RenameKeepsTheOccupant) {
+  Room room(xmpp::Jid::from_parts("a", "conference.example.com"), "s");
+  Occupant o;
+  o.nick = "old";
+  o.bare = xmpp::Jid::from_parts("alice", "example.com");
+  o.sessions = {o.bare.with_resource("r")};
+  room.add_occupant(o);
+  auto& renamed = room.rename_occupant("old", "new");
+  EXPECT_EQ(renamed.nick, "new");
+  EXPECT_EQ(room.occupant_by_nick("old"), nullptr);
+  EXPECT_EQ(room.occupant_by_session(o.bare.with_resource("r")), &renamed);
+}
+
+TEST(MucConfigForm, SubmittedValuesApplyAndBadOnesAreRefused) {
+  RoomConfig c;
+  auto form = xml::parse_element(
+      "<x xmlns='jabber:x:data' type='submit'>"
+      "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field>"
+      "<field var='muc#roomconfig_roomname'><value>Name</value></field>"
+      "<field var='muc#roomconfig_persistentroom'><value>true</value></field>"
+      "<field var='muc#roomconfig_membersonly'><value>1</value></field>"
+      "<field var='muc#roomconfig_roomsecret'><value>pw</value></field>"
+      "<field var='muc#roomconfig_maxusers'><value>30</value></field>"
+      "<field var='muc#roomconfig_whois'><value>anyone</value></field>"
+      "<field var='muc#roomconfig_historylength'><value>500</value></field>"
+      "<field var='some#unknown'><value>x</value></field>"
+      "</x>");
+  ASSERT_TRUE(form);
+  EXPECT_EQ(apply_config_form(*form, c, 50), std::nullopt);
+  EXPECT_EQ(c.name, "Name");
+  EXPECT_TRUE(c.persistent);
+  EXPECT_TRUE(c.members_only);
+  EXPECT_TRUE(c.password_protected);  // a password without the flag protects
+  EXPECT_EQ(c.max_users, 30);
+  EXPECT_TRUE(c.is_non_anonymous());
+  EXPECT_EQ(c.history_length, 50);  // capped
+
+  const RoomConfig before = c;
+  auto bad = xml::parse_element(
+      "<x xmlns='jabber:x:data' type='submit'>"
+      "<field var='muc#roomconfig_roomname'><value>Other</value></field>"
+      "<field var='muc#roomconfig_moderatedroom'><value>maybe</value></field></x>");
+  EXPECT_NE(apply_config_form(*bad, c, 50), std::nullopt);
+  EXPECT_EQ(c, before);  // untouched
+  auto not_submit = xml::parse_element("<x xmlns='jabber:x:data' type='form'/>");
+  EXPECT_NE(apply_config_form(*not_submit, c, 50), std::nullopt);
+  auto instant = xml::parse_element("<x xmlns='jabber:x:data' type='submit'/>");
+  EXPECT_EQ(apply_config_form(*instant, c, 50), std::nullopt);
+  EXPECT_EQ(c, before);
+}
+
+TEST(MucConfigForm, StoredConfigRoundTrips) {
+  RoomConfig c;
+  c.name = "n <&> 'q'";
+  c.description = "d";
+  c.persistent = true;
+  c.is_public = false;
+  c.moderated = true;
+  c.password_protected = true;
+  c.password = "pw";
+  c.max_users = 7;
+  c.occupants_change_subject = true;
+  c.allow_invites = true;
+  c.history_length = 3;
+  auto parsed = parse_stored_config(stored_config(c, "c2FsdA=="), 100);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->first, c);
+  EXPECT_EQ(parsed->second, "c2FsdA==");
+  EXPECT_EQ(parse_stored_config("not xml", 100), std::nullopt);
+}
+
+}  // namespace
+}  // namespace tern::modules::muc
