@@ -213,6 +213,8 @@ constexpr ModuleOptionDoc kModuleOptionDocs[] = {
      "Most messages one archive query returns (a larger RSM <max> is clamped)"},
     {"mam", "count", "boolean", "true",
      "Archive query results tell the RSM <count> of the whole result set"},
+    {"push", "include_body", "boolean", "false",
+     "Push notifications carry the message body to the app server (default: only a count and the sender)"},
 };
 
 std::string escape_markdown_cell(std::string_view s) {
