@@ -2,7 +2,7 @@
 // list of registrations, and the notification a message turns into.
 #include <algorithm>
 
-#include "modules/push/push.h"
+#include "modules/push/protocol.h"
 #include "xml/namespaces.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"

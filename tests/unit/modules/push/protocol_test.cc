@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "modules/push/push.h"
+#include "modules/push/protocol.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
 
