@@ -221,6 +221,8 @@ constexpr ModuleOptionDoc kModuleOptionDocs[] = {
      "Messages of history a new room keeps (its owner may change it)"},
     {"muc", "max_history", "integer (0..10000)", "100",
      "The most messages of history any room may keep (in memory)"},
+    {"push", "include_body", "boolean", "false",
+     "Push notifications carry the message body to the app server (default: only a count and the sender)"},
 };
 
 std::string escape_markdown_cell(std::string_view s) {

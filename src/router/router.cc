@@ -367,7 +367,10 @@ void Router::dispatch_iq(xml::Element stanza, const xmpp::Jid& from, const xmpp:
                          bool had_to) {
   const auto type = stanza.attr_or("type");
   if (type != "get" && type != "set") {
-    // Responses to the server's own requests: nothing waits for them yet.
+    // Responses to requests the server or a module sent (e.g. a push
+    // notification published from an account's bare JID).
+    RoutedStanza ev{stanza, from, to, had_to};
+    hooks_.iq_response.run(ev);
     return;
   }
   auto children = stanza.children();

@@ -70,6 +70,7 @@ struct RouterHooks {
   core::Hook<SessionEvent> initial_presence;   // after the first available presence was handled
   core::Hook<SessionEvent> session_ended;      // a bound session is gone (unbound already)
   core::Hook<SessionResumed> session_resumed;  // a new stream took a session over (XEP-0198)
+  core::Hook<RoutedStanza> iq_response;        // iq result/error to a local account or domain
 };
 
 // Takes every stanza addressed to a domain a module serves (e.g. a MUC

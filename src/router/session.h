@@ -88,6 +88,11 @@ class Session : public std::enable_shared_from_this<Session> {
     available_.store(available, std::memory_order_relaxed);
   }
 
+  // A stream-managed session whose connection broke and that waits to be
+  // resumed (XEP-0198 §5): it takes stanzas but nobody reads them yet.
+  // Written on the session's shard, read by routers on every shard.
+  bool is_hibernating() const { return hibernating_.load(std::memory_order_relaxed); }
+
   ImState& im() { return im_; }
   // State modules keep for this session (see SessionStateSlots).
   SessionStateSlots& module_state() { return module_state_; }
@@ -95,6 +100,7 @@ class Session : public std::enable_shared_from_this<Session> {
  protected:
   explicit Session(unsigned shard) : shard_(shard) {}
   void set_jid(xmpp::Jid jid) { jid_ = std::move(jid); }
+  void set_hibernating(bool hibernating) { hibernating_.store(hibernating, std::memory_order_relaxed); }
 
   // Stream resumption (XEP-0198 §5): a new stream takes over the session's
   // state. Taken on the old session's shard, adopted on the new one's.
@@ -113,6 +119,7 @@ class Session : public std::enable_shared_from_this<Session> {
   xmpp::Jid jid_;
   std::atomic<int> priority_{0};
   std::atomic<bool> available_{false};
+  std::atomic<bool> hibernating_{false};
   ImState im_;
   SessionStateSlots module_state_;
 };

@@ -153,6 +153,7 @@ std::optional<ClientStream::Handover> ClientStream::hand_over(ClientStream& succ
   sm_id_.clear();
   sm_enabled_ = false;
   hibernating_ = false;
+  set_hibernating(false);
   state_ = State::kClosed;
   deadline_.cancel();
   close_transport();
@@ -184,6 +185,7 @@ void ClientStream::write_tracked(std::string bytes) {
 void ClientStream::hibernate() {
   spdlog::info("{}: connection lost; resumable for {} s", log_id(), resume_timeout_.count());
   hibernating_ = true;
+  set_hibernating(true);
   hibernated_at_ = std::chrono::steady_clock::now();
   sm_ack_requested_ = false;
   deadline_.cancel();  // the watchdog now waits for the resume timeout
@@ -192,6 +194,7 @@ void ClientStream::hibernate() {
 
 void ClientStream::end_hibernation() {
   hibernating_ = false;
+  set_hibernating(false);
   ctx_.resumable.remove(std::exchange(sm_id_, {}), this);
   finish();  // unbinds, tells contacts, and requeues what was never acknowledged
 }

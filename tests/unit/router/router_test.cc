@@ -635,6 +635,22 @@ TEST_F(RouterTest, PresenceWithoutToGoesToTheBroadcastHookOnly) {
   EXPECT_TRUE(alice->delivered().empty());
 }
 
+TEST_F(RouterTest, IqResponsesToAnAccountOrTheDomainGoToTheIqResponseHook) {
+  Strings seen;
+  auto token = h.router.hooks().iq_response.add([&](RoutedStanza& ev) {
+    seen.push_back(ev.from.to_string() + " -> " + ev.to.to_string() + " " +
+                   std::string(ev.stanza.attr_or("type")) + " " + std::string(ev.stanza.attr_or("id")));
+    return core::Verdict::kHandled;
+  });
+  h.route("<iq from='alice@example.com/a' to='bob@example.com' type='result' id='r1'/>");
+  h.route("<iq from='alice@example.com/a' to='example.com' type='error' id='r2'/>");
+  h.route("<iq from='alice@example.com/a' to='bob@example.com' type='get' id='q1'>"
+          "<query xmlns='urn:example:unknown'/></iq>");
+  EXPECT_EQ(seen, (Strings{"alice@example.com/a -> bob@example.com result r1",
+                           "alice@example.com/a -> example.com error r2"}));
+  EXPECT_EQ(alice->delivered().size(), 1u);  // the get's error only: responses are never answered
+}
+
 // ---- shards ----
 
 TEST(RouterShards, OnShardOfRunsOnTheSessionsShard) {
