@@ -221,6 +221,12 @@ constexpr ModuleOptionDoc kModuleOptionDocs[] = {
      "Messages of history a new room keeps (its owner may change it)"},
     {"muc", "max_history", "integer (0..10000)", "100",
      "The most messages of history any room may keep (in memory)"},
+    {"pep", "max_items", "integer (1..100000)", "256",
+     "The most items one PEP node keeps (what a node's max_items \"max\" means)"},
+    {"pep", "max_payload_bytes", "integer (1024..16777216)", "131072",
+     "Largest payload of one PEP item, serialized, in bytes (larger publishes are refused)"},
+    {"pep", "max_nodes", "integer (1..100000)", "256",
+     "The most PEP nodes one account may have"},
     {"push", "include_body", "boolean", "false",
      "Push notifications carry the message body to the app server (default: only a count and the sender)"},
 };
