@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "modules/pep/pep.h"
 #include "modules/pubsub/access.h"
+#include "modules/pubsub/deliver.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
 #include "xmpp/datetime.h"
@@ -40,17 +41,6 @@ pubsub::Requester contact_facts(const storage::RosterItem& item, const Audience&
   return who;
 }
 
-std::string message_bytes(const std::string& from, const std::string& to, const std::string& body) {
-  std::string out = "<message from='";
-  xml::append_escaped_attr(out, from);
-  out += "' to='";
-  xml::append_escaped_attr(out, to);
-  out += "' type='headline'>";
-  out += body;
-  out += "</message>";
-  return out;
-}
-
 }  // namespace
 
 void PepService::fan_out(const Event& event, const pubsub::NodeConfig& config,
@@ -73,34 +63,8 @@ void PepService::fan_out(const Event& event, const pubsub::NodeConfig& config,
   for (const auto& s : audience.subscriptions)
     if (s.value == "subscribed") recipients.insert(s.jid);
 
-  std::optional<xml::Element> parsed;  // for remote recipients only
-  for (const auto& to : recipients) {
-    auto jid = xmpp::Jid::parse(to);
-    if (!jid) continue;
-    sent_.fetch_add(1, std::memory_order_relaxed);
-    if (host_.is_local_domain(jid->domain())) {
-      std::vector<router::SessionPtr> sessions;
-      if (jid->is_full()) {
-        if (auto s = host_.sessions().find(*jid)) sessions.push_back(std::move(s));
-      } else {
-        for (auto& s : host_.sessions().sessions_of(*jid))
-          if (s->is_available()) sessions.push_back(s);
-      }
-      if (sessions.empty()) continue;
-      auto bytes = std::make_shared<const std::string>(message_bytes(event.account, to, event.event_xml));
-      for (const auto& session : sessions)
-        host_.on_shard_of(session, [bytes](router::Session& s) { s.deliver_serialized(bytes); });
-      continue;
-    }
-    if (!parsed) parsed = xml::parse_element(event.event_xml);
-    if (!parsed) return;
-    xml::Element msg("message", "jabber:client");
-    msg.set_attr("from", event.account);
-    msg.set_attr("to", to);
-    msg.set_attr("type", "headline");
-    msg.add_child(*parsed);
-    host_.route(std::move(msg));
-  }
+  sent_.fetch_add(pubsub::deliver_event(host_, event.account, recipients, event.event_xml),
+                  std::memory_order_relaxed);
 }
 
 void PepService::heard_presence(const xmpp::Jid& account, const xmpp::Jid& from,
