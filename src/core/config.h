@@ -82,6 +82,17 @@ struct Config {
   std::int64_t idle_timeout_seconds = 600;      // no traffic at all → connection-timeout
   std::int64_t handshake_timeout_seconds = 60;  // stream not authenticated by then → closed
   std::int64_t resume_timeout_seconds = 300;    // XEP-0198: a lost stream waits this long; 0: no resumption
+  // [s2s]
+  // Static routes, "domain=host:port", tried instead of DNS for that domain.
+  std::vector<std::string> s2s_hosts;
+  bool s2s_require_tls = true;       // both directions: STARTTLS before anything else
+  bool s2s_dialback = true;          // XEP-0220 when SASL EXTERNAL is not possible
+  std::string s2s_dialback_secret;   // empty: random per process
+  std::string s2s_ca_file;           // extra CAs for peer certificates (PEM)
+  std::int64_t s2s_connect_timeout_seconds = 30;  // resolve+connect+authenticate
+  std::int64_t s2s_idle_timeout_seconds = 600;    // outgoing link with nothing sent
+  std::int64_t s2s_max_queued_stanzas = 1000;     // per remote domain while connecting
+  std::int64_t s2s_max_links = 1000;              // outgoing links at once
   // [modules]
   std::vector<std::string> modules;  // enabled module names; default: all built in
   bool modules_set = false;          // whether the file listed them
