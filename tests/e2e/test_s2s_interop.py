@@ -49,7 +49,7 @@ def self_signed(directory, domain):
     return cert, key
 
 
-def test_ca(directory):
+def make_test_ca(directory):
     """A CA (cert, key) for the SASL EXTERNAL tests."""
     cert, key = directory / "ca.crt", directory / "ca.key"
     openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
@@ -251,6 +251,9 @@ def test_subscription_handshake_and_presence_both_ways(federation):
     async def scenario():
         a, b = await pair(tern, prosody)
         try:
+            # Interested resources (RFC 6121 §2.1.6) get roster pushes.
+            await a.get_roster()
+            await b.get_roster()
             # Prosody's user accepts and subscribes back (slixmpp's defaults),
             # Tern's user accepts that in turn.
             a.send_presence(pto=b.boundjid.bare, ptype="subscribe")
@@ -259,9 +262,9 @@ def test_subscription_handshake_and_presence_both_ways(federation):
             await wait_until(lambda: b.client_roster[a.boundjid.bare]["subscription"] == "both",
                              "Prosody user's roster item for the Tern user is 'both'", federation)
             # Presence flows once subscribed, both ways.
-            await wait_until(lambda: b.boundjid.full in a.client_roster.presence(b.boundjid.bare),
+            await wait_until(lambda: b.boundjid.resource in a.client_roster.presence(b.boundjid.bare),
                              "Tern user sees the Prosody user available", federation)
-            await wait_until(lambda: a.boundjid.full in b.client_roster.presence(a.boundjid.bare),
+            await wait_until(lambda: a.boundjid.resource in b.client_roster.presence(a.boundjid.bare),
                              "Prosody user sees the Tern user available", federation)
             b.send_presence(pstatus="busy", pshow="dnd")
             await wait_until(lambda: a.client_roster.presence(b.boundjid.bare)
@@ -421,7 +424,7 @@ def tern_status(server):
 def test_two_terns_authenticate_by_certificate(tmp_path_factory):
     """Certificates from a test CA: SASL EXTERNAL both ways, no dialback."""
     pki = tmp_path_factory.mktemp("pki")
-    ca = test_ca(pki)
+    ca = make_test_ca(pki)
     one, two = "one.example", "two.example"
     ports = {one: free_port(), two: free_port()}
     servers = {}
