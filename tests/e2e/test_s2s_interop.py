@@ -14,8 +14,11 @@ EXTERNAL) against real servers on loopback:
 """
 
 import asyncio
+import re
 import shutil
 import socket
+import ssl
+import threading
 import subprocess
 import time
 import xml.etree.ElementTree as ET
@@ -32,6 +35,7 @@ NS_SERVER = "jabber:server"
 NS_DB = "jabber:server:dialback"
 TERN_DOMAIN = "tern.example"
 PROSODY_DOMAIN = "prosody.example"
+FAKE_DOMAIN = "fake.example"
 PW = "secret"
 PLUGINS = Path(__file__).parent / "prosody_plugins"
 
@@ -171,10 +175,14 @@ prosody_needed = skip_unless_installed(PROSODY, "prosody")
 def federation(tmp_path_factory):
     """Tern (tern.example) and Prosody (prosody.example), federated."""
     tern_s2s = free_port()
+    fake_authority = free_port()  # see FakeAuthority
     prosody = ProsodyPeer(PROSODY_DOMAIN, {TERN_DOMAIN: tern_s2s})
     tern = TernServer(tmp_path_factory.mktemp("tern-s2s"),
-                      tern_config(tern_s2s, {PROSODY_DOMAIN: prosody.s2s_port}),
+                      tern_config(tern_s2s, {PROSODY_DOMAIN: prosody.s2s_port,
+                                             FAKE_DOMAIN: fake_authority}),
                       domain=TERN_DOMAIN)
+    tern.s2s_port = tern_s2s
+    tern.fake_authority_port = fake_authority
     try:
         prosody.start()
         tern.start()
@@ -330,7 +338,7 @@ def test_fake_peer_with_a_key_nobody_issued_gets_nothing_delivered(federation):
     key: Tern asks Prosody, which says invalid; Tern answers invalid, closes,
     and the message sent after the claim reaches nobody."""
     tern, prosody = federation
-    s2s_port = int(tern.config_path.read_text().split('s2s = ["127.0.0.1:')[1].split('"')[0])
+    s2s_port = tern.s2s_port
     victim = unique_user("victim")
     tern.add_user(victim, PW)
 
@@ -358,7 +366,7 @@ def test_fake_peer_with_a_key_nobody_issued_gets_nothing_delivered(federation):
 @prosody_needed
 def test_fake_peer_sending_for_an_unauthenticated_domain_is_cut_off(federation):
     tern, prosody = federation
-    s2s_port = int(tern.config_path.read_text().split('s2s = ["127.0.0.1:')[1].split('"')[0])
+    s2s_port = tern.s2s_port
     victim = unique_user("victim")
     tern.add_user(victim, PW)
 
@@ -458,3 +466,96 @@ def test_two_terns_authenticate_by_certificate(tmp_path_factory):
     finally:
         for s in servers.values():
             s.stop_and_check()
+
+
+class FakeAuthority(threading.Thread):
+    """The authoritative server of fake.example, as far as Tern can tell: it
+    accepts Tern's outgoing link (STARTTLS with a self-signed certificate,
+    then dialback), answers Tern's own <db:result/> with valid and every
+    <db:verify/> with valid. A peer claiming fake.example thus authenticates
+    for fake.example, and for nothing else."""
+
+    def __init__(self, port, cert):
+        super().__init__(daemon=True)
+        self.listener = socket.create_server(("127.0.0.1", port))
+        self.listener.settimeout(20)
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(str(cert[0]), str(cert[1]))
+        self.verified = []
+        self.error = None
+
+    def run(self):
+        try:
+            conn, _ = self.listener.accept()
+            conn.settimeout(20)
+            buf = self._until(conn, b"", b">")  # the stream header
+            header = "<?xml version='1.0'?><stream:stream xmlns='jabber:server' " \
+                     "xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='%s' " \
+                     "from='%s' to='%s' id='%s' version='1.0'>" % (NS_DB, FAKE_DOMAIN, TERN_DOMAIN, "%s")
+            conn.sendall((header % "fake1" + "<stream:features><starttls xmlns='%s'/>"
+                          "</stream:features>" % NS_TLS).encode())
+            self._until(conn, b"", b"<starttls")
+            conn.sendall(("<proceed xmlns='%s'/>" % NS_TLS).encode())
+            conn = self.ctx.wrap_socket(conn, server_side=True)
+            buf = self._until(conn, b"", b"<stream:stream")
+            conn.sendall((header % "fake2" + "<stream:features><dialback xmlns="
+                          "'urn:xmpp:features:dialback'><errors/></dialback></stream:features>").encode())
+            answered_result = False
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                buf += data
+                if not answered_result and b"</db:result>" in buf:
+                    answered_result = True
+                    conn.sendall(("<db:result from='%s' to='%s' type='valid'/>"
+                                  % (FAKE_DOMAIN, TERN_DOMAIN)).encode())
+                for m in re.finditer(rb"<db:verify[^>]*id='([^']+)'[^>]*>[^<]*</db:verify>", buf):
+                    self.verified.append(m.group(1).decode())
+                    conn.sendall(("<db:verify from='%s' to='%s' id='%s' type='valid'/>"
+                                  % (FAKE_DOMAIN, TERN_DOMAIN, m.group(1).decode())).encode())
+                buf = re.sub(rb"<db:verify[^>]*>[^<]*</db:verify>", b"", buf)
+        except Exception as e:  # noqa: BLE001 — reported by the test
+            self.error = e
+
+    @staticmethod
+    def _until(conn, buf, marker):
+        while marker not in buf:
+            data = conn.recv(65536)
+            if not data:
+                raise EOFError("closed before %r" % marker)
+            buf += data
+        return buf
+
+
+@prosody_needed
+def test_peer_authenticated_for_one_domain_cannot_send_for_another(federation, tmp_path):
+    """A peer that really is fake.example (its authoritative server vouches
+    for its key) gets its own stanzas delivered; one claiming to come from
+    prosody.example on that stream ends it with invalid-from, undelivered."""
+    tern, _ = federation
+    authority = FakeAuthority(tern.fake_authority_port, self_signed(tmp_path, FAKE_DOMAIN))
+    authority.start()
+    victim = unique_user("victim")
+    tern.add_user(victim, PW)
+
+    async def scenario():
+        a = await slix_login("%s@%s/r" % (victim, TERN_DOMAIN), PW, tern.c2s_port)
+        try:
+            c, _ = await asyncio.to_thread(s2s_stream, tern.s2s_port, FAKE_DOMAIN)
+            c.send("<db:result from='%s' to='%s'>%s</db:result>" % (FAKE_DOMAIN, TERN_DOMAIN, "ef" * 32))
+            result = await asyncio.to_thread(
+                c.wait_for, lambda el: el.tag == q(NS_DB, "result"), 20, "a dialback answer")
+            assert result.get("type") == "valid", c.dump() + repr(authority.error)
+            c.send("<message from='eve@%s/x' to='%s@%s' type='chat'><body>genuine</body></message>"
+                   % (FAKE_DOMAIN, victim, TERN_DOMAIN))
+            await expect_message(a, "genuine", (tern,))
+            c.send("<message from='mallory@%s/x' to='%s@%s' type='chat'><body>forged</body></message>"
+                   % (PROSODY_DOMAIN, victim, TERN_DOMAIN))
+            await asyncio.to_thread(c.expect_stream_error, "invalid-from", 10)
+            assert await no_message_for(a, 1) is None, "the forged message was delivered"
+        finally:
+            await close_all(a)
+
+    run(scenario(), timeout=60)
+    authority.listener.close()
