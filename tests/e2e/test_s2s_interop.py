@@ -278,6 +278,25 @@ def test_subscription_handshake_and_presence_both_ways(federation):
             await wait_until(lambda: a.client_roster.presence(b.boundjid.bare)
                              .get(b.boundjid.resource, {}).get("show") == "dnd",
                              "the Prosody user's new show reaches the Tern user", federation)
+            # Unavailable on logout, then probes at login (RFC 6121 §4.3),
+            # each way.
+            a_jid, b_jid = a.boundjid, b.boundjid
+            await a.close()
+            await wait_until(lambda: a_jid.resource not in b.client_roster.presence(a_jid.bare),
+                             "the Prosody user sees the Tern user go offline", federation)
+            a = await slix_login(a_jid.full, PW, tern.c2s_port, presence=False)
+            await a.get_roster()
+            a.send_presence()
+            await wait_until(lambda: b_jid.resource in a.client_roster.presence(b_jid.bare),
+                             "the Tern user's probe at login finds the Prosody user", federation)
+            await b.close()
+            await wait_until(lambda: b_jid.resource not in a.client_roster.presence(b_jid.bare),
+                             "the Tern user sees the Prosody user go offline", federation)
+            b = await slix_login(b_jid.full, PW, prosody.c2s_port, presence=False)
+            await b.get_roster()
+            b.send_presence()
+            await wait_until(lambda: a_jid.resource in b.client_roster.presence(a_jid.bare),
+                             "Prosody's probe at login finds the Tern user", federation)
         finally:
             await close_all(a, b)
 
