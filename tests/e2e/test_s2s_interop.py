@@ -448,43 +448,113 @@ def tern_status(server):
     return res.stdout + res.stderr
 
 
+class TwoTerns:
+    """one.example and two.example with certificates from a test CA."""
+
+    def __init__(self, tmp_path_factory, extra_s2s=None):
+        pki = tmp_path_factory.mktemp("pki")
+        ca = make_test_ca(pki)
+        self.domains = ("one.example", "two.example")
+        ports = {d: free_port() for d in self.domains}
+        self.servers = {}
+        for me, other in (self.domains, self.domains[::-1]):
+            s2s = {"ca_file": str(ca[0])}
+            s2s.update(extra_s2s or {})
+            cfg = tern_config(ports[me], {other: ports[other]}, extra_s2s=s2s,
+                              tls=issued_by(ca, pki, me))
+            self.servers[me] = TernServer(tmp_path_factory.mktemp("tern-" + me), cfg, domain=me)
+
+    def __enter__(self):
+        for s in self.servers.values():
+            s.start()
+            s.add_user("alice", PW)
+        return self
+
+    def __exit__(self, *exc):
+        for s in self.servers.values():
+            s.stop_and_check()
+
+    async def clients(self):
+        one, two = self.domains
+        a = await slix_login("alice@%s/r" % one, PW, self.servers[one].c2s_port)
+        b = await slix_login("alice@%s/r" % two, PW, self.servers[two].c2s_port)
+        return a, b
+
+
 def test_two_terns_authenticate_by_certificate(tmp_path_factory):
     """Certificates from a test CA: SASL EXTERNAL both ways, no dialback."""
-    pki = tmp_path_factory.mktemp("pki")
-    ca = make_test_ca(pki)
-    one, two = "one.example", "two.example"
-    ports = {one: free_port(), two: free_port()}
-    servers = {}
-    for me, other in ((one, two), (two, one)):
-        cfg = tern_config(ports[me], {other: ports[other]},
-                          extra_s2s={"ca_file": str(ca[0])}, tls=issued_by(ca, pki, me))
-        servers[me] = TernServer(tmp_path_factory.mktemp("tern-" + me), cfg, domain=me)
-    try:
-        for s in servers.values():
-            s.start()
-        for s in servers.values():
-            s.add_user("alice", PW)
+    with TwoTerns(tmp_path_factory) as terns:
+        servers = list(terns.servers.values())
+        one, two = terns.domains
 
         async def scenario():
-            a = await slix_login("alice@%s/r" % one, PW, servers[one].c2s_port)
-            b = await slix_login("alice@%s/r" % two, PW, servers[two].c2s_port)
+            a, b = await terns.clients()
             try:
                 a.send_message(mto="alice@%s" % two, mbody="one to two", mtype="chat")
-                await expect_message(b, "one to two", list(servers.values()))
+                await expect_message(b, "one to two", servers)
                 b.send_message(mto=a.boundjid.full, mbody="two to one", mtype="chat")
-                await expect_message(a, "two to one", list(servers.values()))
+                await expect_message(a, "two to one", servers)
                 await b["xep_0199"].ping(jid=one, timeout=10)
             finally:
                 await close_all(a, b)
 
         run(scenario(), timeout=60)
-        for s in servers.values():
+        for s in servers:
             status = tern_status(s)
             assert "auth=SASL EXTERNAL" in status and "dialback" not in status, \
-                "%s\n%s" % (status, failure_logs(*servers.values()))
+                "%s\n%s" % (status, failure_logs(*servers))
+
+
+def test_idle_link_closes_and_the_next_stanza_reopens_it(tmp_path_factory):
+    with TwoTerns(tmp_path_factory, {"idle_timeout_seconds": 2}) as terns:
+        servers = list(terns.servers.values())
+        one, two = terns.domains
+
+        async def scenario():
+            a, b = await terns.clients()
+            try:
+                a.send_message(mto="alice@%s" % two, mbody="first", mtype="chat")
+                await expect_message(b, "first", servers)
+                await wait_until(lambda: "out one.example -> two.example" not in
+                                 tern_status(terns.servers[one]),
+                                 "the idle link closes", servers, timeout=10)
+                a.send_message(mto="alice@%s" % two, mbody="second", mtype="chat")
+                await expect_message(b, "second", servers)
+            finally:
+                await close_all(a, b)
+
+        run(scenario(), timeout=60)
+
+
+def test_a_peer_that_never_answers_bounces_with_remote_server_timeout(tmp_path_factory):
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts, never speaks
+    port = silent.getsockname()[1]
+    tern = TernServer(tmp_path_factory.mktemp("tern-timeout"),
+                      tern_config(free_port(), {"silent.example": port},
+                                  extra_s2s={"connect_timeout_seconds": 2}),
+                      domain=TERN_DOMAIN)
+    tern.start()
+    try:
+        tern.add_user("alice", PW)
+
+        async def scenario():
+            a = await slix_login("alice@%s/r" % TERN_DOMAIN, PW, tern.c2s_port)
+            errors = asyncio.Queue()
+            a.add_event_handler("message_error", errors.put_nowait)
+            try:
+                started = time.monotonic()
+                a.send_message(mto="bob@silent.example", mbody="anyone?", mtype="chat")
+                err = await asyncio.wait_for(errors.get(), 15)
+                assert err["error"]["condition"] == "remote-server-timeout", str(err)
+                took = time.monotonic() - started
+                assert 1.5 < took < 8, "bounced after %.1fs, the timeout is 2s" % took
+            finally:
+                await close_all(a)
+
+        run(scenario(), timeout=40)
     finally:
-        for s in servers.values():
-            s.stop_and_check()
+        silent.close()
+        tern.stop_and_check()
 
 
 class FakeAuthority(threading.Thread):
