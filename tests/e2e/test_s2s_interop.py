@@ -1,11 +1,14 @@
 """Federation (RFC 6120 server-to-server, XEP-0220 dialback, XEP-0178 SASL
 EXTERNAL) against real servers on loopback:
 
-- Debian's Prosody, started by hand as its own user (peers.HandStarted),
-  with a self-signed certificate, so both directions authenticate by
-  dialback. Tern reaches it through [s2s] hosts; Prosody reaches Tern
-  through a test plugin (prosody_plugins/mod_tern_test_routes.lua) that
-  replaces its DNS lookup for Tern's domain.
+- Debian's Prosody and ejabberd, each started by hand as its own user
+  (peers.HandStarted) with a self-signed certificate, so both directions
+  authenticate by dialback. Tern reaches them through [s2s] hosts; Prosody
+  reaches Tern through a test plugin (prosody_plugins/mod_tern_test_routes.lua)
+  that replaces its DNS lookup for Tern's domain; ejabberd through a
+  throw-away DNS server (fake_dns.py) named in its inetrc, whose SRV record
+  points at "localhost" (ejabberd resolves SRV targets with the system's
+  getaddrinfo, and the hosts file is read-only).
 - A second Tern, both with certificates from a test CA, so both directions
   authenticate by SASL EXTERNAL.
 - A fake peer that claims a domain it does not own, or hands over a
@@ -29,12 +32,15 @@ import pytest
 from clients import run, slix_login
 from conftest import (NS_STREAM, NS_STREAMS, NS_STANZAS, NS_TLS, RawClient, TernServer,
                       free_port, q, unique_user)
-from peers import PROSODY, PROSODYCTL, HandStarted, skip_unless_installed
+from fake_dns import FakeDns
+from peers import (EJABBERDCTL, PROSODY, PROSODYCTL, Ejabberd, HandStarted,
+                   skip_unless_installed)
 
 NS_SERVER = "jabber:server"
 NS_DB = "jabber:server:dialback"
 TERN_DOMAIN = "tern.example"
 PROSODY_DOMAIN = "prosody.example"
+EJABBERD_DOMAIN = "ejabberd.example"
 FAKE_DOMAIN = "fake.example"
 PW = "secret"
 PLUGINS = Path(__file__).parent / "prosody_plugins"
@@ -147,6 +153,56 @@ class ProsodyPeer(HandStarted):
             self.wait_stopped()
 
 
+
+class EjabberdPeer(Ejabberd):
+    """ejabberd serving `domain`: c2s and s2s on loopback, STARTTLS required
+    on s2s, dialback on, a self-signed certificate. Its outgoing s2s finds
+    the domains of `routes` ({domain: port}) through FakeDns."""
+
+    def __init__(self, domain, routes):
+        super().__init__([domain])
+        self.domain = domain
+        self.c2s_port = free_port()
+        self.s2s_port = free_port()
+        d = self.dir
+        cert, key = self_signed(d, domain)
+        pem = d / "ejabberd.pem"
+        pem.write_text(cert.read_text() + key.read_text())
+        records = {}
+        for dom, port in routes.items():
+            records[("_xmpp-server._tcp." + dom, "SRV")] = ("localhost", port)
+        self.dns = FakeDns(records)
+        self.dns.start()
+        (d / "ejabberd.yml").write_text(
+            "hosts: [%s]\n" % domain +
+            "loglevel: info\n"
+            "certfiles: [\"%s\"]\n" % pem +
+            "listen:\n"
+            "  - {port: %d, ip: \"127.0.0.1\", module: ejabberd_c2s, starttls: true}\n" % self.c2s_port +
+            "  - {port: %d, ip: \"127.0.0.1\", module: ejabberd_s2s_in}\n" % self.s2s_port +
+            "s2s_use_starttls: required\n"
+            "auth_method: internal\n"
+            "auth_password_format: plain\n"
+            "default_db: mnesia\n"
+            "modules:\n"
+            "  mod_roster: {}\n"
+            "  mod_s2s_dialback: {}\n"
+            "  mod_ping: {}\n"
+            "  mod_disco: {}\n"
+            "  mod_offline: {}\n")
+        (d / "inetrc").write_text('{lookup,[file,dns]}.\n{host,{127,0,0,1}, ["localhost"]}.\n'
+                                  '{resolv_conf, ""}.\n{nameserver, {127,0,0,1}, %d}.\n' % self.dns.port)
+        self.hand_over()
+
+    def add_user(self, user, password):
+        self.ctl("register", user, self.domain, password)
+        return "%s@%s" % (user, self.domain)
+
+    def cleanup(self):
+        super().cleanup()
+        self.dns.close()
+
+
 def tern_config(s2s_port, routes, extra_s2s=None, tls=None):
     s2s = {"hosts": ["%s=127.0.0.1:%d" % (dom, port) for dom, port in routes.items()],
            "connect_timeout_seconds": 8}
@@ -168,39 +224,46 @@ def failure_logs(*servers):
     return "\n".join(out)
 
 
-prosody_needed = skip_unless_installed(PROSODY, "prosody")
+PEERS = [
+    pytest.param("prosody", marks=skip_unless_installed(PROSODY, "prosody")),
+    pytest.param("ejabberd", marks=skip_unless_installed(EJABBERDCTL, "ejabberd")),
+]
 
 
-@pytest.fixture(scope="module")
-def federation(tmp_path_factory):
-    """Tern (tern.example) and Prosody (prosody.example), federated."""
+@pytest.fixture(scope="module", params=PEERS)
+def federation(request, tmp_path_factory):
+    """Tern (tern.example) and a peer (prosody.example or ejabberd.example),
+    federated: (tern, peer)."""
     tern_s2s = free_port()
     fake_authority = free_port()  # see FakeAuthority
-    prosody = ProsodyPeer(PROSODY_DOMAIN, {TERN_DOMAIN: tern_s2s})
+    if request.param == "prosody":
+        peer = ProsodyPeer(PROSODY_DOMAIN, {TERN_DOMAIN: tern_s2s})
+    else:
+        peer = EjabberdPeer(EJABBERD_DOMAIN, {TERN_DOMAIN: tern_s2s})
     tern = TernServer(tmp_path_factory.mktemp("tern-s2s"),
-                      tern_config(tern_s2s, {PROSODY_DOMAIN: prosody.s2s_port,
+                      tern_config(tern_s2s, {peer.domain: peer.s2s_port,
                                              FAKE_DOMAIN: fake_authority}),
                       domain=TERN_DOMAIN)
     tern.s2s_port = tern_s2s
     tern.fake_authority_port = fake_authority
     try:
-        prosody.start()
+        peer.start()
         tern.start()
-        yield tern, prosody
+        yield tern, peer
     finally:
         try:
             tern.stop_and_check()
         finally:
-            prosody.cleanup()
+            peer.cleanup()
 
 
-async def pair(tern, prosody):
-    """A logged-in Tern user and Prosody user."""
+async def pair(tern, peer):
+    """A logged-in Tern user and a logged-in user of the peer."""
     a_user, b_user = unique_user("ta"), unique_user("pb")
     tern.add_user(a_user, PW)
-    prosody.add_user(b_user, PW)
+    peer.add_user(b_user, PW)
     a = await slix_login("%s@%s/phone" % (a_user, TERN_DOMAIN), PW, tern.c2s_port)
-    b = await slix_login("%s@%s/laptop" % (b_user, PROSODY_DOMAIN), PW, prosody.c2s_port)
+    b = await slix_login("%s@%s/laptop" % (b_user, peer.domain), PW, peer.c2s_port)
     return a, b
 
 
@@ -221,21 +284,20 @@ async def expect_message(client, body, servers, timeout=15.0):
                                                         failure_logs(*servers)))
 
 
-@prosody_needed
 def test_chat_both_ways_to_bare_and_full_jids(federation):
-    tern, prosody = federation
+    tern, peer = federation
 
     async def scenario():
-        a, b = await pair(tern, prosody)
+        a, b = await pair(tern, peer)
         try:
-            a.send_message(mto=b.boundjid.bare, mbody="to prosody bare", mtype="chat")
-            m = await expect_message(b, "to prosody bare", federation)
+            a.send_message(mto=b.boundjid.bare, mbody="to the peer, bare", mtype="chat")
+            m = await expect_message(b, "to the peer, bare", federation)
             assert m["from"] == a.boundjid.full
             b.send_message(mto=a.boundjid.full, mbody="to tern full", mtype="chat")
             m = await expect_message(a, "to tern full", federation)
             assert m["from"] == b.boundjid.full
-            a.send_message(mto=b.boundjid.full, mbody="to prosody full", mtype="chat")
-            await expect_message(b, "to prosody full", federation)
+            a.send_message(mto=b.boundjid.full, mbody="to the peer, full", mtype="chat")
+            await expect_message(b, "to the peer, full", federation)
             b.send_message(mto=a.boundjid.bare, mbody="to tern bare", mtype="chat")
             await expect_message(a, "to tern bare", federation)
         finally:
@@ -252,65 +314,63 @@ async def wait_until(cond, what, servers, timeout=15.0):
         await asyncio.sleep(0.1)
 
 
-@prosody_needed
 def test_subscription_handshake_and_presence_both_ways(federation):
-    tern, prosody = federation
+    tern, peer = federation
 
     async def scenario():
-        a, b = await pair(tern, prosody)
+        a, b = await pair(tern, peer)
         try:
             # Interested resources (RFC 6121 §2.1.6) get roster pushes.
             await a.get_roster()
             await b.get_roster()
-            # Prosody's user accepts and subscribes back (slixmpp's defaults),
+            # The peer's user accepts and subscribes back (slixmpp's defaults),
             # Tern's user accepts that in turn.
             a.send_presence(pto=b.boundjid.bare, ptype="subscribe")
             await wait_until(lambda: a.client_roster[b.boundjid.bare]["subscription"] == "both",
-                             "Tern user's roster item for the Prosody user is 'both'", federation)
+                             "Tern user's roster item for the peer's user is 'both'", federation)
             await wait_until(lambda: b.client_roster[a.boundjid.bare]["subscription"] == "both",
-                             "Prosody user's roster item for the Tern user is 'both'", federation)
+                             "peer's user's roster item for the Tern user is 'both'", federation)
             # Presence flows once subscribed, both ways.
             await wait_until(lambda: b.boundjid.resource in a.client_roster.presence(b.boundjid.bare),
-                             "Tern user sees the Prosody user available", federation)
+                             "Tern user sees the peer's user available", federation)
             await wait_until(lambda: a.boundjid.resource in b.client_roster.presence(a.boundjid.bare),
-                             "Prosody user sees the Tern user available", federation)
+                             "peer's user sees the Tern user available", federation)
             b.send_presence(pstatus="busy", pshow="dnd")
             await wait_until(lambda: a.client_roster.presence(b.boundjid.bare)
                              .get(b.boundjid.resource, {}).get("show") == "dnd",
-                             "the Prosody user's new show reaches the Tern user", federation)
+                             "the peer's user's new show reaches the Tern user", federation)
             # Unavailable on logout, then probes at login (RFC 6121 §4.3),
             # each way.
             a_jid, b_jid = a.boundjid, b.boundjid
             await a.close()
             await wait_until(lambda: a_jid.resource not in b.client_roster.presence(a_jid.bare),
-                             "the Prosody user sees the Tern user go offline", federation)
+                             "the peer's user sees the Tern user go offline", federation)
             a = await slix_login(a_jid.full, PW, tern.c2s_port, presence=False)
             await a.get_roster()
             a.send_presence()
             await wait_until(lambda: b_jid.resource in a.client_roster.presence(b_jid.bare),
-                             "the Tern user's probe at login finds the Prosody user", federation)
+                             "the Tern user's probe at login finds the peer's user", federation)
             await b.close()
             await wait_until(lambda: b_jid.resource not in a.client_roster.presence(b_jid.bare),
-                             "the Tern user sees the Prosody user go offline", federation)
-            b = await slix_login(b_jid.full, PW, prosody.c2s_port, presence=False)
+                             "the Tern user sees the peer's user go offline", federation)
+            b = await slix_login(b_jid.full, PW, peer.c2s_port, presence=False)
             await b.get_roster()
             b.send_presence()
             await wait_until(lambda: a_jid.resource in b.client_roster.presence(a_jid.bare),
-                             "Prosody's probe at login finds the Tern user", federation)
+                             "the peer's probe at login finds the Tern user", federation)
         finally:
             await close_all(a, b)
 
     run(scenario(), timeout=90)
 
 
-@prosody_needed
 def test_iq_to_the_servers_and_to_full_jids(federation):
-    tern, prosody = federation
+    tern, peer = federation
 
     async def scenario():
-        a, b = await pair(tern, prosody)
+        a, b = await pair(tern, peer)
         try:
-            for client, target in ((a, PROSODY_DOMAIN), (b, TERN_DOMAIN),
+            for client, target in ((a, peer.domain), (b, TERN_DOMAIN),
                                    (a, b.boundjid.full), (b, a.boundjid.full)):
                 try:
                     await client["xep_0199"].ping(jid=target, timeout=15)
@@ -351,12 +411,11 @@ def no_message_for(client, seconds):
     return check()
 
 
-@prosody_needed
 def test_fake_peer_with_a_key_nobody_issued_gets_nothing_delivered(federation):
-    """A peer claims prosody.example (which is up) with a made-up dialback
-    key: Tern asks Prosody, which says invalid; Tern answers invalid, closes,
+    """A peer claims the peer's domain (which is up) with a made-up dialback
+    key: Tern asks the real peer, which says invalid; Tern answers invalid, closes,
     and the message sent after the claim reaches nobody."""
-    tern, prosody = federation
+    tern, peer = federation
     s2s_port = tern.s2s_port
     victim = unique_user("victim")
     tern.add_user(victim, PW)
@@ -364,11 +423,11 @@ def test_fake_peer_with_a_key_nobody_issued_gets_nothing_delivered(federation):
     async def scenario():
         a = await slix_login("%s@%s/r" % (victim, TERN_DOMAIN), PW, tern.c2s_port)
         try:
-            c, _ = await asyncio.to_thread(s2s_stream, s2s_port, PROSODY_DOMAIN)
+            c, _ = await asyncio.to_thread(s2s_stream, s2s_port, peer.domain)
             c.send("<db:result from='%s' to='%s'>%s</db:result>"
-                   % (PROSODY_DOMAIN, TERN_DOMAIN, "ab" * 32))
+                   % (peer.domain, TERN_DOMAIN, "ab" * 32))
             c.send("<message from='mallory@%s/x' to='%s@%s' type='chat'><body>spoofed</body>"
-                   "</message>" % (PROSODY_DOMAIN, victim, TERN_DOMAIN))
+                   "</message>" % (peer.domain, victim, TERN_DOMAIN))
             result = await asyncio.to_thread(
                 c.wait_for, lambda el: el.tag in (q(NS_DB, "result"), q(NS_STREAM, "error")), 15,
                 "a dialback result or a stream error")
@@ -382,9 +441,8 @@ def test_fake_peer_with_a_key_nobody_issued_gets_nothing_delivered(federation):
     run(scenario(), timeout=60)
 
 
-@prosody_needed
 def test_fake_peer_sending_for_an_unauthenticated_domain_is_cut_off(federation):
-    tern, prosody = federation
+    tern, peer = federation
     s2s_port = tern.s2s_port
     victim = unique_user("victim")
     tern.add_user(victim, PW)
@@ -419,7 +477,6 @@ def test_fake_peer_sending_for_an_unauthenticated_domain_is_cut_off(federation):
     run(scenario(), timeout=90)
 
 
-@prosody_needed
 def test_message_to_an_unresolvable_domain_bounces_in_time(federation):
     tern, _ = federation
     user = unique_user("lonely")
@@ -617,12 +674,11 @@ class FakeAuthority(threading.Thread):
         return buf
 
 
-@prosody_needed
 def test_peer_authenticated_for_one_domain_cannot_send_for_another(federation, tmp_path):
     """A peer that really is fake.example (its authoritative server vouches
     for its key) gets its own stanzas delivered; one claiming to come from
-    prosody.example on that stream ends it with invalid-from, undelivered."""
-    tern, _ = federation
+    the peer's domain on that stream ends it with invalid-from, undelivered."""
+    tern, peer = federation
     authority = FakeAuthority(tern.fake_authority_port, self_signed(tmp_path, FAKE_DOMAIN))
     authority.start()
     victim = unique_user("victim")
@@ -640,7 +696,7 @@ def test_peer_authenticated_for_one_domain_cannot_send_for_another(federation, t
                    % (FAKE_DOMAIN, victim, TERN_DOMAIN))
             await expect_message(a, "genuine", (tern,))
             c.send("<message from='mallory@%s/x' to='%s@%s' type='chat'><body>forged</body></message>"
-                   % (PROSODY_DOMAIN, victim, TERN_DOMAIN))
+                   % (peer.domain, victim, TERN_DOMAIN))
             await asyncio.to_thread(c.expect_stream_error, "invalid-from", 10)
             assert await no_message_for(a, 1) is None, "the forged message was delivered"
         finally:
