@@ -236,6 +236,11 @@ std::string Server::render_metrics() const {
   out += fmt::format("# HELP tern_bound_sessions Sessions bound to a resource.\n"
                      "# TYPE tern_bound_sessions gauge\ntern_bound_sessions {}\n",
                      router_->sessions().size());
+  if (s2s_) {
+    out += fmt::format("# HELP tern_s2s_streams Server-to-server streams open, both directions.\n"
+                       "# TYPE tern_s2s_streams gauge\ntern_s2s_streams {}\n",
+                       s2s_->open_streams());
+  }
   long pages = 0, resident = 0;
   if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
     if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
