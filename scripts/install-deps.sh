@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs=(cmake ninja-build ccache g++ pkg-config clang libclang-rt-14-dev
   libboost-dev libboost-system-dev libssl-dev libexpat1-dev libidn11-dev
   libsqlite3-dev libspdlog-dev libfmt-dev libtoml11-dev libcli11-dev
-  libgtest-dev libbenchmark-dev)
+  libgtest-dev libbenchmark-dev libc-ares-dev)
 # prosody and ejabberd: the import tests run them by hand (tests/e2e/peers.py),
 # never through the init system.
 test_pkgs=(python3 python3-pytest python3-slixmpp python3-aioxmpp libstrophe-dev openssl

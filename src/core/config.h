@@ -85,6 +85,17 @@ struct Config {
   // [components."<domain>"] secret = "…": external components (XEP-0114)
   // that may connect on listen.component, by domain.
   std::map<std::string, std::string> component_secrets;
+  // [s2s]
+  // Static routes, "domain=host:port", tried instead of DNS for that domain.
+  std::vector<std::string> s2s_hosts;
+  bool s2s_require_tls = true;       // both directions: STARTTLS before anything else
+  bool s2s_dialback = true;          // XEP-0220 when SASL EXTERNAL is not possible
+  std::string s2s_dialback_secret;   // empty: random per process
+  std::string s2s_ca_file;           // extra CAs for peer certificates (PEM)
+  std::int64_t s2s_connect_timeout_seconds = 30;  // resolve+connect+authenticate
+  std::int64_t s2s_idle_timeout_seconds = 600;    // outgoing link with nothing sent
+  std::int64_t s2s_max_queued_stanzas = 1000;     // per remote domain while connecting
+  std::int64_t s2s_max_links = 1000;              // outgoing links at once
   // [modules]
   std::vector<std::string> modules;  // enabled module names; default: all built in
   bool modules_set = false;          // whether the file listed them

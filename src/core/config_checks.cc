@@ -181,4 +181,16 @@ std::string check_ip_network(std::string& value) {
   return "";
 }
 
+std::string check_s2s_host(std::string& value) {
+  auto eq = value.find('=');
+  if (eq == std::string::npos) return "expected \"domain=host:port\", got '" + value + "'";
+  std::string domain = value.substr(0, eq);
+  if (auto why = check_domain(domain); !why.empty()) return why;
+  std::string why;
+  if (!parse_listen_address(std::string_view(value).substr(eq + 1), &why))
+    return "invalid address in '" + value + "': " + why;
+  value = domain + value.substr(eq);
+  return "";
+}
+
 }  // namespace tern::core

@@ -29,6 +29,8 @@ std::string check_module_name(std::string& value);
 
 // "10.0.0.0/8", "2001:db8::/32" or a single address; see parse_ip_network.
 std::string check_ip_network(std::string& value);
+// "domain=host:port" (an [s2s] hosts entry).
+std::string check_s2s_host(std::string& value);
 
 // Whether `host` is a syntactically valid DNS host name (RFC 1123 labels).
 bool is_host_name(std::string_view host);

@@ -180,6 +180,36 @@ const std::vector<OptionSpec>& all_options() {
         [](Config & c) -> auto& { return c.resume_timeout_seconds; }, 0, 86400,
         "Seconds a session whose connection was lost waits to be resumed (XEP-0198 stream "
         "management); 0 turns resumption off"));
+    // [s2s]
+    o.push_back(list_option(
+        "s2s.hosts", [](Config & c) -> auto& { return c.s2s_hosts; },
+        "Static routes to other servers, \"domain=host:port\", used instead of DNS for those domains",
+        check_s2s_host));
+    o.push_back(bool_option(
+        "s2s.require_tls", [](Config & c) -> auto& { return c.s2s_require_tls; },
+        "Server-to-server streams must use TLS (STARTTLS) in both directions"));
+    o.push_back(bool_option(
+        "s2s.dialback", [](Config & c) -> auto& { return c.s2s_dialback; },
+        "Allow server dialback (XEP-0220) when a peer cannot use SASL EXTERNAL with a valid certificate"));
+    o.push_back(string_option(
+        "s2s.dialback_secret", [](Config & c) -> auto& { return c.s2s_dialback_secret; },
+        "Secret behind dialback keys; empty: random at each start"));
+    o.push_back(string_option(
+        "s2s.ca_file", [](Config & c) -> auto& { return c.s2s_ca_file; },
+        "PEM file of CAs trusted for peer server certificates besides the system store"));
+    o.push_back(int_option(
+        "s2s.connect_timeout_seconds",
+        [](Config & c) -> auto& { return c.s2s_connect_timeout_seconds; }, 1, 3600,
+        "Seconds to resolve, connect and authenticate to another server before its queued stanzas bounce"));
+    o.push_back(int_option(
+        "s2s.idle_timeout_seconds", [](Config & c) -> auto& { return c.s2s_idle_timeout_seconds; },
+        1, 604800, "Seconds an outgoing server link may send nothing before it is closed"));
+    o.push_back(int_option(
+        "s2s.max_queued_stanzas", [](Config & c) -> auto& { return c.s2s_max_queued_stanzas; },
+        1, 1000000, "Stanzas queued per remote domain while its link is being set up; more bounce"));
+    o.push_back(int_option(
+        "s2s.max_links", [](Config & c) -> auto& { return c.s2s_max_links; }, 1, 1000000,
+        "Outgoing server links open at once; stanzas for another domain bounce beyond it"));
     // [modules]
     OptionSpec enabled = list_option(
         "modules.enabled", [](Config & c) -> auto& { return c.modules; },

@@ -94,6 +94,9 @@ void Server::add_steps() {
       [this](Deadline) { blocking_->stop(); });
   steps_.add("router and modules", [this] { start_router_and_modules(); },
              [this](Deadline deadline) { wait_for_module_work(deadline); });
+  // Before the client streams, so that it stops after them: the presences
+  // of closing sessions still reach remote contacts.
+  steps_.add("s2s", [this] { start_s2s(); }, [this](Deadline deadline) { close_s2s(deadline); });
   steps_.add("c2s streams", [this] { start_streams(); },
              [this](Deadline deadline) { close_streams(deadline); });
 
@@ -124,7 +127,14 @@ void Server::add_steps() {
       };
     });
   }
-  if (!config_.listen.s2s.empty()) spdlog::info("listen.s2s: not served by this version yet");
+  add_listener_step("s2s", config_.listen.s2s, [this](unsigned s) -> transport::AcceptHandler {
+    return [s2s = s2s_.get(), &limiter = *limiter_, s](tcp::socket sock) {
+      boost::system::error_code ec;
+      auto peer = sock.remote_endpoint(ec);
+      if (!ec && !limiter.allow(peer.address())) return;
+      s2s->accept(s, std::move(sock));
+    };
+  });
   // External components (XEP-0114), only those the config gives a secret.
   if (!config_.component_secrets.empty()) {
     add_listener_step("component", config_.listen.component,
@@ -220,6 +230,23 @@ void Server::start_streams() {
       [this] { return render_metrics(); }});
 }
 
+void Server::start_s2s() {
+  auto certs = transport::ensure_certificate(config_.tls_cert, config_.tls_key, config_.data_dir,
+                                             config_.domains);
+  s2s_ = std::make_unique<stream::S2S>(*router_, *blocking_, config_, certs);
+  s2s_->attach();
+}
+
+// Every link gets <system-shutdown/>; what is still queued for a link being
+// set up bounces (docs/s2s.md).
+void Server::close_s2s(Deadline deadline) {
+  for (unsigned s = 0; s < shard_count_; ++s)
+    run_on(shards_->loop(s), [this, s] { s2s_->close_all(s); }, deadline);
+  if (!wait_until(deadline, [this] { return s2s_->open_streams() == 0; }))
+    spdlog::warn("shutdown: {} server-to-server streams still open at the deadline",
+                 s2s_->open_streams());
+}
+
 std::string Server::render_metrics() const {
   std::string out = stream_metrics_->render();
   out += fmt::format("# HELP tern_bosh_sessions BOSH sessions.\n# TYPE tern_bosh_sessions gauge\n"
@@ -227,6 +254,11 @@ std::string Server::render_metrics() const {
   out += fmt::format("# HELP tern_bound_sessions Sessions bound to a resource.\n"
                      "# TYPE tern_bound_sessions gauge\ntern_bound_sessions {}\n",
                      router_->sessions().size());
+  if (s2s_) {
+    out += fmt::format("# HELP tern_s2s_streams Server-to-server streams open, both directions.\n"
+                       "# TYPE tern_s2s_streams gauge\ntern_s2s_streams {}\n",
+                       s2s_->open_streams());
+  }
   long pages = 0, resident = 0;
   if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
     if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
@@ -290,11 +322,18 @@ awaitable<std::string> Server::answer_control(std::string command) {
   if (command == "ping") co_return "pong";
   if (command == "status") {
     auto uptime = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_at_);
-    std::string out =
-        fmt::format("running; domains {}; shards {}; streams {}; bound sessions {}; uptime {}s",
-                    fmt::join(config_.domains, ","), shard_count_, live_->total(),
-                    router_->sessions().size(), uptime.count());
-    for (const auto& line : components_->describe()) out += "\ncomponent " + line;
+    auto out = fmt::format("running; domains {}; shards {}; streams {}; bound sessions {}; uptime {}s",
+                           fmt::join(config_.domains, ","), shard_count_, live_->total(),
+                           router_->sessions().size(), uptime.count());
+    // Federation: one line per server-to-server stream and how it authenticated.
+    if (s2s_) {
+      auto links = s2s_->describe_links();
+      // One line: the control protocol answers with a single line.
+      out += fmt::format("; s2s streams {}", links.size());
+      if (!links.empty()) out += fmt::format(": {}", fmt::join(links, " | "));
+    }
+    auto components = components_->describe();
+    if (!components.empty()) out += fmt::format("; components: {}", fmt::join(components, " | "));
     co_return out;
   }
   if (command.rfind("user-del ", 0) == 0) {

@@ -25,6 +25,7 @@
 #include "http/http_context.h"
 #include "stream/c2s_context.h"
 #include "stream/component_stream.h"
+#include "stream/s2s.h"
 #include "stream/stream_metrics.h"
 #include "transport/connection_limiter.h"
 
@@ -54,6 +55,8 @@ class Server {
   void start_router_and_modules();
   void start_streams();
   void close_streams(Deadline deadline);
+  void start_s2s();
+  void close_s2s(Deadline deadline);
   void wait_for_module_work(Deadline deadline);
   bool is_idle(Deadline deadline);
   awaitable<std::string> answer_control(std::string command);
@@ -76,6 +79,8 @@ class Server {
   std::unique_ptr<stream::LiveStreams> live_;
   std::unique_ptr<stream::ComponentHub> components_;
   std::unique_ptr<stream::C2SContext> c2s_;
+  // Federation: its streams live on the shard loops and report to it.
+  std::unique_ptr<stream::S2S> s2s_;
   std::unique_ptr<stream::StreamMetrics> stream_metrics_;
   // BOSH sessions are dropped (clear()) once the shards have stopped; the
   // registry and the HTTP context outlive the loops their connections use.

@@ -202,6 +202,53 @@ std::unique_ptr<boost::asio::ssl::context> make_server_context(const CertPaths& 
 
 namespace {
 
+// Accept any certificate during the handshake; the verify result stays on
+// the connection (SSL_get_verify_result) for the stream to judge.
+int accept_any_certificate(int, X509_STORE_CTX*) { return 1; }
+
+void trust_system_and(boost::asio::ssl::context& ctx, const std::string& ca_file) {
+  SSL_CTX* native = ctx.native_handle();
+  SSL_CTX_set_default_verify_paths(native);
+  if (!ca_file.empty() && SSL_CTX_load_verify_locations(native, ca_file.c_str(), nullptr) != 1)
+    throw std::runtime_error("tls: cannot read s2s.ca_file " + ca_file);
+  SSL_CTX_set_verify(native, SSL_VERIFY_PEER, accept_any_certificate);
+}
+
+}  // namespace
+
+std::unique_ptr<boost::asio::ssl::context> make_s2s_server_context(const CertPaths& paths,
+                                                                   const std::string& ca_file) {
+  auto ctx = make_server_context(paths);
+  trust_system_and(*ctx, ca_file);
+  // A session id context is required once peers are asked for certificates.
+  static const unsigned char kSidCtx[] = "tern-s2s";
+  SSL_CTX_set_session_id_context(ctx->native_handle(), kSidCtx, sizeof kSidCtx - 1);
+  return ctx;
+}
+
+std::unique_ptr<boost::asio::ssl::context> make_s2s_client_context(const CertPaths& paths,
+                                                                   const std::string& ca_file) {
+  namespace ssl = boost::asio::ssl;
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
+  SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
+  // Our certificate, for peers that accept SASL EXTERNAL (XEP-0178).
+  ctx->use_certificate_chain_file(paths.cert);
+  ctx->use_private_key_file(paths.key, ssl::context::pem);
+  trust_system_and(*ctx, ca_file);
+  return ctx;
+}
+
+bool certificate_names(X509* cert, const std::string& domain) {
+  if (!cert || domain.empty()) return false;
+  return X509_check_host(cert, domain.data(), domain.size(), 0, nullptr) == 1;
+}
+
+namespace {
+
 // Tls13Records starts both directions at application_traffic_secret_0 with
 // sequence number 0 and handles nothing but data, alerts and KeyUpdate. That
 // holds only if OpenSSL has not read past the client's Finished, written

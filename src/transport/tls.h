@@ -29,6 +29,18 @@ CertPaths ensure_certificate(const std::string& cert, const std::string& key,
 // ("xmpp-client"), empty for STARTTLS listeners.
 std::unique_ptr<boost::asio::ssl::context> make_server_context(const CertPaths& paths);
 
+// Server-to-server contexts: both ask the peer for its certificate and
+// accept the handshake whatever it shows; whether the certificate is trusted
+// (system CA store plus `ca_file`) decides SASL EXTERNAL, not the handshake,
+// since dialback can still authenticate a peer with a self-signed one.
+std::unique_ptr<boost::asio::ssl::context> make_s2s_server_context(const CertPaths& paths,
+                                                                   const std::string& ca_file);
+std::unique_ptr<boost::asio::ssl::context> make_s2s_client_context(const CertPaths& paths,
+                                                                   const std::string& ca_file);
+// RFC 6125 §6: does `cert` name `domain` (DNS-ID in subjectAltName, with
+// wildcards in the left-most label; the CN only when there is no DNS-ID)?
+bool certificate_names(X509* cert, const std::string& domain);
+
 // After a finished TLS 1.3 handshake on a context from make_server_context,
 // the record layer that can replace `ssl` (see tls13_records.h); nullptr to
 // keep OpenSSL for this connection: TLS 1.2, or anything the record layer

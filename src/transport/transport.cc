@@ -213,11 +213,37 @@ awaitable<void> Transport::start_tls(asio::ssl::context& ctx) {
   }
   drained_ = false;  // OpenSSL read from the socket; what is left there is unknown
   tls_version_ = SSL_get_version(ssl_);
+  keep_peer_certificate();
   bindings_ = std::make_unique<ChannelBindings>(transport::channel_bindings(ssl_));
   if ((records_ = take_tls13_records(ssl_))) {
     SSL_free(ssl_);
     ssl_ = nullptr;
   }
+}
+
+void Transport::keep_peer_certificate() {
+  if (X509* cert = SSL_get1_peer_certificate(ssl_)) {
+    peer_cert_.reset(cert);
+    peer_cert_trusted_ = SSL_get_verify_result(ssl_) == X509_V_OK;
+  }
+}
+
+awaitable<void> Transport::start_tls_client(asio::ssl::context& ctx, const std::string& server_name) {
+  ssl_ = SSL_new(ctx.native_handle());
+  if (!ssl_ || SSL_set_fd(ssl_, static_cast<int>(socket_.native_handle())) != 1)
+    throw tls_error(0);
+  SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_set_tlsext_host_name(ssl_, server_name.c_str());
+  SSL_set_connect_state(ssl_);
+  for (;;) {
+    ERR_clear_error();
+    int ret = SSL_do_handshake(ssl_);
+    if (ret == 1) break;
+    co_await wait_for_tls(ret);
+  }
+  drained_ = false;
+  tls_version_ = SSL_get_version(ssl_);
+  keep_peer_certificate();
 }
 
 void Transport::close() {

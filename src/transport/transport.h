@@ -45,6 +45,14 @@ class Transport {
   awaitable<void> write_all(std::string_view bytes);
   // Server side TLS handshake over the connection as it is now.
   awaitable<void> start_tls(asio::ssl::context& ctx);
+  // Client side (outgoing server links): SNI `server_name`; OpenSSL keeps
+  // the connection (no Tls13Records: that layer is server-side only).
+  awaitable<void> start_tls_client(asio::ssl::context& ctx, const std::string& server_name);
+  // The certificate the peer showed, if the context asked for one (s2s),
+  // and whether it chained to a trusted CA (X509_V_OK). Kept after the
+  // handshake because the SSL object may be gone by then.
+  X509* peer_certificate() const { return peer_cert_.get(); }
+  bool peer_certificate_trusted() const { return peer_cert_trusted_; }
 
   bool is_tls() const { return ssl_ != nullptr || records_ != nullptr; }
   // "TLSv1.3" and the like; empty before TLS.
@@ -88,6 +96,12 @@ class Transport {
   const char* tls_version_ = "";
   std::unique_ptr<ChannelBindings> bindings_;
   std::string remote_ip_;
+  struct X509Free {
+    void operator()(X509* c) const { X509_free(c); }
+  };
+  std::unique_ptr<X509, X509Free> peer_cert_;
+  bool peer_cert_trusted_ = false;
+  void keep_peer_certificate();
 };
 
 }  // namespace tern::transport
