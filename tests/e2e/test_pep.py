@@ -313,6 +313,11 @@ def test_publish_options_create_the_node_and_are_preconditions(tern_server):
                   item_id="other@conference.localhost", options=opts)
     assert res.get("type") == "result", xml(res)
     assert len(item_ids(get_items(a, alice, node))) == 2
+    # An option the server does not know is ignored (on creation as here).
+    res = publish(a, node, "<conference xmlns='%s' name='Third'/>" % node,
+                  item_id="third@conference.localhost",
+                  options=dict(opts, **{"pubsub#some_future_option": "1"}))
+    assert res.get("type") == "result", xml(res)
     # Different options: conflict + precondition-not-met (XEP-0060 §7.1.5).
     res = publish(a, node, "<conference xmlns='%s'/>" % node, item_id="x@y",
                   options={"pubsub#access_model": "open"})
@@ -321,7 +326,7 @@ def test_publish_options_create_the_node_and_are_preconditions(tern_server):
     assert typ == "cancel"
     assert q(NS_STANZAS, "conflict") in tags
     assert q(NS_ERRORS, "precondition-not-met") in tags
-    assert len(item_ids(get_items(a, alice, node))) == 2
+    assert len(item_ids(get_items(a, alice, node))) == 3
 
 
 def test_access_models_refuse_with_the_xep_errors(tern_server):
