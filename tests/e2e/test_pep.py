@@ -461,6 +461,8 @@ def test_account_disco_says_pep_and_lists_nodes(tern_server):
     feats = {f.get("var") for f in info.iter(q(NS_INFO, "feature"))}
     assert NS_PUBSUB + "#publish-options" in feats
     assert NS_PUBSUB + "#publish" in feats
+    assert {"urn:xmpp:bookmarks:1#compat", "urn:xmpp:bookmarks:1#compat-pep",
+            "urn:xmpp:pep-vcard-conversion:0"} <= feats
     assert publish(a, TUNE, tune("x")).get("type") == "result"
     items = iq(a, "get", "<query xmlns='%s'/>" % NS_ITEMS, to=alice)
     nodes = {(i.get("jid"), i.get("node")) for i in items.iter(q(NS_ITEMS, "item"))}
