@@ -502,3 +502,42 @@ def test_slixmpp_xep_0060_publish_and_get(tern_server):
             client.drop()
 
     run(scenario())
+
+
+# --------------------------------------------------------------------------
+# stop: what was answered is stored (docs/pep.md, "Stop, kill -9, full disk")
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGKILL"])
+def test_every_answered_publish_survives_a_stop(tern_factory, sig):
+    import signal as signals
+    server = tern_factory()
+    alice = new_user(server)
+    a = login(server, alice)
+    node = "urn:example:stop"
+    assert publish(a, node, "<s xmlns='urn:example'/>", item_id="first",
+                   options={"pubsub#max_items": "max"}).get("type") == "result"
+    total = 200
+    for i in range(total):
+        a.send("<iq type='set' id='stop%d'><pubsub xmlns='%s'><publish node='%s'><item id='s%d'>"
+               "<s xmlns='urn:example'>%d</s></item></publish></pubsub></iq>" % (i, NS_PUBSUB, node, i, i))
+    answered = set()
+    while len(answered) < total // 2:
+        el = a.next_element(10)
+        if el.tag == q(NS_CLIENT, "iq") and el.get("type") == "result" and el.get("id", "").startswith("stop"):
+            answered.add("s" + el.get("id")[4:])
+    server.proc.send_signal(getattr(signals, sig))
+    while True:  # what else was answered before the stream closed
+        el = a.maybe_element(5)
+        if el is None:
+            break
+        if el.tag == q(NS_CLIENT, "iq") and el.get("type") == "result" and el.get("id", "").startswith("stop"):
+            answered.add("s" + el.get("id")[4:])
+    a.close()
+    code = server.stop()
+    if sig == "SIGTERM":
+        assert code == 0
+    server.start()
+    a = login(server, alice)
+    stored = set(item_ids(get_items(a, alice, node)))
+    assert answered <= stored, sorted(answered - stored)
