@@ -82,6 +82,9 @@ struct Config {
   std::int64_t idle_timeout_seconds = 600;      // no traffic at all → connection-timeout
   std::int64_t handshake_timeout_seconds = 60;  // stream not authenticated by then → closed
   std::int64_t resume_timeout_seconds = 300;    // XEP-0198: a lost stream waits this long; 0: no resumption
+  // [components."<domain>"] secret = "…": external components (XEP-0114)
+  // that may connect on listen.component, by domain.
+  std::map<std::string, std::string> component_secrets;
   // [modules]
   std::vector<std::string> modules;  // enabled module names; default: all built in
   bool modules_set = false;          // whether the file listed them

@@ -237,6 +237,14 @@ constexpr ModuleOptionDoc kModuleOptionDocs[] = {
      "The most nodes the pubsub service of one domain holds"},
     {"push", "include_body", "boolean", "false",
      "Push notifications carry the message body to the app server (default: only a count and the sender)"},
+    {"turn", "host", "string", "\"\"",
+     "STUN/TURN server offered to clients (XEP-0215); empty: none"},
+    {"turn", "port", "integer (1..65535)", "3478", "Its STUN and TURN port (UDP and TCP)"},
+    {"turn", "tls_port", "integer (0..65535)", "5349", "Its TURN-over-TLS port; 0: none"},
+    {"turn", "secret", "string", "\"\"",
+     "The static-auth-secret shared with coturn (use-auth-secret); empty: STUN only"},
+    {"turn", "ttl_seconds", "integer (60..2592000)", "86400", "How long TURN credentials stay valid"},
+    {"turn", "stun", "boolean", "true", "Offer the host as a STUN server as well"},
 };
 
 std::string escape_markdown_cell(std::string_view s) {

@@ -24,6 +24,7 @@
 #include "http/bosh.h"
 #include "http/http_context.h"
 #include "stream/c2s_context.h"
+#include "stream/component_stream.h"
 #include "stream/stream_metrics.h"
 #include "transport/connection_limiter.h"
 
@@ -73,6 +74,7 @@ class Server {
   stream::AuthThrottle throttle_;
   std::unique_ptr<router::Router> router_;
   std::unique_ptr<stream::LiveStreams> live_;
+  std::unique_ptr<stream::ComponentHub> components_;
   std::unique_ptr<stream::C2SContext> c2s_;
   std::unique_ptr<stream::StreamMetrics> stream_metrics_;
   // BOSH sessions are dropped (clear()) once the shards have stopped; the
