@@ -541,3 +541,23 @@ def test_every_answered_publish_survives_a_stop(tern_factory, sig):
     a = login(server, alice)
     stored = set(item_ids(get_items(a, alice, node)))
     assert answered <= stored, sorted(answered - stored)
+
+
+def test_an_inactive_client_gets_only_the_latest_event_of_an_item_when_active(tern_server):
+    alice, bob = new_user(tern_server), new_user(tern_server)
+    befriend(tern_server, alice, bob)
+    a = login(tern_server, alice)
+    b = login(tern_server, bob)
+    send_caps_presence(b, [TUNE])
+    answer_caps_if_asked(b)
+    b.send("<inactive xmlns='urn:xmpp:csi:0'/>")
+    b.sync()
+    for title in ("one", "two"):
+        assert publish(a, TUNE, tune(title), item_id="current").get("type") == "result"
+    # Held while inactive (XEP-0352); a ping would release them, so wait
+    # the way test_csi.py does.
+    el = b.maybe_element(0.5)
+    assert el is None, "an inactive client got %s" % xml(el)
+    b.send("<active xmlns='urn:xmpp:csi:0'/>")
+    got = events(received(b), TUNE)
+    assert [e.find(".//{%s}title" % TUNE).text for e in got] == ["two"]
