@@ -1,7 +1,9 @@
 // Client state indication (XEP-0352): while a client says it is inactive
 // (a phone with its screen off), the stanzas it does not need at once are
 // held back so that its radio can sleep: presence (only the latest from
-// each sender is kept) and chat state notifications without a body. Any
+// each sender is kept), chat state notifications without a body, and
+// pubsub/PEP events about one item (only the latest per sender, node and
+// item). Any
 // other stanza, a full buffer, or <active/> releases them first, in order.
 // Free of I/O so it can be tested alone; a stream owns one.
 //

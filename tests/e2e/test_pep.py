@@ -313,6 +313,11 @@ def test_publish_options_create_the_node_and_are_preconditions(tern_server):
                   item_id="other@conference.localhost", options=opts)
     assert res.get("type") == "result", xml(res)
     assert len(item_ids(get_items(a, alice, node))) == 2
+    # An option the server does not know is ignored (on creation as here).
+    res = publish(a, node, "<conference xmlns='%s' name='Third'/>" % node,
+                  item_id="third@conference.localhost",
+                  options=dict(opts, **{"pubsub#some_future_option": "1"}))
+    assert res.get("type") == "result", xml(res)
     # Different options: conflict + precondition-not-met (XEP-0060 §7.1.5).
     res = publish(a, node, "<conference xmlns='%s'/>" % node, item_id="x@y",
                   options={"pubsub#access_model": "open"})
@@ -321,7 +326,7 @@ def test_publish_options_create_the_node_and_are_preconditions(tern_server):
     assert typ == "cancel"
     assert q(NS_STANZAS, "conflict") in tags
     assert q(NS_ERRORS, "precondition-not-met") in tags
-    assert len(item_ids(get_items(a, alice, node))) == 2
+    assert len(item_ids(get_items(a, alice, node))) == 3
 
 
 def test_access_models_refuse_with_the_xep_errors(tern_server):
@@ -456,6 +461,8 @@ def test_account_disco_says_pep_and_lists_nodes(tern_server):
     feats = {f.get("var") for f in info.iter(q(NS_INFO, "feature"))}
     assert NS_PUBSUB + "#publish-options" in feats
     assert NS_PUBSUB + "#publish" in feats
+    assert {"urn:xmpp:bookmarks:1#compat", "urn:xmpp:bookmarks:1#compat-pep",
+            "urn:xmpp:pep-vcard-conversion:0"} <= feats
     assert publish(a, TUNE, tune("x")).get("type") == "result"
     items = iq(a, "get", "<query xmlns='%s'/>" % NS_ITEMS, to=alice)
     nodes = {(i.get("jid"), i.get("node")) for i in items.iter(q(NS_ITEMS, "item"))}
@@ -495,3 +502,62 @@ def test_slixmpp_xep_0060_publish_and_get(tern_server):
             client.drop()
 
     run(scenario())
+
+
+# --------------------------------------------------------------------------
+# stop: what was answered is stored (docs/pep.md, "Stop, kill -9, full disk")
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGKILL"])
+def test_every_answered_publish_survives_a_stop(tern_factory, sig):
+    import signal as signals
+    server = tern_factory()
+    alice = new_user(server)
+    a = login(server, alice)
+    node = "urn:example:stop"
+    assert publish(a, node, "<s xmlns='urn:example'/>", item_id="first",
+                   options={"pubsub#max_items": "max"}).get("type") == "result"
+    total = 200
+    for i in range(total):
+        a.send("<iq type='set' id='stop%d'><pubsub xmlns='%s'><publish node='%s'><item id='s%d'>"
+               "<s xmlns='urn:example'>%d</s></item></publish></pubsub></iq>" % (i, NS_PUBSUB, node, i, i))
+    answered = set()
+    while len(answered) < total // 2:
+        el = a.next_element(10)
+        if el.tag == q(NS_CLIENT, "iq") and el.get("type") == "result" and el.get("id", "").startswith("stop"):
+            answered.add("s" + el.get("id")[4:])
+    server.proc.send_signal(getattr(signals, sig))
+    while True:  # what else was answered before the stream closed
+        el = a.maybe_element(5)
+        if el is None:
+            break
+        if el.tag == q(NS_CLIENT, "iq") and el.get("type") == "result" and el.get("id", "").startswith("stop"):
+            answered.add("s" + el.get("id")[4:])
+    a.close()
+    code = server.stop()
+    if sig == "SIGTERM":
+        assert code == 0
+    server.start()
+    a = login(server, alice)
+    stored = set(item_ids(get_items(a, alice, node)))
+    assert answered <= stored, sorted(answered - stored)
+
+
+def test_an_inactive_client_gets_only_the_latest_event_of_an_item_when_active(tern_server):
+    alice, bob = new_user(tern_server), new_user(tern_server)
+    befriend(tern_server, alice, bob)
+    a = login(tern_server, alice)
+    b = login(tern_server, bob)
+    send_caps_presence(b, [TUNE])
+    answer_caps_if_asked(b)
+    b.send("<inactive xmlns='urn:xmpp:csi:0'/>")
+    b.sync()
+    for title in ("one", "two"):
+        assert publish(a, TUNE, tune(title), item_id="current").get("type") == "result"
+    # Held while inactive (XEP-0352); a ping would release them, so wait
+    # the way test_csi.py does.
+    el = b.maybe_element(0.5)
+    assert el is None, "an inactive client got %s" % xml(el)
+    b.send("<active xmlns='urn:xmpp:csi:0'/>")
+    got = events(received(b), TUNE)
+    assert [e.find(".//{%s}title" % TUNE).text for e in got] == ["two"]

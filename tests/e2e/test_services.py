@@ -100,9 +100,9 @@ def test_server_disco_info_with_slixmpp(tern_server, users):
             # bookmarks off unless jabber:iq:private is listed here.
             assert NS_PRIVATE in feats, feats
             items = await c["xep_0030"].get_items(jid=tern_server.domain, timeout=5)
-            # The services on subdomains: the MUC service.
+            # The services on subdomains: the MUC and pubsub services.
             assert {str(i[0]) for i in items["disco_items"]["items"]} == {
-                "conference." + tern_server.domain}
+                "conference." + tern_server.domain, "pubsub." + tern_server.domain}
         finally:
             await c.close()
 

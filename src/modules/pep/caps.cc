@@ -94,12 +94,18 @@ FeatureSet CapsCache::find(const std::string& key) const {
 void CapsCache::put(const std::string& key, std::set<std::string> features) {
   auto set = std::make_shared<const std::set<std::string>>(std::move(features));
   std::lock_guard lock(mutex_);
+  // Bounded against clients that invent a new (valid) hash per presence:
+  // past the limit the cache starts again and real clients' hashes come
+  // back with one query each.
+  if (known_.size() >= kMaxKnown) known_.clear();
   known_[key] = std::move(set);
 }
 
 bool CapsCache::wait_for(const std::string& key, const std::string& account,
                          const std::string& listener) {
   std::lock_guard lock(mutex_);
+  // Peers that never answer leave keys behind: bounded the same way.
+  if (waiting_.size() >= kMaxKnown && !waiting_.count(key)) waiting_.clear();
   auto [it, first] = waiting_.try_emplace(key);
   // Bounded: one entry per (account, resource) that came online meanwhile.
   if (it->second.size() < 10000) it->second.emplace_back(account, listener);
@@ -122,6 +128,9 @@ bool Listeners::available(const std::string& account, const std::string& full_ji
                           const std::string& caps_key) {
   std::lock_guard lock(mutex_);
   auto& heard = by_account_[account];
+  // Bounded per account (resources of its contacts and its own): past the
+  // limit new resources are not notified until others go offline.
+  if (heard.size() >= kMaxPerAccount && !heard.count(full_jid)) return false;
   auto [it, inserted] = heard.try_emplace(full_jid, caps_key);
   if (inserted) return true;
   if (it->second == caps_key) return false;

@@ -59,6 +59,7 @@ class CapsCache {
   std::size_t size() const;
 
  private:
+  static constexpr std::size_t kMaxKnown = 10000;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, FeatureSet> known_;
   std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> waiting_;
@@ -82,6 +83,7 @@ class Listeners {
   void forget(const std::string& account);
 
  private:
+  static constexpr std::size_t kMaxPerAccount = 10000;
   mutable std::mutex mutex_;
   // account bare JID → full JID → caps key
   std::unordered_map<std::string, std::map<std::string, std::string>> by_account_;

@@ -114,6 +114,16 @@ std::unique_ptr<Module> start_pep(ModuleContext& ctx) {
     m->tokens.push_back(ctx.serve_iq({IqTarget::kAccount, type, pubsub::kOwnerNs, "pubsub"}, handle));
   }
   for (const char* f : kAccountFeatures) ctx.features.account_features.emplace_back(f);
+  // XEP-0402 §5.1 / §5.2: bookmarks are kept in step with XEP-0048 in
+  // private storage (when the private module runs) and in PEP; clients
+  // such as Conversations switch to XEP-0402 when they see these.
+  ctx.features.account_features.emplace_back("urn:xmpp:bookmarks:1#compat-pep");
+  if (ctx.iq_handler(IqTarget::kAccount, IqType::kSet, "jabber:iq:private"))
+    ctx.features.account_features.emplace_back("urn:xmpp:bookmarks:1#compat");
+  // XEP-0398 §3: PEP avatars and vCard photos are converted (when the
+  // vcard module runs).
+  if (ctx.iq_handler(IqTarget::kAccount, IqType::kSet, "vcard-temp"))
+    ctx.features.account_features.emplace_back("urn:xmpp:pep-vcard-conversion:0");
   ctx.features.account_identities.push_back({"pubsub", "pep", {}});
   ctx.features.account_items.push_back([pep](const xmpp::Jid& requester, const xmpp::Jid& account) {
     return node_items(pep, requester, account);

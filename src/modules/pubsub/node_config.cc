@@ -205,7 +205,10 @@ bool meets_preconditions(const NodeConfig& config, const adhoc::DataForm& option
   for (const auto& field : options.fields) {
     if (field.var == "FORM_TYPE") continue;
     const Option* o = find_option(field.var);
-    if (!o) return false;
+    // An option this server does not know cannot make a node stricter
+    // than it is, and creation ignores it too: both agree, so a client
+    // that sends one is not refused on every publish after the first.
+    if (!o) continue;
     // Compare in canonical form: what the value would make of the config.
     NodeConfig wanted = config;
     if (!o->write(wanted, field.values, server_limit)) return false;

@@ -60,7 +60,8 @@ std::optional<std::string> apply_form(NodeConfig& config, const adhoc::DataForm&
                                       std::size_t server_limit);
 
 // XEP-0060 §7.1.5: does the node's configuration match every option of a
-// publish-options form? An option the server does not know never matches.
+// publish-options form? Options the server does not know are ignored, as
+// they are when the form creates the node.
 bool meets_preconditions(const NodeConfig& config, const adhoc::DataForm& options,
                          std::size_t server_limit);
 

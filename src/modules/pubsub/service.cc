@@ -145,10 +145,16 @@ xml::Element event_with(const char* child, const std::string& node) {
   return event;
 }
 
+// Runs after the current request has answered: the last item follows the
+// subscription result (§6.1.7).
+awaitable<void> deliver_later(Host host, std::string svc, std::string to, std::string event_xml) {
+  deliver_event(host, svc, {to}, event_xml);
+  co_return;
+}
+
 }  // namespace
 
 std::string PubsubService::next_id() {
-  static_assert(sizeof(std::uint64_t) == 8);
   return std::to_string(now_ms()) + "-" + std::to_string(ids_.fetch_add(1) + 1);
 }
 
@@ -299,10 +305,7 @@ awaitable<IqReply> PubsubService::handle(const IqRequest& req) {
         // §6.1.7: the last item follows the result.
         xml::Element event("event", kEventNs);
         event.add_child(items_element(r.node, f.items, kEventNs));
-        host_.spawn([](Host host, std::string svc, std::string to, std::string bytes) -> awaitable<void> {
-          deliver_event(host, svc, {to}, bytes);
-          co_return;
-        }(host_, svc, subscriber, xml::to_string(event, "")));
+        host_.spawn(deliver_later(host_, svc, subscriber, xml::to_string(event, "")));
       }
       co_return reply;
     }

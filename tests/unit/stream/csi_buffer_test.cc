@@ -54,6 +54,34 @@ TEST(CsiBuffer, ImportantStanzasAreNeverHeld) {
   EXPECT_EQ(b.held(), 0u);
 }
 
+std::string event(const std::string& node, const std::string& entry, const std::string& id,
+                  const std::string& payload = "") {
+  return "<message from='bob@x' type='headline'><event xmlns='http://jabber.org/protocol/pubsub#event'>"
+         "<items node='" + node + "'><" + entry + " id='" + id + "'>" + payload + "</" + entry +
+         "></items></event></message>";
+}
+
+TEST(CsiBuffer, PubsubEventsAreHeldAndTheLatestOfAnItemWins) {
+  CsiBuffer b;
+  b.set_inactive();
+  const auto tune1 = event("tune", "item", "current", "<tune xmlns='t'>1</tune>");
+  const auto tune2 = event("tune", "item", "current", "<tune xmlns='t'>2</tune>");
+  const auto mark_a = event("urn:xmpp:bookmarks:1", "item", "a@c");
+  const auto mark_b = event("urn:xmpp:bookmarks:1", "item", "b@c");
+  const auto unmark_a = event("urn:xmpp:bookmarks:1", "retract", "a@c");
+  EXPECT_TRUE(b.hold(tune1));
+  EXPECT_TRUE(b.hold(mark_a));
+  EXPECT_TRUE(b.hold(mark_b));
+  EXPECT_TRUE(b.hold(unmark_a));
+  EXPECT_TRUE(b.hold(tune2));
+  EXPECT_EQ(b.take_held(), (std::vector<std::string>{mark_a, mark_b, unmark_a, tune2}));
+  // Purges, deletions and events with a body go out at once.
+  EXPECT_FALSE(b.hold("<message from='bob@x'><event xmlns='http://jabber.org/protocol/pubsub#event'>"
+                      "<purge node='n'/></event></message>"));
+  EXPECT_FALSE(b.hold("<message from='bob@x'><body>x</body><event xmlns='http://jabber.org/protocol/pubsub#event'>"
+                      "<items node='n'><item id='1'/></items></event></message>"));
+}
+
 TEST(CsiBuffer, AFullBufferLetsTheNextStanzaThrough) {
   CsiBuffer b(2);
   b.set_inactive();

@@ -60,8 +60,9 @@ TEST(NodeConfig, PreconditionsCompareValuesNotSpellings) {
   EXPECT_TRUE(meets_preconditions(c, options({{"pubsub#persist_items", "true"}}), 100));
   EXPECT_FALSE(meets_preconditions(c, options({{"pubsub#access_model", "whitelist"}}), 100));
   EXPECT_FALSE(meets_preconditions(c, options({{"pubsub#max_items", "5"}}), 100));
-  // An option the server does not know cannot be met.
-  EXPECT_FALSE(meets_preconditions(c, options({{"pubsub#unknown", "1"}}), 100));
+  // An option the server does not know is ignored, as at creation.
+  EXPECT_TRUE(meets_preconditions(c, options({{"pubsub#unknown", "1"}}), 100));
+  EXPECT_FALSE(meets_preconditions(c, options({{"pubsub#unknown", "1"}, {"pubsub#max_items", "3"}}), 100));
   EXPECT_TRUE(meets_preconditions(c, options({}), 100));
 }
 
