@@ -62,7 +62,8 @@ def two_terns(work, one_domains, one_cert, two_cert, ca):
         "listen": {"s2s": ["127.0.0.1:%d" % ports["one"]]},
         "tls": {"cert": str(one_cert[0]), "key": str(one_cert[1])},
         "s2s": {"hosts": ["two.example=127.0.0.1:%d" % ports["two"]], "ca_file": str(ca[0]),
-                "max_queued_stanzas": 1000000},
+                "max_queued_stanzas": 1000000,
+                "max_bytes_per_second": int(os.environ.get("S2S_MAX_BPS", "0"))},
         "limits": common_limits}, domain=one_domains[0])
     one.config_path.write_text(one.config_path.read_text().replace(
         'domains = ["%s"]' % one_domains[0], "domains = [%s]" % ", ".join('"%s"' % d for d in one_domains)))
@@ -70,7 +71,8 @@ def two_terns(work, one_domains, one_cert, two_cert, ca):
         "server": {"log_level": "warn"},
         "listen": {"s2s": ["127.0.0.1:%d" % ports["two"]]},
         "tls": {"cert": str(two_cert[0]), "key": str(two_cert[1])},
-        "s2s": {"hosts": routes_to_one, "ca_file": str(ca[0]), "max_queued_stanzas": 1000000},
+        "s2s": {"hosts": routes_to_one, "ca_file": str(ca[0]), "max_queued_stanzas": 1000000,
+                "max_bytes_per_second": int(os.environ.get("S2S_MAX_BPS", "0"))},
         "limits": common_limits}, domain="two.example")
     return one, two
 
