@@ -16,6 +16,7 @@
 
 #include "core/config_checks.h"
 #include "core/config_options.h"
+#include "xmpp/jid.h"
 
 namespace tern::core {
 namespace {
@@ -139,6 +140,8 @@ class Loader {
         } else {
           walk_modules(value);
         }
+      } else if (path == "components") {
+        walk_components(value);
       } else if (const OptionSpec* spec = find_option(path)) {
         apply(*spec, value);
       } else if (is_option_table(path)) {
@@ -151,6 +154,33 @@ class Loader {
         error(line_of(value),
               (value.is_table() ? "unknown table '" : "unknown key '") + path + "'");
       }
+    }
+  }
+
+  // [components."<domain>"]: one table per component, `secret` its only key.
+  void walk_components(const toml::value& components) {
+    if (!components.is_table()) return error(line_of(components), "components: expected a table");
+    for (const std::string& domain : sorted_keys(components.as_table())) {
+      const toml::value& value = components.as_table().at(domain);
+      std::string path = "components." + toml::format_key(domain);
+      auto jid = xmpp::Jid::parse(domain);
+      if (!jid || jid->has_node() || jid->has_resource() || jid->domain() != domain) {
+        error(line_of(value), path + ": not a domain name");
+        continue;
+      }
+      if (!value.is_table()) {
+        error(line_of(value), path + ": expected a table with a secret");
+        continue;
+      }
+      for (const auto& key : sorted_keys(value.as_table()))
+        if (key != "secret") error(line_of(value.as_table().at(key)), "unknown key '" + path + "." + key + "'");
+      auto secret = value.as_table().find("secret");
+      if (secret == value.as_table().end() || !secret->second.is_string() ||
+          secret->second.as_string().str.empty()) {
+        error(line_of(value), path + ".secret: a non-empty string is required");
+        continue;
+      }
+      result_.config.component_secrets[domain] = secret->second.as_string().str;
     }
   }
 

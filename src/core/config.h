@@ -96,6 +96,9 @@ struct Config {
   std::int64_t s2s_max_queued_stanzas = 1000;     // per remote domain while connecting
   std::int64_t s2s_max_links = 1000;              // outgoing links at once
   std::int64_t s2s_max_bytes_per_second = 10485760;  // read from one remote domain; 0: no limit
+  // [components."<domain>"] secret = "…": external components (XEP-0114)
+  // that may connect on listen.component, by domain.
+  std::map<std::string, std::string> component_secrets;
   // [modules]
   std::vector<std::string> modules;  // enabled module names; default: all built in
   bool modules_set = false;          // whether the file listed them

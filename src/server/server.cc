@@ -143,8 +143,15 @@ void Server::add_steps() {
       s2s->accept(s, std::move(sock), /*direct_tls=*/true);
     };
   });
-  if (!config_.listen.component.empty())
-    spdlog::info("listen.component: not served by this version yet");
+  // External components (XEP-0114), only those the config gives a secret.
+  if (!config_.component_secrets.empty()) {
+    add_listener_step("component", config_.listen.component,
+                      [this](unsigned s) -> transport::AcceptHandler {
+      return [hub = components_.get(), s](tcp::socket sock) {
+        stream::ComponentStream::start(*hub, s, std::move(sock));
+      };
+    });
+  }
 
   steps_.add(
       "control socket",
@@ -181,6 +188,17 @@ void Server::start_router_and_modules() {
         storage::AccountKey key{bare.node(), bare.domain()};
         co_return co_await blocking_->run([&] { return storage_->accounts().exists(key); });
       });
+  // Component domains are claimed before the modules start, so that the
+  // disco module lists them among the server's items.
+  components_ = std::make_unique<stream::ComponentHub>(
+      *router_, config_.component_secrets,
+      stream::ComponentHub::Limits{
+          xml::ParserLimits{static_cast<std::size_t>(config_.max_stanza_bytes),
+                            static_cast<std::size_t>(config_.max_xml_depth),
+                            static_cast<std::size_t>(config_.max_attributes)},
+          std::chrono::seconds(config_.handshake_timeout_seconds)});
+  for (const auto& [domain, secret] : config_.component_secrets)
+    features_.disco_items.push_back({domain, "", ""});
   // All built-in modules unless the config lists which.
   static const std::map<std::string, std::string> kNoOptions;
   for (const auto& info : modules::builtin_modules()) {
@@ -268,6 +286,7 @@ std::string Server::render_metrics() const {
 // session's end has run the session_ended hooks (last activity).
 void Server::close_streams(Deadline deadline) {
   const auto began = Clock::now();
+  components_->close_all();
   for (unsigned s = 0; s < shard_count_; ++s) {
     run_on(shards_->loop(s), [this, s] {
       live_->for_each(s, [](router::Session& session) {
@@ -311,16 +330,17 @@ awaitable<std::string> Server::answer_control(std::string command) {
   if (command == "ping") co_return "pong";
   if (command == "status") {
     auto uptime = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_at_);
-    auto out = fmt::format("running; domains {}; shards {}; streams {}; bound sessions {}; uptime {}s",
-                           fmt::join(config_.domains, ","), shard_count_, live_->total(),
-                           router_->sessions().size(), uptime.count());
-    // Federation: one line per server-to-server stream and how it authenticated.
+    std::string out =
+        fmt::format("running; domains {}; shards {}; streams {}; bound sessions {}; uptime {}s",
+                    fmt::join(config_.domains, ","), shard_count_, live_->total(),
+                    router_->sessions().size(), uptime.count());
+    // Federation: every server-to-server stream and how it authenticated.
     if (s2s_) {
       auto links = s2s_->describe_links();
-      // One line: the control protocol answers with a single line.
       out += fmt::format("; s2s streams {}", links.size());
       if (!links.empty()) out += fmt::format(": {}", fmt::join(links, " | "));
     }
+    for (const auto& line : components_->describe()) out += "\ncomponent " + line;
     co_return out;
   }
   if (command.rfind("user-del ", 0) == 0) {
@@ -346,17 +366,19 @@ int serve(const core::Config& config) {
   // OpenSSL writes to sockets with write(2); a peer that hung up must give
   // an error, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
+  // The handlers go in before anything starts: a SIGTERM that comes as soon
+  // as "tern ready" is out (or during start) is a clean stop, not a kill.
+  asio::io_context main_loop;
+  asio::signal_set signals(main_loop, SIGTERM, SIGINT);
+  int signal_number = 0;
+  signals.async_wait([&](const boost::system::error_code&, int sig) { signal_number = sig; });
+
   Server server(config);
   server.start();
   std::cout << "tern ready:" << server.listening() << std::endl;
   spdlog::info("serving {} on{} with {} shard(s)", fmt::join(config.domains, ", "),
                server.listening(), server.shard_count());
-
-  // The main thread only waits for a signal.
-  asio::io_context main_loop;
-  asio::signal_set signals(main_loop, SIGTERM, SIGINT);
-  int signal_number = 0;
-  signals.async_wait([&](const boost::system::error_code&, int sig) { signal_number = sig; });
+  // The main thread only waits for the signal.
   main_loop.run();
   spdlog::info("signal {}: shutting down", signal_number);
   const auto began = Clock::now();

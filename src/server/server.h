@@ -25,6 +25,7 @@
 #include "http/http_context.h"
 #include "stream/c2s_context.h"
 #include "stream/s2s.h"
+#include "stream/component_stream.h"
 #include "stream/stream_metrics.h"
 #include "transport/connection_limiter.h"
 
@@ -76,6 +77,7 @@ class Server {
   stream::AuthThrottle throttle_;
   std::unique_ptr<router::Router> router_;
   std::unique_ptr<stream::LiveStreams> live_;
+  std::unique_ptr<stream::ComponentHub> components_;
   std::unique_ptr<stream::C2SContext> c2s_;
   // Federation: its streams live on the shard loops and report to it.
   std::unique_ptr<stream::S2S> s2s_;

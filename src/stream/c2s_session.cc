@@ -41,7 +41,7 @@ C2SSession::C2SSession(C2SContext& ctx, unsigned shard, tcp::socket socket, bool
                                 static_cast<std::size_t>(ctx.config.max_attributes)},
               ctx.parser_pools.empty() ? nullptr : ctx.parser_pools[shard].get()),
       direct_tls_(direct_tls),
-      drained_(executor_) {}
+      outbox_(transport_, executor_, [this] { return log_id(); }) {}
 
 awaitable<void> C2SSession::run() {
   auto self = shared_from_this();
@@ -116,10 +116,11 @@ awaitable<void> C2SSession::on_starttls() {
 }
 
 void C2SSession::write_stream_open(std::string_view attributes) {
-  out_ += "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-          "xmlns:stream='http://etherx.jabber.org/streams'";
-  out_ += attributes;
-  out_ += '>';
+  auto& out = outbox_.pending();
+  out += "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+         "xmlns:stream='http://etherx.jabber.org/streams'";
+  out += attributes;
+  out += '>';
   start_flush();
 }
 
@@ -127,57 +128,17 @@ void C2SSession::write_stream_close() { write_top("</stream:stream>"); }
 
 // Straight into the outbox: no string per stanza.
 void C2SSession::write_stanza(const xml::Element& el) {
-  xml::serialize(out_, el, ns::kClient);
+  xml::serialize(outbox_.pending(), el, ns::kClient);
   start_flush();
 }
 
 void C2SSession::write_top(std::string_view bytes) {
   if (state_ == State::kClosed) return;
-  out_.append(bytes);
-  start_flush();
+  outbox_.append(bytes, shared_from_this());
 }
 
 void C2SSession::write_serialized(std::string_view stanza) { write_top(stanza); }
 
-void C2SSession::start_flush() {
-  if (!writing_) {
-    writing_ = true;
-    asio::co_spawn(executor_, [self = shared_from_this(), this] { return flush(); },
-                   asio::detached);
-  }
-}
-
-awaitable<void> C2SSession::flush() {
-  std::string batch;
-  try {
-    while (!out_.empty() && transport_.is_open()) {
-      batch.clear();
-      batch.swap(out_);
-      co_await transport_.write_all(batch);
-    }
-  } catch (const boost::system::system_error& e) {
-    spdlog::debug("{}: write failed: {}", log_id(), e.code().message());
-    out_.clear();
-    transport_.close();
-  } catch (const std::exception& e) {
-    // Sealing failed (a bug, or OpenSSL out of memory): still end the
-    // connection and clear writing_, or drain() would wait for ever.
-    spdlog::error("{}: write failed: {}", log_id(), e.what());
-    out_.clear();
-    transport_.close();
-  }
-  // A burst must not pin its buffer for the life of an idle connection.
-  if (out_.capacity() > 4096) std::string().swap(out_);
-  writing_ = false;
-  drained_.cancel();
-}
-
-awaitable<void> C2SSession::drain() {
-  while (writing_) {
-    drained_.expires_at(Clock::time_point::max());
-    boost::system::error_code ec;
-    co_await drained_.async_wait(asio::redirect_error(use_awaitable, ec));
-  }
-}
+awaitable<void> C2SSession::drain() { co_await outbox_.drain(); }
 
 }  // namespace tern::stream

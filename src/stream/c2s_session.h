@@ -9,6 +9,7 @@
 
 #include "core/asio.h"
 #include "stream/client_stream.h"
+#include "transport/outbox.h"
 #include "transport/transport.h"
 #include "xml/stream_parser.h"
 
@@ -44,17 +45,13 @@ class C2SSession final : public ClientStream {
   awaitable<void> on_starttls() override;
   void on_stream_restart() override { restart_ = true; }
 
-  // Starts flush() unless it runs: stanzas queued in one turn go out together.
-  void start_flush();
-  awaitable<void> flush();
+  void start_flush() { outbox_.start(shared_from_this()); }
 
   transport::Transport transport_;
   xml::StreamParser parser_;
   bool direct_tls_;
-  bool writing_ = false;
-  bool restart_ = false;         // parser must restart before the next byte
-  std::string out_;              // bytes waiting to be written
-  asio::steady_timer drained_;   // cancelled when the write queue empties
+  bool restart_ = false;  // parser must restart before the next byte
+  transport::Outbox outbox_;
 };
 
 }  // namespace tern::stream

@@ -62,10 +62,20 @@ def q(ns, name):
     return "{%s}%s" % (ns, name)
 
 
+_ports_given = set()
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on, never one this run has handed out before:
+    the kernel may offer a just-closed port again, and two listeners of one
+    server given the same port make it refuse its config."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
 
 
 # --------------------------------------------------------------------------

@@ -549,6 +549,31 @@ TEST(ConfigTest, ModuleTableErrors) {
             "digits, '_')");
 }
 
+TEST(ConfigTest, ComponentsHaveADomainAndASecret) {
+  ConfigResult result = parse(R"([components."echo.localhost"]
+secret = "s3cret"
+
+[components."irc.example.org"]
+secret = "another"
+)");
+  EXPECT_EQ(messages(result), std::vector<std::string>{});
+  EXPECT_EQ(result.config.component_secrets,
+            (std::map<std::string, std::string>{{"echo.localhost", "s3cret"},
+                                                {"irc.example.org", "another"}}));
+}
+
+TEST(ConfigTest, ComponentErrors) {
+  EXPECT_EQ(only_error("[components.\"echo.localhost\"]\n"),
+            "t.toml:1: components.\"echo.localhost\".secret: a non-empty string is required");
+  EXPECT_EQ(only_error("[components.\"echo.localhost\"]\nsecret = \"\"\n"),
+            "t.toml:1: components.\"echo.localhost\".secret: a non-empty string is required");
+  EXPECT_EQ(only_error("[components.\"echo.localhost\"]\nsecret = \"x\"\nname = \"y\"\n"),
+            "t.toml:3: unknown key 'components.\"echo.localhost\".name'");
+  EXPECT_EQ(only_error("[components.\"a@b\"]\nsecret = \"x\"\n"),
+            "t.toml:1: components.\"a@b\": not a domain name");
+  EXPECT_EQ(only_error("components = 1\n"), "t.toml:1: components: expected a table");
+}
+
 TEST(ConfigTest, DiagnosticToString) {
   EXPECT_EQ((Diagnostic{"tern.toml", 12, "unknown key 'listen.c2ss'"}.to_string()),
             "tern.toml:12: unknown key 'listen.c2ss'");

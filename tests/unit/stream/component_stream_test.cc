@@ -1,0 +1,48 @@
+#include "stream/component_stream.h"
+
+#include <gtest/gtest.h>
+
+#include "xml/parse_element.h"
+#include "xml/serializer.h"
+
+namespace tern::stream {
+namespace {
+
+constexpr std::string_view kAccept = "jabber:component:accept";
+
+// A component's stanza, parsed as its stream would: the default namespace
+// is jabber:component:accept, payloads keep theirs.
+xml::Element component_stanza(std::string_view text) {
+  auto el = xml::parse_element(text);
+  EXPECT_TRUE(el.has_value()) << text;
+  return *el;
+}
+
+TEST(RenameNamespace, MovesTheStanzaAndItsPlainChildrenOnly) {
+  auto el = component_stanza(
+      "<message xmlns='jabber:component:accept' to='a@x' from='bot@echo.x'>"
+      "<body>hi</body><thread>t</thread>"
+      "<x xmlns='jabber:x:oob'><url>u</url></x></message>");
+  rename_namespace(el, kAccept, "jabber:client");
+  EXPECT_EQ(el.ns(), "jabber:client");
+  ASSERT_NE(el.child("body", "jabber:client"), nullptr);
+  ASSERT_NE(el.child("thread", "jabber:client"), nullptr);
+  const auto* oob = el.child("x", "jabber:x:oob");
+  ASSERT_NE(oob, nullptr);
+  ASSERT_NE(oob->child("url", "jabber:x:oob"), nullptr);
+  // For a client stream the stanza needs no namespace declaration at all.
+  std::string out;
+  xml::serialize(out, el, "jabber:client");
+  EXPECT_EQ(out.find("jabber:component:accept"), std::string::npos) << out;
+  EXPECT_NE(out.find("<x xmlns='jabber:x:oob'>"), std::string::npos) << out;
+}
+
+TEST(RenameNamespace, LeavesOtherNamespacesAlone) {
+  auto el = component_stanza("<iq xmlns='jabber:client' type='get'><ping xmlns='urn:xmpp:ping'/></iq>");
+  rename_namespace(el, kAccept, "jabber:client");
+  EXPECT_EQ(el.ns(), "jabber:client");
+  EXPECT_NE(el.child("ping", "urn:xmpp:ping"), nullptr);
+}
+
+}  // namespace
+}  // namespace tern::stream
