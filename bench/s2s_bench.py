@@ -62,7 +62,8 @@ def two_terns(work, one_domains, one_cert, two_cert, ca):
         "listen": {"s2s": ["127.0.0.1:%d" % ports["one"]]},
         "tls": {"cert": str(one_cert[0]), "key": str(one_cert[1])},
         "s2s": {"hosts": ["two.example=127.0.0.1:%d" % ports["two"]], "ca_file": str(ca[0]),
-                "max_queued_stanzas": 1000000},
+                "max_queued_stanzas": 1000000,
+                "max_bytes_per_second": int(os.environ.get("S2S_MAX_BPS", "0"))},
         "limits": common_limits}, domain=one_domains[0])
     one.config_path.write_text(one.config_path.read_text().replace(
         'domains = ["%s"]' % one_domains[0], "domains = [%s]" % ", ".join('"%s"' % d for d in one_domains)))
@@ -70,7 +71,8 @@ def two_terns(work, one_domains, one_cert, two_cert, ca):
         "server": {"log_level": "warn"},
         "listen": {"s2s": ["127.0.0.1:%d" % ports["two"]]},
         "tls": {"cert": str(two_cert[0]), "key": str(two_cert[1])},
-        "s2s": {"hosts": routes_to_one, "ca_file": str(ca[0]), "max_queued_stanzas": 1000000},
+        "s2s": {"hosts": routes_to_one, "ca_file": str(ca[0]), "max_queued_stanzas": 1000000,
+                "max_bytes_per_second": int(os.environ.get("S2S_MAX_BPS", "0"))},
         "limits": common_limits}, domain="two.example")
     return one, two
 
@@ -171,16 +173,28 @@ def idle_links(args):
             writer.sync()
             time.sleep(2)
             before = {"one": rss_kib(one.proc.pid), "two": rss_kib(two.proc.pid)}
-            for i in range(1, args.links + 1):
-                writer.message("x@d%d.one.example" % i, "hello")
-            # Each message to a missing account comes back as an error over
-            # the reverse link: wait for them all.
-            deadline = time.monotonic() + 120
             errors = 0
-            while errors < args.links and time.monotonic() < deadline:
-                el = writer.maybe_element(1)
-                if el is not None and el.get("type") == "error":
-                    errors += 1
+            deadline = time.monotonic() + 120
+            if args.one_way:
+                # A headline to a missing account is dropped without a reply:
+                # links only from two.example to one.example.
+                for i in range(1, args.links + 1):
+                    writer.send("<message to='x@d%d.one.example' type='headline'><body>hi</body>"
+                                "</message>" % i)
+                while time.monotonic() < deadline:
+                    st = one.cli("status").stdout
+                    if int(re.search(r"s2s streams (\d+)", st).group(1)) >= args.links:
+                        break
+                    time.sleep(0.5)
+            else:
+                for i in range(1, args.links + 1):
+                    writer.message("x@d%d.one.example" % i, "hello")
+                # Each message to a missing account comes back as an error
+                # over the reverse link: wait for them all.
+                while errors < args.links and time.monotonic() < deadline:
+                    el = writer.maybe_element(1)
+                    if el is not None and el.get("type") == "error":
+                        errors += 1
             time.sleep(3)
             after = {"one": rss_kib(one.proc.pid), "two": rss_kib(two.proc.pid)}
             status = two.cli("status").stdout
@@ -206,6 +220,8 @@ def main():
     t.add_argument("--messages", type=int, default=20000)
     i = sub.add_parser("idle-links")
     i.add_argument("--links", type=int, default=200)
+    i.add_argument("--one-way", action="store_true",
+                   help="headlines (no replies): outgoing links on two.example only")
     args = p.parse_args()
     conftest.TERN_BIN = os.environ.get("TERN_BIN", conftest.TERN_BIN)
     {"throughput": throughput, "idle-links": idle_links}[args.cmd](args)

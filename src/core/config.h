@@ -22,6 +22,8 @@ struct ListenConfig {
   std::vector<std::string> http{"[::]:5280"};
   std::vector<std::string> https{"[::]:5281"};
   std::vector<std::string> component{"127.0.0.1:5347"};
+  // Server-to-server with direct TLS (XEP-0368); off unless listed.
+  std::vector<std::string> s2s_tls;
 
   bool operator==(const ListenConfig&) const = default;
 };
@@ -96,6 +98,7 @@ struct Config {
   std::int64_t s2s_idle_timeout_seconds = 600;    // outgoing link with nothing sent
   std::int64_t s2s_max_queued_stanzas = 1000;     // per remote domain while connecting
   std::int64_t s2s_max_links = 1000;              // outgoing links at once
+  std::int64_t s2s_max_bytes_per_second = 10485760;  // read from one remote domain; 0: no limit
   // [modules]
   std::vector<std::string> modules;  // enabled module names; default: all built in
   bool modules_set = false;          // whether the file listed them

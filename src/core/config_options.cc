@@ -89,6 +89,9 @@ const std::vector<OptionSpec>& all_options() {
     o.push_back(listen_option(
         "listen.component", [](Config & c) -> auto& { return c.listen.component; },
         "External components (XEP-0114); keep it on loopback unless firewalled"));
+    o.push_back(listen_option(
+        "listen.s2s_tls", [](Config & c) -> auto& { return c.listen.s2s_tls; },
+        "Connections from other XMPP servers with direct TLS (XEP-0368)"));
     // [tls]
     o.push_back(string_option(
         "tls.cert", [](Config & c) -> auto& { return c.tls_cert; },
@@ -210,6 +213,10 @@ const std::vector<OptionSpec>& all_options() {
     o.push_back(int_option(
         "s2s.max_links", [](Config & c) -> auto& { return c.s2s_max_links; }, 1, 1000000,
         "Outgoing server links open at once; stanzas for another domain bounce beyond it"));
+    o.push_back(int_option(
+        "s2s.max_bytes_per_second",
+        [](Config & c) -> auto& { return c.s2s_max_bytes_per_second; }, 0, 10000000000,
+        "Bytes per second read from one remote domain, all its incoming streams together; 0: no limit"));
     // [modules]
     OptionSpec enabled = list_option(
         "modules.enabled", [](Config & c) -> auto& { return c.modules; },
@@ -424,13 +431,14 @@ std::vector<CrossCheckFinding> cross_check(const Config& config,
   }
   // Two listeners on one address would fail at bind time with a less
   // helpful message, after part of the server has started.
-  const std::array<std::pair<std::string_view, const std::vector<std::string>*>, 6> listeners{{
+  const std::array<std::pair<std::string_view, const std::vector<std::string>*>, 7> listeners{{
       {"listen.c2s", &config.listen.c2s},
       {"listen.c2s_tls", &config.listen.c2s_tls},
       {"listen.s2s", &config.listen.s2s},
       {"listen.http", &config.listen.http},
       {"listen.https", &config.listen.https},
       {"listen.component", &config.listen.component},
+      {"listen.s2s_tls", &config.listen.s2s_tls},
   }};
   for (std::size_t i = 0; i < listeners.size(); ++i) {
     for (std::size_t j = i + 1; j < listeners.size(); ++j) {

@@ -135,6 +135,14 @@ void Server::add_steps() {
       s2s->accept(s, std::move(sock));
     };
   });
+  add_listener_step("s2s_tls", config_.listen.s2s_tls, [this](unsigned s) -> transport::AcceptHandler {
+    return [s2s = s2s_.get(), &limiter = *limiter_, s](tcp::socket sock) {
+      boost::system::error_code ec;
+      auto peer = sock.remote_endpoint(ec);
+      if (!ec && !limiter.allow(peer.address())) return;
+      s2s->accept(s, std::move(sock), /*direct_tls=*/true);
+    };
+  });
   // External components (XEP-0114), only those the config gives a secret.
   if (!config_.component_secrets.empty()) {
     add_listener_step("component", config_.listen.component,

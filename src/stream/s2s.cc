@@ -121,9 +121,30 @@ void S2S::verify(const std::string& local, const std::string& remote, std::strin
   asio::post(router_.shard_executor(shard), std::move(ask));
 }
 
-void S2S::accept(unsigned shard, tcp::socket socket) {
-  auto in = std::make_shared<ServerIn>(*this, shard, std::move(socket));
+void S2S::accept(unsigned shard, tcp::socket socket, bool direct_tls) {
+  auto in = std::make_shared<ServerIn>(*this, shard, std::move(socket), direct_tls);
   in->start();
+}
+
+std::chrono::steady_clock::duration S2S::charge_read(const std::string& source, std::size_t bytes) {
+  using Clock = std::chrono::steady_clock;
+  const double rate = static_cast<double>(config_.s2s_max_bytes_per_second);
+  if (rate <= 0) return Clock::duration::zero();
+  const auto now = Clock::now();
+  std::lock_guard lock(buckets_mutex_);
+  // Forget sources quiet for a while, so that addresses that never named a
+  // domain do not pile up.
+  if (buckets_.size() > 1024) {
+    std::erase_if(buckets_, [now](const auto& kv) { return now - kv.second.at > std::chrono::minutes(1); });
+  }
+  // A second's worth of burst: a bucket starts full.
+  auto [it, fresh] = buckets_.try_emplace(source, ReadBucket{rate, now});
+  auto& b = it->second;
+  b.tokens = std::min(rate, b.tokens + std::chrono::duration<double>(now - b.at).count() * rate);
+  b.at = now;
+  b.tokens -= static_cast<double>(bytes);
+  if (b.tokens >= 0) return Clock::duration::zero();
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(-b.tokens / rate));
 }
 
 void S2S::close_all(unsigned shard) {

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -56,8 +57,9 @@ class S2S {
 
   // Starts feeding the router's to_remote stanzas to the links.
   void attach();
-  // Takes an accepted connection on `shard` (the calling shard).
-  void accept(unsigned shard, tcp::socket socket);
+  // Takes an accepted connection on `shard` (the calling shard); with
+  // `direct_tls` the TLS handshake comes first (XEP-0368).
+  void accept(unsigned shard, tcp::socket socket, bool direct_tls = false);
   // Any shard: queue a serialised jabber:server stanza for the pair. The
   // stanza bounces if the link cannot take it.
   void send(const std::string& local, const std::string& remote, std::string stanza);
@@ -91,6 +93,10 @@ class S2S {
   void link_ended(const ServerOut& link);
   // Set when the link state changes (any shard), read by describe_links.
   void set_description(const ServerStream* s, std::string text);
+  // Counts `bytes` read from `source` (a remote domain, or the peer's
+  // address before it named one) against s2s.max_bytes_per_second, shared
+  // by all its streams on every shard; returns how long the reader pauses.
+  std::chrono::steady_clock::duration charge_read(const std::string& source, std::size_t bytes);
 
  private:
   unsigned owner_shard(const std::string& local, const std::string& remote) const;
@@ -117,6 +123,14 @@ class S2S {
   std::vector<Shard> shards_;
   std::mutex descriptions_mutex_;
   std::map<const ServerStream*, std::string> descriptions_;
+  // Token buckets of bytes per remote domain (any shard, hence the lock;
+  // taken once per read, not per stanza).
+  struct ReadBucket {
+    double tokens;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::mutex buckets_mutex_;
+  std::map<std::string, ReadBucket> buckets_;
 };
 
 }  // namespace tern::stream

@@ -24,8 +24,8 @@ std::string make_stream_id() {
 
 }  // namespace
 
-ServerIn::ServerIn(S2S& s2s, unsigned shard, tcp::socket socket)
-    : ServerStream(s2s, shard, std::move(socket), "s2s-in"), timer_(executor_) {}
+ServerIn::ServerIn(S2S& s2s, unsigned shard, tcp::socket socket, bool direct_tls)
+    : ServerStream(s2s, shard, std::move(socket), "s2s-in"), direct_tls_(direct_tls), timer_(executor_) {}
 
 std::string ServerIn::describe() const {
   std::string pairs;
@@ -45,8 +45,13 @@ void ServerIn::start() {
 
 awaitable<void> ServerIn::run() {
   auto self = shared_from_this();
-  spdlog::debug("{}: connected", log_id());
+  spdlog::debug("{}: connected{}", log_id(), direct_tls_ ? " (direct TLS)" : "");
   try {
+    if (direct_tls_) {
+      auto handshake = transport_.start_tls(s2s_.server_tls());
+      co_await std::move(handshake);
+      update_description();
+    }
     co_await read_loop();
   } catch (const boost::system::system_error& e) {
     if (e.code() != asio::error::eof && e.code() != asio::error::operation_aborted)
@@ -87,6 +92,15 @@ awaitable<void> ServerIn::on_event(xml::StreamEvent& event) {
     co_await drain();
     transport_.close();
   }
+}
+
+// s2s.max_bytes_per_second: per remote domain once the header named one.
+awaitable<void> ServerIn::after_read(std::size_t bytes) {
+  auto pause = s2s_.charge_read(remote_.empty() ? "address " + transport_.remote_ip() : remote_, bytes);
+  if (pause.count() <= 0 || closing()) co_return;
+  asio::steady_timer wait(executor_, pause);
+  boost::system::error_code ec;
+  co_await wait.async_wait(asio::redirect_error(use_awaitable, ec));
 }
 
 void ServerIn::on_header(const xml::Element& h, const std::string& content_ns) {

@@ -18,7 +18,7 @@ namespace tern::stream {
 
 class ServerIn final : public ServerStream {
  public:
-  ServerIn(S2S& s2s, unsigned shard, tcp::socket socket);
+  ServerIn(S2S& s2s, unsigned shard, tcp::socket socket, bool direct_tls);
   void start();
   std::string describe() const override;
 
@@ -26,6 +26,7 @@ class ServerIn final : public ServerStream {
   awaitable<void> run();
   awaitable<void> watchdog();
   awaitable<void> on_event(xml::StreamEvent& event) override;
+  awaitable<void> after_read(std::size_t bytes) override;
   void on_header(const xml::Element& header, const std::string& content_ns);
   void send_features();
   awaitable<void> on_element(xml::Element& el);
@@ -47,6 +48,7 @@ class ServerIn final : public ServerStream {
   std::set<std::pair<std::string, std::string>> pairs_;
   std::set<std::pair<std::string, std::string>> verifying_;
   bool ended_ = false;
+  bool direct_tls_;
   asio::steady_timer timer_;
 };
 

@@ -147,6 +147,7 @@ awaitable<void> ServerStream::read_loop() {
         break;
       }
     }
+    co_await after_read(n);
   }
 }
 

@@ -45,6 +45,9 @@ class ServerStream : public std::enable_shared_from_this<ServerStream> {
   // Reads and hands every event to on_event until the connection ends.
   awaitable<void> read_loop();
   virtual awaitable<void> on_event(xml::StreamEvent& event) = 0;
+  // After the events of one read were handled: a reader may pause here
+  // (rate limits) before the next read.
+  virtual awaitable<void> after_read(std::size_t bytes) { co_return; }
   // The parser must start over before the next byte (STARTTLS, SASL).
   void restart_parser() { restart_ = true; }
   bool closing() const { return closing_; }

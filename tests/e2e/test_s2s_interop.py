@@ -704,3 +704,50 @@ def test_peer_authenticated_for_one_domain_cannot_send_for_another(federation, t
 
     run(scenario(), timeout=60)
     authority.listener.close()
+
+
+def test_direct_tls_listener_needs_no_starttls(tmp_path_factory):
+    """listen.s2s_tls (XEP-0368): TLS first, then features without STARTTLS."""
+    tls_port = free_port()
+    cfg = tern_config(free_port(), {})
+    cfg["listen"]["s2s_tls"] = ["127.0.0.1:%d" % tls_port]
+    tern = TernServer(tmp_path_factory.mktemp("tern-s2s-tls"), cfg, domain=TERN_DOMAIN)
+    tern.start()
+    try:
+        c = RawClient(tls_port, domain=TERN_DOMAIN, timeout=10, direct_tls=True)
+        c.open_stream(to=TERN_DOMAIN, xmlns=NS_SERVER,
+                      extra="from='peer.example' xmlns:db='%s'" % NS_DB)
+        c.read_header()
+        features = c.features()
+        assert features.find(q(NS_TLS, "starttls")) is None, c.dump()
+        assert features.find("{urn:xmpp:features:dialback}dialback") is not None, c.dump()
+        c.close()
+    finally:
+        tern.stop_and_check()
+
+
+def test_bytes_per_second_from_one_domain_are_limited(tmp_path_factory):
+    """s2s.max_bytes_per_second = 20000: 60 messages of ~1.1 KB take more
+    than two seconds to come in, and all of them do."""
+    with TwoTerns(tmp_path_factory, {"max_bytes_per_second": 20000}) as terns:
+        servers = list(terns.servers.values())
+        one, two = terns.domains
+
+        async def scenario():
+            a, b = await terns.clients()
+            try:
+                a.send_message(mto=b.boundjid.full, mbody="warm up", mtype="chat")
+                await expect_message(b, "warm up", servers)
+                await asyncio.sleep(1.2)  # the bucket refills
+                started = time.monotonic()
+                for i in range(60):
+                    a.send_message(mto=b.boundjid.full, mbody="m%d %s" % (i, "x" * 1000),
+                                   mtype="chat")
+                for i in range(60):
+                    await expect_message(b, "m%d %s" % (i, "x" * 1000), servers, timeout=20)
+                took = time.monotonic() - started
+                assert took > 1.5, "60 KB came in %.2fs at 20 KB/s" % took
+            finally:
+                await close_all(a, b)
+
+        run(scenario(), timeout=90)

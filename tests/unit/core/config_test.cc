@@ -644,7 +644,7 @@ TEST(ConfigTest, ReferenceMarkdownListsEveryOptionByTable) {
     EXPECT_NE(md.find("| `" + key + "` |"), std::string::npos) << key;
     ++keys;
   }
-  EXPECT_EQ(keys, 46);  // 47 options, modules.enabled is commented out
+  EXPECT_EQ(keys, 48);  // 49 options, modules.enabled is commented out
 }
 
 }  // namespace
