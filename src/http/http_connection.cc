@@ -11,6 +11,7 @@
 #include <boost/beast/http/file_body.hpp>
 
 #include <cctype>
+#include <limits>
 #include <fstream>
 #include <iterator>
 
@@ -269,7 +270,10 @@ class HttpConnection {
       // a file with the slot's own size limit, everything else into memory.
       bhttp::request_parser<bhttp::empty_body> header_parser;
       header_parser.header_limit(kMaxHeaderBytes);
-      header_parser.body_limit(boost::none);  // checked below, per kind of request
+      // Checked below, per kind of request. Not boost::none: Beast 1.74
+      // compares a Content-Length with it as an optional, and any length
+      // is "greater" than none.
+      header_parser.body_limit(std::numeric_limits<std::uint64_t>::max());
       beast::get_lowest_layer(stream_).expires_after(n == 0 ? kFirstRequestTimeout : kKeepAliveTimeout);
       boost::system::error_code ec;
       co_await bhttp::async_read_header(stream_, buffer_, header_parser,
