@@ -387,9 +387,11 @@ def test_a_broken_connection_leaves_the_slot_usable(server):
     client, _ = login(server)
     data = os.urandom(50000)
     put_url, get_url, headers = slot_of(request_slot(client, "retry.bin", len(data)))
-    conn = _start_put(server, put_url, headers, len(data), 10000)
-    conn.close()
     slot_dir = server.data_dir / "uploads" / path_of(put_url).split("/")[2]
+    conn = _start_put(server, put_url, headers, len(data), 10000)
+    part = slot_dir / "file.part"
+    assert _wait_for(lambda: part.exists() and part.stat().st_size == 10000)
+    conn.close()
     assert _wait_for(lambda: not slot_dir.exists())
     assert put(server, put_url, data, headers) == 201
     assert http_request(server, "GET", get_url)[2] == data
