@@ -425,3 +425,52 @@ def test_full_disk_answers_507_and_the_slot_stays_unused(tern_factory, tmp_path)
         server.stop_and_check()
     finally:
         subprocess.run(["umount", str(disk)], capture_output=True)
+
+
+def test_https_listener_gives_https_urls_and_serves_over_tls(tern_factory):
+    import ssl
+    port = free_port()
+    server = tern_factory({"listen": {"https": ["127.0.0.1:%d" % port]},
+                           "modules.upload": {"max_file_bytes": MAX}})
+    client, _ = login(server)
+    data = os.urandom(70000)
+    put_url, get_url, headers = slot_of(request_slot(client, "tls.bin", len(data)))
+    assert put_url.startswith("https://localhost:%d/upload/" % port), put_url
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+
+    def request(method, body=None, extra=None):
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=ctx)
+        try:
+            conn.request(method, path_of(put_url), body=body, headers=extra or {})
+            res = conn.getresponse()
+            return res.status, res.read()
+        finally:
+            conn.close()
+
+    assert request("PUT", data, dict(headers, **{"Content-Type": "application/octet-stream"}))[0] == 201
+    assert request("GET") == (200, data)
+
+
+def test_expect_100_continue_gets_continue_before_the_body(server):
+    """curl and others ask before sending a large body."""
+    import socket
+    client, _ = login(server)
+    data = os.urandom(5000)
+    put_url, get_url, headers = slot_of(request_slot(client, "ask.bin", len(data)))
+    s = socket.create_connection(("127.0.0.1", server.http_port), timeout=5)
+    try:
+        head = ("PUT %s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\n"
+                "Content-Length: %d\r\nAuthorization: %s\r\nExpect: 100-continue\r\n\r\n"
+                % (path_of(put_url), len(data), headers["Authorization"]))
+        s.sendall(head.encode())
+        assert s.recv(100).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        s.sendall(data)
+        got = b""
+        while b"\r\n\r\n" not in got:
+            got += s.recv(1000)
+        assert got.startswith(b"HTTP/1.1 201")
+    finally:
+        s.close()
+    assert http_request(server, "GET", get_url)[2] == data
