@@ -11,6 +11,7 @@ bench/README.md.
     python3 bench/idle_sessions.py --sessions 1000 --no-tls
     python3 bench/idle_sessions.py --sessions 1000 --sm            # live, stream management on
     python3 bench/idle_sessions.py --sessions 1000 --hibernate     # connections dropped: hibernated
+    python3 bench/idle_sessions.py --sessions 19000 --sigterm-open # time a stop with every session open
 """
 
 import argparse
@@ -499,6 +500,17 @@ async def one_round(args, port, ssl_ctx, pool, server, pid):
         ok = False
         log(f"{len(bound) - alive} bound sessions were closed by the server while idle")
 
+    if args.sigterm_open:
+        # The stop with every session still open (issue 9: exit within 10 s).
+        t_stop = time.monotonic()
+        rc = await server.stop()
+        log(f"SIGTERM with {alive} sessions open: exit {rc} after {time.monotonic() - t_stop:.2f}s")
+        await asyncio.gather(*(c.close() for c in clients))
+        return {"sessions": len(bound), "rss_after_kib": after["VmRSS"], "anon_after_kib": after["RssAnon"],
+                "rss_after_close_kib": None, "threads": after.get("Threads"),
+                "login_seconds": round(login_secs, 2), "alive_after_keep": alive,
+                "login_failures": len(errors), "stop_seconds": round(time.monotonic() - t_stop, 2),
+                "stop_exit": rc}, ok and rc == 0
     await asyncio.gather(*(c.close() for c in clients))
     await asyncio.sleep(args.settle)
     closed = rss_kib(pid) if server.proc.returncode is None else {}
@@ -527,6 +539,8 @@ def main():
                    help="log in, idle and close the sessions this many times against one server "
                         "(RSS after later rounds shows whether freed session memory is reused)")
     p.add_argument("--log-level", default="warn", help="server log level (its stderr is in the workdir)")
+    p.add_argument("--sigterm-open", action="store_true",
+                   help="send SIGTERM while the sessions are still open and time the exit (one round)")
     p.add_argument("--sm", action="store_true", help="enable stream management with resumption")
     p.add_argument("--hibernate", action="store_true",
                    help="drop each connection after --sm: the server keeps hibernated sessions")

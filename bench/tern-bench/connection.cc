@@ -217,8 +217,20 @@ bool Connection::answer_server_iq(const xml::Element& iq) {
     xml::append_escaped_attr(reply, *from);
     reply += "'";
   }
+  const auto& features = w_.env.opt.disco_features;
+  const xml::Element* disco = iq.child("query", "http://jabber.org/protocol/disco#info");
   if (iq.child("ping", kPing) || iq.child("query", kRoster)) {
     reply += " type='result'/>";
+  } else if (disco && !features.empty()) {
+    reply += " type='result'><query xmlns='http://jabber.org/protocol/disco#info' node='";
+    xml::append_escaped_attr(reply, disco->attr_or("node"));
+    reply += "'><identity category='client' type='bot' name='tern-bench'/>";
+    for (const auto& f : features) {
+      reply += "<feature var='";
+      xml::append_escaped_attr(reply, f);
+      reply += "'/>";
+    }
+    reply += "</query></iq>";
   } else {
     reply +=
         " type='error'><error type='cancel'><service-unavailable "
@@ -464,7 +476,7 @@ awaitable<bool> Connection::establish(bool roster_and_presence) {
       ok = co_await fetch_roster();
       if (!ok) co_return false;
     }
-    if (opt.send_presence) send("<presence/>");
+    if (opt.send_presence) send(opt.initial_presence);
   }
   stage_ = "online";
   clear_deadline();

@@ -66,6 +66,10 @@ int main(int argc, char** argv) {
 
   Env env;
   env.opt = *parsed;
+  if (env.opt.scenario == "pep") {
+    env.opt.initial_presence = tern::bench::pep_initial_presence();
+    env.opt.disco_features = tern::bench::pep_features();
+  }
   const Options& o = env.opt;
   boost::system::error_code ec;
   auto addr = tern::asio::ip::make_address(o.host, ec);
@@ -97,6 +101,7 @@ int main(int argc, char** argv) {
   else if (o.scenario == "login") rc = run_login(env);
   else if (o.scenario == "chat") rc = run_chat(env);
   else if (o.scenario == "presence") rc = run_presence(env);
+  else if (o.scenario == "pep") rc = run_pep(env);
   SSL_CTX_free(env.ssl_ctx);
   return rc;
 }

@@ -25,6 +25,9 @@ Scenarios:
              counts presence stanzas received per second. Rosters must be
              provisioned beforehand (each user with --contacts online contacts);
              without rosters nothing is delivered and the figure is 0.
+  pep        --users users publish to a PEP node at --rate publishes/s; their
+             caps say +notify, so each publish notifies the publisher's contacts;
+             counts notifications received per second (rosters as for presence).
 
 Connection:
   --host H (127.0.0.1)  --port P (5222)  --domain D (localhost)
@@ -129,7 +132,7 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
   }
   o.scenario = first;
   if (o.scenario != "hold" && o.scenario != "login" && o.scenario != "chat" &&
-      o.scenario != "presence")
+      o.scenario != "presence" && o.scenario != "pep")
     return fail("unknown scenario '" + o.scenario + "'");
 
   using Setter = std::function<bool(const std::string&)>;

@@ -11,7 +11,7 @@ namespace tern::bench {
 enum class Mech { kScramSha1, kScramSha256, kPlain };
 
 struct Options {
-  std::string scenario;  // hold | login | chat | presence
+  std::string scenario;  // hold | login | chat | presence | pep
 
   // Where and who.
   std::string host = "127.0.0.1";
@@ -25,6 +25,10 @@ struct Options {
   Mech mech = Mech::kScramSha256;
   bool fetch_roster = true;
   bool send_presence = true;
+  std::string initial_presence = "<presence/>";  // what send_presence sends
+  // Non-empty: disco#info queries are answered with identity client/bot
+  // "tern-bench" and these features (what the pep scenario's caps hash).
+  std::vector<std::string> disco_features;
 
   // Machinery.
   int threads = 1;

@@ -11,6 +11,11 @@ int run_hold(const Env& env);
 int run_login(const Env& env);
 int run_chat(const Env& env);
 int run_presence(const Env& env);
+int run_pep(const Env& env);
+// The initial presence of the pep scenario (caps with urn:tern:bench+notify).
+std::string pep_initial_presence();
+// The features those caps stand for (answered to the server's disco#info).
+std::vector<std::string> pep_features();
 
 // Rows every report ends with: connection failures, generator CPU.
 void add_common_rows(Report& r, const Runner& runner, const Totals& t, double cpu_seconds,

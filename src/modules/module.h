@@ -30,6 +30,18 @@ struct DiscoItem {
 // ad-hoc commands an admin may run).
 using DiscoNodeItems = std::function<std::vector<DiscoItem>(const xmpp::Jid& requester)>;
 
+// An identity of an account's bare JID in disco#info beside account/registered
+// (e.g. pubsub/pep, XEP-0163).
+struct DiscoIdentity {
+  std::string category;
+  std::string type;
+  std::string name;
+};
+// Items a module adds to an account's disco#items (no node), for a
+// requester already allowed to see the account (e.g. its PEP nodes).
+using AccountDiscoItems =
+    std::function<awaitable<std::vector<DiscoItem>>(const xmpp::Jid& requester, const xmpp::Jid& account)>;
+
 // What the server tells about itself in disco#info (XEP-0030) and stream
 // features; modules add to it at start.
 struct ServerFeatures {
@@ -53,6 +65,9 @@ struct ServerFeatures {
   // Parts of the HTTP listeners' URL space a module serves as files (HTTP
   // upload); the server hands them to the HTTP listeners.
   std::vector<http::FileRoute> file_routes;
+  // Identities and items of every account's bare JID that modules add.
+  std::vector<DiscoIdentity> account_identities;
+  std::vector<AccountDiscoItems> account_items;
 };
 
 // What a module may ask of the running server once started: route and

@@ -190,6 +190,82 @@ class MucStore {
   virtual bool remove(const std::string& jid) = 0;
 };
 
+// Publish-subscribe (XEP-0060), for PEP (XEP-0163) and a pubsub service.
+// Everything is keyed by (service, node): service is the bare JID string of
+// an account for PEP ("user@example.org") or a pubsub domain
+// ("pubsub.example.org"). A node's configuration is opaque text that the
+// pubsub code writes and reads; items are ordered by when they were last
+// published (a republished id becomes the newest).
+struct PubsubNodeRecord {
+  std::string service;
+  std::string node;
+  std::string config;
+  bool operator==(const PubsubNodeRecord&) const = default;
+};
+
+struct PubsubItemRecord {
+  std::string id;
+  std::string publisher;  // bare or full JID of who published it
+  std::string payload;    // the item's payload, serialized (may be empty)
+  std::int64_t published_at = 0;  // unix milliseconds
+  bool operator==(const PubsubItemRecord&) const = default;
+};
+
+// (JID, affiliation or subscription state) of one node.
+struct PubsubEntry {
+  std::string jid;
+  std::string value;
+  bool operator==(const PubsubEntry&) const = default;
+};
+
+class PubsubStore {
+ public:
+  virtual ~PubsubStore() = default;
+  virtual std::optional<PubsubNodeRecord> node(const std::string& service,
+                                               const std::string& node) = 0;
+  // Every node of a service, ordered by name.
+  virtual std::vector<PubsubNodeRecord> nodes(const std::string& service) = 0;
+  // False when the node exists already.
+  virtual bool create_node(const PubsubNodeRecord& node) = 0;
+  // False when there is no such node.
+  virtual bool set_config(const std::string& service, const std::string& node,
+                          const std::string& config) = 0;
+  // Removes the node with its items, affiliations and subscriptions.
+  virtual bool delete_node(const std::string& service, const std::string& node) = 0;
+  // Stores the item (replacing one with its id, which becomes the newest)
+  // and then keeps only the newest `max_items` (0: no limit), in one
+  // transaction. False when there is no such node.
+  virtual bool publish(const std::string& service, const std::string& node,
+                       const PubsubItemRecord& item, std::size_t max_items) = 0;
+  // False when there was no such item.
+  virtual bool retract(const std::string& service, const std::string& node,
+                       const std::string& id) = 0;
+  // Removes every item of the node; returns how many went.
+  virtual std::size_t purge(const std::string& service, const std::string& node) = 0;
+  // Items, newest first: those with the given ids (all when empty), at most
+  // `limit` (0: no limit).
+  virtual std::vector<PubsubItemRecord> items(const std::string& service, const std::string& node,
+                                              const std::vector<std::string>& ids,
+                                              std::size_t limit) = 0;
+  // Affiliations ("owner", "publisher", "member", "outcast", …) by JID.
+  virtual std::vector<PubsubEntry> affiliations(const std::string& service,
+                                                const std::string& node) = 0;
+  // value "none" removes the JID's affiliation.
+  virtual void set_affiliation(const std::string& service, const std::string& node,
+                               const std::string& jid, const std::string& value) = 0;
+  // Subscriptions ("subscribed", "pending", "unconfigured") by JID.
+  virtual std::vector<PubsubEntry> subscriptions(const std::string& service,
+                                                 const std::string& node) = 0;
+  // value "none" removes the JID's subscription.
+  virtual void set_subscription(const std::string& service, const std::string& node,
+                                const std::string& jid, const std::string& value) = 0;
+  // The subscriptions of one JID across a service: (node, state).
+  virtual std::vector<PubsubEntry> subscriptions_of(const std::string& service,
+                                                    const std::string& jid) = 0;
+  // Removes a whole service (an account's PEP on account deletion).
+  virtual void remove_service(const std::string& service) = 0;
+};
+
 // Many reads and writes of many accounts in one transaction, for `tern
 // import` and `tern export`: 100,000 accounts become ~100 commits instead of
 // millions. A write batch holds the database's write lock from creation to
@@ -228,6 +304,7 @@ class Storage {
   virtual BlocklistStore& blocklist() = 0;
   virtual MessageArchive& archive() = 0;
   virtual MucStore& muc() = 0;
+  virtual PubsubStore& pubsub() = 0;
   // Removes every row of an account, the account itself included, in one
   // transaction (account deletion).
   virtual void remove_account_data(const AccountKey& who) = 0;

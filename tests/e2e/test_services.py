@@ -192,7 +192,10 @@ def test_account_disco_info_for_oneself(tern_server, users):
             iq = await c["xep_0030"].get_info(jid=alice, timeout=5)
             assert iq["from"] == alice
             info = iq["disco_info"]
-            assert info["identities"] == {("account", "registered", None, None)}
+            # account/registered, and pubsub/pep while the pep module runs
+            # (XEP-0163 §9).
+            assert info["identities"] == {("account", "registered", None, None),
+                                          ("pubsub", "pep", None, None)}
             assert {NS_INFO, NS_ITEMS} <= set(info["features"])
         finally:
             await c.close()
@@ -203,7 +206,7 @@ def test_account_disco_info_for_oneself(tern_server, users):
     try:
         iq = c.iq("get", "<query xmlns='%s'/>" % NS_INFO)
         assert iq.get("type") == "result", xml(iq)
-        assert identities_of(iq) == [("account", "registered", None)]
+        assert identities_of(iq) == [("account", "registered", None), ("pubsub", "pep", None)]
     finally:
         c.close()
 

@@ -86,6 +86,8 @@ struct DiscoState {
   // Handlers registered before disco for the same keys: they answer nodes.
   router::IqHandler server_info_nodes, server_items_nodes;
   router::IqHandler account_info_nodes, account_items_nodes;
+  std::vector<DiscoIdentity> account_identities;  // beside account/registered
+  std::vector<AccountDiscoItems> account_items;
 };
 using State = std::shared_ptr<const DiscoState>;
 
@@ -138,7 +140,19 @@ awaitable<IqReply> account_info(State st, const IqRequest& req) {
   if (!allowed) co_return IqReply::fail(StanzaError(StanzaCondition::kServiceUnavailable));
   if (req.payload().attr("node")) co_return co_await answer_node(st->account_info_nodes, req);
   disco::Identity identity{"account", "registered", {}};
-  co_return IqReply::result(disco::info_result(identity, st->account_features));
+  auto result = disco::info_result(identity, st->account_features);
+  // Further identities go after the first; disco sorts nothing but features.
+  for (const auto& extra : st->account_identities) {
+    xml::Element id("identity", std::string(disco::kInfoNs));
+    id.set_attr("category", extra.category);
+    id.set_attr("type", extra.type);
+    if (!extra.name.empty()) id.set_attr("name", extra.name);
+    auto& nodes = result.nodes();
+    xml::Node n;
+    n.element = std::make_unique<xml::Element>(std::move(id));
+    nodes.insert(nodes.begin() + 1, std::move(n));
+  }
+  co_return IqReply::result(std::move(result));
 }
 
 awaitable<IqReply> account_items(State st, const IqRequest& req) {
@@ -154,6 +168,11 @@ awaitable<IqReply> account_items(State st, const IqRequest& req) {
     if (session->is_available()) resources.push_back({session->jid().to_string(), {}, {}});
   std::sort(resources.begin(), resources.end(),
             [](const DiscoItem& a, const DiscoItem& b) { return a.jid < b.jid; });
+  for (const auto& source : st->account_items) {
+    auto op = source(req.from, req.to);
+    auto more = co_await std::move(op);
+    resources.insert(resources.end(), more.begin(), more.end());
+  }
   co_return IqReply::result(disco::items_result(resources));
 }
 
@@ -180,6 +199,8 @@ std::unique_ptr<Module> start_disco(ModuleContext& ctx) {
       earlier(router::IqTarget::kServer, disco::kItemsNs),
       earlier(router::IqTarget::kAccount, disco::kInfoNs),
       earlier(router::IqTarget::kAccount, disco::kItemsNs),
+      ctx.features.account_identities,
+      ctx.features.account_items,
   });
 
   auto m = std::make_unique<Module>();

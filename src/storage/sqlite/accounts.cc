@@ -41,6 +41,7 @@ bool delete_account_rows(Db& db, const AccountKey& who) {
   };
   for (std::string_view sql : kTables) db.query(sql).bind_owner(1, who).run();
   delete_archive_rows(db, who.user + "@" + who.domain);
+  delete_pubsub_rows(db, who.user + "@" + who.domain);
   return db.query("DELETE FROM accounts WHERE user = ?1 AND domain = ?2").bind_owner(1, who).run() >
          0;
 }

@@ -148,7 +148,51 @@ CREATE TABLE muc_affiliations (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 3> kSteps = {kSchemaV1, kSchemaV2Archive, kSchemaV3Muc};
+// Publish-subscribe nodes and items (XEP-0060 / XEP-0163), see docs/pep.md.
+// `service` is an account's bare JID (PEP) or a pubsub domain. Items are a
+// rowid table ordered by `seq`, so "the newest N items of a node" is one
+// backwards index walk and trimming to max_items deletes by seq; a
+// republished id is deleted and inserted again, becoming the newest.
+constexpr std::string_view kSchemaV4Pubsub = R"sql(
+CREATE TABLE pubsub_nodes (
+  service TEXT NOT NULL,
+  node TEXT NOT NULL,
+  config TEXT NOT NULL,
+  PRIMARY KEY (service, node)
+) WITHOUT ROWID;
+
+CREATE TABLE pubsub_items (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  service TEXT NOT NULL,
+  node TEXT NOT NULL,
+  id TEXT NOT NULL,
+  publisher TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  published_at INTEGER NOT NULL,
+  UNIQUE (service, node, id)
+);
+CREATE INDEX pubsub_items_by_node ON pubsub_items (service, node, seq);
+
+CREATE TABLE pubsub_affiliations (
+  service TEXT NOT NULL,
+  node TEXT NOT NULL,
+  jid TEXT NOT NULL,
+  affiliation TEXT NOT NULL,
+  PRIMARY KEY (service, node, jid)
+) WITHOUT ROWID;
+
+CREATE TABLE pubsub_subscriptions (
+  service TEXT NOT NULL,
+  node TEXT NOT NULL,
+  jid TEXT NOT NULL,
+  state TEXT NOT NULL,
+  PRIMARY KEY (service, node, jid)
+) WITHOUT ROWID;
+CREATE INDEX pubsub_subscriptions_by_jid ON pubsub_subscriptions (service, jid);
+)sql";
+
+constexpr std::array<std::string_view, 4> kSteps = {kSchemaV1, kSchemaV2Archive, kSchemaV3Muc,
+                                                    kSchemaV4Pubsub};
 
 std::string newer_message(const Db& db, int found, std::size_t known) {
   return "database " + db.path() + " has schema version " + std::to_string(found) +

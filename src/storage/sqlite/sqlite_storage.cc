@@ -51,7 +51,8 @@ SqliteStorage::SqliteStorage(const std::string& path, SqliteOptions options)
       documents_(std::make_unique<SqliteDocuments>(pool_)),
       blocklist_(std::make_unique<SqliteBlocklist>(pool_)),
       archive_(std::make_unique<SqliteArchive>(pool_)),
-      muc_(std::make_unique<SqliteMuc>(pool_)) {
+      muc_(std::make_unique<SqliteMuc>(pool_)),
+      pubsub_(std::make_unique<SqlitePubsub>(pool_)) {
   // The first connection migrates, then stays in the pool for reuse.
   auto db = pool_.borrow();
   migrate(*db, schema_migrations());
@@ -66,6 +67,7 @@ DocumentStore& SqliteStorage::documents() { return *documents_; }
 BlocklistStore& SqliteStorage::blocklist() { return *blocklist_; }
 MessageArchive& SqliteStorage::archive() { return *archive_; }
 MucStore& SqliteStorage::muc() { return *muc_; }
+PubsubStore& SqliteStorage::pubsub() { return *pubsub_; }
 
 void SqliteStorage::remove_account_data(const AccountKey& who) {
   auto db = pool_.borrow();

@@ -37,6 +37,7 @@ class SqliteStorage final : public Storage {
   BlocklistStore& blocklist() override;
   MessageArchive& archive() override;
   MucStore& muc() override;
+  PubsubStore& pubsub() override;
   void remove_account_data(const AccountKey& who) override;
   std::unique_ptr<BulkTransaction> begin_bulk(BulkMode mode) override;
 
@@ -51,6 +52,7 @@ class SqliteStorage final : public Storage {
   std::unique_ptr<BlocklistStore> blocklist_;
   std::unique_ptr<MessageArchive> archive_;
   std::unique_ptr<MucStore> muc_;
+  std::unique_ptr<PubsubStore> pubsub_;
 };
 
 }  // namespace tern::storage::sqlite

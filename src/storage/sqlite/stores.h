@@ -13,6 +13,9 @@ bool delete_account_rows(Db& db, const AccountKey& who);
 // Deletes an archive (XEP-0313) and its prefs, inside the caller's
 // transaction; returns the rows deleted.
 std::size_t delete_archive_rows(Db& db, const std::string& owner);
+// Deletes a pubsub service (an account's PEP nodes) with everything in it,
+// inside the caller's transaction.
+void delete_pubsub_rows(Db& db, const std::string& service);
 // Binds parameters ?3..?10 (sha1 salt, iter, stored, server; then sha256).
 void bind_credentials(Query& q, const AccountCredentials& c);
 // Inserts an account row with these keys (created now). An account that
@@ -123,6 +126,38 @@ class SqliteMuc final : public MucStore {
   std::vector<MucRoomRecord> rooms(const std::string& service) override;
   void put(const MucRoomRecord& room) override;
   bool remove(const std::string& jid) override;
+
+ private:
+  ConnectionPool& pool_;
+};
+
+class SqlitePubsub final : public PubsubStore {
+ public:
+  explicit SqlitePubsub(ConnectionPool& pool) : pool_(pool) {}
+  std::optional<PubsubNodeRecord> node(const std::string& service,
+                                       const std::string& node) override;
+  std::vector<PubsubNodeRecord> nodes(const std::string& service) override;
+  bool create_node(const PubsubNodeRecord& node) override;
+  bool set_config(const std::string& service, const std::string& node,
+                  const std::string& config) override;
+  bool delete_node(const std::string& service, const std::string& node) override;
+  bool publish(const std::string& service, const std::string& node, const PubsubItemRecord& item,
+               std::size_t max_items) override;
+  bool retract(const std::string& service, const std::string& node, const std::string& id) override;
+  std::size_t purge(const std::string& service, const std::string& node) override;
+  std::vector<PubsubItemRecord> items(const std::string& service, const std::string& node,
+                                      const std::vector<std::string>& ids,
+                                      std::size_t limit) override;
+  std::vector<PubsubEntry> affiliations(const std::string& service, const std::string& node) override;
+  void set_affiliation(const std::string& service, const std::string& node, const std::string& jid,
+                       const std::string& value) override;
+  std::vector<PubsubEntry> subscriptions(const std::string& service,
+                                         const std::string& node) override;
+  void set_subscription(const std::string& service, const std::string& node,
+                        const std::string& jid, const std::string& value) override;
+  std::vector<PubsubEntry> subscriptions_of(const std::string& service,
+                                            const std::string& jid) override;
+  void remove_service(const std::string& service) override;
 
  private:
   ConnectionPool& pool_;

@@ -46,11 +46,13 @@ TEST(MigrationsTest, MigratesAnEmptyDatabaseToTheLatestSchema) {
   EXPECT_EQ(schema_version(db), 0);
   migrate(db, schema_migrations());
   EXPECT_EQ(schema_version(db), static_cast<int>(schema_migrations().size()));
-  EXPECT_EQ(schema_version(db), 3);
+  EXPECT_EQ(schema_version(db), 4);
   EXPECT_EQ(table_names(db),
             (std::vector<std::string>{"accounts", "archive", "archive_prefs", "archive_prefs_jids",
                                       "blocklist", "documents", "muc_affiliations", "muc_rooms",
-                                      "offline", "roster", "roster_groups", "roster_version"}));
+                                      "offline", "pubsub_affiliations", "pubsub_items",
+                                      "pubsub_nodes", "pubsub_subscriptions", "roster",
+                                      "roster_groups", "roster_version"}));
 }
 
 TEST(MigrationsTest, ReopeningAnUpToDateDatabaseDoesNothing) {
