@@ -10,7 +10,8 @@ build_pkgs=(cmake ninja-build ccache g++ pkg-config clang libclang-rt-14-dev
 # prosody and ejabberd: the import tests run them by hand (tests/e2e/peers.py),
 # never through the init system.
 test_pkgs=(python3 python3-pytest python3-slixmpp python3-aioxmpp libstrophe-dev openssl
-  prosody ejabberd tzdata chromium)
+  prosody ejabberd tzdata chromium
+  python3-aiohttp)  # slixmpp's XEP-0363 upload (tests/e2e/test_upload.py)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")

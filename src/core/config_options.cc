@@ -282,6 +282,20 @@ constexpr ModuleOptionDoc kModuleOptionDocs[] = {
      "The static-auth-secret shared with coturn (use-auth-secret); empty: STUN only"},
     {"turn", "ttl_seconds", "integer (60..2592000)", "86400", "How long TURN credentials stay valid"},
     {"turn", "stun", "boolean", "true", "Offer the host as a STUN server as well"},
+    {"upload", "domain", "string", "\"upload.{domain}\"",
+     "Where the HTTP file upload service (XEP-0363) of each local domain lives ({domain}: that domain)"},
+    {"upload", "base_url", "string", "\"\"",
+     "Public URL of Tern's HTTP listener that upload URLs start with (\"https://files.example.org\"); "
+     "empty: the first listen.https (else listen.http) address, with the domain as host"},
+    {"upload", "path", "string", "\"\"", "Directory of the uploaded files; empty: <data_dir>/uploads"},
+    {"upload", "max_file_bytes", "integer (1..1099511627776)", "104857600",
+     "Largest file one upload may be (100 MiB)"},
+    {"upload", "quota_bytes", "integer (0..1125899906842624)", "1073741824",
+     "Bytes one account's uploads may take together, open slots included (1 GiB); 0: no quota"},
+    {"upload", "slot_seconds", "integer (1..86400)", "300",
+     "Seconds a slot may be used for its one PUT"},
+    {"upload", "expire_days", "integer (0..36500)", "30",
+     "Days an upload is kept (0: until its account is deleted); checked hourly"},
 };
 
 std::string escape_markdown_cell(std::string_view s) {

@@ -8,6 +8,10 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include <boost/beast/http/file_body.hpp>
+
+#include <cctype>
+#include <limits>
 #include <fstream>
 #include <iterator>
 
@@ -38,6 +42,9 @@ constexpr auto kFirstRequestTimeout = 30s;  // a slow client gets this long for 
 constexpr auto kKeepAliveTimeout = 60s;
 constexpr auto kTlsHandshakeTimeout = 15s;
 constexpr auto kWriteTimeout = 30s;
+// How long and how much of a refused upload's body is read and dropped.
+constexpr auto kLingerTime = 2s;
+constexpr std::size_t kLingerBytes = 8u << 20;
 
 // The page loads only its own scripts and styles (converse.js injects style
 // attributes, hence 'unsafe-inline' for styles only) and talks only to us.
@@ -149,6 +156,41 @@ bool has_token(std::string_view list, std::string_view token) {
   return false;
 }
 
+// RFC 5987 / 6266: the filename of a served file, percent-encoded UTF-8.
+std::string content_disposition_of(const ServedFile& file) {
+  const std::string_view type = file.content_type;
+  // Media and plain text show in the browser (and in the clients' previews);
+  // anything else is a download, so an HTML or SVG upload is never a page
+  // of ours.
+  const bool shown = type.substr(0, 6) == "image/" || type.substr(0, 6) == "audio/" ||
+                     type.substr(0, 6) == "video/" || type.substr(0, 10) == "text/plain";
+  std::string out = shown ? "inline" : "attachment";
+  if (file.filename.empty()) return out;
+  out += "; filename*=UTF-8''";
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned char c : file.filename) {
+    if (std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+void set_file_headers(bhttp::response_header<>& res, const ServedFile& file, const FileRoute& route) {
+  res.set(bhttp::field::server, "tern");
+  res.set(bhttp::field::content_type, bsv(file.content_type));
+  res.set(bhttp::field::content_disposition, bsv(content_disposition_of(file)));
+  res.set("X-Content-Type-Options", "nosniff");
+  // An uploaded file is data, never a page: nothing in it may run or load.
+  res.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; sandbox");
+  res.set("Referrer-Policy", "no-referrer");
+  res.set(bhttp::field::cache_control, bsv(route.cache_control));
+}
+
 // --- WebSocket ----------------------------------------------------------
 
 template <class Stream>
@@ -222,38 +264,243 @@ class HttpConnection {
  private:
   awaitable<void> serve_requests() {
     const auto max_requests = ctx_.c2s.config.http_requests_per_connection;
+    const auto max_body = static_cast<std::uint64_t>(ctx_.c2s.config.http_max_body_bytes);
     for (std::int64_t n = 0; n < max_requests; ++n) {
-      bhttp::request_parser<bhttp::string_body> parser;
-      parser.header_limit(kMaxHeaderBytes);
-      parser.body_limit(static_cast<std::uint64_t>(ctx_.c2s.config.http_max_body_bytes));
+      // The header first: a routed PUT (a file upload) reads its body into
+      // a file with the slot's own size limit, everything else into memory.
+      bhttp::request_parser<bhttp::empty_body> header_parser;
+      header_parser.header_limit(kMaxHeaderBytes);
+      // Checked below, per kind of request. Not boost::none: Beast 1.74
+      // compares a Content-Length with it as an optional, and any length
+      // is "greater" than none.
+      header_parser.body_limit(std::numeric_limits<std::uint64_t>::max());
       beast::get_lowest_layer(stream_).expires_after(n == 0 ? kFirstRequestTimeout : kKeepAliveTimeout);
       boost::system::error_code ec;
-      co_await bhttp::async_read(stream_, buffer_, parser, asio::redirect_error(use_awaitable, ec));
-      if (ec == bhttp::error::header_limit) {
-        co_await write_and_close(bhttp::status::request_header_fields_too_large);
-        co_return;
+      co_await bhttp::async_read_header(stream_, buffer_, header_parser,
+                                        asio::redirect_error(use_awaitable, ec));
+      if (ec) co_return co_await refuse_read(ec, header_parser.got_some());
+      const auto& head = header_parser.get();
+      std::string_view target = sv(head.target());
+      std::string_view path = target.substr(0, target.find('?'));
+      const FileRoute* route = route_of(path);
+      if (route && head.method() == bhttp::verb::put) {
+        if (!co_await receive_file(*route, path, header_parser)) co_return;
+        continue;
       }
-      if (ec == bhttp::error::body_limit) {
+      if (auto length = header_parser.content_length(); length && *length > max_body) {
         co_await write_and_close(bhttp::status::payload_too_large);
         co_return;
       }
-      if (ec == beast::error::timeout && parser.got_some()) {
-        co_await write_and_close(bhttp::status::request_timeout);
-        co_return;
-      }
-      if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout) co_return shutdown();
-      if (ec) {
-        if (ec != asio::error::eof && ec != asio::error::connection_reset)
-          co_await write_and_close(bhttp::status::bad_request);
-        co_return;
-      }
+      bhttp::request_parser<bhttp::string_body> parser(std::move(header_parser));
+      parser.body_limit(max_body);
+      co_await bhttp::async_read(stream_, buffer_, parser, asio::redirect_error(use_awaitable, ec));
+      if (ec) co_return co_await refuse_read(ec, true);
       Request req = parser.release();
       if (websocket::is_upgrade(req)) co_return co_await upgrade(std::move(req));
+      if (route) {
+        const bool keep_alive = co_await serve_file(*route, req, path, n + 1 < max_requests);
+        if (!keep_alive) co_return shutdown();
+        continue;
+      }
       Response res = co_await respond(req);
       if (n + 1 == max_requests) res.keep_alive(false);
       co_await write(res);
       if (!res.keep_alive()) co_return shutdown();
     }
+  }
+
+  // Answers a request that could not be read (when there is anyone to
+  // answer) and ends the connection.
+  awaitable<void> refuse_read(boost::system::error_code ec, bool got_some) {
+    if (ec == bhttp::error::header_limit)
+      co_return co_await write_and_close(bhttp::status::request_header_fields_too_large);
+    if (ec == bhttp::error::body_limit)
+      co_return co_await write_and_close(bhttp::status::payload_too_large);
+    if (ec == beast::error::timeout && got_some)
+      co_return co_await write_and_close(bhttp::status::request_timeout);
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout) co_return shutdown();
+    if (ec != asio::error::eof && ec != asio::error::connection_reset)
+      co_await write_and_close(bhttp::status::bad_request);
+  }
+
+  const FileRoute* route_of(std::string_view path) const {
+    for (const auto& route : ctx_.file_routes)
+      if (path.substr(0, route.prefix.size()) == route.prefix) return &route;
+    return nullptr;
+  }
+
+  // --- files of a FileRoute (HTTP upload) ---------------------------------
+
+  // A PUT into a slot: authorised on its header, its body streamed into the
+  // slot's temporary file (exactly the slot's size), then handed to the
+  // module, which moves it into place. Returns whether the connection goes on.
+  awaitable<bool> receive_file(const FileRoute& route, std::string_view path_view,
+                               bhttp::request_parser<bhttp::empty_body>& header_parser) {
+    const auto& head = header_parser.get();
+    std::string path(path_view);
+    std::string origin(sv(head[bhttp::field::origin]));
+    Request shell;  // what the error responses need of the request
+    shell.version(head.version());
+    if (!is_origin_allowed(ctx_.c2s.config, origin, sv(head[bhttp::field::host]), tls_)) {
+      co_await write_file_status(shell, bhttp::status::forbidden, origin, false);
+      co_return false;
+    }
+    FilePut put{path, std::nullopt, sv(head[bhttp::field::content_type]),
+                sv(head[bhttp::field::authorization])};
+    if (auto length = header_parser.content_length()) put.content_length = *length;
+    const FilePutDecision decision = route.authorise_put(put);
+    if (decision.status != 0) {
+      // The body (if any) is not read: the connection ends after the answer.
+      co_await write_file_status(shell, static_cast<bhttp::status>(decision.status), origin, false);
+      co_return false;
+    }
+    bhttp::request_parser<bhttp::file_body> parser(std::move(header_parser));
+    parser.body_limit(decision.size);
+    boost::system::error_code ec;
+    parser.get().body().open(decision.temp_file.c_str(), beast::file_mode::write, ec);
+    if (ec) {
+      spdlog::error("http upload: cannot create {}: {}", decision.temp_file.string(), ec.message());
+      route.finish_put(path, decision.temp_file, false);
+      co_await write_file_status(shell, bhttp::status::internal_server_error, origin, false);
+      co_return false;
+    }
+    if (has_token(sv(parser.get()[bhttp::field::expect]), "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      beast::get_lowest_layer(stream_).expires_after(kWriteTimeout);
+      co_await asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                                 asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        parser.get().body().close();
+        route.finish_put(path, decision.temp_file, false);
+        co_return false;
+      }
+    }
+    // An idle timeout, not a deadline: a large file on a slow link takes
+    // as long as it takes while bytes keep coming.
+    std::uint64_t received = 0;
+    while (!ec && !parser.is_done()) {
+      beast::get_lowest_layer(stream_).expires_after(kFirstRequestTimeout);
+      received += co_await bhttp::async_read_some(stream_, buffer_, parser,
+                                                  asio::redirect_error(use_awaitable, ec));
+    }
+    parser.get().body().close();
+    bhttp::status status;
+    if (!ec && parser.is_done()) {
+      status = static_cast<bhttp::status>(route.finish_put(path, decision.temp_file, true));
+    } else {
+      route.finish_put(path, decision.temp_file, false);
+      if (ec == bhttp::error::body_limit) {
+        status = bhttp::status::payload_too_large;
+      } else if (ec == boost::system::errc::no_space_on_device ||
+                 ec == boost::system::errc::file_too_large) {
+        status = bhttp::status::insufficient_storage;
+      } else if (ec.category() == boost::system::system_category() &&
+                 ec != asio::error::eof && ec != asio::error::connection_reset &&
+                 ec != asio::error::operation_aborted && ec != beast::error::timeout) {
+        // The file could not be written (the socket errors are above).
+        spdlog::error("http upload: writing {} failed: {}", decision.temp_file.string(), ec.message());
+        status = bhttp::status::internal_server_error;
+      } else {
+        status = bhttp::status::bad_request;  // a short or broken body
+      }
+      spdlog::info("http {}: upload to {} failed after {} bytes: {}", peer_, path, received,
+                   ec.message());
+      co_await write_file_status(shell, status, origin, false);
+      co_return false;
+    }
+    const bool keep_alive = status == bhttp::status::created && parser.get().keep_alive();
+    co_await write_file_status(shell, status, origin, keep_alive);
+    co_return keep_alive;
+  }
+
+  awaitable<void> write_file_status(const Request& shell, bhttp::status status,
+                                    std::string_view origin, bool keep_alive) {
+    Response res = status == bhttp::status::created
+                       ? make_response(shell, status, "text/plain; charset=utf-8", {})
+                       : error_response(shell, status);
+    res.keep_alive(keep_alive);
+    allow_cors(res, origin);
+    boost::system::error_code ec;
+    beast::get_lowest_layer(stream_).expires_after(kWriteTimeout);
+    co_await bhttp::async_write(stream_, res, asio::redirect_error(use_awaitable, ec));
+    if (!keep_alive && !ec) co_await linger();
+  }
+
+  // A refused upload's body may still be on its way: closing with unread
+  // bytes sends a reset that can destroy our answer before the client reads
+  // it. So: no more writes, then read and drop what comes, for a while.
+  awaitable<void> linger() {
+    shutdown();
+    boost::system::error_code ec;
+    std::size_t dropped = 0;
+    char scratch[16384];
+    const auto until = std::chrono::steady_clock::now() + kLingerTime;
+    while (!ec && dropped < kLingerBytes && std::chrono::steady_clock::now() < until) {
+      beast::get_lowest_layer(stream_).expires_after(kLingerTime);
+      dropped += co_await beast::get_lowest_layer(stream_).async_read_some(
+          asio::buffer(scratch), asio::redirect_error(use_awaitable, ec));
+    }
+  }
+
+  // GET, HEAD and the CORS preflight of a routed path. Returns whether the
+  // connection goes on.
+  awaitable<bool> serve_file(const FileRoute& route, const Request& req, std::string_view path,
+                             bool may_keep_alive) {
+    std::string_view origin = sv(req[bhttp::field::origin]);
+    const bool origin_ok = is_origin_allowed(ctx_.c2s.config, origin, sv(req[bhttp::field::host]), tls_);
+    const bool keep_alive = may_keep_alive && req.keep_alive();
+    const auto method = req.method();
+    if (method == bhttp::verb::options) {
+      Response res = origin_ok ? make_response(req, bhttp::status::no_content, "text/plain", {})
+                               : error_response(req, bhttp::status::forbidden);
+      if (origin_ok) {
+        allow_cors(res, origin);
+        res.set(bhttp::field::access_control_allow_methods, "GET, HEAD, PUT, OPTIONS");
+        res.set(bhttp::field::access_control_allow_headers, "Authorization, Content-Type");
+        res.set(bhttp::field::access_control_max_age, "86400");
+      }
+      res.keep_alive(keep_alive);
+      co_await write(res);
+      co_return keep_alive;
+    }
+    std::optional<ServedFile> found;
+    if (method == bhttp::verb::get || method == bhttp::verb::head) found = route.find_file(path);
+    bhttp::response<bhttp::file_body> res{bhttp::status::ok, req.version()};
+    boost::system::error_code ec;
+    if (found) res.body().open(found->file.c_str(), beast::file_mode::scan, ec);
+    if (!found || ec) {
+      Response err = error_response(req, method == bhttp::verb::get || method == bhttp::verb::head
+                                             ? bhttp::status::not_found
+                                             : bhttp::status::method_not_allowed);
+      if (err.result() == bhttp::status::method_not_allowed)
+        err.set(bhttp::field::allow, "GET, HEAD, PUT, OPTIONS");
+      if (origin_ok) allow_cors(err, origin);
+      err.keep_alive(keep_alive);
+      co_await write(err);
+      co_return keep_alive;
+    }
+    set_file_headers(res, *found, route);
+    if (origin_ok) {
+      res.set(bhttp::field::access_control_allow_origin, bsv(origin));
+      res.set(bhttp::field::vary, "Origin");
+    }
+    res.keep_alive(keep_alive);
+    beast::get_lowest_layer(stream_).expires_after(kWriteTimeout);
+    if (method == bhttp::verb::head) {
+      bhttp::response<bhttp::empty_body> head{static_cast<bhttp::response_header<>&>(res)};
+      head.content_length(found->size);
+      co_await bhttp::async_write(stream_, head, use_awaitable);
+    } else {
+      res.prepare_payload();
+      // A large file takes longer than one write timeout: the serializer
+      // goes piece by piece, each piece with its own timeout.
+      bhttp::response_serializer<bhttp::file_body> serializer(res);
+      while (!serializer.is_done()) {
+        beast::get_lowest_layer(stream_).expires_after(kWriteTimeout);
+        co_await bhttp::async_write_some(stream_, serializer, use_awaitable);
+      }
+    }
+    co_return keep_alive;
   }
 
   awaitable<Response> respond(const Request& req) {

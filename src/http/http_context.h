@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "http/file_route.h"
 #include "stream/c2s_context.h"
 
 namespace tern::http {
@@ -21,6 +22,8 @@ struct HttpContext {
   BoshRegistry* bosh = nullptr;
   // Renders /metrics (Prometheus text); empty function: 404.
   std::function<std::string()> metrics;
+  // URL prefixes modules serve as files (HTTP upload).
+  std::vector<FileRoute> file_routes;
 };
 
 // Serves one accepted HTTP connection (HTTPS when `tls`) on its shard.

@@ -15,6 +15,7 @@
 #include "core/blocking_pool.h"
 #include "core/config.h"
 #include "core/hook.h"
+#include "http/file_route.h"
 #include "router/router.h"
 #include "storage/storage.h"
 
@@ -61,6 +62,9 @@ struct ServerFeatures {
   // subdomains (e.g. the MUC service). A domain lists the items whose JID
   // is a subdomain of it.
   std::vector<DiscoItem> disco_items;
+  // Parts of the HTTP listeners' URL space a module serves as files (HTTP
+  // upload); the server hands them to the HTTP listeners.
+  std::vector<http::FileRoute> file_routes;
   // Identities and items of every account's bare JID that modules add.
   std::vector<DiscoIdentity> account_identities;
   std::vector<AccountDiscoItems> account_items;

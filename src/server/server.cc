@@ -235,7 +235,7 @@ void Server::start_streams() {
   bosh_ = std::make_unique<http::BoshRegistry>(*c2s_, shard_executors);
   http_ = std::make_unique<http::HttpContext>(http::HttpContext{
       *c2s_, config_.http_web_root.empty() ? TERN_WEB_ROOT : config_.http_web_root, bosh_.get(),
-      [this] { return render_metrics(); }});
+      [this] { return render_metrics(); }, features_.file_routes});
 }
 
 void Server::start_s2s() {
