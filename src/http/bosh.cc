@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "core/hex.h"
 #include "core/log.h"
 #include "http/ws_session.h"
 #include "xml/namespaces.h"
@@ -51,24 +52,9 @@ std::optional<xml::Element> parse_body(const std::string& text, const core::Conf
   return body;
 }
 
-// Stanzas written without an xmlns inside <body/> inherit httpbind's
-// namespace; XEP-0206 wants jabber:client, and clients such as strophe.js
-// (for elements built by hand) rely on servers reading it that way.
-void adopt_client_namespace(xml::Element& el) {
-  if (el.ns() != kHttpBindNs) return;
-  el.set_ns(std::string(ns::kClient));
-  for (auto& node : el.nodes())
-    if (node.element) adopt_client_namespace(*node.element);
-}
 
 std::string random_sid() {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string raw = sasl::random_bytes(16), sid;  // 128 bits: not guessable
-  for (unsigned char c : raw) {
-    sid += kHex[c >> 4];
-    sid += kHex[c & 15];
-  }
-  return sid;
+  return core::to_hex(sasl::random_bytes(16));  // 128 bits: not guessable
 }
 
 }  // namespace
@@ -278,7 +264,10 @@ awaitable<void> BoshSession::process(xml::Element& body) {
   for (std::size_t i = 0; i < body.nodes().size(); ++i) {
     xml::Element* child = body.nodes()[i].element.get();
     if (!child || state() == State::kClosed || state() == State::kClosing) continue;
-    adopt_client_namespace(*child);
+    // Stanzas written without an xmlns inside <body/> inherit httpbind's
+    // namespace; XEP-0206 wants jabber:client, and clients such as
+    // strophe.js (for elements built by hand) rely on servers reading it so.
+    xml::move_to_namespace(*child, kHttpBindNs, ns::kClient);
     co_await on_element(*child);
     co_await pace();
   }

@@ -4,6 +4,7 @@
 // stanzas) to the new stream, whichever shard each lives on.
 #include <charconv>
 
+#include "core/hex.h"
 #include "core/log.h"
 #include "sasl/mechanism.h"
 #include "stream/client_stream.h"
@@ -38,13 +39,7 @@ std::optional<std::uint32_t> parse_h(std::string_view text) {
 // 128 random bits: whoever knows the id and the account's password can take
 // the session over, so it must not be guessable from the stream id.
 std::string make_resume_id() {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char c : sasl::random_bytes(16)) {
-    id += kHex[c >> 4];
-    id += kHex[c & 15];
-  }
-  return id;
+  return core::to_hex(sasl::random_bytes(16));
 }
 
 }  // namespace

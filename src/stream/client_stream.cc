@@ -1,5 +1,6 @@
 #include "stream/client_stream.h"
 
+#include "core/hex.h"
 #include "core/log.h"
 #include "sasl/mechanism.h"
 #include "xml/namespaces.h"
@@ -33,13 +34,7 @@ std::optional<std::pair<int, int>> parse_version(std::string_view v) {
 }  // namespace
 
 std::string ClientStream::make_stream_id() {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string raw = sasl::random_bytes(12), id;
-  for (unsigned char c : raw) {
-    id += kHex[c >> 4];
-    id += kHex[c & 15];
-  }
-  return id;
+  return core::to_hex(sasl::random_bytes(12));
 }
 
 ClientStream::ClientStream(C2SContext& ctx, unsigned shard, asio::any_io_executor executor,

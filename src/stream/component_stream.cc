@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/hex.h"
 #include "core/log.h"
 #include "sasl/mechanism.h"
 #include "stream/client_stream.h"  // condition_of
@@ -22,16 +23,7 @@ constexpr std::string_view kComponentNs = "jabber:component:accept";
 constexpr auto kCloseGrace = std::chrono::seconds(2);
 constexpr std::size_t kReadBuffer = 16384;
 
-std::string to_hex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
+using core::to_hex;
 
 // XEP-0114 §3: the handshake is hex(SHA-1(stream id + secret)), lower case.
 std::string expected_handshake(std::string_view stream_id, std::string_view secret) {
@@ -49,12 +41,6 @@ std::string lower_ascii(std::string s) {
 }
 
 }  // namespace
-
-void rename_namespace(xml::Element& el, std::string_view from, std::string_view to) {
-  if (el.ns() == from) el.set_ns(std::string(to));
-  for (auto& node : el.nodes())
-    if (node.element) rename_namespace(*node.element, from, to);
-}
 
 // --- ComponentHub ------------------------------------------------------------
 
@@ -269,7 +255,7 @@ void ComponentStream::on_stanza(xml::Element stanza) {
   auto from = xmpp::Jid::parse(stanza.attr_or("from"));
   if (!from || from->domain() != domain_) return fail(StreamCondition::kInvalidFrom);
   if (!stanza.attr("to")) return fail(StreamCondition::kImproperAddressing);
-  rename_namespace(stanza, kComponentNs, ns::kClient);
+  xml::move_to_namespace(stanza, kComponentNs, ns::kClient);
   hub_.router().route(std::move(stanza));
 }
 

@@ -101,9 +101,4 @@ class ComponentStream : public std::enable_shared_from_this<ComponentStream> {
   std::vector<char> read_buffer_;
 };
 
-// Moves `el` and its descendants from namespace `from` to `to`: a
-// component's stanzas arrive in jabber:component:accept and travel in
-// jabber:client, the namespace the router and the client streams speak.
-void rename_namespace(xml::Element& el, std::string_view from, std::string_view to);
-
 }  // namespace tern::stream

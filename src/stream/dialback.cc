@@ -4,20 +4,14 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "core/hex.h"
 #include "xml/serializer.h"
 
 namespace tern::stream {
 namespace {
 
 std::string to_hex(const unsigned char* data, std::size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    out += kHex[data[i] >> 4];
-    out += kHex[data[i] & 15];
-  }
-  return out;
+  return core::to_hex(std::string_view(reinterpret_cast<const char*>(data), n));
 }
 
 std::string trim(std::string_view s) {

@@ -1,5 +1,6 @@
 #include "stream/server_in.h"
 
+#include "core/hex.h"
 #include "core/log.h"
 #include "sasl/mechanism.h"
 #include "xml/namespaces.h"
@@ -12,15 +13,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using xmpp::StreamCondition;
 
-std::string make_stream_id() {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char c : sasl::random_bytes(12)) {
-    id += kHex[c >> 4];
-    id += kHex[c & 15];
-  }
-  return id;
-}
+std::string make_stream_id() { return core::to_hex(sasl::random_bytes(12)); }
 
 }  // namespace
 
@@ -257,7 +250,7 @@ void ServerIn::on_stanza(xml::Element el) {
   if (!s2s_.is_ours(to->domain())) return fail(StreamCondition::kHostUnknown);
   if (!pairs_.count({to->domain(), from->domain()}))
     return fail(StreamCondition::kInvalidFrom, from->domain() + " is not authenticated on this stream");
-  rename_server_namespace(el);
+  xml::move_to_namespace(el, ns::kServer, ns::kClient);  // one namespace inside Tern
   s2s_.router().route_from_session(std::move(el));
 }
 

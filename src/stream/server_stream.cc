@@ -11,13 +11,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 }  // namespace
 
-void rename_server_namespace(xml::Element& el) {
-  if (el.ns() != ns::kServer) return;
-  el.set_ns(ns::kClient);
-  for (auto& node : el.nodes())
-    if (node.element) rename_server_namespace(*node.element);
-}
-
 ServerStream::ServerStream(S2S& s2s, unsigned shard, tcp::socket socket, const char* kind)
     : s2s_(s2s),
       shard_(shard),
@@ -27,7 +20,7 @@ ServerStream::ServerStream(S2S& s2s, unsigned shard, tcp::socket socket, const c
       kind_(kind),
       number_(s2s.next_stream_number()),
       last_activity_(Clock::now()),
-      drained_(executor_) {
+      outbox_(transport_, executor_, [this] { return log_id(); }) {
   s2s_.stream_opened(shard_, this);
 }
 
@@ -64,41 +57,10 @@ void ServerStream::write_header(std::string_view from, std::string_view to, std:
 
 void ServerStream::write(std::string_view bytes) {
   if (closing_ || !transport_.is_open()) return;
-  out_.append(bytes);
-  start_flush();
+  outbox_.append(bytes, shared_from_this());
 }
 
-void ServerStream::start_flush() {
-  if (writing_) return;
-  writing_ = true;
-  asio::co_spawn(executor_, [self = shared_from_this(), this] { return flush(); }, asio::detached);
-}
-
-awaitable<void> ServerStream::flush() {
-  std::string batch;
-  try {
-    while (!out_.empty() && transport_.is_open()) {
-      batch.clear();
-      batch.swap(out_);
-      co_await transport_.write_all(batch);
-    }
-  } catch (const std::exception& e) {
-    spdlog::debug("{}: write failed: {}", log_id(), e.what());
-    out_.clear();
-    transport_.close();
-  }
-  if (out_.capacity() > 4096) std::string().swap(out_);
-  writing_ = false;
-  drained_.cancel();
-}
-
-awaitable<void> ServerStream::drain() {
-  while (writing_) {
-    drained_.expires_at(Clock::time_point::max());
-    boost::system::error_code ec;
-    co_await drained_.async_wait(asio::redirect_error(use_awaitable, ec));
-  }
-}
+awaitable<void> ServerStream::drain() { co_await outbox_.drain(); }
 
 void ServerStream::close_stream() {
   if (closing_) return;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/asio.h"
+#include "transport/outbox.h"
 #include "transport/transport.h"
 #include "xml/stream_parser.h"
 #include "xmpp/errors.h"
@@ -65,18 +66,9 @@ class ServerStream : public std::enable_shared_from_this<ServerStream> {
   std::chrono::steady_clock::time_point closing_since_;
 
  private:
-  void start_flush();
-  awaitable<void> flush();
-
-  std::string out_;
-  bool writing_ = false;
+  transport::Outbox outbox_;
   bool restart_ = false;
   bool closing_ = false;
-  asio::steady_timer drained_;
 };
-
-// Stanzas on a server stream are in jabber:server; inside Tern everything
-// is jabber:client, so that modules and client streams see one namespace.
-void rename_server_namespace(xml::Element& el);
 
 }  // namespace tern::stream

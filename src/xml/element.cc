@@ -152,4 +152,11 @@ bool operator==(const Element& a, const Element& b) {
   return true;
 }
 
+void move_to_namespace(Element& el, std::string_view from, std::string_view to) {
+  if (el.ns() != from) return;
+  el.set_ns(std::string(to));
+  for (auto& node : el.nodes())
+    if (node.element) move_to_namespace(*node.element, from, to);
+}
+
 }  // namespace tern::xml

@@ -78,4 +78,11 @@ class Element {
   std::vector<Node> nodes_;
 };
 
+// Moves `el`, and the descendants that inherited its namespace `from`,
+// into `to`; an element in another namespace keeps its subtree as it is.
+// Transports whose framing puts stanzas in a namespace of their own
+// (jabber:server, jabber:component:accept, BOSH's httpbind) hand them on
+// in jabber:client, the one namespace inside Tern.
+void move_to_namespace(Element& el, std::string_view from, std::string_view to);
+
 }  // namespace tern::xml

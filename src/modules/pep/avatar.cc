@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/hex.h"
 #include "sasl/mechanism.h"
 
 namespace tern::modules::pep::avatar {
@@ -67,13 +68,7 @@ std::optional<std::string> image_id(const std::string& base64, std::size_t* byte
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(raw->data(), raw->size(), out, &len, EVP_sha1(), nullptr) != 1) return std::nullopt;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) {
-    hex += kHex[out[i] >> 4];
-    hex += kHex[out[i] & 15];
-  }
-  return hex;
+  return core::to_hex(std::string_view(reinterpret_cast<const char*>(out), len));
 }
 
 }  // namespace tern::modules::pep::avatar

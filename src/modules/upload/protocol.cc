@@ -7,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/hex.h"
 #include "sasl/mechanism.h"
 
 namespace tern::modules::upload {
@@ -14,17 +15,7 @@ namespace {
 
 using xmpp::StanzaCondition;
 
-constexpr char kHex[] = "0123456789abcdef";
-
-std::string to_hex(std::string_view raw) {
-  std::string out;
-  out.reserve(raw.size() * 2);
-  for (unsigned char c : raw) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
+using core::to_hex;
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
