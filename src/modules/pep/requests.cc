@@ -74,6 +74,18 @@ struct Outcome {
   bool created = false;
 };
 
+// The start of every request on an existing node: its configuration, or
+// item-not-found. On the blocking pool.
+Outcome open_node(storage::Storage& store, const std::string& account, const std::string& node) {
+  Outcome out;
+  if (auto rec = store.pubsub().node(account, node)) {
+    out.config = config_of(*rec);
+  } else {
+    out.error = no_node();
+  }
+  return out;
+}
+
 }  // namespace
 
 std::int64_t PepService::now_ms() {
@@ -196,13 +208,8 @@ awaitable<IqReply> retract(PepService& pep, const std::string& account, bool own
   if (!owner) co_return forbidden();
   auto& store = pep.storage();
   auto op = pep.blocking().run([&] {
-    Outcome out;
-    auto rec = store.pubsub().node(account, r.node);
-    if (!rec) {
-      out.error = no_node();
-      return out;
-    }
-    out.config = config_of(*rec);
+    Outcome out = open_node(store, account, r.node);
+    if (out.error) return out;
     bool any = false;
     for (const auto& item : r.items) any = store.pubsub().retract(account, r.node, item.id) || any;
     if (!any) out.error = StanzaError(StanzaCondition::kItemNotFound, "no such item");
@@ -262,13 +269,8 @@ awaitable<IqReply> items(PepService& pep, const std::string& account, const std:
   std::vector<std::string> ids;
   for (const auto& i : r.items) ids.push_back(i.id);
   auto op = pep.blocking().run([&] {
-    Outcome out;
-    auto rec = store.pubsub().node(account, r.node);
-    if (!rec) {
-      out.error = no_node();
-      return out;
-    }
-    out.config = config_of(*rec);
+    Outcome out = open_node(store, account, r.node);
+    if (out.error) return out;
     out.error = pubsub::refuse_access(out.config, load_requester(store, account, r.node, requester));
     if (out.error) return out;
     out.items = store.pubsub().items(account, r.node, ids, limit);
@@ -333,13 +335,8 @@ awaitable<IqReply> configure(PepService& pep, const std::string& account, bool o
   if (is_set && r.form->type == "cancel") co_return IqReply::result();
   const std::size_t limit = pep.options().max_items;
   auto op = pep.blocking().run([&] {
-    Outcome out;
-    auto rec = store.pubsub().node(account, r.node);
-    if (!rec) {
-      out.error = no_node();
-      return out;
-    }
-    out.config = config_of(*rec);
+    Outcome out = open_node(store, account, r.node);
+    if (out.error) return out;
     if (!is_set) return out;
     if (pubsub::apply_form(out.config, *r.form, limit)) {
       out.error = StanzaError(StanzaCondition::kNotAcceptable, "unsupported configuration");
@@ -365,13 +362,8 @@ awaitable<IqReply> delete_or_purge(PepService& pep, const std::string& account, 
   auto& store = pep.storage();
   const bool is_delete = r.action == Action::kDelete;
   auto op = pep.blocking().run([&] {
-    Outcome out;
-    auto rec = store.pubsub().node(account, r.node);
-    if (!rec) {
-      out.error = no_node();
-      return out;
-    }
-    out.config = config_of(*rec);
+    Outcome out = open_node(store, account, r.node);
+    if (out.error) return out;
     out.audience = load_audience(store, account, r.node);
     if (is_delete) store.pubsub().delete_node(account, r.node);
     else store.pubsub().purge(account, r.node);
@@ -398,13 +390,8 @@ awaitable<IqReply> subscribe(PepService& pep, const std::string& account,
   const bool is_subscribe = r.action == Action::kSubscribe;
   auto& store = pep.storage();
   auto op = pep.blocking().run([&] {
-    Outcome out;
-    auto rec = store.pubsub().node(account, r.node);
-    if (!rec) {
-      out.error = no_node();
-      return out;
-    }
-    out.config = config_of(*rec);
+    Outcome out = open_node(store, account, r.node);
+    if (out.error) return out;
     if (is_subscribe) {
       out.error = pubsub::refuse_access(out.config, load_requester(store, account, r.node, requester));
       if (out.error) return out;
