@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "xmpp/jid.h"
+
 namespace tern::modules {
 
 void ModuleOptions::bad(const std::string& key, const std::string& why) const {
@@ -45,6 +47,18 @@ std::string ModuleOptions::get_string(const std::string& key, const std::string&
   if (t.size() < 2 || (t.front() != '"' && t.front() != '\'') || t.back() != t.front())
     bad(key, "expected a string");
   return t.substr(1, t.size() - 2);  // simple strings; escapes are not expected here
+}
+
+std::string ModuleOptions::get_service_domain(const std::string& key, const std::string& fallback,
+                                              const std::string& domain) const {
+  std::string pattern = get_string(key, fallback);
+  const std::string placeholder = "{domain}";
+  std::string out = pattern;
+  for (auto at = out.find(placeholder); at != std::string::npos; at = out.find(placeholder))
+    out.replace(at, placeholder.size(), domain);
+  auto name = xmpp::nameprep(out);
+  if (!name) bad(key, "\"" + pattern + "\" gives an invalid domain");
+  return *name;
 }
 
 }  // namespace tern::modules

@@ -22,6 +22,11 @@ class ModuleOptions {
   std::int64_t get_int(const std::string& key, std::int64_t fallback, std::int64_t min,
                        std::int64_t max) const;
   std::string get_string(const std::string& key, const std::string& fallback) const;
+  // A service on a subdomain: option `key` is a pattern such as
+  // "conference.{domain}", and this is the domain it gives for the local
+  // `domain`, nameprepped. Throws naming the option when that is no domain.
+  std::string get_service_domain(const std::string& key, const std::string& fallback,
+                                 const std::string& domain) const;
 
  private:
   [[noreturn]] void bad(const std::string& key, const std::string& why) const;

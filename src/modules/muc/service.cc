@@ -137,14 +137,6 @@ Affiliation MucService::affiliation_of(const Room& room, const xmpp::Jid& who) c
 
 namespace {
 
-std::string service_domain(const std::string& pattern, const std::string& domain) {
-  std::string out = pattern;
-  const std::string placeholder = "{domain}";
-  for (auto at = out.find(placeholder); at != std::string::npos; at = out.find(placeholder))
-    out.replace(at, placeholder.size(), domain);
-  return out;
-}
-
 struct MucModule : Module {
   // The domain claims go first: a shard may be running the handler, which
   // holds the service, for the length of one call.
@@ -157,7 +149,6 @@ struct MucModule : Module {
 std::unique_ptr<Module> start_muc(ModuleContext& ctx) {
   ModuleOptions opts("muc", ctx.options);
   opts.check_known({"domain", "create", "default_history", "max_history"});
-  const std::string pattern = opts.get_string("domain", "conference.{domain}");
   const std::string create = opts.get_string("create", "local");
   MucOptions options;
   if (create == "local") {
@@ -180,15 +171,14 @@ std::unique_ptr<Module> start_muc(ModuleContext& ctx) {
   auto* service = m->service.get();
   std::set<std::string> served;
   for (const auto& domain : ctx.host.domains()) {
-    auto name = xmpp::nameprep(service_domain(pattern, domain));
-    if (!name) throw std::runtime_error("modules.muc.domain: \"" + pattern + "\" gives an invalid domain");
-    if (!served.insert(*name).second) continue;  // one service for several domains
-    service->load_rooms(*name);
+    const std::string name = opts.get_service_domain("domain", "conference.{domain}", domain);
+    if (!served.insert(name).second) continue;  // one service for several domains
+    service->load_rooms(name);
     m->tokens.push_back(ctx.serve_domain(
-        *name, [service](xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to) {
+        name, [service](xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to) {
           service->on_stanza(std::move(stanza), from, to);
         }));
-    ctx.features.disco_items.push_back({*name, "", "Chatrooms"});
+    ctx.features.disco_items.push_back({name, "", "Chatrooms"});
   }
   return m;
 }

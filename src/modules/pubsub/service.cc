@@ -541,20 +541,11 @@ void PubsubService::on_stanza(xml::Element stanza, const xmpp::Jid& from, const 
 
 namespace {
 
-std::string service_domain(const std::string& pattern, const std::string& domain) {
-  std::string out = pattern;
-  const std::string placeholder = "{domain}";
-  for (auto at = out.find(placeholder); at != std::string::npos; at = out.find(placeholder))
-    out.replace(at, placeholder.size(), domain);
-  return out;
-}
-
 }  // namespace
 
 std::unique_ptr<Module> start_pubsub(ModuleContext& ctx) {
   ModuleOptions opts("pubsub", ctx.options);
   opts.check_known({"domain", "max_items", "max_payload_bytes", "max_nodes"});
-  const std::string pattern = opts.get_string("domain", "pubsub.{domain}");
   ServiceOptions o;
   o.max_items = static_cast<std::size_t>(opts.get_int("max_items", 256, 1, 100000));
   o.max_payload_bytes =
@@ -567,14 +558,13 @@ std::unique_ptr<Module> start_pubsub(ModuleContext& ctx) {
   auto m = std::make_unique<Module>();
   std::set<std::string> served;
   for (const auto& domain : ctx.host.domains()) {
-    auto name = xmpp::nameprep(service_domain(pattern, domain));
-    if (!name) throw std::runtime_error("modules.pubsub.domain: \"" + pattern + "\" gives an invalid domain");
-    if (!served.insert(*name).second) continue;
+    const std::string name = opts.get_service_domain("domain", "pubsub.{domain}", domain);
+    if (!served.insert(name).second) continue;
     m->tokens.push_back(ctx.serve_domain(
-        *name, [service](xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to) {
+        name, [service](xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to) {
           service->on_stanza(std::move(stanza), from, to);
         }));
-    ctx.features.disco_items.push_back({*name, "", "Publish-subscribe"});
+    ctx.features.disco_items.push_back({name, "", "Publish-subscribe"});
   }
   return m;
 }

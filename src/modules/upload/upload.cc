@@ -305,14 +305,6 @@ awaitable<void> sweep_in_pool(std::shared_ptr<UploadService> service, core::Bloc
   }
 }
 
-std::string service_domain(const std::string& pattern, const std::string& domain) {
-  std::string out = pattern;
-  const std::string placeholder = "{domain}";
-  for (auto at = out.find(placeholder); at != std::string::npos; at = out.find(placeholder))
-    out.replace(at, placeholder.size(), domain);
-  return out;
-}
-
 struct UploadModule : Module {
   // The domain claims and the timer go first: a shard may be in a handler.
   ~UploadModule() override { tokens.clear(); }
@@ -342,7 +334,6 @@ std::unique_ptr<Module> start_upload(ModuleContext& ctx) {
   ModuleOptions opts("upload", ctx.options);
   opts.check_known({"domain", "base_url", "path", "max_file_bytes", "quota_bytes", "slot_seconds",
                     "expire_days"});
-  const std::string pattern = opts.get_string("domain", "upload.{domain}");
   const std::string base_url = opts.get_string("base_url", "");
   const std::string path = opts.get_string("path", "");
   UploadConfig config;
@@ -357,10 +348,9 @@ std::unique_ptr<Module> start_upload(ModuleContext& ctx) {
   auto m = std::make_unique<UploadModule>();
   std::map<std::string, std::string> base_urls;  // by service domain
   for (const auto& domain : ctx.host.domains()) {
-    auto name = xmpp::nameprep(service_domain(pattern, domain));
-    if (!name) throw std::runtime_error("modules.upload.domain: \"" + pattern + "\" gives an invalid domain");
+    const std::string name = opts.get_service_domain("domain", "upload.{domain}", domain);
     auto base = base_url_of(base_url, ctx.config.listen, domain);
-    if (!base.empty()) base_urls.emplace(*name, base);
+    if (!base.empty()) base_urls.emplace(name, base);
   }
   // No HTTP listener and no public URL: nowhere to upload to, nothing offered.
   if (base_urls.empty()) {
