@@ -45,7 +45,18 @@ std::string stream_error_reason(const xml::Element& el) {
 Connection::Connection(Worker& w, std::int64_t user_index)
     : w_(w), user_index_(user_index), sock_(w.ioc) {}
 
-Connection::~Connection() { close_socket(); }
+Connection::~Connection() {
+  close_socket();
+  if (session_) SSL_SESSION_free(session_);
+}
+
+int Connection::on_new_session(SSL* ssl, SSL_SESSION* session) {
+  auto* c = static_cast<Connection*>(SSL_get_app_data(ssl));
+  if (!c) return 0;
+  if (c->session_) SSL_SESSION_free(c->session_);
+  c->session_ = session;
+  return 1;  // the reference is ours now
+}
 
 void Connection::reset(std::int64_t user_index) {
   close_socket();
@@ -317,9 +328,14 @@ awaitable<bool> Connection::start_tls() {
   SSL_set_fd(ssl_, static_cast<int>(sock_.native_handle()));
   SSL_set_tlsext_host_name(ssl_, w_.env.opt.domain.c_str());
   SSL_set_connect_state(ssl_);
+  SSL_set_app_data(ssl_, this);
+  if (session_) SSL_set_session(ssl_, session_);
   for (;;) {
     int r = SSL_do_handshake(ssl_);
-    if (r == 1) break;
+    if (r == 1) {
+      if (SSL_session_reused(ssl_)) w_.stats.tls_resumed.add();
+      break;
+    }
     int e = SSL_get_error(ssl_, r);
     if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
       ERR_clear_error();

@@ -35,6 +35,8 @@ inline std::uint64_t now_ns() {
 class Connection {
  public:
   Connection(Worker& w, std::int64_t user_index);
+  // SSL_CTX_sess_set_new_cb: a ticket for the connection `ssl` belongs to.
+  static int on_new_session(SSL* ssl, SSL_SESSION* session);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -92,6 +94,7 @@ class Connection {
   std::size_t tag_ = 0;
   tcp::socket sock_;
   SSL* ssl_ = nullptr;
+  SSL_SESSION* session_ = nullptr;  // --tls-resume: the latest ticket, kept across logins
   std::unique_ptr<xml::StreamParser> parser_;
   std::string out_;
   std::string jid_;

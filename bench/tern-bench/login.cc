@@ -83,6 +83,8 @@ int run_login(const Env& env) {
   r.add_int("logins", static_cast<std::int64_t>(at_end.logins), "logins completed");
   r.add("logins_per_second", window > 0 ? double(at_end.logins) / window : 0, "logins/s");
   r.add_int("failed", static_cast<std::int64_t>(t.failed), "failed");
+  if (o.tls_resume)
+    r.add_int("tls_resumed", static_cast<std::int64_t>(t.tls_resumed), "TLS sessions resumed");
   r.add_latency("login", t.login_latency, "login latency");
   r.add("cpu_window_seconds", cpu_window, "generator CPU in window", "s");
   if (o.server_pid > 0)

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "tern-bench/options.h"
+#include "tern-bench/connection.h"
 #include "tern-bench/scenarios.h"
 
 namespace tern::bench {
@@ -31,16 +32,23 @@ void add_common_rows(Report& r, const Runner& runner, const Totals& t, double cp
 
 namespace {
 
-SSL_CTX* make_client_context() {
+SSL_CTX* make_client_context(bool resume) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   if (!ctx) return nullptr;
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);  // a load test, not a security check
-  // Small idle footprint, writes of whatever is queued, no session cache.
+  // Small idle footprint, writes of whatever is queued.
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                             SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET);
+  if (resume) {
+    // Each connection keeps its own latest ticket (Connection::on_new_session).
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx, Connection::on_new_session);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION);
+  } else {
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET);
+  }
   return ctx;
 }
 
@@ -88,7 +96,7 @@ int main(int argc, char** argv) {
   }
   for (int i = 1; i <= o.sources; ++i)
     env.sources.push_back(tern::asio::ip::make_address("127.0.0." + std::to_string(i)));
-  env.ssl_ctx = make_client_context();
+  env.ssl_ctx = make_client_context(env.opt.tls_resume);
   if (!env.ssl_ctx) {
     std::fprintf(stderr, "tern-bench: cannot make a TLS context\n");
     return 2;

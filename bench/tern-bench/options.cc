@@ -35,6 +35,8 @@ Connection:
   --first-user N (0)    index of the first account
   --password S (bench)  --resource R (tb)
   --tls | --no-tls      STARTTLS, no certificate verification (default --tls)
+  --tls-resume          each connection resumes its last TLS session (a ticket)
+                        on its next login: a reconnecting client's handshake
   --mech M              SCRAM-SHA-256 (default), SCRAM-SHA-1, PLAIN
   --no-roster           skip the roster get after bind
   --no-presence         skip the initial presence
@@ -204,6 +206,7 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
     }
     if (arg == "--tls") { o.tls = true; continue; }
     if (arg == "--no-tls") { o.tls = false; continue; }
+    if (arg == "--tls-resume") { o.tls_resume = true; continue; }
     if (arg == "--no-roster") { o.fetch_roster = false; continue; }
     if (arg == "--no-presence") { o.send_presence = false; continue; }
     if (arg == "--quiet") { o.quiet = true; continue; }

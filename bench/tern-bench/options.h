@@ -22,6 +22,9 @@ struct Options {
   std::int64_t first_user = 0;  // index of the first account used
   std::string resource = "tb";
   bool tls = true;  // STARTTLS (no certificate verification)
+  // Keep each connection's TLS 1.3 session ticket and resume with it on the
+  // next login, as a client reconnecting does.
+  bool tls_resume = false;
   Mech mech = Mech::kScramSha256;
   bool fetch_roster = true;
   bool send_presence = true;

@@ -150,6 +150,7 @@ Totals Runner::live_totals() const {
     t.failed += s.failed.get();
     t.dropped += s.dropped.get();
     t.logins += s.logins.get();
+    t.tls_resumed += s.tls_resumed.get();
     t.sent += s.sent.get();
     t.received += s.received.get();
     t.received_other += s.received_other.get();

@@ -50,6 +50,7 @@ struct WorkerStats {
   Counter failed;        // connections that failed before being online
   Counter dropped;       // online sessions the server closed
   Counter logins;        // login scenario: completed login+logout cycles
+  Counter tls_resumed;   // TLS handshakes that resumed a session
   Counter sent;          // chat messages / presence changes sent
   Counter received;      // chat messages / other users' presences received
   Counter received_other;  // stanzas received that the scenario does not count
@@ -65,8 +66,8 @@ struct WorkerStats {
 
 // Total over workers; histograms merged.
 struct Totals {
-  std::uint64_t online = 0, failed = 0, dropped = 0, logins = 0, sent = 0, received = 0,
-                received_other = 0, errors = 0;
+  std::uint64_t online = 0, failed = 0, dropped = 0, logins = 0, tls_resumed = 0, sent = 0,
+                received = 0, received_other = 0, errors = 0;
   Histogram login_latency, message_latency;
   std::map<std::string, std::uint64_t> failures;
 };

@@ -56,6 +56,9 @@ struct Config {
   std::string tls_cert;  // PEM path; empty: self-signed pair in data_dir
   std::string tls_key;
   bool require_starttls = true;  // c2s must upgrade before SASL
+  // TLS 1.3 session tickets for clients: how long one lets a client resume
+  // (and how often the ticket key rotates); 0: none.
+  std::int64_t tls_session_ticket_seconds = 7200;
   // [http]
   std::vector<std::string> http_allowed_origins;  // besides the page's own; "*": any
   std::vector<std::string> http_trusted_addresses{"127.0.0.1", "::1"};

@@ -101,6 +101,10 @@ const std::vector<OptionSpec>& all_options() {
     o.push_back(bool_option(
         "tls.require_starttls", [](Config & c) -> auto& { return c.require_starttls; },
         "Clients must upgrade to TLS before they may authenticate"));
+    o.push_back(int_option(
+        "tls.session_ticket_seconds", [](Config & c) -> auto& { return c.tls_session_ticket_seconds; },
+        0, 7 * 24 * 3600,
+        "TLS 1.3 session tickets: how long a client may resume without a full handshake (the ticket key rotates as often); 0: no tickets"));
     // [http]
     o.push_back(list_option(
         "http.allowed_origins", [](Config & c) -> auto& { return c.http_allowed_origins; },

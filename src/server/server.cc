@@ -17,6 +17,7 @@
 #include "server/loop_calls.h"
 #include "stream/c2s_session.h"
 #include "transport/listener.h"
+#include "transport/session_tickets.h"
 #include "transport/tls.h"
 
 namespace tern::server {
@@ -217,6 +218,9 @@ void Server::start_streams() {
   auto certs = transport::ensure_certificate(config_.tls_cert, config_.tls_key, config_.data_dir,
                                              config_.domains);
   tls_ = transport::make_server_context(certs);
+  if (config_.tls_session_ticket_seconds > 0)
+    transport::enable_tls13_session_tickets(tls_->native_handle(),
+                                            std::chrono::seconds(config_.tls_session_ticket_seconds));
   live_ = std::make_unique<stream::LiveStreams>(shard_count_);
   c2s_ = std::make_unique<stream::C2SContext>(*router_, *storage_, *blocking_, config_, tls_.get(),
                                               throttle_, *live_);

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "core/log.h"
+#include "transport/session_tickets.h"
 
 namespace tern::transport {
 namespace fs = std::filesystem;
@@ -156,9 +157,8 @@ std::unique_ptr<boost::asio::ssl::context> make_server_context(const CertPaths& 
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   // Idle sessions give their 2×~17 KiB record buffers back.
   SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
-  // No TLS 1.2 session tickets either: a ticket is the session's master
-  // secret under a key that lives as long as the process, so it would undo
-  // forward secrecy, and a resumed handshake would repeat tls-unique.
+  // No session cache, and no tickets unless enable_tls13_session_tickets
+  // turns on TLS 1.3 ones (never TLS 1.2's: see session_tickets.cc).
   SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                   SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
   SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
@@ -170,9 +170,6 @@ std::unique_ptr<boost::asio::ssl::context> make_server_context(const CertPaths& 
                               "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
                               "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256") != 1)
     throw std::runtime_error("tls: cannot set the TLS 1.2 cipher suites");
-  // No tickets: besides keeping no session state, this guarantees OpenSSL
-  // sends nothing after the handshake, so take_tls13_records can start both
-  // sequence numbers at 0.
   SSL_CTX_set_num_tickets(native, 0);
   // The three AEAD suites Tls13Records implements (OpenSSL's default set).
   SSL_CTX_set_ciphersuites(native,
@@ -260,8 +257,10 @@ bool can_hand_over(SSL* ssl) {
          // read-ahead it reads exactly one record at a time, but a context
          // with read-ahead on would take whatever followed the Finished.
          !SSL_has_pending(ssl) &&
-         // No NewSessionTicket sent (it would use up sequence numbers) or due.
-         SSL_get_num_tickets(ssl) == 0 &&
+         // Each NewSessionTicket (sent with the handshake: none is due once
+         // it is finished) used up a sequence number, which the record
+         // layer continues from: so each must have been counted.
+         (SSL_get_num_tickets(ssl) == 0 || counts_tickets(ssl)) &&
          // No KeyUpdate of ours queued: it would be lost with the SSL object.
          SSL_get_key_update_type(ssl) == SSL_KEY_UPDATE_NONE &&
          // No post-handshake client authentication: its messages would be
@@ -283,6 +282,7 @@ std::unique_ptr<Tls13Records> take_tls13_records(SSL* ssl) {
   const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl);
   if (!cipher) return nullptr;
   captured->secrets.suite = static_cast<std::uint16_t>(SSL_CIPHER_get_protocol_id(cipher));
+  captured->secrets.server_records_sent = tickets_sent(ssl);
   auto records = Tls13Records::server(captured->secrets);
   // The record layer has its own copy now (and re-derives from it).
   if (records) captured->forget();

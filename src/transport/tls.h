@@ -44,8 +44,8 @@ bool certificate_names(X509* cert, const std::string& domain);
 // After a finished TLS 1.3 handshake on a context from make_server_context,
 // the record layer that can replace `ssl` (see tls13_records.h); nullptr to
 // keep OpenSSL for this connection: TLS 1.2, or anything the record layer
-// could not take over (records buffered, tickets, a KeyUpdate queued,
-// post-handshake authentication, early data).
+// could not take over (records buffered, a KeyUpdate queued, post-handshake
+// authentication, early data).
 std::unique_ptr<Tls13Records> take_tls13_records(SSL* ssl);
 
 // What SCRAM-PLUS may bind to, read once after the handshake (the SSL object
@@ -59,8 +59,7 @@ ChannelBindings channel_bindings(SSL* ssl);
 std::optional<std::string> tls_exporter(SSL* ssl);
 // RFC 5929 tls-unique: the first Finished message of the handshake, as
 // OpenSSL and CPython compute it. RFC 9266 retires it for TLS 1.3 because a
-// resumed handshake can repeat it; Tern never resumes (no tickets, no session
-// cache), so every handshake is full and the value stays unique. Accepted,
+// resumed handshake can repeat it, so a resumed handshake has none. Accepted,
 // not advertised: some clients (slixmpp 1.8) know no other binding.
 std::optional<std::string> tls_unique(SSL* ssl);
 // RFC 5929 tls-server-end-point: hash of our certificate.

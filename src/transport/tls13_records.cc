@@ -234,13 +234,17 @@ void Tls13Records::wipe() {
 std::unique_ptr<Tls13Records> Tls13Records::server(const TrafficSecrets& secrets) {
   const Tls13Suite* suite = checked_suite(secrets);
   if (!suite) return nullptr;
-  return std::unique_ptr<Tls13Records>(new Tls13Records(*suite, secrets.client, secrets.server));
+  std::unique_ptr<Tls13Records> records(new Tls13Records(*suite, secrets.client, secrets.server));
+  records->write_.seq = secrets.server_records_sent;
+  return records;
 }
 
 std::unique_ptr<Tls13Records> Tls13Records::client(const TrafficSecrets& secrets) {
   const Tls13Suite* suite = checked_suite(secrets);
   if (!suite) return nullptr;
-  return std::unique_ptr<Tls13Records>(new Tls13Records(*suite, secrets.server, secrets.client));
+  std::unique_ptr<Tls13Records> records(new Tls13Records(*suite, secrets.server, secrets.client));
+  records->read_.seq = secrets.server_records_sent;
+  return records;
 }
 
 void Tls13Records::set_secret(Direction& d, const unsigned char* secret) {

@@ -33,6 +33,9 @@ struct TrafficSecrets {
   std::uint16_t suite = 0;  // TLS_AES_128_GCM_SHA256 = 0x1301, 0x1302, 0x1303
   std::string client;       // client_application_traffic_secret_0
   std::string server;       // server_application_traffic_secret_0
+  // Records the server already sealed under `server` (its NewSessionTickets):
+  // the server's write sequence number starts after them.
+  std::uint64_t server_records_sent = 0;
 };
 
 struct Tls13Suite;

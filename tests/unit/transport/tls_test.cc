@@ -2,6 +2,7 @@
 // what TLS 1.2 may negotiate, and when a TLS 1.3 connection must stay on
 // OpenSSL instead of moving to Tls13Records.
 #include "transport/tls.h"
+#include "transport/session_tickets.h"
 
 #include <openssl/bio.h>
 #include <openssl/pem.h>
@@ -86,9 +87,11 @@ class TlsContextTest : public ::testing::Test {
   }
 
   // Runs the handshake to its end or its failure; true when both finished.
-  bool handshake(SSL_CTX* server_ctx) {
+  bool handshake(SSL_CTX* server_ctx, SSL_SESSION* resume = nullptr) {
     reset();
     client_ = memory_ssl(client_ctx_);
+    SSL_set_tlsext_host_name(client_, "localhost");
+    if (resume) SSL_set_session(client_, resume);
     server_ = memory_ssl(server_ctx);
     SSL_set_connect_state(client_);
     SSL_set_accept_state(server_);
@@ -197,6 +200,81 @@ TEST_F(TlsContextTest, Tls13PostHandshakeAuthKeepsOpenSsl) {
   ASSERT_TRUE(handshake(server_ctx_->native_handle()));
   EXPECT_EQ(take_tls13_records(server_), nullptr);
   expect_openssl_carries_data();
+}
+
+}  // namespace
+}  // namespace tern::transport
+
+namespace tern::transport {
+namespace {
+
+// The ticket is a record after the handshake: the client takes it in on its
+// next read. The records then carry the server's data after it.
+std::string server_records_say(Tls13Records& records, SSL* client, std::string_view text) {
+  std::string wire;
+  records.seal(text, wire);
+  BIO_write(SSL_get_rbio(client), wire.data(), static_cast<int>(wire.size()));
+  return read_all(client);
+}
+
+class SessionTicketTest : public TlsContextTest {
+ protected:
+  void SetUp() override {
+    TlsContextTest::SetUp();
+    enable_tls13_session_tickets(server_ctx_->native_handle(), std::chrono::hours(1));
+  }
+};
+
+TEST_F(SessionTicketTest, Tls13TicketRecordIsCountedAndTheRecordLayerContinuesAfterIt) {
+  ASSERT_TRUE(handshake(server_ctx_->native_handle()));
+  EXPECT_EQ(tickets_sent(server_), 1u);
+  auto records = take_tls13_records(server_);
+  ASSERT_NE(records, nullptr);
+  EXPECT_EQ(server_records_say(*records, client_, "<stream:features/>"), "<stream:features/>");
+  SSL_SESSION* session = SSL_get_session(client_);
+  ASSERT_NE(session, nullptr);
+  EXPECT_EQ(SSL_SESSION_has_ticket(session), 1);
+}
+
+TEST_F(SessionTicketTest, AReconnectResumesWithoutTheCertificateAndHandsOverAgain) {
+  ASSERT_TRUE(handshake(server_ctx_->native_handle()));
+  auto first = take_tls13_records(server_);
+  ASSERT_NE(first, nullptr);
+  server_records_say(*first, client_, "hello");
+  SSL_shutdown(client_);  // a clean close: OpenSSL forgets sessions of broken ones
+  SSL_SESSION* ticket = SSL_get1_session(client_);
+  ASSERT_EQ(SSL_SESSION_has_ticket(ticket), 1);
+  ASSERT_TRUE(handshake(server_ctx_->native_handle(), ticket));
+  SSL_SESSION_free(ticket);
+  EXPECT_TRUE(SSL_session_reused(server_));
+  EXPECT_TRUE(SSL_session_reused(client_));
+  // A resumed TLS 1.3 handshake still runs ECDHE (psk_dhe_ke): forward secret.
+  EXPECT_NE(SSL_get_negotiated_group(server_), 0);
+  EXPECT_FALSE(tls_unique(server_).has_value()) << "tls-unique repeats on resumption";
+  EXPECT_TRUE(tls_exporter(server_).has_value());
+  auto second = take_tls13_records(server_);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(server_records_say(*second, client_, "again"), "again");
+}
+
+TEST_F(SessionTicketTest, AnotherServersTicketGetsAFullHandshake) {
+  ASSERT_TRUE(handshake(server_ctx_->native_handle()));
+  read_all(client_);
+  SSL_shutdown(client_);
+  SSL_SESSION* ticket = SSL_get1_session(client_);
+  auto other = make_server_context(ensure_certificate("", "", dir_.string(), {"localhost"}));
+  enable_tls13_session_tickets(other->native_handle(), std::chrono::hours(1));
+  ASSERT_TRUE(handshake(other->native_handle(), ticket));
+  SSL_SESSION_free(ticket);
+  EXPECT_FALSE(SSL_session_reused(server_));
+  EXPECT_NE(take_tls13_records(server_), nullptr);
+}
+
+TEST_F(SessionTicketTest, Tls12StillGetsNoTicket) {
+  ASSERT_TRUE(tls12_handshake_with(server_ctx_->native_handle(), "ECDHE-ECDSA-AES128-GCM-SHA256"));
+  expect_openssl_carries_data();
+  ASSERT_NE(SSL_get_session(client_), nullptr);
+  EXPECT_EQ(SSL_SESSION_has_ticket(SSL_get_session(client_)), 0);
 }
 
 }  // namespace
