@@ -102,6 +102,11 @@ class Host {
     return router_->visit_shard_of(std::move(session), std::move(f));
   }
   // Runs a coroutine on the calling shard.
+  // One stanza to many recipients, each copy with its own 'to', serialised
+  // once (Router::route_copies): room and service fan-out.
+  void route_copies(const xml::Element& stanza, std::span<const xmpp::Jid> recipients) const {
+    router_->route_copies(stanza, recipients);
+  }
   void spawn(awaitable<void> work) const { router_->spawn(std::move(work)); }
   void post_to_shard(unsigned shard, std::function<void()> f) const {
     router_->post_to_shard(shard, std::move(f));

@@ -113,6 +113,89 @@ void Router::deliver_to_all(const std::vector<SessionPtr>& sessions, const xml::
   }
 }
 
+namespace {
+
+// A stanza serialised once, with the place where each copy's 'to' goes:
+// right after the element name.
+struct AddressedBytes {
+  std::string bytes;
+  std::size_t to_at;
+
+  explicit AddressedBytes(const xml::Element& stanza_without_to) {
+    xml::serialize(bytes, stanza_without_to, ns::kClient);
+    to_at = 1 + stanza_without_to.name().size();
+  }
+  SerializedStanza for_recipient(std::string_view to) const {
+    std::string out;
+    out.reserve(bytes.size() + to.size() + 6);
+    out.append(bytes, 0, to_at);
+    out += " to='";
+    xml::append_escaped_attr(out, to);
+    out += '\'';
+    out.append(bytes, to_at);
+    return std::make_shared<const std::string>(std::move(out));
+  }
+};
+
+using Addressed = std::pair<SessionPtr, SerializedStanza>;
+
+}  // namespace
+
+bool Router::takes_copy_directly(const xmpp::Jid& to) const {
+  return to.is_full() && to.has_node() && is_local_domain(to.domain());
+}
+
+void Router::route_copies(const xml::Element& stanza, std::span<const xmpp::Jid> recipients) {
+  if (recipients.empty()) return;
+  xml::Element copy = stanza;
+  copy.remove_attr("to");
+  const auto from = xmpp::Jid::parse(copy.attr_or("from"));
+  // Work of the sender still queued ahead (push_next) keeps its place: the
+  // copies then go one by one behind it, as route() would send them.
+  const bool queued_ahead = !serial().is_idle() && from &&
+                            serial().has_queued_next(bare_of(copy.attr_or("from")));
+  if (!from || queued_ahead) {
+    for (const auto& to : recipients) {
+      xml::Element one = copy;
+      one.set_attr("to", to.to_string());
+      route(std::move(one));
+    }
+    return;
+  }
+  const AddressedBytes addressed(copy);
+  const bool is_message = copy.name() == "message";
+  std::vector<std::vector<Addressed>> by_shard(shards_.size());
+  for (const auto& to : recipients) {
+    const std::string to_text = to.to_string();
+    copy.set_attr("to", to_text);
+    if (!takes_copy_directly(to)) {
+      route_now(copy);
+      continue;
+    }
+    RoutedStanza ev{copy, *from, to, true};
+    if (hooks_.pre_route.run(ev) == core::Verdict::kHandled) continue;
+    auto session = sessions_.find(to);
+    if (!session) {
+      route_to_full(copy, *from, to);  // RFC 6121 §8.5.3.2, as for one stanza
+      continue;
+    }
+    if (is_message) announce_delivery(copy, *from, to, {&session, 1});
+    by_shard[session->shard()].emplace_back(std::move(session), addressed.for_recipient(to_text));
+  }
+  const int here = core::Shards::current();
+  for (unsigned shard = 0; shard < by_shard.size(); ++shard) {
+    auto& batch = by_shard[shard];
+    if (batch.empty()) continue;
+    if (static_cast<int>(shard) == here) {
+      for (auto& [session, bytes] : batch) session->deliver_serialized(bytes);
+      continue;
+    }
+    asio::post(shards_.loop(shard), [batch = std::move(batch)] {
+      for (auto& [session, bytes] : batch) session->deliver_serialized(bytes);
+    });
+  }
+}
+
 void Router::post_serialized(const SessionPtr& session, SerializedStanza bytes) {
   asio::post(shards_.loop(session->shard()),
              [session, bytes = std::move(bytes)] { session->deliver_serialized(bytes); });

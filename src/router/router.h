@@ -113,6 +113,17 @@ class Router {
   // The same stanza to several sessions: serialised at most once, however
   // many of them live on other shards.
   void deliver_to_all(const std::vector<SessionPtr>& sessions, const xml::Element& stanza);
+  // Routes one stanza to each of `recipients`, every copy addressed to its
+  // recipient (a room's message to its occupants, an event to subscribers).
+  // Copies for bound sessions here skip the tree: the stanza is serialised
+  // once, each copy is those bytes with its own 'to', and a shard that holds
+  // recipients gets one post for all of them. Every copy still passes the
+  // pre_route hook (blocking) and, for messages, message_delivery (push);
+  // a hook that changes a copy handles it (the bytes are made before the
+  // hooks run, so the stanzas for this path are those no hook rewrites in
+  // passing: from rooms and services, not from accounts). Copies for other
+  // domains, bare JIDs or absent sessions take the ordinary route.
+  void route_copies(const xml::Element& stanza, std::span<const xmpp::Jid> recipients);
   // Runs `f` with the session on the session's own shard.
   void on_shard_of(const SessionPtr& session, std::function<void(Session&)> f);
   // The same, resuming the calling coroutine once `f` has run: for work
@@ -160,6 +171,8 @@ class Router {
   awaitable<void> deliver_or_bounce_bare(xml::Element stanza, xmpp::Jid from, xmpp::Jid to);
   asio::io_context& current_loop();
   void post_serialized(const SessionPtr& session, SerializedStanza bytes);
+  // Whether route_copies may take its fast path for `to`.
+  bool takes_copy_directly(const xmpp::Jid& to) const;
   // Runs the message_delivery hook for a message about to reach `receivers`.
   void announce_delivery(xml::Element& stanza, const xmpp::Jid& from, const xmpp::Jid& to,
                          std::span<const SessionPtr> receivers);

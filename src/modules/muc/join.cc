@@ -93,15 +93,10 @@ xml::Element MucService::unavailable_of(const Room& room, const Occupant& o, con
 
 void MucService::broadcast_presence(Room& room, const Occupant& o, const std::vector<int>& codes,
                                     std::vector<int> self_codes) {
-  for (const auto& [nick, viewer] : room.occupants()) {
-    if (&viewer == &o) {
-      std::vector<int> mine = codes;
-      mine.insert(mine.end(), self_codes.begin(), self_codes.end());
-      send_to_occupant(viewer, presence_of(room, o, &viewer, with_self(mine)));
-    } else {
-      send_to_occupant(viewer, presence_of(room, o, &viewer, codes));
-    }
-  }
+  send_to_occupants(room, [&](const Occupant& viewer) { return presence_of(room, o, &viewer, codes); }, &o);
+  std::vector<int> mine = codes;
+  mine.insert(mine.end(), self_codes.begin(), self_codes.end());
+  send_to_occupant(o, presence_of(room, o, &o, with_self(mine)));
 }
 
 void MucService::remove_occupant(Room& room, const std::string& nick, const Departure& departure) {
@@ -109,8 +104,9 @@ void MucService::remove_occupant(Room& room, const std::string& nick, const Depa
   if (it == room.occupants().end()) return;
   const Occupant gone = std::move(it->second);
   room.occupants().erase(it);
-  for (const auto& [other, viewer] : room.occupants())
-    send_to_occupant(viewer, unavailable_of(room, gone, &viewer, departure, false));
+  send_to_occupants(room, [&](const Occupant& viewer) {
+    return unavailable_of(room, gone, &viewer, departure, false);
+  });
   send_to_occupant(gone, unavailable_of(room, gone, &gone, departure, true));
 }
 
@@ -277,8 +273,8 @@ void MucService::join(Room* room, xml::Element& stanza, const xmpp::Jid& from, c
     send(std::move(p));
   }
   Occupant& joined = room->add_occupant(std::move(o));
-  for (const auto& [nick, viewer] : room->occupants())
-    if (&viewer != &joined) send_to_occupant(viewer, presence_of(*room, joined, &viewer, {}));
+  send_to_occupants(*room, [&](const Occupant& viewer) { return presence_of(*room, joined, &viewer, {}); },
+                    &joined);
   send_to_occupant(joined, presence_of(*room, joined, &joined, with_self(self_codes)));
   if (!created) send_history_and_subject(*room, muc_x, from);
   else send_history_and_subject(*room, nullptr, from);
@@ -323,8 +319,9 @@ void MucService::change_nick(Room& room, Occupant& occupant, const xml::Element&
   Departure d;
   d.codes = {303};
   d.new_nick = new_nick;
-  for (const auto& [nick, viewer] : room.occupants())
-    send_to_occupant(viewer, unavailable_of(room, occupant, &viewer, d, &viewer == &occupant));
+  send_to_occupants(room, [&](const Occupant& viewer) { return unavailable_of(room, occupant, &viewer, d, false); },
+                    &occupant);
+  send_to_occupant(occupant, unavailable_of(room, occupant, &occupant, d, true));
   Occupant& renamed = room.rename_occupant(occupant.nick, new_nick);
   renamed.presence = clean_presence(stanza);
   broadcast_presence(room, renamed, {});

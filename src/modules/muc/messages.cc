@@ -85,7 +85,7 @@ void MucService::groupchat(Room& room, Occupant& sender, xml::Element& stanza) {
   m.remove_attr("to");
   m.set_attr("from", room.jid().with_resource(sender.nick).to_string());
   m.add_child("occupant-id", std::string(kOccupantIdNs)).set_attr("id", sender.occupant_id);
-  for (const auto& [nick, o] : room.occupants()) send_to_occupant(o, m);
+  send_to_occupants(room, m);
   if (services_.archive) services_.archive(room, m);
   // History keeps what was said (and subject changes are the subject's
   // business): chat states and other bodiless messages pass by.
@@ -180,7 +180,7 @@ void MucService::notify_all(Room& room, const std::vector<int>& codes) {
   m.set_attr("from", room.jid().bare_string());
   auto& x = m.add_child("x", std::string(kUserNs));
   for (int code : codes) x.add_child("status").set_attr("code", std::to_string(code));
-  for (const auto& [nick, o] : room.occupants()) send_to_occupant(o, m);
+  send_to_occupants(room, m);
 }
 
 }  // namespace tern::modules::muc

@@ -129,6 +129,29 @@ void MucService::send_to_occupant(const Occupant& o, const xml::Element& stanza)
   }
 }
 
+void MucService::send_to_occupants(const Room& room, const FormFor& form, const Occupant* except) const {
+  struct View {
+    const Occupant* viewer = nullptr;  // any one occupant with this view
+    std::vector<xmpp::Jid> sessions;
+  };
+  View seeing, blind;
+  for (const auto& [nick, o] : room.occupants()) {
+    if (&o == except) continue;
+    View& view = may_see_jids(room, &o) ? seeing : blind;
+    view.viewer = &o;
+    view.sessions.insert(view.sessions.end(), o.sessions.begin(), o.sessions.end());
+  }
+  for (const View* view : {&seeing, &blind})
+    if (view->viewer) host_.route_copies(form(*view->viewer), view->sessions);
+}
+
+void MucService::send_to_occupants(const Room& room, const xml::Element& stanza) const {
+  std::vector<xmpp::Jid> sessions;
+  for (const auto& [nick, o] : room.occupants())
+    sessions.insert(sessions.end(), o.sessions.begin(), o.sessions.end());
+  host_.route_copies(stanza, sessions);
+}
+
 Affiliation MucService::affiliation_of(const Room& room, const xmpp::Jid& who) const {
   // Server admins own every room (they can always sort a room out).
   if (options_.admins.count(who.bare_string())) return Affiliation::kOwner;

@@ -171,6 +171,15 @@ class MucService {
   void reply_error(const xml::Element& stanza, const xmpp::StanzaError& err) const;
   // A copy of `stanza` to every session of `o`.
   void send_to_occupant(const Occupant& o, const xml::Element& stanza) const;
+  // The room's fan-out (§3 of the design: parsed once, serialised once per
+  // form): `form(viewer)` builds the stanza as `viewer` sees it, once for the
+  // occupants who may see real JIDs and once for those who may not, and each
+  // form goes to all its sessions in one Host::route_copies. `except` gets
+  // nothing (the subject of a presence, who gets its own form with 110).
+  using FormFor = std::function<xml::Element(const Occupant& viewer)>;
+  void send_to_occupants(const Room& room, const FormFor& form, const Occupant* except = nullptr) const;
+  // The same stanza, whoever looks.
+  void send_to_occupants(const Room& room, const xml::Element& stanza) const;
   Affiliation affiliation_of(const Room& room, const xmpp::Jid& who) const;
 
   Host host_;

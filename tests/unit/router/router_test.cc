@@ -728,5 +728,86 @@ TEST(RouterShards, AnotherShardGetsBytesSerialisedOnceAndTheSameShardTheTree) {
   EXPECT_EQ(phone->delivered_on(), std::vector<int>{1});
 }
 
+// ---- copies to many recipients (room and service fan-out) ----
+
+std::vector<xmpp::Jid> jids(std::initializer_list<std::string_view> texts) {
+  std::vector<xmpp::Jid> out;
+  for (auto t : texts) out.push_back(*xmpp::Jid::parse(t));
+  return out;
+}
+
+TEST(RouterCopies, EachCopyIsAddressedToItsRecipientAndDeliveredOnItsShard) {
+  RouterHarness h(2);
+  auto alice = h.bind("alice@example.com/a", 0, true, /*shard=*/0);
+  auto phone = h.bind("bob@example.com/phone", 0, true, /*shard=*/1);
+  auto tablet = h.bind("bob@example.com/tablet", 0, true, /*shard=*/1);
+  auto stanza = fakes::parse_stanza(
+      "<message from='room@conference.example.com/nick' type='groupchat' id='g1'>"
+      "<body>a &lt; b</body></message>");
+  const auto to = jids({"alice@example.com/a", "bob@example.com/phone", "bob@example.com/tablet"});
+  h.run_on(0, [&] { h.router.route_copies(stanza, to); });
+  auto expected = [](std::string_view who) {
+    return Strings{"<message to='" + std::string(who) +
+                   "' from='room@conference.example.com/nick' type='groupchat' id='g1'>"
+                   "<body>a &lt; b</body></message>"};
+  };
+  EXPECT_EQ(alice->delivered(), expected("alice@example.com/a"));
+  EXPECT_EQ(phone->delivered(), expected("bob@example.com/phone"));
+  EXPECT_EQ(tablet->delivered(), expected("bob@example.com/tablet"));
+  EXPECT_EQ(phone->delivered_on(), std::vector<int>{1});
+  EXPECT_EQ(alice->delivered_on(), std::vector<int>{0});
+}
+
+TEST(RouterCopies, CopiesKeepTheirOrderPerRecipient) {
+  RouterHarness h(2);
+  auto bob = h.bind("bob@example.com/phone", 0, true, /*shard=*/1);
+  const auto to = jids({"bob@example.com/phone"});
+  h.run_on(0, [&] {
+    for (int i = 0; i < 50; ++i) {
+      auto m = fakes::parse_stanza("<message from='room@conference.example.com/n' type='groupchat' id='" +
+                                   std::to_string(i) + "'/>");
+      h.router.route_copies(m, to);
+    }
+  });
+  const auto got = bob->delivered();
+  ASSERT_EQ(got.size(), 50u);
+  for (int i = 0; i < 50; ++i) EXPECT_NE(got[i].find("id='" + std::to_string(i) + "'"), std::string::npos);
+}
+
+TEST(RouterCopies, EveryCopyPassesPreRouteWhichMayDropIt) {
+  // XEP-0191: an occupant who blocked the room gets nothing from it.
+  RouterHarness h(1);
+  auto alice = h.bind("alice@example.com/a", 0);
+  auto bob = h.bind("bob@example.com/phone", 0);
+  Strings seen;
+  auto token = h.router.hooks().pre_route.add([&](RoutedStanza& ev) {
+    seen.push_back(ev.to.to_string() + "=" + std::string(ev.stanza.attr_or("to")));
+    return ev.to.node() == "bob" ? core::Verdict::kHandled : core::Verdict::kPass;
+  });
+  auto stanza = fakes::parse_stanza("<message from='room@conference.example.com/n' type='groupchat'/>");
+  const auto to = jids({"alice@example.com/a", "bob@example.com/phone"});
+  h.run_on(0, [&] { h.router.route_copies(stanza, to); });
+  EXPECT_EQ(seen, (Strings{"alice@example.com/a=alice@example.com/a",
+                           "bob@example.com/phone=bob@example.com/phone"}));
+  EXPECT_EQ(alice->delivered().size(), 1u);
+  EXPECT_TRUE(bob->delivered().empty());
+}
+
+TEST(RouterCopies, ACopyForAGoneSessionIsRoutedLikeOneStanza) {
+  // RFC 6121 §8.5.3.2.1: groupchat to an unconnected resource is refused.
+  RouterHarness h(1);
+  auto alice = h.bind("alice@example.com/a", 0);
+  auto bob = h.bind("bob@example.com/phone", 0);
+  auto stanza = fakes::parse_stanza("<message from='alice@example.com/a' type='groupchat' id='x'/>");
+  const auto to = jids({"bob@example.com/gone", "bob@example.com/phone"});
+  h.run_on(0, [&] { h.router.route_copies(stanza, to); });
+  EXPECT_EQ(bob->delivered().size(), 1u);
+  const auto errors = alice->delivered();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("type='error'"), std::string::npos);
+  EXPECT_NE(errors[0].find("from='bob@example.com/gone'"), std::string::npos);
+  EXPECT_NE(errors[0].find("service-unavailable"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tern::router
