@@ -109,6 +109,12 @@ void Connection::abort() {
   close_socket();
 }
 
+void Connection::cut() {
+  if (!open_) return;
+  cut_ = true;
+  close_socket();
+}
+
 void Connection::expire() {
   timed_out_ = true;
   abort();
