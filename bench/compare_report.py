@@ -323,7 +323,9 @@ def light_table(F):
             (f"{r:,} msgs/s: latency max (ms)", of(F, run, "latency_max_us", 1000), "{:.2f}", False),
             (f"**{r:,} msgs/s: server CPU per message (µs)**", of(F, run, "server_cpu_us_per_message"),
              "{:.1f}", False),
-            (f"{r:,} msgs/s: delivered (msgs/s) / lost", slash(F, run, "delivered_per_second", "lost"), "{}", None),
+            (f"{r:,} msgs/s: delivered (msgs/s) / lost",
+             lambda s, run=run: None if F.get(s, run, "delivered_per_second") is None else
+             f"{F.get(s, run, 'delivered_per_second'):,.0f} / {F.get(s, run, 'lost')}", "{}", None),
             (f"{r:,} msgs/s: generator CPU per message (µs)", of(F, run, "cpu_us_per_message"), "{:.1f}", None),
         ]
     return "chat at light loads", text, rows
