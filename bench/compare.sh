@@ -299,6 +299,11 @@ install_missing
 [[ $INSTALL_ONLY == 1 ]] && exit 0
 
 # ------------------------------------------------------------------ checks
+if [[ $SCALING_ONLY == 1 ]]; then
+  # Tern's chat by shard count, nothing else: no accounts with rosters.
+  SERVERS=tern PRESENCE_USERS=0 LIGHT_RATES="" STORM_SESSIONS=0 MUC_ROOMS=""
+  [[ $DATE == *-scaling ]] || DATE=$DATE-scaling
+fi
 ORDERED=""
 for s in $SERVERS; do
   case $s in tern|prosody|ejabberd) ;; *) die "unknown server '$s' in --servers" ;; esac
@@ -320,10 +325,7 @@ USERS=${SIZES##*,}   # the last checkpoint: accounts without rosters
 for rc in ${MUC_ROOMS//,/ }; do
   (( ${rc%x*} * ${rc#*x} <= USERS )) || die "--muc-rooms $rc needs $(( ${rc%x*} * ${rc#*x} )) users, the last size is $USERS"
 done
-if [[ $SCALING_ONLY == 1 ]]; then
-  SERVERS=tern
-  [[ $DATE == *-scaling ]] || DATE=$DATE-scaling
-fi
+
 [[ $(id -u) -eq 0 ]] || die "run as root: Prosody and ejabberd run as their own users"
 if [[ ! -x $TERN || ! -x $BENCH ]]; then
   log "building tern and tern-bench (missing)"
