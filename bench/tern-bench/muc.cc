@@ -178,18 +178,22 @@ int run_muc(const Env& env) {
                   (long long)n, join_seconds, (unsigned long long)plan.join_errors.load());
   complete = complete && rooms_ok && joins_ok;
 
-  // The join presences (O x O per room) settle before measuring: none for
-  // half a second, at most 10 s.
+  // The join presences (about O x O per room) settle before measuring: a
+  // slow server is still sending them long after the last self-presence,
+  // and measuring then would charge them to the messages. Wait until none
+  // has arrived for a second (at most 120 s).
   std::uint64_t seen = runner.live_totals().received_other;
   auto quiet_since = Clock::now();
-  runner.sleep_until(Clock::now() + std::chrono::seconds(10), [&] {
+  auto t_settle = Clock::now();
+  runner.sleep_until(Clock::now() + std::chrono::seconds(120), [&] {
     std::uint64_t now_seen = runner.live_totals().received_other;
     if (now_seen != seen) {
       seen = now_seen;
       quiet_since = Clock::now();
     }
-    return Clock::now() - quiet_since >= std::chrono::milliseconds(500);
+    return Clock::now() - quiet_since >= std::chrono::seconds(1);
   });
+  double settle_seconds = std::chrono::duration<double>(Clock::now() - t_settle).count();
   std::int64_t senders = 0;
   runner.on_each([&](Worker& w) {
     for (std::int64_t i = w.id; i < n; i += threads) {
@@ -258,6 +262,7 @@ int run_muc(const Env& env) {
   r.add_int("join_errors", static_cast<std::int64_t>(plan.join_errors.load()), "join errors");
   r.add("connect_seconds", connect_seconds, "time to connect all", "s");
   r.add("join_seconds", join_seconds, "time to create the rooms and join all", "s");
+  r.add("settle_seconds", settle_seconds, "wait for the join presences to stop", "s");
   r.add("offered_rate", rate, "messages offered", "msg/s");
   r.add("duration_seconds", window, "measured", "s");
   r.add_int("sent", static_cast<std::int64_t>(sent), "messages sent");
