@@ -14,9 +14,24 @@
 #   chat        P pairs at saturation: msgs/s, latency, server CPU per message
 #   chat-rate   the same pairs at a fixed offered load of half Tern's
 #               saturation rate: p50/p99 latency
+#   login-resume  the login run again with TLS 1.3 session resumption
+#               (tern-bench --tls-resume; tls_resumed says who resumed)
+#   chat-light-R  500 pairs at light paced loads (--light-rates, default 200
+#               and 2,000 msgs/s): p50/p99 latency, server CPU per message
 #   presence    U users, each with K mutual contacts all online, change
 #               presence at a fixed rate: deliveries/s (a fresh process)
+#   storm       --storm-sessions sessions logged in, every connection cut at
+#               once, every client reconnecting at once: time until all are
+#               back (a fresh process; Tern also with --tls-resume: storm-resume)
+#   muc-RxO     R rooms of O occupants (default 1x500 and 100x20) sending
+#               groupchat at a fixed offered delivery rate: deliveries/s,
+#               latency, server CPU per delivery (a fresh process)
 # and Tern alone also runs chat at saturation with shards = 1 and = 2.
+#
+# bench/compare.sh --scaling runs only Tern: chat at a fixed offered load
+# (half of its 1-shard saturation) with 1, 2, 4 ... shards up to the core
+# count, the server pinned (taskset) to cores 0..S-1 and the generator to the
+# others when there are any: server CPU per message by shard count.
 # Everything after hold-plain goes through STARTTLS. Tern runs first (its
 # chat result sets the chat-rate load for all three).
 #
@@ -61,6 +76,14 @@ CONTACTS=20
 PRESENCE_RATE=15000
 PRESENCE_SECONDS=10
 SCALING_SECONDS=""
+LIGHT_RATES=200,2000
+LIGHT_PAIRS=500
+LIGHT_SECONDS=20
+STORM_SESSIONS=2000
+MUC_ROOMS=1x500,100x20
+MUC_DELIVERIES=20000
+MUC_SECONDS=10
+SCALING_ONLY=0
 SOURCES=4
 SERVERS="tern prosody ejabberd"
 OUT=$ROOT/bench/results
@@ -89,7 +112,19 @@ usage: bench/compare.sh [options]
   --presence-rate R      presence changes offered per second, in all ($PRESENCE_RATE)
   --presence-seconds S   presence run ($PRESENCE_SECONDS)
   --scaling-seconds S    Tern chat at shards = 1 and 2; 0 skips (--chat-seconds)
-  --seconds S            every duration above at once (login, chat, presence, scaling)
+  --light-rates A,B      light paced chat runs, msgs/s in all; "" skips ($LIGHT_RATES)
+  --light-pairs P        pairs of the light runs, needs 2P accounts ($LIGHT_PAIRS)
+  --light-seconds S      each light run ($LIGHT_SECONDS)
+  --storm-sessions N     reconnect storm: N sessions cut and reconnecting at
+                         once; 0 skips ($STORM_SESSIONS)
+  --muc-rooms RxO,...    MUC runs: R rooms of O occupants each; "" skips ($MUC_ROOMS)
+  --muc-deliveries D     offered groupchat deliveries/s of each MUC run: the
+                         message rate is D / O ($MUC_DELIVERIES)
+  --muc-seconds S        each MUC run ($MUC_SECONDS)
+  --scaling              only Tern's shard scaling: chat at half its 1-shard
+                         saturation with 1, 2, 4 ... shards up to the core count
+  --seconds S            every duration above at once (login, chat, presence,
+                         scaling, light, muc)
   --sources K            source addresses 127.0.0.1..K for the generator ($SOURCES)
   --servers "LIST"       subset of "tern prosody ejabberd" (all three; Tern runs first)
   --out DIR              where <date>.md/.json/.png go ($OUT)
@@ -117,7 +152,16 @@ while [[ $# -gt 0 ]]; do
     --presence-rate) PRESENCE_RATE=$2; shift 2 ;;
     --presence-seconds) PRESENCE_SECONDS=$2; shift 2 ;;
     --scaling-seconds) SCALING_SECONDS=$2; shift 2 ;;
-    --seconds) LOGIN_SECONDS=$2; CHAT_SECONDS=$2; PRESENCE_SECONDS=$2; SCALING_SECONDS=$2; shift 2 ;;
+    --seconds) LOGIN_SECONDS=$2; CHAT_SECONDS=$2; PRESENCE_SECONDS=$2; SCALING_SECONDS=$2
+               LIGHT_SECONDS=$2; MUC_SECONDS=$2; shift 2 ;;
+    --light-rates) LIGHT_RATES=$2; shift 2 ;;
+    --light-pairs) LIGHT_PAIRS=$2; shift 2 ;;
+    --light-seconds) LIGHT_SECONDS=$2; shift 2 ;;
+    --storm-sessions) STORM_SESSIONS=$2; shift 2 ;;
+    --muc-rooms) MUC_ROOMS=$2; shift 2 ;;
+    --muc-deliveries) MUC_DELIVERIES=$2; shift 2 ;;
+    --muc-seconds) MUC_SECONDS=$2; shift 2 ;;
+    --scaling) SCALING_ONLY=1; shift ;;
     --sources) SOURCES=$2; shift 2 ;;
     --servers) SERVERS=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
@@ -255,6 +299,11 @@ install_missing
 [[ $INSTALL_ONLY == 1 ]] && exit 0
 
 # ------------------------------------------------------------------ checks
+if [[ $SCALING_ONLY == 1 ]]; then
+  # Tern's chat by shard count, nothing else: no accounts with rosters.
+  SERVERS=tern PRESENCE_USERS=0 LIGHT_RATES="" STORM_SESSIONS=0 MUC_ROOMS=""
+  [[ $DATE == *-scaling ]] || DATE=$DATE-scaling
+fi
 ORDERED=""
 for s in $SERVERS; do
   case $s in tern|prosody|ejabberd) ;; *) die "unknown server '$s' in --servers" ;; esac
@@ -268,6 +317,15 @@ USERS=${SIZES##*,}   # the last checkpoint: accounts without rosters
 (( PRESENCE_USERS == 0 || CONTACTS < PRESENCE_USERS )) ||
   die "--contacts $CONTACTS needs more than $CONTACTS --presence-users"
 [[ -z $CHAT_RATE || $CHAT_RATE =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--chat-rate takes msgs/s"
+[[ -z $LIGHT_RATES || $LIGHT_RATES =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--light-rates takes msgs/s like 200,2000"
+[[ -z $LIGHT_RATES ]] || (( LIGHT_PAIRS * 2 <= USERS )) ||
+  die "--light-pairs $LIGHT_PAIRS needs at least $((LIGHT_PAIRS * 2)) users, the last size is $USERS"
+(( STORM_SESSIONS <= USERS )) || die "--storm-sessions $STORM_SESSIONS is more than the last size $USERS"
+[[ -z $MUC_ROOMS || $MUC_ROOMS =~ ^[0-9]+x[0-9]+(,[0-9]+x[0-9]+)*$ ]] || die "--muc-rooms takes RxO,... like 1x500,100x20"
+for rc in ${MUC_ROOMS//,/ }; do
+  (( ${rc%x*} * ${rc#*x} <= USERS )) || die "--muc-rooms $rc needs $(( ${rc%x*} * ${rc#*x} )) users, the last size is $USERS"
+done
+
 [[ $(id -u) -eq 0 ]] || die "run as root: Prosody and ejabberd run as their own users"
 if [[ ! -x $TERN || ! -x $BENCH ]]; then
   log "building tern and tern-bench (missing)"
@@ -385,7 +443,7 @@ bench() {
   log "$server $label: tern-bench $scenario $*"
   before=$(cpu_snapshot "$SRV_PID")
   # In the background, so that a TERM to this script stops it too (cleanup).
-  "$BENCH" "$scenario" --host 127.0.0.1 --port "$SRV_PORT" --domain localhost \
+  "${GEN_PIN[@]}" "$BENCH" "$scenario" --host 127.0.0.1 --port "$SRV_PORT" --domain localhost \
     --user-pattern 'bench{}' --password "$PASSWORD" --tls --mech "$MECH" --quiet \
     --sources "$SOURCES" --server-pid "$SRV_PID" "$@" >"$base.txt" 2>"$base.err" &
   pid=$!
@@ -422,6 +480,12 @@ load() {
   local s=$1
   timed "$s" login bench "$s" login login --concurrency "$LOGIN_CONCURRENCY" \
     --duration "$LOGIN_SECONDS" --max-seconds $((LOGIN_SECONDS + 120))
+  # The same with TLS 1.3 session resumption (a reconnecting client): each
+  # loop's next login offers the ticket of its last one; tls_resumed counts
+  # the handshakes the server actually resumed.
+  timed "$s" login-resume bench "$s" login-resume login --concurrency "$LOGIN_CONCURRENCY" \
+    --duration "$LOGIN_SECONDS" --max-seconds $((LOGIN_SECONDS + 120)) --tls-resume
+  light "$s"
   timed "$s" chat bench "$s" chat chat --pairs "$PAIRS" --duration "$CHAT_SECONDS" \
     --max-seconds $((CHAT_SECONDS + 120))
   [[ $s == tern && $CHAT_RATE_GIVEN == 0 ]] && set_chat_rate
@@ -431,6 +495,53 @@ load() {
     # Tern's latency at lighter loads: where does p99 cross 2 ms?
     [[ $s == tern ]] && latency_ladder
   fi
+}
+
+# light SERVER: chat at light paced loads (--light-rates) over
+# --light-pairs pairs: the latency a lightly loaded server gives and what a
+# message costs it when it is mostly idle. Before the saturating runs, so no
+# backlog from them slows it.
+light() {
+  local rate
+  [[ -n $LIGHT_RATES ]] || return 0
+  for rate in ${LIGHT_RATES//,/ }; do
+    timed "$1" "chat-light-$rate" bench "$1" "chat-light-$rate" chat --pairs "$LIGHT_PAIRS" \
+      --rate "$rate" --duration "$LIGHT_SECONDS" --max-seconds $((LIGHT_SECONDS + 180))
+  done
+}
+
+# storm SERVER: the reconnect storm on a fresh process: --storm-sessions
+# sessions log in (50 at a time), all connections are cut at once and all
+# reconnect at once. Tern once more with TLS session resumption.
+storm() {
+  local s=$1 label
+  (( STORM_SESSIONS > 0 )) || return 0
+  timed "$s" start-storm "${s}_start" tls || return 1
+  for label in storm storm-resume; do
+    [[ $label == storm-resume && $s != tern ]] && continue
+    local resume=()
+    [[ $label == storm-resume ]] && resume=(--tls-resume)
+    timed "$s" "$label" bench "$s" "$label" reconnect --sessions "$STORM_SESSIONS" \
+      --connect-concurrency 50 --settle-seconds 2 --login-timeout 60 \
+      --max-seconds $((300 + STORM_SESSIONS / 10)) "${resume[@]}"
+  done
+  timed "$s" stop "${s}_stop"
+}
+
+# muc SERVER: the MUC runs on a fresh process: for each RxO of --muc-rooms,
+# R rooms of O occupants (created as instant rooms by their first occupant),
+# messages at --muc-deliveries / O per second in all.
+muc() {
+  local s=$1 rc rooms occ
+  [[ -n $MUC_ROOMS ]] || return 0
+  timed "$s" start-muc "${s}_start" tls || return 1
+  for rc in ${MUC_ROOMS//,/ }; do
+    rooms=${rc%x*} occ=${rc#*x}
+    timed "$s" "muc-$rc" bench "$s" "muc-$rc" muc --rooms "$rooms" --occupants "$occ" \
+      --rate $(( (MUC_DELIVERIES + occ - 1) / occ )) --duration "$MUC_SECONDS" \
+      --login-timeout 120 --drain-seconds 5 --max-seconds $((MUC_SECONDS + 600))
+  done
+  timed "$s" stop "${s}_stop"
 }
 
 # latency_ladder: Tern's chat at 1/8 and 1/4 of its saturation rate (the
@@ -491,8 +602,59 @@ run_server() {
     presence "$s"
     timed "$s" stop "${s}_stop"
   fi
+  storm "$s" || return 1
+  muc "$s" || return 1
   [[ $s == tern ]] && (( SCALING_SECONDS > 0 )) && scaling
   return 0
+}
+
+# run_scaling: --scaling, Tern alone. Chat at saturation with one shard
+# gives the offered load (half of it, or --chat-rate), then the same paced
+# chat with 1, 2, 4 ... shards up to the core count, each on a fresh
+# process. The server is pinned to cores 0..S-1 and the generator to the
+# others when S leaves any free; with S = all cores neither is pinned.
+run_scaling() {
+  local cores shards list="" rate
+  cores=$(nproc)
+  for ((shards = 1; shards < cores; shards *= 2)); do list+="$shards "; done
+  list+=$cores
+  echo "$list" >"$RAW/scaling.shards"
+  timed tern accounts tern_prepare || return 1
+  pin_for 1 "$cores"
+  timed tern start-shards1 tern_start tls 1 || return 1
+  timed tern scale-saturation bench tern scale-saturation chat --pairs "$PAIRS" \
+    --duration "$SCALING_SECONDS" --max-seconds $((SCALING_SECONDS + 120))
+  timed tern stop tern_stop
+  rate=$CHAT_RATE
+  if [[ -z $rate ]]; then
+    [[ -s $RAW/tern-scale-saturation.json ]] || { log "no 1-shard saturation figure"; return 1; }
+    rate=$("$PY" -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["delivered_per_second"] / 2))' \
+      "$RAW/tern-scale-saturation.json")
+  fi
+  log "scaling: $rate msgs/s offered at every shard count ($list)"
+  for shards in $list; do
+    pin_for "$shards" "$cores"
+    timed tern "start-shards$shards" tern_start tls "$shards" || return 1
+    timed tern "scale-shards$shards" bench tern "scale-shards$shards" chat --pairs "$PAIRS" \
+      --rate "$rate" --duration "$SCALING_SECONDS" --max-seconds $((SCALING_SECONDS + 120))
+    echo "${SRV_PIN[*]:-none}	${GEN_PIN[*]:-none}" >"$RAW/tern-scale-shards$shards.pin"
+    timed tern stop tern_stop
+  done
+  SRV_PIN=() GEN_PIN=()
+}
+
+# pin_for SHARDS CORES: taskset prefixes for the server (cores 0..S-1) and the
+# generator (S..CORES-1), or none when the server needs every core.
+SRV_PIN=()
+GEN_PIN=()
+pin_for() {
+  local s=$1 cores=$2
+  if (( s < cores )) && command -v taskset >/dev/null 2>&1; then
+    SRV_PIN=(taskset -c "0-$((s - 1))")
+    GEN_PIN=(taskset -c "$s-$((cores - 1))")
+  else
+    SRV_PIN=() GEN_PIN=()
+  fi
 }
 
 # Tern's chat with 1 and 2 shards (threads), same sessions: at saturation,
@@ -548,7 +710,8 @@ stanza_burst = 1000000
 [modules]
 # The feature set Prosody and ejabberd load here (see their configs): no
 # archive, carbons or other per-message work the peers do not do.
-enabled = ["ping", "roster", "presence", "offline", "disco"]
+# muc: conference.localhost, for the muc runs (Prosody and ejabberd load theirs).
+enabled = ["ping", "roster", "presence", "offline", "disco", "muc"]
 TOML
   "$TERN" config check --config "$TERN_DIR/tern.toml" >"$TERN_DIR/config-check.log" 2>&1 ||
     { cat "$TERN_DIR/config-check.log" >&2; log "tern config check failed"; return 1; }
@@ -576,7 +739,8 @@ tern_prepare() {
 tern_start() {
   free_port SRV_PORT
   tern_config "$1" "${2:-0}" "$SRV_PORT" || return 1
-  "$TERN" serve --config "$TERN_DIR/tern.toml" >>"$TERN_DIR/stdout.log" 2>>"$TERN_DIR/stderr.log" &
+  # SRV_PIN (--scaling): taskset execs tern, so $! is tern itself.
+  "${SRV_PIN[@]}" "$TERN" serve --config "$TERN_DIR/tern.toml" >>"$TERN_DIR/stdout.log" 2>>"$TERN_DIR/stderr.log" &
   SRV_PID=$!
   STARTED_PIDS+=("$SRV_PID" "tern serve")
   wait_port "$SRV_PORT" "$SRV_PID" 30 || { tail "$TERN_DIR/stderr.log" >&2; log "tern did not listen on $SRV_PORT"; return 1; }
@@ -751,6 +915,10 @@ meta = {
     "presence_users": $PRESENCE_USERS, "contacts": $CONTACTS, "presence_rate": $PRESENCE_RATE,
     "presence_seconds": $PRESENCE_SECONDS, "scaling_seconds": $SCALING_SECONDS,
     "sources": $SOURCES, "tls": "STARTTLS", "mech": "$MECH", "generator_threads": 1,
+    "light_rates": [int(x) for x in "$LIGHT_RATES".split(",") if x], "light_pairs": $LIGHT_PAIRS,
+    "light_seconds": $LIGHT_SECONDS, "storm_sessions": $STORM_SESSIONS,
+    "muc_rooms": [x for x in "$MUC_ROOMS".split(",") if x], "muc_deliveries": $MUC_DELIVERIES,
+    "muc_seconds": $MUC_SECONDS, "mode": "scaling" if $SCALING_ONLY else "compare",
   },
 }
 json.dump(meta, open(sys.argv[1], "w"), indent=1)
@@ -764,7 +932,9 @@ log "servers: $SERVERS; idle sessions at $SIZES; login ${LOGIN_SECONDS}s x$LOGIN
     "chat ${CHAT_SECONDS}s x$PAIRS pairs; presence $PRESENCE_USERS users x$CONTACTS contacts, ${PRESENCE_RATE}/s"
 for s in $SERVERS; do
   t0=$SECONDS
-  if ! run_server "$s"; then
+  runner=run_server
+  [[ $SCALING_ONLY == 1 ]] && runner=run_scaling
+  if ! $runner "$s"; then
     SKIPPED[$s]="could not be started or provisioned; see the log above"
     log "SKIPPING $s: ${SKIPPED[$s]}"
     "${s}_stop" || true

@@ -8,8 +8,10 @@ the headline table (issue 4's targets) on stdout.
 It can be run again on a kept RAW_DIR (compare.sh --keep).
 """
 
+import glob
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -20,16 +22,26 @@ LABELS = ["hold-plain", "hold-tls", "login", "chat", "chat-rate", "chat-rate-1of
 
 
 # ------------------------------------------------------------------ loading
+def run_labels(raw, s):
+    """The runs of server s in RAW: the fixed ones, then those named by their
+    parameters (chat-light-200, muc-1x500, scale-shards4, ...)."""
+    found = [os.path.basename(p)[len(s) + 1:-len(".json")] for p in glob.glob(os.path.join(raw, f"{s}-*.json"))]
+    return LABELS + sorted(l for l in found if l not in LABELS)
+
+
 def load(raw):
     meta = json.load(open(os.path.join(raw, "meta.json")))
     results = {}
     for s in ALL:
-        for label in LABELS:
+        for label in run_labels(raw, s):
             p = os.path.join(raw, f"{s}-{label}.json")
             if not os.path.exists(p):
                 continue
             r = results.setdefault(s, {})[label] = json.load(open(p))
             add_cpu_split(r, os.path.join(raw, f"{s}-{label}.cpu"), meta["machine"]["clk_tck"])
+            pin = os.path.join(raw, f"{s}-{label}.pin")
+            if os.path.exists(pin):
+                r["pinned_server"], r["pinned_generator"] = open(pin).read().rstrip("\n").split("\t")
         if s not in results:
             continue
         extra = results[s]
@@ -191,7 +203,10 @@ def hold_table(F, mode, title):
 def login_table(F):
     p = F.meta["parameters"]
     return "login", (f"{p['login_concurrency']} loops of connect, STARTTLS, SASL, bind, close, for "
-                     f"{p['login_seconds']} s."), [
+                     f"{p['login_seconds']} s; then the same with TLS 1.3 session resumption offered "
+                     "(tern-bench --tls-resume: each loop's next login offers the ticket of its last one). "
+                     "`tls_resumed` counts the handshakes the server actually resumed; a server that "
+                     "issues no tickets, or ignores them, does full handshakes in both runs."), [
         ("**logins/s**", of(F, "login", "logins_per_second"), "{:.0f}", True),
         ("logins completed / failed", slash(F, "login", "logins", "failed"), "{}", None),
         ("login latency p50 (ms)", of(F, "login", "login_p50_us", 1000), "{:.2f}", False),
@@ -199,6 +214,14 @@ def login_table(F):
         ("server CPU per login (µs)", of(F, "login", "server_cpu_us_per_login"), "{:.0f}", False),
         ("generator CPU (% of one core)", of(F, "login", "generator_cpu_percent"), "{:.0f}", None),
         (CORES, split_cores(F, "login"), "{}", None),
+        ("**logins/s, TLS resumption offered**", of(F, "login-resume", "logins_per_second"), "{:.0f}", True),
+        ("TLS sessions resumed / logins", slash(F, "login-resume", "tls_resumed", "logins"), "{}", None),
+        ("resumed? (the server took the ticket)", lambda s: resumed(F, s, "login-resume"), "{}", None),
+        ("login latency p50, resumption offered (ms)", of(F, "login-resume", "login_p50_us", 1000), "{:.2f}", False),
+        ("login latency p99, resumption offered (ms)", of(F, "login-resume", "login_p99_us", 1000), "{:.2f}", False),
+        ("server CPU per login, resumption offered (µs)", of(F, "login-resume", "server_cpu_us_per_login"),
+         "{:.0f}", False),
+        ("failed, resumption offered", of(F, "login-resume", "failed"), "{:.0f}", None),
     ]
 
 
@@ -274,9 +297,123 @@ def presence_table(F):
     return "presence", text, rows
 
 
+def resumed(F, s, run):
+    n, total = F.get(s, run, "tls_resumed"), F.get(s, run, "logins") or F.get(s, run, "reconnected")
+    if n is None or not total:
+        return None
+    return "yes" if n >= 0.9 * total else ("no" if n == 0 else f"partly ({100 * n / total:.0f} %)")
+
+
+def light_table(F):
+    p = F.meta["parameters"]
+    rates = p.get("light_rates") or []
+    if not rates:
+        return None
+    text = (f"{p['light_pairs']} pairs ({2 * p['light_pairs']} sessions), one-to-one messages paced at light "
+            f"fixed loads ({', '.join(f'{r:,}' for r in rates)} msgs/s in all) for {p['light_seconds']} s each, "
+            "STARTTLS. The generator wakes once per message due (no polling tick, no timer per pair), so its "
+            "own CPU stays small. Server CPU per message is its CPU (/proc/PID/stat) over the window divided "
+            "by the messages delivered: at a light load it includes whatever the server does when idle.")
+    rows = []
+    for r in rates:
+        run = f"chat-light-{r}"
+        rows += [
+            (f"**{r:,} msgs/s: latency p50 (ms)**", of(F, run, "latency_p50_us", 1000), "{:.3f}", False),
+            (f"**{r:,} msgs/s: latency p99 (ms)**", of(F, run, "latency_p99_us", 1000), "{:.3f}", False),
+            (f"{r:,} msgs/s: latency max (ms)", of(F, run, "latency_max_us", 1000), "{:.2f}", False),
+            (f"**{r:,} msgs/s: server CPU per message (µs)**", of(F, run, "server_cpu_us_per_message"),
+             "{:.1f}", False),
+            (f"{r:,} msgs/s: delivered (msgs/s) / lost",
+             lambda s, run=run: None if F.get(s, run, "delivered_per_second") is None else
+             f"{F.get(s, run, 'delivered_per_second'):,.0f} / {F.get(s, run, 'lost')}", "{}", None),
+            (f"{r:,} msgs/s: generator CPU per message (µs)", of(F, run, "cpu_us_per_message"), "{:.1f}", None),
+        ]
+    return "chat at light loads", text, rows
+
+
+def storm_table(F):
+    p = F.meta["parameters"]
+    if not p.get("storm_sessions"):
+        return None
+    text = (f"{p['storm_sessions']:,} sessions (STARTTLS, SASL {p['mech']}, bind, roster, presence) log in 50 at a "
+            "time on a fresh server process and settle 2 s; then every connection is cut at once (sockets closed "
+            "without a stream close or TLS close_notify, as an outage looks to the client) and every client "
+            "reconnects at the same moment, with no limit on logins in flight. Time back is from the reconnect "
+            "to online (bound, roster, presence) per client.")
+    rows = [
+        ("clients back / cut", slash(F, "storm", "reconnected", "cut"), "{}", None),
+        ("reconnects failed", of(F, "storm", "reconnect_failed"), "{:.0f}", False),
+        ("**time until all are back (s)**", of(F, "storm", "all_back_seconds"), "{:.2f}", False),
+        ("time back per client p50 (ms)", of(F, "storm", "back_p50_us", 1000), "{:.0f}", False),
+        ("time back per client p99 (ms)", of(F, "storm", "back_p99_us", 1000), "{:.0f}", False),
+        ("time back per client max (ms)", of(F, "storm", "back_max_us", 1000), "{:.0f}", False),
+        ("server CPU per reconnect (µs)", of(F, "storm", "server_cpu_us_per_reconnect"), "{:.0f}", False),
+        ("sessions dropped by the server", of(F, "storm", "dropped"), "{:.0f}", None),
+        ("Tern with TLS resumption: time until all are back (s)",
+         lambda s: F.get(s, "storm-resume", "all_back_seconds") if s == "tern" else None, "{:.2f}", None),
+        ("Tern with TLS resumption: p50 / p99 / max (ms)",
+         lambda s: ms_triple(F, s, "storm-resume", "back") if s == "tern" else None, "{}", None),
+        ("Tern with TLS resumption: resumed / back / failed",
+         lambda s: slash(F, "storm-resume", "tls_resumed", "reconnected", "reconnect_failed")(s)
+         if s == "tern" else None, "{}", None),
+        ("Tern with TLS resumption: server CPU per reconnect (µs)",
+         lambda s: F.get(s, "storm-resume", "server_cpu_us_per_reconnect") if s == "tern" else None, "{:.0f}", None),
+    ]
+    return "reconnect storm", text, rows
+
+
+def ms_triple(F, s, run, prefix):
+    vals = [F.get(s, run, f"{prefix}_{q}_us") for q in ("p50", "p99", "max")]
+    return None if vals[0] is None else " / ".join(f"{v / 1000:.0f}" for v in vals)
+
+
+def muc_table(F):
+    p = F.meta["parameters"]
+    configs = p.get("muc_rooms") or []
+    if not configs:
+        return None
+    text = (f"XEP-0045 rooms at conference.localhost on a fresh server process: each room is created by its first "
+            "occupant as an instant room (an empty muc#owner form: all three lock new rooms until configured), "
+            "then the others join (history maxstanzas 0) and wait for their self-presence (status 110). The "
+            f"occupants then send groupchat messages, {p['muc_deliveries']:,} deliveries/s offered in all "
+            f"(messages/s = that / occupants per room), for {p['muc_seconds']} s; a delivery is a groupchat "
+            "message received by an occupant, the sender's own copy included. Latency: the send time is in the body.")
+    rows = []
+    for c in configs:
+        run = f"muc-{c}"
+        rooms, occ = c.split("x")
+        title = f"{int(rooms):,} room{'s' if int(rooms) > 1 else ''} of {int(occ):,}"
+
+        def share(s, run=run):
+            d, e = F.get(s, run, "delivered_after_drain"), F.get(s, run, "expected_deliveries")
+            return None if d is None or not e else 100 * d / e
+        rows += [
+            (f"**{title}: deliveries/s**", of(F, run, "deliveries_per_second"), "{:,.0f}", True),
+            (f"{title}: messages sent/s (offered)", lambda s, run=run: sent_offered(F, s, run), "{}", None),
+            (f"{title}: delivered / expected after the drain (%)", share, "{:.1f}", True),
+            (f"{title}: latency p50 (ms)", of(F, run, "latency_p50_us", 1000), "{:.2f}", False),
+            (f"**{title}: latency p99 (ms)**", of(F, run, "latency_p99_us", 1000), "{:.2f}", False),
+            (f"**{title}: server CPU per delivery (µs)**", of(F, run, "server_cpu_us_per_delivery"), "{:.2f}", False),
+            (f"{title}: joined / join errors / time to join all (s)",
+             lambda s, run=run: join_cell(F, s, run), "{}", None),
+        ]
+    return "MUC (groupchat)", text, rows
+
+
+def sent_offered(F, s, run):
+    a, b = F.get(s, run, "sent_per_second"), F.get(s, run, "offered_rate")
+    return None if a is None else f"{a:,.0f} ({b:,.0f})"
+
+
+def join_cell(F, s, run):
+    j, e, t = (F.get(s, run, k) for k in ("joined", "join_errors", "join_seconds"))
+    return None if j is None else f"{j} / {e} / {t:.1f}"
+
+
 def comparison_tables(F):
-    return [hold_table(F, "plain", "plain TCP"), hold_table(F, "tls", "STARTTLS"), login_table(F),
-            chat_table(F), chat_rate_table(F), presence_table(F)]
+    tables = [hold_table(F, "plain", "plain TCP"), hold_table(F, "tls", "STARTTLS"), login_table(F),
+              light_table(F), chat_table(F), chat_rate_table(F), presence_table(F), storm_table(F), muc_table(F)]
+    return [t for t in tables if t]
 
 
 def kept_up(F, s):
@@ -405,6 +542,44 @@ def targets(F):
                                    f"at a quarter load, CPU per message 1 shard / 2 shards {fmt(paced, '{:.2f}')}×)")
     out.append(("chat msgs/s with 2 shards / 1 shard (Tern)", {"tern": cell}, "{}", "≥ 1.7×",
                 met(r, lambda t: t >= 1.7)))
+    out += light_targets(F, vals)
+    return out
+
+
+def light_targets(F, vals):
+    """Issue 16's figures (no targets set): light-load chat, storm, resumed logins; issue 13's MUC."""
+    p, out = F.meta["parameters"], []
+    for rate in p.get("light_rates") or []:
+        run = f"chat-light-{rate}"
+
+        def cell(s, run=run):
+            p50, p99, cpu = (F.get(s, run, k) for k in ("latency_p50_us", "latency_p99_us", "server_cpu_us_per_message"))
+            return None if p50 is None else f"{p50 / 1000:.2f} / {p99 / 1000:.2f} ms, {cpu:.0f} µs"
+        out.append((f"chat at {rate:,} msgs/s over {p['light_pairs']} pairs: p50 / p99, server CPU per message",
+                    vals(cell), "{}", "lower is better (issue 16)", None))
+    if p.get("storm_sessions"):
+        def storm(s):
+            a, f = F.get(s, "storm", "all_back_seconds"), F.get(s, "storm", "reconnect_failed")
+            if a is None:
+                return None
+            text = f"{a:.1f} s, {f} failed"
+            if s == "tern" and F.get(s, "storm-resume", "all_back_seconds") is not None:
+                text += f" (TLS resumed: {F.get(s, 'storm-resume', 'all_back_seconds'):.1f} s)"
+            return text
+        out.append((f"reconnect storm: {p['storm_sessions']:,} clients all back", vals(storm), "{}",
+                    "lower is better (issue 16)", None))
+    out.append(("logins/s with TLS resumption offered (resumed?)",
+                vals(lambda s: None if F.get(s, "login-resume", "logins_per_second") is None else
+                     f"{F.get(s, 'login-resume', 'logins_per_second'):,.0f} ({resumed(F, s, 'login-resume')})"),
+                "{}", "higher is better (issue 16)", None))
+    for c in p.get("muc_rooms") or []:
+        run = f"muc-{c}"
+        out.append((f"MUC {c.replace('x', ' room(s) x ')} occupants: deliveries/s, p99, server CPU per delivery",
+                    vals(lambda s, run=run: None if F.get(s, run, "deliveries_per_second") is None else
+                         f"{F.get(s, run, 'deliveries_per_second'):,.0f}/s, "
+                         f"{F.get(s, run, 'latency_p99_us') / 1000:.1f} ms, "
+                         f"{F.get(s, run, 'server_cpu_us_per_delivery'):.1f} µs"),
+                    "{}", "issue 13", None))
     return out
 
 
@@ -509,10 +684,71 @@ def chart(F, raw, out, date):
         print("gnuplot failed:\n" + res.stderr, file=sys.stderr)
 
 
+def shard_runs(F):
+    """(shards, label) of the --scaling runs, by shard count."""
+    runs = [(int(m.group(1)), l) for l in F.r.get("tern", {}) if (m := re.fullmatch(r"scale-shards(\d+)", l))]
+    return sorted(runs)
+
+
+def shard_scaling_table(F):
+    """--scaling: server CPU per message at one offered load, by shard count."""
+    runs, m, p = shard_runs(F), F.meta["machine"], F.meta["parameters"]
+    sat = F.get("tern", "scale-saturation", "delivered_per_second")
+    rate = next((F.get("tern", l, "offered_rate") for _, l in runs), None)
+    pinned = [n for n, l in runs if F.get("tern", l, "pinned_server") not in (None, "none")]
+    if m["nproc"] <= 2:
+        pin_note = (f"**This machine has {m['nproc']} cores: no pinning is possible with the server using every "
+                    "core**; the 1-shard run pins the server to core 0 and tern-bench to core 1, the 2-shard run "
+                    "pins neither, so there the generator competes with the server for the cores.")
+    else:
+        pin_note = ("The server is pinned (taskset) to cores 0..S−1 and tern-bench to the other cores; the run "
+                    "with S = all cores pins neither.")
+    L = ["## Tern: CPU per message by shard count", "",
+         f"Chat ({p['pairs']} pairs, STARTTLS, {p['scaling_seconds']} s) at one fixed offered load, "
+         f"{fmt(rate, '{:,.0f}')} msgs/s (half of the 1-shard saturation, {fmt(sat, '{:,.0f}')} msgs/s, or "
+         "--chat-rate), against Tern with `shards = S` for S = 1, 2, 4 … up to the core count, each on a fresh "
+         f"process. {pin_note} Pinned runs: {', '.join(str(n) for n in pinned) or 'none'}. With perfect "
+         "scaling the CPU per message stays the same (ratio 1.00); more than 1 is the cost of the extra shards "
+         "(cross-shard hand-offs, idle wakeups).", "",
+         "| shards | server cores | generator cores | offered (msgs/s) | delivered (msgs/s) | p50 (ms) | p99 (ms) "
+         "| **server CPU per message (µs)** | ratio to 1 shard | server cores busy |",
+         "|--:|:--|:--|--:|--:|--:|--:|--:|--:|--:|"]
+    base = next((F.get("tern", l, "server_cpu_us_per_message") for n, l in runs if n == 1), None)
+    for n, l in runs:
+        g = lambda k: F.get("tern", l, k)
+        cpu = g("server_cpu_us_per_message")
+        L.append(f"| {n} | {pin_cell(g('pinned_server'))} | {pin_cell(g('pinned_generator'))} "
+                 f"| {fmt(g('offered_rate'), '{:,.0f}')} | {fmt(g('delivered_per_second'), '{:,.0f}')} "
+                 f"| {fmt(div(g('latency_p50_us'), 1000), '{:.2f}')} | {fmt(div(g('latency_p99_us'), 1000), '{:.2f}')} "
+                 f"| {fmt(cpu, '{:.2f}')} | {ratio(cpu, base)} | {fmt(F.cores('tern', l), '{:.2f}')} |")
+    return L + [""]
+
+
+def pin_cell(v):
+    return "not pinned" if v in (None, "none") else v.replace("taskset -c ", "cores ")
+
+
+def scaling_report(F, raw, out, date, skipped, timings):
+    L = [f"# Tern: shard scaling, {date}", "", "Written by `bench/compare.sh --scaling`.", ""]
+    L += header(F, skipped, ["tern"])[:1] + [f"- Tern: {F.meta['versions']['tern']}", ""]
+    L += shard_scaling_table(F) + timings_table(timings)
+    open(os.path.join(out, date + ".md"), "w").write("\n".join(L))
+    runs = shard_runs(F)
+    base = next((F.get("tern", l, "server_cpu_us_per_message") for n, l in runs if n == 1), None)
+    headline = {n: {"server_cpu_us_per_message": F.get("tern", l, "server_cpu_us_per_message"),
+                    "ratio_to_1_shard": div(F.get("tern", l, "server_cpu_us_per_message"), base),
+                    "pinned_server": F.get("tern", l, "pinned_server")} for n, l in runs}
+    json.dump({"meta": F.meta, "skipped": skipped, "scaling": headline, "timings_seconds": timings,
+               "results": F.r}, open(os.path.join(out, date + ".json"), "w"), indent=1)
+    print("\n".join(shard_scaling_table(F)))
+
+
 def main():
     raw, out, date, servers = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split()
     meta, results, skipped, timings = load(raw)
     F = Figures(results, meta)
+    if meta["parameters"].get("mode") == "scaling":
+        return scaling_report(F, raw, out, date, skipped, timings)
     head = headline_table(F)
     L = [f"# Tern, Prosody and ejabberd side by side: {date}", "",
          "Written by `bench/compare.sh`. The three servers ran one after the other in the same sitting on "
@@ -528,7 +764,7 @@ def main():
     L += latency_ladder_table(F)
     L += timings_table(timings)
     L += [f"Raw tern-bench output of every run: `{date}.json` (`results.SERVER.RUN`, RUN one of "
-          f"{', '.join(LABELS)}). Chart: `{date}.png`.", "", f"![headline figures]({date}.png)", ""]
+          f"{', '.join(LABELS)}, login-resume, chat-light-RATE, storm, storm-resume, muc-RxO). Chart: `{date}.png`.", "", f"![headline figures]({date}.png)", ""]
     open(os.path.join(out, date + ".md"), "w").write("\n".join(L))
 
     rows = [{"target": label, "values": v, "goal": text, "met": ok} for label, v, _, text, ok in targets(F)]
@@ -542,6 +778,19 @@ def main():
         "half_load_p50_ms": F.ms(s, "chat-rate", "latency_p50_us"),
         "half_load_p99_ms": F.ms(s, "chat-rate", "latency_p99_us"),
         "presence_deliveries_per_second": F.get(s, "presence", "deliveries_per_second"),
+        "login_resume_logins_per_second": F.get(s, "login-resume", "logins_per_second"),
+        "login_resume_tls_resumed": F.get(s, "login-resume", "tls_resumed"),
+        "light": {str(r): {"p50_ms": F.ms(s, f"chat-light-{r}", "latency_p50_us"),
+                           "p99_ms": F.ms(s, f"chat-light-{r}", "latency_p99_us"),
+                           "server_cpu_us_per_message": F.get(s, f"chat-light-{r}", "server_cpu_us_per_message")}
+                  for r in meta["parameters"].get("light_rates") or []},
+        "storm_all_back_seconds": F.get(s, "storm", "all_back_seconds"),
+        "storm_failed": F.get(s, "storm", "reconnect_failed"),
+        "storm_resume_all_back_seconds": F.get(s, "storm-resume", "all_back_seconds"),
+        "muc": {c: {"deliveries_per_second": F.get(s, f"muc-{c}", "deliveries_per_second"),
+                    "p99_ms": F.ms(s, f"muc-{c}", "latency_p99_us"),
+                    "server_cpu_us_per_delivery": F.get(s, f"muc-{c}", "server_cpu_us_per_delivery")}
+                for c in meta["parameters"].get("muc_rooms") or []},
     } for s in ALL if s in results}
     if "tern" in headline:
         headline["tern"]["shards_2_over_1"] = F.shard_ratio(lambda l: F.get("tern", l, "delivered_per_second"))

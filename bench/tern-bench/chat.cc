@@ -5,9 +5,11 @@
 //
 // Saturation: each session starts with --window messages and answers every
 // message it receives with a new one, so 2 x window stay in flight per pair.
-// Fixed rate: a pacer per worker spreads --rate messages/s over its sessions.
+// Fixed rate: a pacer per worker spreads --rate messages/s over its sessions,
+// waking when the next message is due (pacer.h).
 #include <charconv>
 
+#include "tern-bench/pacer.h"
 #include "tern-bench/scenarios.h"
 #include "xml/serializer.h"
 
@@ -72,21 +74,11 @@ class ChatHandler : public SessionHandler {
   ChatPlan& plan_;
 };
 
+// Paced: the worker's share of --rate, round robin over its senders.
 awaitable<void> chat_pacer(Worker& w, ChatPlan& plan, double rate) {
   std::vector<ChatPeer*>& mine = plan.mine[static_cast<std::size_t>(w.id)];
-  asio::steady_timer timer(w.ioc);
-  auto start = Clock::now();
-  std::uint64_t sent = 0;
-  std::size_t next = 0;
-  while (w.sending && !mine.empty()) {
-    timer.expires_after(std::chrono::milliseconds(1));
-    boost::system::error_code ec;
-    co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
-    if (!w.sending) break;
-    double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    auto due = static_cast<std::uint64_t>(elapsed * rate);
-    for (; sent < due; ++sent) send_message(w, plan, *mine[next++ % mine.size()]);
-  }
+  if (mine.empty()) co_return;
+  co_await pace(w, rate, 0, [&](std::uint64_t k) { send_message(w, plan, *mine[k % mine.size()]); });
 }
 
 }  // namespace

@@ -109,6 +109,16 @@ void Connection::abort() {
   close_socket();
 }
 
+void Connection::cut() {
+  if (!open_) return;
+  cut_ = true;
+  // SSL_free of a connection not shut down marks its session (our ticket)
+  // not resumable; a client whose network died still holds a good ticket.
+  // "Shut down" without a byte on the wire keeps it usable.
+  if (ssl_) SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+  close_socket();
+}
+
 void Connection::expire() {
   timed_out_ = true;
   abort();

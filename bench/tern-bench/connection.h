@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/asio.h"
 #include "xml/stream_parser.h"
@@ -58,6 +59,13 @@ class Connection {
   void abort();
   // abort() because the deadline passed: the failure is counted as a timeout.
   void expire();
+  // Closes the socket the way a network outage ends a connection for the
+  // client: no </stream:stream>, no TLS close_notify, nothing queued is
+  // written. The receive loop waiting on it ends without counting a drop
+  // (take_cut()).
+  void cut();
+  // True once after cut(): the end of the stream was ours, not the server's.
+  bool take_cut() { return std::exchange(cut_, false); }
   // Prepares the object for another connection (login scenario).
   void reset(std::int64_t user_index);
 
@@ -106,6 +114,7 @@ class Connection {
   bool writer_waiting_ = false;
   bool writer_wants_read_ = false;  // TLS: SSL_write waits for bytes to read
   bool timed_out_ = false;
+  bool cut_ = false;
 };
 
 }  // namespace tern::bench

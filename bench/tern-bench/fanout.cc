@@ -3,6 +3,7 @@
 // copy a session receives from another account is a delivery. The
 // scenario says what a change is and which stanzas count.
 #include "tern-bench/fanout.h"
+#include "tern-bench/pacer.h"
 
 namespace tern::bench {
 namespace {
@@ -10,25 +11,13 @@ namespace {
 // Sends --rate changes/s in total, round robin over this worker's sessions.
 awaitable<void> change_pacer(Worker& w, std::vector<Connection*>& mine, double rate,
                              std::uint64_t limit, const FanoutScenario::SendChange& send_change) {
-  asio::steady_timer timer(w.ioc);
-  auto start = Clock::now();
-  std::uint64_t sent = 0;
-  std::size_t next = 0;
-  while (w.sending && !mine.empty()) {
-    timer.expires_after(std::chrono::milliseconds(1));
-    boost::system::error_code ec;
-    co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
-    if (!w.sending) break;
-    double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    auto due = static_cast<std::uint64_t>(elapsed * rate);
-    for (; sent < due && (!limit || sent < limit); ++sent) {
-      std::size_t i = next % mine.size();
-      std::uint64_t round = next++ / mine.size();
-      if (!mine[i]->is_open()) continue;
-      send_change(*mine[i], round, sent);
-      w.stats.sent.add();
-    }
-  }
+  if (mine.empty()) co_return;
+  co_await pace(w, rate, limit, [&](std::uint64_t k) {
+    std::size_t i = k % mine.size();
+    if (!mine[i]->is_open()) return;
+    send_change(*mine[i], k / mine.size(), k);
+    w.stats.sent.add();
+  });
 }
 
 }  // namespace

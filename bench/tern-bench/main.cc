@@ -110,6 +110,8 @@ int main(int argc, char** argv) {
   else if (o.scenario == "chat") rc = run_chat(env);
   else if (o.scenario == "presence") rc = run_presence(env);
   else if (o.scenario == "pep") rc = run_pep(env);
+  else if (o.scenario == "reconnect") rc = run_reconnect(env);
+  else if (o.scenario == "muc") rc = run_muc(env);
   SSL_CTX_free(env.ssl_ctx);
   return rc;
 }

@@ -28,6 +28,15 @@ Scenarios:
   pep        --users users publish to a PEP node at --rate publishes/s; their
              caps say +notify, so each publish notifies the publisher's contacts;
              counts notifications received per second (rosters as for presence).
+  reconnect  --sessions sessions log in, settle, then every connection is cut
+             at once (no stream close, no TLS close_notify: a network outage)
+             and every client reconnects at the same moment (with --tls-resume,
+             resuming its TLS session); reports the time until each and all
+             are back, failures, server CPU per reconnect
+  muc        --rooms rooms of --occupants occupants (XEP-0045; the first
+             occupant creates the room and unlocks it as an instant room),
+             then groupchat messages at --rate msgs/s in total; reports
+             messages sent/s, deliveries/s, latency, server CPU per delivery
 
 Connection:
   --host H (127.0.0.1)  --port P (5222)  --domain D (localhost)
@@ -53,15 +62,21 @@ Machinery and bounds:
 
 Scenario sizes:
   --server-pid PID      hold: the server's RSS; login, chat, presence: its CPU
-  --sessions N (100)    hold        --hold-seconds S (10)
+  --sessions N (100)    hold, reconnect    --hold-seconds S (10)
   --checkpoints A,B,..  hold: sample RSS at A, B, ... sessions (ascending;
                         the last replaces --sessions)
-  --settle-seconds S (3)  hold: wait after each checkpoint before sampling
+  --settle-seconds S (3)  hold: wait after each checkpoint before sampling;
+                        reconnect: wait after the logins before the cut
   --concurrency N (10)  login       --users N   login/presence
   --duration S (10)     login, chat, presence
   --pairs N (10)  --window N (10)  --rate R (0: saturation)  --drain-seconds S (3)
   --body-bytes N        chat: body padded to at least N bytes
   --contacts K          presence: provisioned roster size (for the expected figure)
+  --rooms R (1)  --occupants O (10)   muc: R rooms of O occupants (R x O accounts)
+  --muc-domain D        muc: the MUC service (default conference.<domain>)
+
+Paced runs (chat --rate, presence, pep, muc) wake the generator when the next
+message is due (at most every 50 us), not on a fixed tick.
 
 Output: a table on stdout, then one line "JSON {...}".
 )";
@@ -134,7 +149,8 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
   }
   o.scenario = first;
   if (o.scenario != "hold" && o.scenario != "login" && o.scenario != "chat" &&
-      o.scenario != "presence" && o.scenario != "pep")
+      o.scenario != "presence" && o.scenario != "pep" && o.scenario != "reconnect" &&
+      o.scenario != "muc")
     return fail("unknown scenario '" + o.scenario + "'");
 
   using Setter = std::function<bool(const std::string&)>;
@@ -196,6 +212,9 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
       {"--drain-seconds", real(o.drain_seconds)},
       {"--body-bytes", integer(o.body_bytes, 0)},
       {"--contacts", integer(o.contacts, 0)},
+      {"--rooms", integer(o.rooms, 1)},
+      {"--occupants", integer(o.occupants, 1)},
+      {"--muc-domain", text(o.muc_domain)},
   };
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];

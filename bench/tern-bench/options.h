@@ -11,7 +11,7 @@ namespace tern::bench {
 enum class Mech { kScramSha1, kScramSha256, kPlain };
 
 struct Options {
-  std::string scenario;  // hold | login | chat | presence | pep
+  std::string scenario;  // hold | login | chat | presence | pep | reconnect | muc
 
   // Where and who.
   std::string host = "127.0.0.1";
@@ -43,9 +43,9 @@ struct Options {
   bool quiet = false;             // no progress lines on stderr
 
   // Scenario sizes.
-  std::int64_t sessions = 100;    // hold
+  std::int64_t sessions = 100;    // hold, reconnect
   std::vector<std::int64_t> checkpoints;  // hold: staged ramp; the last one is --sessions
-  double settle_seconds = 3;      // hold: wait before each RSS sample
+  double settle_seconds = 3;      // hold: wait before each RSS sample; reconnect: before the cut
   double hold_seconds = 10;       // hold
   int server_pid = 0;             // hold: read the server's VmRSS
   int concurrency = 10;           // login: parallel login loops
@@ -58,6 +58,9 @@ struct Options {
   double drain_seconds = 3;       // chat: wait for stragglers before counting losses
   int body_bytes = 0;             // chat: pad the body to at least this many bytes
   int contacts = 0;               // presence: roster size provisioned (for the expected figure)
+  std::int64_t rooms = 1;         // muc: rooms
+  std::int64_t occupants = 10;    // muc: occupants per room
+  std::string muc_domain;         // muc: the MUC service; empty: conference.<domain>
 };
 
 // Parses argv; on error or --help prints usage and returns nullopt with

@@ -16,8 +16,6 @@ struct Runner::Ramp {
   int lanes = 0;  // ramp_lane coroutines still running
 };
 
-namespace {
-
 awaitable<void> receive_loop(Worker& w, Connection& c, SessionHandler& handler) {
   xml::Element el;
   for (;;) {
@@ -25,11 +23,14 @@ awaitable<void> receive_loop(Worker& w, Connection& c, SessionHandler& handler) 
     if (!ok) break;
     handler.on_stanza(w, c, el);
   }
+  if (c.take_cut()) co_return;  // the scenario cut it (reconnect), maybe reconnected since
   if (!w.stopping) {
     w.stats.dropped.add();
     c.abort();
   }
 }
+
+namespace {
 
 // One of the parallel logins of a worker's ramp: takes the next connection
 // from the queue, waits for its slot under --connect-rate, logs it in.

@@ -19,6 +19,10 @@ class SessionHandler {
   virtual void on_stanza(Worker& w, Connection& c, const xml::Element& el) = 0;
 };
 
+// Hands the stanzas of an online session to `handler` until the stream ends;
+// an end the server caused counts as a drop (Connection::cut() does not).
+awaitable<void> receive_loop(Worker& w, Connection& c, SessionHandler& handler);
+
 class Runner {
  public:
   explicit Runner(const Env& env);

@@ -12,6 +12,8 @@ int run_login(const Env& env);
 int run_chat(const Env& env);
 int run_presence(const Env& env);
 int run_pep(const Env& env);
+int run_reconnect(const Env& env);
+int run_muc(const Env& env);
 // The initial presence of the pep scenario (caps with urn:tern:bench+notify).
 std::string pep_initial_presence();
 // The features those caps stand for (answered to the server's disco#info).

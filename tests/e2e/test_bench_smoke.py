@@ -1,5 +1,6 @@
 """Smoke run of tern-bench against a real server, so the load generator keeps
-working: a short hold, login and chat, each checked through its JSON line.
+working: a short hold, login, chat, paced chat, reconnect storm and MUC run,
+each checked through its JSON line.
 No timing is asserted; only that everything connected and nothing was lost.
 """
 
@@ -83,3 +84,53 @@ def test_chat_delivers_everything(bench_server):
     assert r["received"] > 0 and r["delivered_per_second"] > 0, r["_output"]
     assert r["lost"] == 0 and r["errors"] == 0, r["_output"]
     assert r["latency_p50_us"] > 0
+
+
+def test_paced_chat_sends_the_offered_rate(bench_server):
+    # 200 msgs/s for 2 s: the pacer wakes once per message due, so about 400
+    # are sent (not a burst per millisecond tick, not fewer).
+    r = run_bench(bench_server, "chat", "--pairs", "5", "--duration", "2", "--rate", "200",
+                  "--server-pid", str(bench_server.proc.pid))
+    assert r["mode"] == "rate" and r["offered_rate"] == 200
+    assert 360 <= r["sent"] <= 420, r["_output"]
+    assert r["lost"] == 0 and r["errors"] == 0, r["_output"]
+    assert 180 <= r["delivered_per_second"] <= 220, r["_output"]
+    assert r["latency_p99_us"] > 0 and r["server_cpu_us_per_message"] > 0
+
+
+def test_reconnect_storm_brings_every_client_back(bench_server):
+    r = run_bench(bench_server, "reconnect", "--sessions", "12", "--settle-seconds", "0.3",
+                  "--server-pid", str(bench_server.proc.pid))
+    assert r["online_before"] == 12 and r["failed_before"] == 0, r["_output"]
+    assert r["cut"] == 12, r["_output"]
+    assert r["reconnected"] == 12 and r["reconnect_failed"] == 0, r["_output"]
+    # The cut is ours: the old sessions' ends are not counted as drops.
+    assert r["dropped"] == 0, r["_output"]
+    assert 0 < r["back_p50_us"] <= r["back_max_us"], r["_output"]
+    assert r["all_back_seconds"] * 1e6 >= r["back_max_us"] * 0.99, r["_output"]
+    assert r["tls_resume"] == "no" and r["tls_resumed"] == 0
+
+
+def test_reconnect_storm_resumes_tls_sessions(bench_server):
+    r = run_bench(bench_server, "reconnect", "--sessions", "8", "--settle-seconds", "0.3",
+                  "--tls-resume")
+    assert r["reconnected"] == 8 and r["reconnect_failed"] == 0, r["_output"]
+    assert r["tls_resume"] == "yes"
+    # Tern issues TLS 1.3 tickets: every reconnect resumes.
+    assert r["tls_resumed"] == 8, r["_output"]
+
+
+def test_muc_rooms_are_created_joined_and_deliver(bench_server):
+    # 2 rooms of 4: the first occupant creates and unlocks each room, the
+    # others join; every groupchat message reaches all 4 occupants.
+    r = run_bench(bench_server, "muc", "--rooms", "2", "--occupants", "4", "--rate", "50",
+                  "--duration", "2", "--first-user", "10",
+                  "--server-pid", str(bench_server.proc.pid))
+    assert r["online"] == 8 and r["failed"] == 0, r["_output"]
+    assert r["rooms_ready"] == 2, r["_output"]
+    assert r["joined"] == 8 and r["join_errors"] == 0, r["_output"]
+    assert r["sent"] > 50, r["_output"]
+    assert r["expected_deliveries"] == r["sent"] * 4
+    assert r["delivered_after_drain"] == r["expected_deliveries"], r["_output"]
+    assert r["errors"] == 0, r["_output"]
+    assert r["latency_p50_us"] > 0 and r["server_cpu_us_per_delivery"] > 0
