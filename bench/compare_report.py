@@ -377,7 +377,9 @@ def muc_table(F):
             "then the others join (history maxstanzas 0) and wait for their self-presence (status 110). The "
             f"occupants then send groupchat messages, {p['muc_deliveries']:,} deliveries/s offered in all "
             f"(messages/s = that / occupants per room), for {p['muc_seconds']} s; a delivery is a groupchat "
-            "message received by an occupant, the sender's own copy included. Latency: the send time is in the body.")
+            "message received by an occupant, the sender's own copy included. Latency: the send time is in the body. "
+            "A server that does not keep up (delivered well below expected) spent part of its CPU on messages it "
+            "had not delivered by the end of the window: its CPU per delivery is then an upper bound.")
     rows = []
     for c in configs:
         run = f"muc-{c}"
