@@ -38,7 +38,11 @@ class TicketKeys {
     std::lock_guard lock(mu_);
     rotate_if_due();
     const Key* key = &current_;
-    int found = 1;
+    // Sealing succeeds with 1. Opening answers 2 ("renew") for either key: a
+    // resumed connection gets a fresh ticket, as RFC 8446 §C.4 wants clients
+    // to use each ticket once (OpenSSL sends none after a resumption that
+    // answered 1), and one opened under the previous key gets the current.
+    const int found = seal ? 1 : 2;
     if (seal) {
       std::memcpy(name, current_.name, sizeof current_.name);
       if (RAND_bytes(iv, 16) != 1) return -1;
@@ -46,7 +50,6 @@ class TicketKeys {
     } else {
       if (has_previous_ && std::memcmp(name, previous_.name, sizeof previous_.name) == 0) {
         key = &previous_;
-        found = 2;  // accept, and issue a ticket under the current key
       } else if (std::memcmp(name, current_.name, sizeof current_.name) != 0) {
         return 0;  // unknown or expired key: a full handshake
       }

@@ -248,6 +248,8 @@ TEST_F(SessionTicketTest, AReconnectResumesWithoutTheCertificateAndHandsOverAgai
   SSL_SESSION_free(ticket);
   EXPECT_TRUE(SSL_session_reused(server_));
   EXPECT_TRUE(SSL_session_reused(client_));
+  // A fresh ticket for the next reconnect (tickets are single-use, RFC 8446 §C.4).
+  EXPECT_EQ(tickets_sent(server_), 1u);
   // A resumed TLS 1.3 handshake still runs ECDHE (psk_dhe_ke): forward secret.
   EXPECT_NE(SSL_get_negotiated_group(server_), 0);
   EXPECT_FALSE(tls_unique(server_).has_value()) << "tls-unique repeats on resumption";
