@@ -54,6 +54,10 @@ void MucService::on_message(Room* room, xml::Element& stanza, const xmpp::Jid& f
     return;
   }
   if (type != "groupchat") {
+    if (auto form = voice_request_form(stanza)) {
+      on_voice_request(*room, sender, stanza, *form);
+      return;
+    }
     reply_error(stanza, StanzaError(StanzaCondition::kBadRequest, ErrorType::kModify));
     return;
   }

@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "modules/adhoc/data_form.h"
 #include "modules/mam/shared_archive.h"
 #include "modules/module.h"
 #include "modules/muc/retraction.h"
@@ -89,6 +90,9 @@ struct Departure {
   }
 };
 
+// The muc#request form of a message (§8.6), if it carries one.
+std::optional<adhoc::DataForm> voice_request_form(const xml::Element& message);
+
 class MucService {
  public:
   MucService(const Host& host, storage::Storage& storage, core::BlockingPool& blocking,
@@ -153,6 +157,12 @@ class MucService {
   void invite(Room& room, Occupant* sender, const xml::Element& stanza, const xmpp::Jid& from);
   // A message from the room itself (status codes, config changes) to all.
   void notify_all(Room& room, const std::vector<int>& codes);
+
+  // --- voice.cc (§8.6 voice requests)
+  void on_voice_request(Room& room, Occupant* sender, const xml::Element& stanza,
+                        const adhoc::DataForm& form);
+  void approve_voice(Room& room, Occupant& moderator, const xml::Element& stanza,
+                     const adhoc::DataForm& form);
 
   // --- admin.cc
   void on_admin(Room& room, const xml::Element& iq, const xml::Element& query, const xmpp::Jid& from);
