@@ -158,6 +158,11 @@ void MucService::on_mam(Room& room, const xml::Element& iq, const xml::Element& 
   q->count->with = q->page.with;
   q->count->with_resource = q->page.with_resource;
   q->count->with_count = true;
+  if (auto it = here().archive_floors.find(room.jid().bare_string()); it != here().archive_floors.end()) {
+    // The old room's rows, still being deleted.
+    q->page.after = std::max(q->page.after, it->second);
+    q->count->after = std::max(q->count->after, it->second);
+  }
   q->named = request.named_ids();
   q->iq = iq;
   q->from = from;
@@ -319,17 +324,31 @@ awaitable<void> MucService::moderate(MucService* self, xml::Element iq, std::str
 
 void MucService::drop_archive(const Room& room) {
   if (!services_.archive) return;
-  host_.spawn([](MucService* self, std::string room) -> awaitable<void> {
-    try {
+  // Everything archived so far is below this id; whatever a room of the
+  // same name archives from now on is above it and stays.
+  const std::int64_t floor = services_.archive->ids.next(std::chrono::system_clock::now());
+  const std::string jid = room.jid().bare_string();
+  here().archive_floors[jid] = floor;
+  host_.spawn(delete_archive(this, jid, floor));
+}
+
+awaitable<void> MucService::delete_archive(MucService* self, std::string room, std::int64_t floor) {
+  try {
+    for (;;) {
+      std::size_t deleted = 0;
       auto job = self->blocking_.run([&] {
         self->services_.archive->writer->flush_now();  // its last rows first
-        self->storage_.archive().remove_owner(room);
+        deleted = self->storage_.archive().purge_owner_before(room, floor, kPurgeBatchRows);
       });
       co_await std::move(job);
-    } catch (const std::exception& e) {
-      spdlog::error("muc: deleting the archive of {} failed: {}", room, e.what());
+      if (deleted < kPurgeBatchRows) break;
     }
-  }(this, room.jid().bare_string()));
+  } catch (const std::exception& e) {
+    spdlog::error("muc: deleting the archive of {} failed: {}", room, e.what());
+  }
+  // Back on the room's shard.
+  auto& floors = self->here().archive_floors;
+  if (auto it = floors.find(room); it != floors.end() && it->second == floor) floors.erase(it);
 }
 
 void MucService::purge_archives() {

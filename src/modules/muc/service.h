@@ -52,6 +52,10 @@ struct ShardRooms {
   // persist.cc for what happens to them on SIGTERM, kill -9, full disk).
   std::deque<std::function<void(storage::MucStore&)>> writes;
   bool writing = false;
+  // Rooms whose old archive is being deleted (destroyed, then perhaps made
+  // again): rows at or below the id are the old room's, which queries skip
+  // until the deletion is done.
+  std::unordered_map<std::string, std::int64_t> archive_floors;
 };
 
 // Public, unlocked rooms by JID with their names, for disco#items of the
@@ -200,6 +204,7 @@ class MucService {
   static awaitable<void> tombstone_own(MucService* self, std::string room, std::int64_t id,
                                        std::string sender_bare, xml::Element retracted);
   static awaitable<void> purge_room_archives(MucService* self, std::vector<std::string> rooms);
+  static awaitable<void> delete_archive(MucService* self, std::string room, std::int64_t floor);
 
   // --- persist.cc
   void save(Room& room);
