@@ -262,6 +262,13 @@ constexpr ModuleOptionDoc kModuleOptionDocs[] = {
      "Messages of history a new room keeps (its owner may change it)"},
     {"muc", "max_history", "integer (0..10000)", "100",
      "The most messages of history any room may keep (in memory)"},
+    {"muc", "archive", "boolean", "true",
+     "Whether a new room archives its messages (XEP-0313 on the room JID); its owner may change it"},
+    {"muc", "archive_retention_days", "integer (0..36500)", "0",
+     "Days a room's archived messages are kept (0: forever, unless mam.retention_days, which "
+     "bounds every archive, is shorter); older ones are purged hourly"},
+    {"muc", "archive_max_page", "integer (1..10000)", "250",
+     "Most messages one query of a room's archive returns (a larger RSM <max> is clamped)"},
     {"pep", "max_items", "integer (1..100000)", "256",
      "The most items one PEP node keeps (what a node's max_items \"max\" means)"},
     {"pep", "max_payload_bytes", "integer (1024..16777216)", "131072",

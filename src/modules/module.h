@@ -16,6 +16,7 @@
 #include "core/config.h"
 #include "core/hook.h"
 #include "http/file_route.h"
+#include "modules/services.h"
 #include "router/router.h"
 #include "storage/storage.h"
 
@@ -68,6 +69,8 @@ struct ServerFeatures {
   // Identities and items of every account's bare JID that modules add.
   std::vector<DiscoIdentity> account_identities;
   std::vector<AccountDiscoItems> account_items;
+  // What modules offer the modules started after them (see services.h).
+  ModuleServices services;
 };
 
 // What a module may ask of the running server once started: route and

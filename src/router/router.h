@@ -55,6 +55,14 @@ struct SessionResumed {
   Session& fresh;
 };
 
+// The server is stopping: runs once on every shard, after the listeners
+// stopped accepting and before the streams close, so that what a module
+// sends then (a room's "system shutdown" presences) still reaches the
+// sessions. Modules must not start new work that outlives the stop.
+struct ServerStopping {
+  unsigned shard;
+};
+
 // The events modules hook into. Names say when they run.
 struct RouterHooks {
   core::Hook<RoutedStanza> pre_route;          // every stanza from a local session (blocking, …)
@@ -71,6 +79,7 @@ struct RouterHooks {
   core::Hook<SessionEvent> session_ended;      // a bound session is gone (unbound already)
   core::Hook<SessionResumed> session_resumed;  // a new stream took a session over (XEP-0198)
   core::Hook<RoutedStanza> iq_response;        // iq result/error to a local account or domain
+  core::Hook<ServerStopping> server_stopping;  // on every shard, before the streams close
 };
 
 // Takes every stanza addressed to a domain a module serves (e.g. a MUC

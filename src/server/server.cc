@@ -100,6 +100,9 @@ void Server::add_steps() {
   steps_.add("s2s", [this] { start_s2s(); }, [this](Deadline deadline) { close_s2s(deadline); });
   steps_.add("c2s streams", [this] { start_streams(); },
              [this](Deadline deadline) { close_streams(deadline); });
+  // Stops just before the streams close (steps stop last first): modules
+  // say what they have to say while the sessions are still there.
+  steps_.add("stop notices", [] {}, [this](Deadline deadline) { tell_modules_stopping(deadline); });
 
   limiter_ = std::make_unique<transport::ConnectionLimiter>(transport::connection_limits(config_));
   for (bool direct_tls : {false, true}) {
@@ -283,6 +286,17 @@ std::string Server::render_metrics() const {
                      "# TYPE tern_uptime_seconds gauge\ntern_uptime_seconds {}\n",
                      std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_at_).count());
   return out;
+}
+
+// On each shard in turn; what the handlers route to sessions on other
+// shards is posted there before close_streams posts the closing.
+void Server::tell_modules_stopping(Deadline deadline) {
+  for (unsigned s = 0; s < shard_count_; ++s) {
+    run_on(shards_->loop(s), [this, s] {
+      router::ServerStopping ev{s};
+      router_->hooks().server_stopping.run(ev);
+    }, deadline);
+  }
 }
 
 // RFC 6120 §4.9.3.22: every stream gets <system-shutdown/>; a stream is gone

@@ -58,6 +58,7 @@ class Server {
   void start_s2s();
   void close_s2s(Deadline deadline);
   void wait_for_module_work(Deadline deadline);
+  void tell_modules_stopping(Deadline deadline);
   bool is_idle(Deadline deadline);
   awaitable<std::string> answer_control(std::string command);
   // /metrics in Prometheus text format.

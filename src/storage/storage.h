@@ -118,7 +118,7 @@ struct ArchiveRow {
 // matches everything.
 struct ArchiveQuery {
   std::string with;           // peer bare JID
-  std::string with_resource;  // with `with`: only this full JID
+  std::string with_resource;  // with `with`: only this full JID; alone: this resource (a nick)
   std::int64_t after = 0;
   std::int64_t before = INT64_MAX;
   std::vector<std::int64_t> ids;  // non-empty: only these ids (bounds still apply)
@@ -158,6 +158,12 @@ class MessageArchive {
   // Deletes at most `max_rows` rows of any archive with an id below `id`
   // (retention); returns how many went, so callers repeat until 0.
   virtual std::size_t purge_before(std::int64_t id, std::size_t max_rows) = 0;
+  // The same for one archive only (a room's own retention).
+  virtual std::size_t purge_owner_before(const std::string& owner, std::int64_t id,
+                                         std::size_t max_rows) = 0;
+  // Replaces the stanza of one row (a retracted message's tombstone); false
+  // when the archive has no such row.
+  virtual bool replace(const std::string& owner, std::int64_t id, const std::string& stanza) = 0;
   // The highest id stored (0 when empty), so new ids stay above it.
   virtual std::int64_t max_id() = 0;
   virtual std::optional<ArchivePrefs> prefs(const std::string& owner) = 0;

@@ -514,6 +514,50 @@ def test_voice_in_a_moderated_room(clients):
     assert item(p).get("role") == "participant", xml(p)
 
 
+NS_REQUEST = "http://jabber.org/protocol/muc#request"
+
+
+def voice_form(type_, **fields):
+    inner = field("FORM_TYPE", NS_REQUEST)
+    for var, value in fields.items():
+        inner += field(var.replace("_", "#", 1) if var.startswith("muc_") else var, value)
+    return "<x xmlns='%s' type='%s'>%s</x>" % (NS_DATA, type_, inner)
+
+
+def test_voice_request_goes_to_moderators_and_their_approval_gives_voice(clients):
+    a, b, c = clients(0), clients(1), clients(2)
+    room = create_room(a, "alice", moderatedroom="1")
+    join(b, room, "bob")
+    _, self_p, _ = join(c, room, "carol")
+    assert item(self_p).get("role") == "visitor"
+    # A moderator has nothing to ask for.
+    a.send("<message to='%s' id='vr0'>%s</message>" % (room, voice_form("submit", muc_role="participant")))
+    err = a.wait_for(lambda el: is_message(el) and el.get("type") == "error")
+    assert error_condition(err)[1] == ["not-acceptable"], xml(err)
+    # Bob, a visitor, asks; the moderator (alice) gets the form, carol does not.
+    b.send("<message to='%s' id='vr1'>%s</message>" % (room, voice_form("submit", muc_role="participant")))
+    m = a.wait_for(lambda el: is_message(el) and el.find(q(NS_DATA, "x")) is not None)
+    assert m.get("from") == room, xml(m)
+    form = m.find(q(NS_DATA, "x"))
+    assert form.get("type") == "form"
+    values = {f.get("var"): f.findtext(q(NS_DATA, "value")) for f in form.findall(q(NS_DATA, "field"))}
+    assert values["FORM_TYPE"] == NS_REQUEST
+    assert values["muc#roomnick"] == "bob" and values["muc#role"] == "participant"
+    assert values["muc#jid"] == b.jid and values["muc#request_allow"] == "false"
+    assert not [el for el in c.sync() if is_message(el) and el.find(q(NS_DATA, "x")) is not None]
+    # Another visitor's approval is refused; the moderator's gives voice.
+    approval = voice_form("submit", muc_role="participant", muc_jid=b.jid, muc_roomnick="bob",
+                          muc_request_allow="true")
+    c.send("<message to='%s' id='vr2'>%s</message>" % (room, approval))
+    err = c.wait_for(lambda el: is_message(el) and el.get("type") == "error")
+    assert error_condition(err) == ("auth", ["forbidden"]), xml(err)
+    a.send("<message to='%s' id='vr3'>%s</message>" % (room, approval))
+    p = b.wait_for(lambda el: is_presence(el) and el.get("from") == room + "/bob")
+    assert item(p).get("role") == "participant", xml(p)
+    groupchat(b, room, "voiced")
+    wait_groupchat(a, "voiced")
+
+
 def test_password_protected_room(clients):
     a, b = clients(0), clients(1)
     room = create_room(a, "alice", passwordprotectedroom="1", roomsecret="s3cret")

@@ -7,6 +7,7 @@
 #include "modules/mam/archive_id.h"
 #include "modules/mam/policy.h"
 #include "modules/mam/query.h"
+#include "modules/mam/shared_archive.h"
 #include "modules/mam/writer.h"
 #include "modules/options.h"
 #include "xml/namespaces.h"
@@ -30,9 +31,6 @@ struct MamOptions {
   bool count = true;
 };
 
-// Rows per transaction, and how many may wait (see writer.h).
-constexpr std::size_t kBatchRows = 500;
-constexpr std::size_t kMaxQueuedRows = 200000;
 // Past this many rows waiting, a message to archive waits (as a step of its
 // sender's lane, so the sender's later stanzas wait too) until the queue
 // has been written: senders slow down to what the disk takes instead of
@@ -102,17 +100,18 @@ bool in_roster(const std::optional<storage::RosterItem>& item) {
 }
 
 struct MamModule : Module {
-  MamModule(ModuleContext& ctx, MamOptions o, std::int64_t max_id)
+  MamModule(ModuleContext& ctx, MamOptions o, std::shared_ptr<SharedArchive> shared)
       : host(ctx.host), storage(ctx.storage), blocking(ctx.blocking), options(std::move(o)),
-        ids(max_id) {}
+        archive_(std::move(shared)), ids(archive_->ids), writer(archive_->writer) {}
 
   Host host;
   storage::Storage& storage;
   core::BlockingPool& blocking;
   MamOptions options;
-  IdSource ids;
+  std::shared_ptr<SharedArchive> archive_;  // shared with room archives (muc)
+  IdSource& ids;
   PrefsCache prefs;
-  std::shared_ptr<ArchiveWriter> writer;
+  std::shared_ptr<ArchiveWriter>& writer;
 
   bool is_local_account(const xmpp::Jid& j) const {
     return j.has_node() && host.is_local_domain(j.domain());
@@ -314,22 +313,6 @@ awaitable<IqReply> MamModule::on_get(const IqRequest& req) {
   co_return StanzaError(StanzaCondition::kBadRequest);
 }
 
-xml::Element result_message(const storage::ArchiveRow& row, xml::Element original,
-                            const std::string& queryid, const xmpp::Jid& to) {
-  xml::Element message("message", ns::kClient);
-  message.set_attr("from", row.owner);
-  message.set_attr("to", to.to_string());
-  message.set_attr("id", encode_id(row.id));
-  auto& result = message.add_child("result", std::string(kNs));
-  if (!queryid.empty()) result.set_attr("queryid", queryid);
-  result.set_attr("id", encode_id(row.id));
-  auto& forwarded = result.add_child("forwarded", std::string(kForwardNs));
-  forwarded.add_child("delay", std::string(kDelayNs))
-      .set_attr("stamp", xmpp::format_datetime(time_of(row.id)));
-  forwarded.add_child(std::move(original));
-  return message;
-}
-
 awaitable<IqReply> MamModule::run_query(const IqRequest& req, const std::string& owner) {
   auto parsed = parse_query(req.payload());
   if (auto* err = std::get_if<StanzaError>(&parsed)) co_return *err;
@@ -482,12 +465,9 @@ std::unique_ptr<Module> start_mam(ModuleContext& ctx) {
   using router::IqTarget, router::IqType;
   MamOptions options = read_options(ctx.options);
   // At start, before any message: ids continue above what is stored.
-  auto m = std::make_unique<MamModule>(ctx, std::move(options), ctx.storage.archive().max_id());
+  auto m = std::make_unique<MamModule>(ctx, std::move(options), shared_archive(ctx));
   m->prefs.load(ctx.storage.archive().all_prefs());
   auto* mm = m.get();
-  m->writer = std::make_shared<ArchiveWriter>(
-      ctx.storage, ctx.blocking, [host = ctx.host](awaitable<void> w) { host.spawn(std::move(w)); },
-      kBatchRows, kMaxQueuedRows);
 
   m->tokens.push_back(ctx.serve_iq(
       {IqTarget::kAccount, IqType::kSet, kNs, "", Advertise::kOnAccount},

@@ -8,8 +8,9 @@
 namespace tern::modules::mam {
 
 ArchiveWriter::ArchiveWriter(storage::Storage& storage, core::BlockingPool& blocking, Spawn spawn,
-                             std::size_t batch_rows, std::size_t max_queued)
-    : storage_(storage), blocking_(blocking), spawn_(std::move(spawn)), batch_rows_(batch_rows),
+                             std::size_t batch_rows, std::size_t max_queued, IsAccount is_account)
+    : storage_(storage), blocking_(blocking), spawn_(std::move(spawn)),
+      is_account_(std::move(is_account)), batch_rows_(batch_rows),
       max_queued_(max_queued) {}
 
 void ArchiveWriter::push(std::vector<storage::ArchiveRow> rows) {
@@ -63,11 +64,16 @@ void ArchiveWriter::write(std::vector<storage::ArchiveRow>& rows) {
   try {
     // A recipient's row is made before anyone knows the account exists:
     // rows of accounts that do not exist (any more) are not kept, or
-    // whoever registers the name later would read them.
+    // whoever registers the name later would read them. A room's rows are
+    // kept (the muc module deletes a room's archive with the room).
     std::map<std::string, bool> exists;
     for (const auto& row : rows) {
       auto [it, fresh] = exists.try_emplace(row.owner, false);
       if (!fresh) continue;
+      if (!is_account_(row.owner)) {
+        it->second = true;
+        continue;
+      }
       const auto at = row.owner.find('@');
       if (at == std::string::npos) continue;
       it->second = storage_.accounts().exists({row.owner.substr(0, at), row.owner.substr(at + 1)});

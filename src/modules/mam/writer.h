@@ -35,8 +35,11 @@ class ArchiveWriter : public std::enable_shared_from_this<ArchiveWriter> {
  public:
   // `spawn` runs a coroutine on the calling shard, counted as router work.
   using Spawn = std::function<void(awaitable<void>)>;
+  // Whether an archive owner is an account (its rows are kept only while
+  // the account exists) rather than a room (on a service domain).
+  using IsAccount = std::function<bool(const std::string& owner)>;
   ArchiveWriter(storage::Storage& storage, core::BlockingPool& blocking, Spawn spawn,
-                std::size_t batch_rows, std::size_t max_queued);
+                std::size_t batch_rows, std::size_t max_queued, IsAccount is_account);
 
   // Queues rows (any thread); starts a drain if none runs.
   void push(std::vector<storage::ArchiveRow> rows);
@@ -61,6 +64,7 @@ class ArchiveWriter : public std::enable_shared_from_this<ArchiveWriter> {
   storage::Storage& storage_;
   core::BlockingPool& blocking_;
   Spawn spawn_;
+  IsAccount is_account_;
   const std::size_t batch_rows_;
   const std::size_t max_queued_;
   std::mutex mutex_;

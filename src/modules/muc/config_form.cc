@@ -27,6 +27,9 @@ constexpr const char* kAllowInvites = "muc#roomconfig_allowinvites";
 constexpr const char* kHistoryLength = "muc#roomconfig_historylength";
 // The XEP's own name for it (§15.5.3); some clients send this one.
 constexpr const char* kMaxHistoryFetch = "muc#maxhistoryfetch";
+constexpr const char* kArchiving = "muc#roomconfig_enablearchiving";
+// What ejabberd calls it; some clients send this one.
+constexpr const char* kMam = "mam";
 constexpr const char* kIdSalt = "tern#occupant_id_salt";
 
 const char* bool_value(bool b) { return b ? "1" : "0"; }
@@ -70,6 +73,7 @@ DataForm form_of(const RoomConfig& c, int max_history) {
   form.add(kHistoryLength, "text-single",
            "Messages of history sent on entry (at most " + std::to_string(max_history) + ")")
       .values = {std::to_string(c.history_length)};
+  add_bool(form, kArchiving, "Archive messages (XEP-0313 on the room address)", c.archiving);
   return form;
 }
 
@@ -112,6 +116,8 @@ std::optional<std::string> apply_config_form(const xml::Element& x, RoomConfig& 
       if (!set_bool(next.password_protected)) return "bad boolean in " + f.var;
     } else if (f.var == kChangeSubject) {
       if (!set_bool(next.occupants_change_subject)) return "bad boolean in " + f.var;
+    } else if (f.var == kArchiving || f.var == kMam) {
+      if (!set_bool(next.archiving)) return "bad boolean in " + f.var;
     } else if (f.var == kAllowInvites) {
       if (!set_bool(next.allow_invites)) return "bad boolean in " + f.var;
     } else if (f.var == kSecret) {

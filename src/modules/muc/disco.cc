@@ -1,6 +1,8 @@
 // Service discovery of the MUC service and its rooms (XEP-0045 §6, XEP-0030),
 // the iq entry point of a room, and XEP-0410 self-pings.
 #include "modules/adhoc/data_form.h"
+#include "modules/mam/policy.h"
+#include "modules/mam/query.h"
 #include "modules/muc/service.h"
 #include "xml/namespaces.h"
 
@@ -47,8 +49,13 @@ void MucService::on_service_stanza(const xml::Element& stanza, const xmpp::Jid& 
   if (type == "get" && payload && payload->name() == "query" && payload->ns() == kInfoNs &&
       !payload->attr("node")) {
     auto reply = xmpp::make_iq_result(stanza);
-    reply.add_child(info_query("Chatrooms", {std::string(kInfoNs), std::string(kItemsNs),
-                                             std::string(kMucNs), std::string(kPingNs)}));
+    std::vector<std::string> features = {std::string(kInfoNs), std::string(kItemsNs),
+                                         std::string(kMucNs), std::string(kPingNs)};
+    if (services_.archive) {
+      // Rooms archive (unless their owner turns it off) and take moderation.
+      for (auto f : {mam::kNs, kModerateNs, kModerateLegacyNs}) features.emplace_back(f);
+    }
+    reply.add_child(info_query("Chatrooms", features));
     send(std::move(reply));
     return;
   }
@@ -84,6 +91,13 @@ xml::Element MucService::room_info(const Room& room) const {
       c.password_protected ? "muc_passwordprotected" : "muc_unsecured",
       c.is_non_anonymous() ? "muc_nonanonymous" : "muc_semianonymous",
   };
+  if (archives(room)) {
+    // XEP-0313 on the room, with stanza-ids (XEP-0359) that retraction
+    // (XEP-0424) and moderation (XEP-0425, both versions) refer to.
+    for (auto f : {mam::kNs, mam::kExtendedFeature, mam::kStanzaIdNs, kRetractNs, kModerateNs,
+                   kModerateLegacyNs})
+      features.emplace_back(f);
+  }
   auto query = info_query(c.name.empty() ? room.jid().node() : c.name, features);
   // §6.4: the extended room information (XEP-0128).
   adhoc::DataForm form;
@@ -148,6 +162,10 @@ void MucService::on_room_iq(Room* room, const xml::Element& iq, const xmpp::Jid&
     on_owner(*room, iq, *payload, from);
   } else if (ns == kPingNs && type == "get") {
     send(xmpp::make_iq_result(iq));
+  } else if (ns == mam::kNs) {
+    on_mam(*room, iq, *payload, from);
+  } else if (is_moderation(*payload)) {
+    on_moderate(*room, iq, *payload, from);
   } else {
     reply_error(iq, StanzaError(StanzaCondition::kServiceUnavailable));
   }

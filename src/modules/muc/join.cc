@@ -129,6 +129,9 @@ void MucService::drop_session(Room& room, const xmpp::Jid& session) {
 void MucService::close_if_empty(const xmpp::Jid& jid) {
   Room* room = find_room(jid);
   if (!room || !room->is_empty() || room->config.persistent) return;
+  // §10.1: a temporary room is destroyed with its last occupant, and its
+  // archive with it (a new room of that name must not read it).
+  if (archives(*room)) drop_archive(*room);
   directory_.set(room->jid().bare_string(), "", false);
   here().rooms.erase(room->jid().bare_string());
 }
@@ -148,6 +151,7 @@ bool MucService::may_create(const xmpp::Jid& who) const {
 Room& MucService::create_room(const xmpp::Jid& jid, const xmpp::Jid& owner) {
   auto room = std::make_unique<Room>(jid.bare(), sasl::base64_encode(sasl::random_bytes(16)));
   room->config.history_length = options_.default_history;
+  room->config.archiving = options_.archive_default;
   room->set_affiliation(owner.bare(), Affiliation::kOwner);
   room->locked = true;
   auto& stored = here().rooms[jid.bare_string()];

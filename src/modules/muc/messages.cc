@@ -3,6 +3,7 @@
 // invitations and their declines.
 #include <chrono>
 
+#include "modules/mam/policy.h"
 #include "modules/muc/service.h"
 #include "xml/namespaces.h"
 
@@ -16,11 +17,13 @@ namespace {
 
 // A client may not speak for the room: what it claims as the room's own
 // payload (status codes, occupant ids) goes before the room adds its own.
-void strip_room_payload(xml::Element& m) {
+void strip_room_payload(xml::Element& m, const std::string& room) {
   while (m.remove_child("occupant-id", kOccupantIdNs)) {
   }
   while (m.remove_child("x", kUserNs)) {
   }
+  // XEP-0359 §3: the room's stanza-ids are the room's to give.
+  mam::remove_stanza_ids(m, room);
 }
 
 }  // namespace
@@ -51,6 +54,10 @@ void MucService::on_message(Room* room, xml::Element& stanza, const xmpp::Jid& f
     return;
   }
   if (type != "groupchat") {
+    if (auto form = voice_request_form(stanza)) {
+      on_voice_request(*room, sender, stanza, *form);
+      return;
+    }
     reply_error(stanza, StanzaError(StanzaCondition::kBadRequest, ErrorType::kModify));
     return;
   }
@@ -81,12 +88,16 @@ void MucService::groupchat(Room& room, Occupant& sender, xml::Element& stanza) {
     save(room);
   }
   xml::Element m = std::move(stanza);
-  strip_room_payload(m);
+  strip_room_payload(m, room.jid().bare_string());
   m.remove_attr("to");
   m.set_attr("from", room.jid().with_resource(sender.nick).to_string());
   m.add_child("occupant-id", std::string(kOccupantIdNs)).set_attr("id", sender.occupant_id);
+  // Archived before it goes out, so that everyone gets the stanza-id.
+  const std::int64_t archive_id = archive_message(room, sender.bare, m);
   send_to_occupants(room, m);
-  if (services_.archive) services_.archive(room, m);
+  // XEP-0424: the retraction goes to everyone like any message (clients
+  // check it comes from the same occupant); the archive keeps a tombstone.
+  if (auto retracted = retracted_id(m)) retract(room, sender, *retracted, archive_id);
   // History keeps what was said (and subject changes are the subject's
   // business): chat states and other bodiless messages pass by.
   if (has_body && room.config.history_length > 0)
@@ -106,7 +117,7 @@ void MucService::private_message(Room& room, Occupant& sender, xml::Element& sta
     return;
   }
   xml::Element m = std::move(stanza);
-  strip_room_payload(m);
+  strip_room_payload(m, room.jid().bare_string());
   m.set_attr("from", room.jid().with_resource(sender.nick).to_string());
   // §7.5: marked as coming through the room (clients and carbons use it).
   m.add_child("x", std::string(kUserNs));

@@ -89,6 +89,7 @@ void MucService::destroy_room(Room& room, const xml::Element* request) {
   for (const auto& [nick, o] : room.occupants()) send_to_occupant(o, unavailable_of(room, o, &o, d, true));
   room.occupants().clear();
   if (room.config.persistent) forget(room);
+  drop_archive(room);
   directory_.set(room.jid().bare_string(), "", false);
   here().rooms.erase(room.jid().bare_string());
 }

@@ -161,6 +161,21 @@ void History::push(xml::Element stanza, std::chrono::system_clock::time_point at
   trim(limit);
 }
 
+void History::erase_stanza(std::string_view room, std::string_view stanza_id,
+                           std::string_view occupant_id) {
+  std::erase_if(entries_, [&](const HistoryEntry& e) {
+    if (!occupant_id.empty()) {
+      const auto* sender = e.stanza.child("occupant-id", kOccupantIdNs);
+      if (!sender || sender->attr_or("id") != occupant_id) return false;
+    }
+    for (const auto* child : e.stanza.children())
+      if (child->name() == "stanza-id" && child->ns() == "urn:xmpp:sid:0" &&
+          child->attr_or("by") == room && child->attr_or("id") == stanza_id)
+        return true;
+    return false;
+  });
+}
+
 void History::trim(std::size_t limit) {
   while (entries_.size() > limit) entries_.pop_front();
 }

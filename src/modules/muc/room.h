@@ -54,6 +54,9 @@ struct RoomConfig {
   bool occupants_change_subject = false;
   bool allow_invites = false;
   int history_length = 20;
+  // XEP-0313 on the room JID (muc#roomconfig_enablearchiving); a new
+  // room's default is the module's `archive` option.
+  bool archiving = true;
 
   bool is_non_anonymous() const { return whois == Whois::kAnyone; }
   friend bool operator==(const RoomConfig&, const RoomConfig&) = default;
@@ -103,6 +106,10 @@ class History {
   std::vector<const HistoryEntry*> select(const HistoryRequest& request,
                                           std::chrono::system_clock::time_point now) const;
   std::size_t size() const { return entries_.size(); }
+  // Forgets the message with this stanza-id by the room (a retraction);
+  // with `occupant_id`, only if that occupant sent it.
+  void erase_stanza(std::string_view room, std::string_view stanza_id,
+                    std::string_view occupant_id);
 
  private:
   std::deque<HistoryEntry> entries_;

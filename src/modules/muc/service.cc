@@ -34,9 +34,10 @@ std::vector<DiscoItem> RoomDirectory::items(const std::string& service) const {
   return out;
 }
 
-MucService::MucService(const Host& host, storage::MucStore& store, core::BlockingPool& blocking,
+MucService::MucService(const Host& host, storage::Storage& storage, core::BlockingPool& blocking,
                        MucOptions options)
-    : host_(host), store_(store), blocking_(blocking), options_(std::move(options)) {
+    : host_(host), storage_(storage), store_(storage.muc()), blocking_(blocking),
+      options_(std::move(options)) {
   for (unsigned i = 0; i < std::max(1u, host_.shard_count()); ++i)
     shards_.push_back(std::make_unique<ShardRooms>());
 }
@@ -152,6 +153,19 @@ void MucService::send_to_occupants(const Room& room, const xml::Element& stanza)
   host_.route_copies(stanza, sessions);
 }
 
+void MucService::on_server_stopping() {
+  // Each occupant hears that it is out, with 332 (and 110: it is itself);
+  // the streams close after this, so the presences go out first.
+  for (auto& [jid, room] : here().rooms) {
+    for (const auto& [nick, o] : room->occupants())
+      send_to_occupant(o, unavailable_of(*room, o, &o, Departure::with({332}), true));
+    room->occupants().clear();
+    // A temporary room ends here: its archive goes with it (counted work,
+    // which the stop waits for).
+    if (!room->config.persistent && archives(*room)) drop_archive(*room);
+  }
+}
+
 Affiliation MucService::affiliation_of(const Room& room, const xmpp::Jid& who) const {
   // Server admins own every room (they can always sort a room out).
   if (options_.admins.count(who.bare_string())) return Affiliation::kOwner;
@@ -171,7 +185,8 @@ struct MucModule : Module {
 
 std::unique_ptr<Module> start_muc(ModuleContext& ctx) {
   ModuleOptions opts("muc", ctx.options);
-  opts.check_known({"domain", "create", "default_history", "max_history"});
+  opts.check_known({"domain", "create", "default_history", "max_history", "archive",
+                    "archive_retention_days", "archive_max_page"});
   const std::string create = opts.get_string("create", "local");
   MucOptions options;
   if (create == "local") {
@@ -188,10 +203,27 @@ std::unique_ptr<Module> start_muc(ModuleContext& ctx) {
       static_cast<int>(opts.get_int("default_history", 20, 0, options.max_history));
   for (const auto& text : ctx.config.admins)
     if (auto jid = xmpp::Jid::parse(text)) options.admins.insert(jid->bare_string());
+  options.archive_default = opts.get_bool("archive", true);
+  options.archive_retention_days = opts.get_int("archive_retention_days", 0, 0, 36500);
+  options.archive_max_page = static_cast<std::size_t>(opts.get_int("archive_max_page", 250, 1, 10000));
 
   auto m = std::make_unique<MucModule>();
-  m->service = std::make_unique<MucService>(ctx.host, ctx.storage.muc(), ctx.blocking, options);
+  m->service = std::make_unique<MucService>(ctx.host, ctx.storage, ctx.blocking, options);
   auto* service = m->service.get();
+  // Room archives go through the server's one archive (shared with the mam
+  // module when it runs, which starts first).
+  service->set_services(RoomServices{mam::shared_archive(ctx)});
+  m->tokens.push_back(ctx.hooks().server_stopping.add([service](router::ServerStopping&) {
+    service->on_server_stopping();
+    return core::Verdict::kPass;
+  }));
+  if (options.archive_retention_days > 0) {
+    const unsigned shards = std::max(1u, ctx.host.shard_count());
+    auto purge_everywhere = [service, host = ctx.host, shards] {
+      for (unsigned s = 0; s < shards; ++s) host.post_to_shard(s, [service] { service->purge_archives(); });
+    };
+    m->tokens.push_back(ctx.host.every(std::chrono::hours(1), purge_everywhere));
+  }
   std::set<std::string> served;
   for (const auto& domain : ctx.host.domains()) {
     const std::string name = opts.get_service_domain("domain", "conference.{domain}", domain);
@@ -206,6 +238,9 @@ std::unique_ptr<Module> start_muc(ModuleContext& ctx) {
   return m;
 }
 
-TERN_MODULE("muc", "XEP-0045 Multi-User Chat", &start_muc, 60);
+TERN_MODULE("muc",
+            "XEP-0045 Multi-User Chat, room archives (XEP-0313), retraction and moderation "
+            "(XEP-0424, XEP-0425)",
+            &start_muc, 60);
 
 }  // namespace tern::modules::muc

@@ -24,7 +24,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "modules/adhoc/data_form.h"
+#include "modules/mam/shared_archive.h"
 #include "modules/module.h"
+#include "modules/muc/retraction.h"
 #include "modules/muc/room.h"
 
 namespace tern::modules::muc {
@@ -37,6 +40,9 @@ struct MucOptions {
   int default_history = 20;  // historylength of a new room
   int max_history = 100;     // the most a room may keep
   std::set<std::string> admins;  // server admins (bare JIDs): owners of every room
+  bool archive_default = true;       // does a new room archive (XEP-0313)?
+  std::int64_t archive_retention_days = 0;  // 0: keep room archives
+  std::size_t archive_max_page = 250;       // messages per MAM page at most
 };
 
 // The rooms one shard owns, and its queue of storage writes.
@@ -46,6 +52,10 @@ struct ShardRooms {
   // persist.cc for what happens to them on SIGTERM, kill -9, full disk).
   std::deque<std::function<void(storage::MucStore&)>> writes;
   bool writing = false;
+  // Rooms whose old archive is being deleted (destroyed, then perhaps made
+  // again): rows at or below the id are the old room's, which queries skip
+  // until the deletion is done.
+  std::unordered_map<std::string, std::int64_t> archive_floors;
 };
 
 // Public, unlocked rooms by JID with their names, for disco#items of the
@@ -60,12 +70,11 @@ class RoomDirectory {
   std::map<std::string, std::string> rooms_;
 };
 
-// What other modules plug into rooms. Unset for now: the MUC archive
-// (XEP-0313 on the room JID) will set `archive`.
+// What other modules plug into rooms.
 struct RoomServices {
-  // Each groupchat message as broadcast (from room/nick, without 'to'), on
-  // the room's shard, before it goes into the history.
-  std::function<void(const Room& room, const xml::Element& message)> archive;
+  // The server's message archive (ids and writer), shared with account
+  // MAM; rooms archive under their bare JID (archive.cc).
+  std::shared_ptr<mam::SharedArchive> archive;
 };
 
 // Why an occupant leaves, for the unavailable presence that says so.
@@ -85,13 +94,22 @@ struct Departure {
   }
 };
 
+// The muc#request form of a message (§8.6), if it carries one.
+std::optional<adhoc::DataForm> voice_request_form(const xml::Element& message);
+
 class MucService {
  public:
-  MucService(const Host& host, storage::MucStore& store, core::BlockingPool& blocking,
+  MucService(const Host& host, storage::Storage& storage, core::BlockingPool& blocking,
              MucOptions options);
 
   // Loads the persistent rooms of `service` (at start, before any stanza).
   void load_rooms(const std::string& service);
+  void set_services(RoomServices services) { services_ = std::move(services); }
+  // The server stops: every occupant of this shard's rooms leaves with 332
+  // (§9.9 "system shutdown"), before the streams close. On each shard.
+  void on_server_stopping();
+  // Retention of room archives: this shard's rooms (on each shard).
+  void purge_archives();
   // The domain handler: on the routing shard.
   void on_stanza(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to);
 
@@ -144,6 +162,12 @@ class MucService {
   // A message from the room itself (status codes, config changes) to all.
   void notify_all(Room& room, const std::vector<int>& codes);
 
+  // --- voice.cc (§8.6 voice requests)
+  void on_voice_request(Room& room, Occupant* sender, const xml::Element& stanza,
+                        const adhoc::DataForm& form);
+  void approve_voice(Room& room, Occupant& moderator, const xml::Element& stanza,
+                     const adhoc::DataForm& form);
+
   // --- admin.cc
   void on_admin(Room& room, const xml::Element& iq, const xml::Element& query, const xmpp::Jid& from);
   // Applies the occupant's new affiliation/role to the room and tells everyone.
@@ -158,6 +182,29 @@ class MucService {
   xml::Element room_info(const Room& room) const;
   void on_room_iq(Room* room, const xml::Element& iq, const xmpp::Jid& from, const xmpp::Jid& to);
   void forward_iq(Room& room, const xml::Element& iq, const xmpp::Jid& from, const xmpp::Jid& to);
+
+  // --- archive.cc (XEP-0313 on the room JID, XEP-0424 and XEP-0425)
+  bool archives(const Room& room) const { return services_.archive && room.config.archiving; }
+  // Gives `m` (as broadcast: from room/nick, no 'to') the room's stanza-id
+  // and queues its row, if the room archives it. The archive id, or 0.
+  std::int64_t archive_message(Room& room, const xmpp::Jid& sender_bare, xml::Element& m);
+  void on_mam(Room& room, const xml::Element& iq, const xml::Element& query, const xmpp::Jid& from);
+  // A sender's own retraction (XEP-0424): tombstones the archived message
+  // if it is theirs. `retraction` is the archive id of the retraction message.
+  void retract(Room& room, const Occupant& sender, const std::string& id, std::int64_t retraction);
+  void on_moderate(Room& room, const xml::Element& iq, const xml::Element& payload,
+                   const xmpp::Jid& from);
+  // Deletes the room's archive (the room is destroyed), after its queued rows.
+  void drop_archive(const Room& room);
+  struct RoomQuery;  // archive.cc
+  static awaitable<void> run_room_query(MucService* self, std::shared_ptr<RoomQuery> query);
+  static awaitable<void> moderate(MucService* self, xml::Element iq, std::string room,
+                                  std::int64_t id, xml::Element notice, xml::Element retracted,
+                                  std::string moderator_bare);
+  static awaitable<void> tombstone_own(MucService* self, std::string room, std::int64_t id,
+                                       std::string sender_bare, xml::Element retracted);
+  static awaitable<void> purge_room_archives(MucService* self, std::vector<std::string> rooms);
+  static awaitable<void> delete_archive(MucService* self, std::string room, std::int64_t floor);
 
   // --- persist.cc
   void save(Room& room);
@@ -183,6 +230,7 @@ class MucService {
   Affiliation affiliation_of(const Room& room, const xmpp::Jid& who) const;
 
   Host host_;
+  storage::Storage& storage_;
   storage::MucStore& store_;
   core::BlockingPool& blocking_;
   MucOptions options_;

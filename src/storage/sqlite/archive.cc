@@ -17,7 +17,7 @@ std::string page_sql(const ArchiveQuery& q) {
       "SELECT id, with_jid, with_resource, stanza FROM archive"
       " WHERE owner = ?1 AND id > ?2 AND id < ?3";
   if (!q.with.empty()) sql += " AND with_jid = ?4";
-  if (!q.with.empty() && !q.with_resource.empty()) sql += " AND with_resource = ?5";
+  if (!q.with_resource.empty()) sql += " AND with_resource = ?5";
   sql += q.from_end ? " ORDER BY id DESC LIMIT ?6" : " ORDER BY id ASC LIMIT ?6";
   return sql;
 }
@@ -25,14 +25,14 @@ std::string page_sql(const ArchiveQuery& q) {
 std::string count_sql(const ArchiveQuery& q) {
   std::string sql = "SELECT count(*) FROM archive WHERE owner = ?1 AND id > ?2 AND id < ?3";
   if (!q.with.empty()) sql += " AND with_jid = ?4";
-  if (!q.with.empty() && !q.with_resource.empty()) sql += " AND with_resource = ?5";
+  if (!q.with_resource.empty()) sql += " AND with_resource = ?5";
   return sql;
 }
 
 void bind_filters(Query& query, const std::string& owner, const ArchiveQuery& q) {
   query.bind(1, owner).bind(2, q.after).bind(3, q.before);
   if (!q.with.empty()) query.bind(4, q.with);
-  if (!q.with.empty() && !q.with_resource.empty()) query.bind(5, q.with_resource);
+  if (!q.with_resource.empty()) query.bind(5, q.with_resource);
 }
 
 ArchiveRow read_row(const Query& query, const std::string& owner) {
@@ -43,8 +43,7 @@ ArchiveRow read_row(const Query& query, const std::string& owner) {
 bool matches(const ArchiveRow& row, const ArchiveQuery& q) {
   if (row.id <= q.after || row.id >= q.before) return false;
   if (!q.with.empty() && row.with != q.with) return false;
-  if (!q.with.empty() && !q.with_resource.empty() && row.with_resource != q.with_resource)
-    return false;
+  if (!q.with_resource.empty() && row.with_resource != q.with_resource) return false;
   return true;
 }
 
@@ -177,6 +176,28 @@ std::size_t SqliteArchive::purge_before(std::int64_t id, std::size_t max_rows) {
           .bind(1, id)
           .bind(2, static_cast<std::int64_t>(max_rows))
           .run());
+}
+
+std::size_t SqliteArchive::purge_owner_before(const std::string& owner, std::int64_t id,
+                                              std::size_t max_rows) {
+  auto db = pool_.borrow();
+  // archive_by_owner ends with the rowid: the owner's oldest rows first.
+  return static_cast<std::size_t>(
+      db->query("DELETE FROM archive WHERE id IN"
+                " (SELECT id FROM archive WHERE owner = ?1 AND id < ?2 ORDER BY id LIMIT ?3)")
+          .bind(1, owner)
+          .bind(2, id)
+          .bind(3, static_cast<std::int64_t>(max_rows))
+          .run());
+}
+
+bool SqliteArchive::replace(const std::string& owner, std::int64_t id, const std::string& stanza) {
+  auto db = pool_.borrow();
+  return db->query("UPDATE archive SET stanza = ?3 WHERE id = ?1 AND owner = ?2")
+             .bind(1, id)
+             .bind(2, owner)
+             .bind(3, stanza)
+             .run() > 0;
 }
 
 std::int64_t SqliteArchive::max_id() {

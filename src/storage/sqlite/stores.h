@@ -111,6 +111,9 @@ class SqliteArchive final : public MessageArchive {
   std::optional<std::pair<ArchiveRow, ArchiveRow>> bounds(const std::string& owner) override;
   std::size_t remove_owner(const std::string& owner) override;
   std::size_t purge_before(std::int64_t id, std::size_t max_rows) override;
+  std::size_t purge_owner_before(const std::string& owner, std::int64_t id,
+                                 std::size_t max_rows) override;
+  bool replace(const std::string& owner, std::int64_t id, const std::string& stanza) override;
   std::int64_t max_id() override;
   std::optional<ArchivePrefs> prefs(const std::string& owner) override;
   void set_prefs(const std::string& owner, const ArchivePrefs& prefs) override;

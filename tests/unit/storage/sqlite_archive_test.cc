@@ -144,6 +144,40 @@ TEST_F(SqliteArchiveTest, PurgeDeletesOldRowsInBatches) {
   EXPECT_EQ(ids(archive().query(kAlice, ArchiveQuery{})), (Ids{8, 9, 10}));
 }
 
+TEST_F(SqliteArchiveTest, PurgeOfOneOwnerLeavesTheOthers) {
+  fill(6);
+  const std::string room = "room@conference.example.org";
+  archive().append({ArchiveRow{room, 7, "bob@example.org", "bob", "<m/>"},
+                    ArchiveRow{room, 8, "bob@example.org", "bob", "<m/>"}});
+  EXPECT_EQ(archive().purge_owner_before(room, 8, 10), 1u);
+  EXPECT_EQ(ids(archive().query(room, ArchiveQuery{})), (Ids{8}));
+  EXPECT_EQ(ids(archive().query(kAlice, ArchiveQuery{})).size(), 6u);
+}
+
+// A room archive filters by nick (the resource) without a real JID.
+TEST_F(SqliteArchiveTest, FiltersByResourceAlone) {
+  fill(6);
+  ArchiveQuery q;
+  q.with_resource = "phone";
+  q.with_count = true;
+  auto page = archive().query(kAlice, q);
+  EXPECT_EQ(ids(page), (Ids{2, 4, 6}));
+  EXPECT_EQ(page.count, 3u);
+  q.ids = {3, 4};
+  EXPECT_EQ(ids(archive().query(kAlice, q)), (Ids{4}));
+}
+
+TEST_F(SqliteArchiveTest, ReplaceChangesOnlyThatRowOfThatOwner) {
+  fill(3);
+  EXPECT_TRUE(archive().replace(kAlice, 2, "<tombstone/>"));
+  EXPECT_FALSE(archive().replace("bob@example.org", 3, "<tombstone/>"));
+  EXPECT_FALSE(archive().replace(kAlice, 99, "<tombstone/>"));
+  auto rows = archive().query(kAlice, ArchiveQuery{}).rows;
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1].stanza, "<tombstone/>");
+  EXPECT_EQ(rows[2].stanza, "<message>3</message>");
+}
+
 TEST_F(SqliteArchiveTest, PrefsRoundTrip) {
   EXPECT_FALSE(archive().prefs(kAlice));
   ArchivePrefs p{"roster", {"a@x", "b@x"}, {"c@x"}};

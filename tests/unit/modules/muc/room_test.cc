@@ -209,11 +209,53 @@ TEST(MucConfigForm, StoredConfigRoundTrips) {
   c.occupants_change_subject = true;
   c.allow_invites = true;
   c.history_length = 3;
+  c.archiving = false;
   auto parsed = parse_stored_config(stored_config(c, "c2FsdA=="), 100);
   ASSERT_TRUE(parsed);
   EXPECT_EQ(parsed->first, c);
   EXPECT_EQ(parsed->second, "c2FsdA==");
   EXPECT_EQ(parse_stored_config("not xml", 100), std::nullopt);
+}
+
+// Prosody's field and ejabberd's: clients send either.
+TEST(MucConfigForm, ArchivingTakesBothFieldNames) {
+  RoomConfig c;
+  auto off = xml::parse_element(
+      "<x xmlns='jabber:x:data' type='submit'>"
+      "<field var='muc#roomconfig_enablearchiving'><value>0</value></field></x>");
+  EXPECT_EQ(apply_config_form(*off, c, 50), std::nullopt);
+  EXPECT_FALSE(c.archiving);
+  auto on = xml::parse_element(
+      "<x xmlns='jabber:x:data' type='submit'><field var='mam'><value>true</value></field></x>");
+  EXPECT_EQ(apply_config_form(*on, c, 50), std::nullopt);
+  EXPECT_TRUE(c.archiving);
+  auto bad = xml::parse_element(
+      "<x xmlns='jabber:x:data' type='submit'><field var='mam'><value>perhaps</value></field></x>");
+  EXPECT_NE(apply_config_form(*bad, c, 50), std::nullopt);
+  auto form = config_form(c, 50);
+  bool offered = false;
+  for (const auto* f : form.children())
+    if (f->attr_or("var") == "muc#roomconfig_enablearchiving") offered = true;
+  EXPECT_TRUE(offered);
+}
+
+TEST(MucHistory, ErasesARetractedMessageOnlyOfItsSender) {
+  History h;
+  const auto t0 = std::chrono::system_clock::now();
+  for (int i = 0; i < 3; ++i) {
+    auto m = message(i);
+    auto& sid = m.add_child("stanza-id", "urn:xmpp:sid:0");
+    sid.set_attr("by", "room@muc.example");
+    sid.set_attr("id", "id" + std::to_string(i));
+    m.add_child("occupant-id", std::string(kOccupantIdNs)).set_attr("id", i == 1 ? "bob" : "alice");
+    h.push(std::move(m), t0, 10);
+  }
+  h.erase_stanza("room@muc.example", "id1", "alice");  // not hers
+  h.erase_stanza("other@muc.example", "id0", "");      // another room's id
+  EXPECT_EQ(h.size(), 3u);
+  h.erase_stanza("room@muc.example", "id1", "bob");
+  h.erase_stanza("room@muc.example", "id2", "");  // a moderator's
+  EXPECT_EQ(bodies(h.select({}, t0)), (std::vector<std::string>{"message 0"}));
 }
 
 }  // namespace
