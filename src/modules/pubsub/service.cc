@@ -297,7 +297,7 @@ awaitable<IqReply> PubsubService::handle(const IqRequest& req) {
           co_return pubsub_error(StanzaCondition::kBadRequest, "invalid-options");
       }
       auto op = blocking_.run([&] {
-        Facts f = load(ps, svc, r.node, from, admin);
+        Facts f = load(ps, svc, r.node, from, admin, subscriber);
         if (f.error) return f;
         if (subscribe) {
           f.error = refuse_read(f);
@@ -323,7 +323,9 @@ awaitable<IqReply> PubsubService::handle(const IqRequest& req) {
       s.set_attr("subscription", "subscribed");
       // §6.3.7: the resulting options, as a result form.
       if (options) reply.add_child("options").add_child(adhoc::to_element(to_form(*options, "result")));
-      if (!f.items.empty() && (!options || options->deliver)) {
+      // A subscriber already there keeps its options unless it sent new ones.
+      const bool deliver = options ? options->deliver : (!f.subscription || f.subscription->deliver);
+      if (!f.items.empty() && deliver) {
         // §6.1.7: the last item follows the result.
         xml::Element event("event", kEventNs);
         event.add_child(items_element(r.node, f.items, kEventNs));

@@ -93,7 +93,8 @@ SubscriptionOptions deserialize_options(std::string_view text) {
     text = semi == std::string_view::npos ? std::string_view() : text.substr(semi + 1);
     const auto eq = part.find('=');
     if (eq == std::string_view::npos) continue;
-    const std::string_view key = part.substr(0, eq), value = part.substr(eq + 1);
+    const std::string_view key = part.substr(0, eq);
+    std::string_view value = part.substr(eq + 1);
     if (key == "deliver") o.deliver = value != "0";
     else if (key == "body") o.include_body = value == "1";
     else if (key == "show") {
