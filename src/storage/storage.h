@@ -221,6 +221,7 @@ struct PubsubItemRecord {
 struct PubsubEntry {
   std::string jid;
   std::string value;
+  std::string options;  // a subscription's options (XEP-0060 §6.3), serialized; empty: defaults
   bool operator==(const PubsubEntry&) const = default;
 };
 
@@ -266,6 +267,10 @@ class PubsubStore {
   virtual void set_subscription(const std::string& service, const std::string& node,
                                 const std::string& jid, const std::string& value) = 0;
   // The subscriptions of one JID across a service: (node, state).
+  // Replaces the options of an existing subscription; false when `jid`
+  // has none to the node.
+  virtual bool set_subscription_options(const std::string& service, const std::string& node,
+                                        const std::string& jid, const std::string& options) = 0;
   virtual std::vector<PubsubEntry> subscriptions_of(const std::string& service,
                                                     const std::string& jid) = 0;
   // Removes a whole service (an account's PEP on account deletion).

@@ -184,3 +184,177 @@ def test_slixmpp_subscribes_and_gets_the_event(tern_server):
             client.drop()
 
     run(scenario())
+
+
+# --------------------------------------------------------------------------
+# subscription options (§6.3)
+# --------------------------------------------------------------------------
+
+SUB_OPTIONS = NS_PUBSUB + "#subscribe_options"
+
+
+def options_form(fields, form_type=SUB_OPTIONS):
+    inner = "".join("<field var='%s'>%s</field>" % (var, "".join("<value>%s</value>" % v for v in
+                                                                  (vals if isinstance(vals, list) else [vals])))
+                    for var, vals in fields.items())
+    return ("<x xmlns='%s' type='submit'><field var='FORM_TYPE' type='hidden'><value>%s</value></field>%s</x>"
+            % (NS_DATA, form_type, inner))
+
+
+def get_options(client, node, jid=None):
+    jid_attr = "" if jid == "" else " jid='%s'" % (jid or client.jid)
+    return pubsub_iq(client, "get", "<options node='%s'%s/>" % (node, jid_attr), to=SERVICE)
+
+
+def set_options(client, node, fields, jid=None):
+    return pubsub_iq(client, "set", "<options node='%s' jid='%s'>%s</options>"
+                     % (node, jid or client.jid, options_form(fields)), to=SERVICE)
+
+
+def form_values(el):
+    x = el.find(".//%s" % q(NS_DATA, "x"))
+    assert x is not None, xml(el)
+    return x.get("type"), {f.get("var"): [v.text or "" for v in f.findall(q(NS_DATA, "value"))]
+                           for f in x.findall(q(NS_DATA, "field"))}
+
+
+def app_errors(el):
+    return {c.tag for c in el.find(q(NS_CLIENT, "error")) if c.tag.startswith("{%s}" % NS_ERRORS)}
+
+
+def owned_node(tern_server, prefix):
+    owner = new_user(tern_server)
+    o = login(tern_server, owner)
+    node = "%s-%s" % (prefix, owner.split("@")[0])
+    assert create(o, node).get("type") == "result"
+    return o, node
+
+
+def event_count(client, node):
+    return len(events(received(client), node))
+
+
+def test_subscription_options_are_advertised_and_answered_with_the_form(tern_server):
+    o, node = owned_node(tern_server, "opts")
+    info = iq(o, "get", "<query xmlns='%s'/>" % NS_INFO, to=SERVICE)
+    assert NS_PUBSUB + "#subscription-options" in {f.get("var") for f in info.iter(q(NS_INFO, "feature"))}
+    s = login(tern_server, new_user(tern_server))
+    assert subscribe(s, node).get("type") == "result"
+    res = get_options(s, node)
+    assert res.get("type") == "result", xml(res)
+    opts = res.find("%s/%s" % (q(NS_PUBSUB, "pubsub"), q(NS_PUBSUB, "options")))
+    assert opts.get("node") == node and opts.get("jid") == s.jid
+    ftype, fields = form_values(res)
+    assert ftype == "form"
+    assert fields["FORM_TYPE"] == [SUB_OPTIONS]
+    assert fields["pubsub#deliver"] == ["1"]
+    assert fields["pubsub#digest"] == ["0"]
+    assert fields["pubsub#include_body"] == ["0"]
+    assert fields["pubsub#show-values"] == []
+
+
+def test_deliver_false_stops_notifications_until_switched_back_on(tern_server):
+    o, node = owned_node(tern_server, "deliver")
+    s = login(tern_server, new_user(tern_server))
+    assert subscribe(s, node).get("type") == "result"
+    res = set_options(s, node, {"pubsub#deliver": "false"})
+    assert res.get("type") == "result", xml(res)
+    assert form_values(get_options(s, node))[1]["pubsub#deliver"] == ["0"]
+    assert publish(o, node, "<entry xmlns='urn:example'>quiet</entry>", to=SERVICE).get("type") == "result"
+    assert event_count(s, node) == 0
+    assert set_options(s, node, {"pubsub#deliver": "1"}).get("type") == "result"
+    publish(o, node, "<entry xmlns='urn:example'>loud</entry>", item_id="loud", to=SERVICE)
+    ev = wait_event(s, node)
+    assert ev.find(".//%s" % q(NS_EVENT, "item")).get("id") == "loud"
+
+
+def test_subscribe_with_options_in_one_request_and_include_body(tern_server):
+    o, node = owned_node(tern_server, "body")
+    s = login(tern_server, new_user(tern_server))
+    res = pubsub_iq(s, "set", "<subscribe node='%s' jid='%s'/><options>%s</options>"
+                    % (node, s.jid, options_form({"pubsub#include_body": "1"})), to=SERVICE)
+    assert res.get("type") == "result", xml(res)
+    sub = res.find(".//%s" % q(NS_PUBSUB, "subscription"))
+    assert sub.get("subscription") == "subscribed"
+    ftype, fields = form_values(res.find(".//%s" % q(NS_PUBSUB, "options")))
+    assert ftype == "result"
+    assert fields["pubsub#include_body"] == ["1"] and fields["pubsub#deliver"] == ["1"]
+    publish(o, node, "<entry xmlns='urn:example'>with body</entry>", item_id="b1", to=SERVICE)
+    ev = wait_event(s, node)
+    assert ev.find(".//%s" % q(NS_EVENT, "item")).get("id") == "b1"
+    assert ev.findtext(q(NS_CLIENT, "body")), xml(ev)
+    # Without the option, no body.
+    s2 = login(tern_server, new_user(tern_server))
+    assert subscribe(s2, node).get("type") == "result"
+    publish(o, node, "<entry xmlns='urn:example'/>", item_id="b2", to=SERVICE)
+    assert wait_event(s2, node).find(q(NS_CLIENT, "body")) is None
+
+
+def test_show_values_hold_notifications_back_while_the_presence_does_not_match(tern_server):
+    o, node = owned_node(tern_server, "show")
+    s = login(tern_server, new_user(tern_server))
+    s.send("<presence><show>dnd</show></presence>")
+    assert subscribe(s, node).get("type") == "result"
+    assert set_options(s, node, {"pubsub#show-values": ["chat", "online"]}).get("type") == "result"
+    assert form_values(get_options(s, node))[1]["pubsub#show-values"] == ["chat", "online"]
+    publish(o, node, "<entry xmlns='urn:example'/>", item_id="busy", to=SERVICE)
+    assert event_count(s, node) == 0
+    s.send("<presence/>")
+    s.sync()
+    publish(o, node, "<entry xmlns='urn:example'/>", item_id="free", to=SERVICE)
+    assert wait_event(s, node).find(".//%s" % q(NS_EVENT, "item")).get("id") == "free"
+
+
+def test_subscription_options_errors(tern_server):
+    o, node = owned_node(tern_server, "errs")
+    s = login(tern_server, new_user(tern_server))
+    # Not subscribed (yet).
+    res = get_options(s, node)
+    assert stanza_error(res)[1] == [q(NS_STANZAS, "unexpected-request")], xml(res)
+    assert app_errors(res) == {q(NS_ERRORS, "not-subscribed")}
+    assert subscribe(s, node).get("type") == "result"
+    # No JID.
+    res = get_options(s, node, jid="")
+    assert stanza_error(res)[1] == [q(NS_STANZAS, "bad-request")], xml(res)
+    assert app_errors(res) == {q(NS_ERRORS, "jid-required")}
+    # Someone else's subscription.
+    res = get_options(s, node, jid=o.jid)
+    assert stanza_error(res) == ("auth", [q(NS_STANZAS, "forbidden")]), xml(res)
+    # A JID that is none.
+    res = get_options(s, node, jid="@@bad@@")
+    assert stanza_error(res)[1] == [q(NS_STANZAS, "bad-request")], xml(res)
+    assert app_errors(res) == {q(NS_ERRORS, "invalid-jid")}
+    # Options this service cannot honour: digests, unknown show values, non-booleans.
+    for fields in ({"pubsub#digest": "1"}, {"pubsub#show-values": "sleeping"}, {"pubsub#deliver": "maybe"}):
+        res = set_options(s, node, fields)
+        assert stanza_error(res)[1] == [q(NS_STANZAS, "bad-request")], xml(res)
+        assert app_errors(res) == {q(NS_ERRORS, "invalid-options")}
+    assert form_values(get_options(s, node))[1]["pubsub#deliver"] == ["1"]  # unchanged
+    # No such node.
+    res = get_options(s, node + "-missing")
+    assert stanza_error(res)[1] == [q(NS_STANZAS, "item-not-found")], xml(res)
+    # <options/> beside <subscribe/> must not name a node or jid (§6.3.7).
+    res = pubsub_iq(s, "set", "<subscribe node='%s' jid='%s'/><options node='%s'>%s</options>"
+                    % (node, s.jid, node, options_form({})), to=SERVICE)
+    assert stanza_error(res)[1] == [q(NS_STANZAS, "bad-request")], xml(res)
+
+
+def test_subscription_options_survive_a_restart(tern_factory):
+    server = tern_factory()
+    owner, sub = new_user(server), new_user(server)
+    o = login(server, owner)
+    s = login(server, sub, resource="keep")
+    node = "restart-%s" % owner.split("@")[0]
+    assert create(o, node).get("type") == "result"
+    assert subscribe(s, node).get("type") == "result"
+    assert set_options(s, node, {"pubsub#deliver": "0", "pubsub#show-values": ["away"]}).get("type") == "result"
+    o.close()
+    s.close()
+    server.stop()
+    server.start()
+    o = login(server, owner)
+    s = login(server, sub, resource="keep")
+    fields = form_values(get_options(s, node))[1]
+    assert fields["pubsub#deliver"] == ["0"] and fields["pubsub#show-values"] == ["away"]
+    publish(o, node, "<entry xmlns='urn:example'/>", to=SERVICE)
+    assert event_count(s, node) == 0

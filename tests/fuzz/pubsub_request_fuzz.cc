@@ -1,7 +1,8 @@
 // Fuzzes the pubsub request parser (every <pubsub/> a client sends to PEP or
 // the pubsub service) and the node configuration forms inside it. Beyond
 // not crashing: a parsed publish has exactly one item; retract names ids;
-// a configuration the form yields survives the store's round trip.
+// a configuration the form yields survives the store's round trip, and so
+// do subscription options (XEP-0060 §6.3) the same form yields.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -9,6 +10,7 @@
 
 #include "modules/pubsub/node_config.h"
 #include "modules/pubsub/request.h"
+#include "modules/pubsub/subscription_options.h"
 #include "xml/parse_element.h"
 
 namespace {
@@ -44,6 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check(stored.has_value() && *stored == config);
       (void)meets_preconditions(config, *r->form, kLimit);
     }
+    SubscriptionOptions options;
+    if (!apply_form(options, *r->form)) check(deserialize_options(serialize(options)) == options);
   }
   return 0;
 }

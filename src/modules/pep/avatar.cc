@@ -4,6 +4,7 @@
 
 #include "core/hex.h"
 #include "sasl/mechanism.h"
+#include "xml/parse_element.h"
 
 namespace tern::modules::pep::avatar {
 namespace {
@@ -69,6 +70,43 @@ std::optional<std::string> image_id(const std::string& base64, std::size_t* byte
   unsigned int len = 0;
   if (EVP_Digest(raw->data(), raw->size(), out, &len, EVP_sha1(), nullptr) != 1) return std::nullopt;
   return core::to_hex(std::string_view(reinterpret_cast<const char*>(out), len));
+}
+
+std::optional<std::string> vcard_photo_hash(const std::string& vcard_xml) {
+  auto vcard = xml::parse_element(vcard_xml);
+  if (!vcard) return std::nullopt;
+  auto photo = photo_of(*vcard);
+  if (!photo) return std::nullopt;
+  return image_id(photo->base64);
+}
+
+void apply_photo_hash(xml::Element& presence, const std::optional<std::string>& hash,
+                      const std::optional<std::string>& stale) {
+  xml::Element* x = presence.child("x", kUpdateNs);
+  xml::Element* photo = x ? x->child("photo", kUpdateNs) : nullptr;
+  if (photo) {
+    const std::string current = photo->text();
+    if (current.empty()) return;  // the client's own "no avatar"
+    std::string wanted;
+    if (hash) {
+      wanted = *hash;
+    } else if (stale && current == *stale) {
+      wanted.clear();
+    } else {
+      return;  // a hash the server cannot judge
+    }
+    if (current == wanted) return;
+    x->remove_child("photo", kUpdateNs);
+    auto& fresh = x->add_child("photo");
+    if (!wanted.empty()) fresh.add_text(wanted);
+    return;
+  }
+  if (!x) {
+    if (!hash) return;
+    x = &presence.add_child(xml::Element("x", kUpdateNs));
+  }
+  auto& fresh = x->add_child("photo");
+  if (hash) fresh.add_text(*hash);
 }
 
 }  // namespace tern::modules::pep::avatar

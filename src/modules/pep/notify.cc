@@ -91,7 +91,10 @@ void PepService::heard_presence(const xmpp::Jid& account, const xmpp::Jid& from,
   if (caps_.wait_for(key, acct, full)) query_caps(account, from, *caps);
 }
 
-void PepService::account_offline(const std::string& account) { listeners_.forget(account); }
+void PepService::account_offline(const std::string& account) {
+  listeners_.forget(account);
+  photo_hashes_.forget(account);
+}
 
 void PepService::query_caps(const xmpp::Jid& account, const xmpp::Jid& target, const CapsRef& ref) {
   const std::string id = std::string(kCapsIdPrefix) + next_id();

@@ -81,16 +81,20 @@ awaitable<router::IqReply> private_set_then_sync(std::shared_ptr<pep::PepService
 }
 
 // A vCard set (the vcard module answers it), then its PHOTO published as the
-// PEP avatar (XEP-0398).
+// PEP avatar (XEP-0398) and its hash announced in presence (XEP-0153).
 awaitable<router::IqReply> vcard_set_then_sync(std::shared_ptr<pep::PepService> pep,
                                                router::IqHandler vcard_set, const IqRequest& req) {
   auto op = vcard_set(req);
   router::IqReply reply = co_await std::move(op);
-  if (!reply.error && req.from.bare() == req.to)
-    if (auto photo = pep::avatar::photo_of(req.payload())) {
-      auto sync = pep::sync_avatar_from_vcard(pep, req.to.bare_string(), std::move(*photo));
-      co_await std::move(sync);
-    }
+  if (reply.error || req.from.bare() != req.to) co_return reply;
+  if (auto photo = pep::avatar::photo_of(req.payload())) {
+    auto sync = pep::sync_avatar_from_vcard(pep, req.to.bare_string(), std::move(*photo));
+    co_await std::move(sync);
+  }
+  auto announce = pep::photo_may_have_changed(pep, req.to.bare_string());
+  co_await std::move(announce);
+  auto v4 = pep::sync_vcard4_from_vcard_temp(pep, req.to.bare_string());
+  co_await std::move(v4);
   co_return reply;
 }
 
@@ -104,6 +108,7 @@ std::unique_ptr<Module> start_pep(ModuleContext& ctx) {
   o.max_payload_bytes =
       static_cast<std::size_t>(opts.get_int("max_payload_bytes", 128 * 1024, 1024, 16 << 20));
   o.max_nodes = static_cast<std::size_t>(opts.get_int("max_nodes", 256, 1, 100000));
+  o.with_vcard = ctx.iq_handler(router::IqTarget::kAccount, router::IqType::kSet, "vcard-temp") != nullptr;
   auto pep = std::make_shared<pep::PepService>(ctx.host, ctx.storage, ctx.blocking, o);
 
   auto m = std::make_unique<Module>();
@@ -122,8 +127,12 @@ std::unique_ptr<Module> start_pep(ModuleContext& ctx) {
     ctx.features.account_features.emplace_back("urn:xmpp:bookmarks:1#compat");
   // XEP-0398 §3: PEP avatars and vCard photos are converted (when the
   // vcard module runs).
-  if (ctx.iq_handler(IqTarget::kAccount, IqType::kSet, "vcard-temp"))
+  const bool has_vcard = o.with_vcard;
+  if (has_vcard) {
     ctx.features.account_features.emplace_back("urn:xmpp:pep-vcard-conversion:0");
+    // XEP-0292 §3: the vCard4 node is kept in step with vcard-temp.
+    ctx.features.account_features.emplace_back("urn:xmpp:vcard4");
+  }
   ctx.features.account_identities.push_back({"pubsub", "pep", {}});
   ctx.features.account_items.push_back([pep](const xmpp::Jid& requester, const xmpp::Jid& account) {
     return node_items(pep, requester, account);
@@ -164,6 +173,21 @@ std::unique_ptr<Module> start_pep(ModuleContext& ctx) {
         return core::Verdict::kPass;
       },
       5));
+  if (has_vcard) {
+    // XEP-0398 §4: the photo hash in every available presence, broadcast
+    // or directed (MUC joins included), before the presence module sees it
+    // (priority 0) and after blocking (100); see photo_hash.cc.
+    m->tokens.push_back(hooks.pre_route.add(
+        [pep](router::RoutedStanza& ev) {
+          pep->stamp_photo_hash(ev.from, ev.stanza);
+          return core::Verdict::kPass;
+        },
+        20));
+    m->tokens.push_back(hooks.session_bound.add([pep](router::SessionEvent& ev) {
+      pep->load_photo_hash(ev.session.jid());
+      return core::Verdict::kPass;
+    }));
+  }
   m->tokens.push_back(hooks.session_ended.add([pep](router::SessionEvent& ev) {
     const xmpp::Jid& jid = ev.session.jid();
     if (pep->host().sessions().sessions_of(jid.bare()).empty())

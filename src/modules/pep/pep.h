@@ -34,6 +34,9 @@ struct PepOptions {
   std::size_t max_items = 256;               // what "max" means, and the most a node keeps
   std::size_t max_payload_bytes = 128 * 1024;  // one item's payload, serialized
   std::size_t max_nodes = 256;               // nodes per account
+  // The vcard module runs: avatars are converted (XEP-0398), their hash
+  // goes into presence and vCard4 follows vcard-temp (XEP-0292).
+  bool with_vcard = false;
 };
 
 // One event to fan out: the <event/> child, serialized once.
@@ -41,6 +44,23 @@ struct Event {
   std::string account;  // the PEP service (bare JID)
   std::string node;
   std::string event_xml;  // <event xmlns='…#event'>…</event>
+};
+
+// The photo hash (XEP-0153) of each account with a session, kept so that
+// a presence never waits for storage: loaded when a resource binds, changed
+// when the avatar changes, dropped when the last session ends. Any shard.
+class PhotoHashes {
+ public:
+  // nullopt: not loaded; a nullopt inside: loaded, no avatar.
+  std::optional<std::optional<std::string>> find(const std::string& account) const;
+  // Stores the hash; returns what was stored before (nullopt: not loaded).
+  std::optional<std::optional<std::string>> set(const std::string& account,
+                                                std::optional<std::string> hash);
+  void forget(const std::string& account);
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::optional<std::string>, std::less<>> hashes_;
 };
 
 // Facts about an account loaded with a request: its roster and explicit
@@ -79,7 +99,15 @@ class PepService : public std::enable_shared_from_this<PepService> {
   const PepOptions& options() const { return opts_; }
   CapsCache& caps() { return caps_; }
   Listeners& listeners() { return listeners_; }
+  PhotoHashes& photo_hashes() { return photo_hashes_; }
   std::string next_id();
+
+  // XEP-0398 §4 (photo_hash.cc): the account's photo hash in an available
+  // presence one of its resources sends (broadcast or directed). On a shard.
+  void stamp_photo_hash(const xmpp::Jid& from, xml::Element& presence);
+  // Loads the account's photo hash if it is not cached, as work the
+  // account has in flight (its first presence waits for it). On a shard.
+  void load_photo_hash(const xmpp::Jid& account);
 
  private:
   Host host_;
@@ -88,6 +116,7 @@ class PepService : public std::enable_shared_from_this<PepService> {
   PepOptions opts_;
   CapsCache caps_;
   Listeners listeners_;
+  PhotoHashes photo_hashes_;
   std::atomic<std::uint64_t> ids_{0};
   std::atomic<std::uint64_t> sent_{0};
   // Caps queries in flight: iq id → what was asked.
@@ -123,6 +152,18 @@ awaitable<void> sync_bookmarks(std::shared_ptr<PepService> self, std::string acc
 awaitable<void> sync_avatar_from_pep(std::shared_ptr<PepService> self, std::string account);
 awaitable<void> sync_avatar_from_vcard(std::shared_ptr<PepService> self, std::string account,
                                        avatar::Photo photo);
+
+// XEP-0292: the basic fields of vcard-temp and of the vCard4 node follow
+// each other (vcard4.h). Written to storage directly, never through the
+// request handlers, so neither sets the other off again.
+awaitable<void> sync_vcard4_from_vcard_temp(std::shared_ptr<PepService> self, std::string account);
+awaitable<void> sync_vcard_temp_from_vcard4(std::shared_ptr<PepService> self, std::string account);
+
+// The avatar of `account` may have changed (a vCard set, a PEP avatar
+// publish): its photo hash is read again from the stored vCard, and if it
+// differs, every available resource's presence goes out again with the new
+// one (XEP-0153 §4.1, XEP-0398 §4), so contacts fetch the new avatar.
+awaitable<void> photo_may_have_changed(std::shared_ptr<PepService> self, std::string account);
 
 // The <event/> of a publish, a retraction, a purge or a deletion.
 xml::Element item_event(const std::string& node, const std::string& id, const xml::Element* payload);

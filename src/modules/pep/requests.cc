@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "modules/pep/pep.h"
+#include "modules/pep/vcard4.h"
 #include "modules/pubsub/access.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
@@ -198,6 +199,12 @@ awaitable<IqReply> publish(PepService& pep, const std::string& account, bool own
   }
   if (r.node == avatar::kMetadataNode) {
     auto sync = sync_avatar_from_pep(pep.shared_from_this(), account);
+    co_await std::move(sync);
+    auto announce = photo_may_have_changed(pep.shared_from_this(), account);
+    co_await std::move(announce);
+  }
+  if (r.node == vcard4::kNode && pep.options().with_vcard) {
+    auto sync = sync_vcard_temp_from_vcard4(pep.shared_from_this(), account);
     co_await std::move(sync);
   }
   co_return reply;

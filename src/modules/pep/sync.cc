@@ -9,6 +9,7 @@
 #include "modules/pep/avatar.h"
 #include "modules/pep/bookmarks.h"
 #include "modules/pep/pep.h"
+#include "modules/pep/vcard4.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
 
@@ -191,7 +192,84 @@ std::vector<Change> vcard_to_avatar(storage::Storage& s, const std::string& acco
   return changes;
 }
 
+std::optional<xml::Element> stored_vcard(storage::Storage& s, const std::string& account) {
+  if (auto text = s.documents().get(key_of(account), avatar::kVcardKey)) return xml::parse_element(*text);
+  return std::nullopt;
+}
+
+std::optional<xml::Element> current_vcard4(storage::Storage& s, const std::string& account) {
+  auto items = s.pubsub().items(account, vcard4::kNode, {}, 1);
+  if (items.empty()) return std::nullopt;
+  auto el = xml::parse_element(items.front().payload);
+  if (!el || el->name() != "vcard" || el->ns() != vcard4::kNs) return std::nullopt;
+  return el;
+}
+
+// XEP-0292: the basic fields of the vcard-temp just stored become those of
+// the vCard4 node's current item; published (and notified) only when they
+// changed it, so a vCard set that touched only the PHOTO sends nothing.
+std::vector<Change> vcard_temp_to_vcard4(storage::Storage& s, const std::string& account,
+                                         std::size_t limit) {
+  std::vector<Change> changes;
+  auto before = current_vcard4(s, account);
+  const std::string old_payload = before ? xml::to_string(*before, "") : std::string();
+  const xml::Element updated =
+      vcard4::with_fields_of_vcard_temp(stored_vcard(s, account), std::move(before));
+  if (old_payload.empty() && vcard4::has_no_fields(updated)) return changes;
+  const std::string payload = xml::to_string(updated, "");
+  if (payload == old_payload) return changes;
+  auto& ps = s.pubsub();
+  NodeConfig config = ensure_node(ps, account, vcard4::kNode, pubsub::default_config(true));
+  ps.publish(account, vcard4::kNode, {vcard4::kItemId, account, payload, PepService::now_ms()},
+             config.persist_items ? pubsub::effective_max_items(config, limit) : 1);
+  if (config.deliver_notifications)
+    changes.push_back({{account, vcard4::kNode,
+                        xml::to_string(item_event(vcard4::kNode, vcard4::kItemId,
+                                                  config.deliver_payloads ? &updated : nullptr),
+                                       "")},
+                       config, audience_of(s, account, vcard4::kNode)});
+  return changes;
+}
+
+// …and the other way: a vCard4 publish rewrites vcard-temp's basic fields,
+// keeping the rest (PHOTO, ADR, ORG, …).
+void vcard4_to_vcard_temp(storage::Storage& s, const std::string& account) {
+  auto v4 = current_vcard4(s, account);
+  if (!v4) return;
+  auto before = stored_vcard(s, account);
+  const std::string old_text = before ? xml::to_string(*before, "") : std::string();
+  const xml::Element updated = vcard4::with_fields_of_vcard4(*v4, std::move(before));
+  if (old_text.empty() && vcard4::has_no_fields(updated)) return;
+  const std::string text = xml::to_string(updated, "");
+  if (text == old_text) return;
+  s.documents().put(key_of(account), avatar::kVcardKey, text);
+}
+
 }  // namespace
+
+awaitable<void> sync_vcard4_from_vcard_temp(std::shared_ptr<PepService> self, std::string account) {
+  auto& store = self->storage();
+  const std::size_t limit = self->options().max_items;
+  auto op = self->blocking().run([&] { return vcard_temp_to_vcard4(store, account, limit); });
+  std::vector<Change> changes;
+  try {
+    changes = co_await std::move(op);
+  } catch (const std::exception& e) {
+    spdlog::error("pep: copying the vCard of {} to vCard4 failed: {}", account, e.what());
+    co_return;
+  }
+  for (const auto& c : changes) self->fan_out(c.event, c.config, c.audience);
+}
+
+awaitable<void> sync_vcard_temp_from_vcard4(std::shared_ptr<PepService> self, std::string account) {
+  auto& store = self->storage();
+  auto op = self->blocking().run([&] { vcard4_to_vcard_temp(store, account); });
+  try {
+    co_await std::move(op);
+  } catch (const std::exception& e) {
+    spdlog::error("pep: copying the vCard4 of {} to vcard-temp failed: {}", account, e.what());
+  }
+}
 
 awaitable<void> sync_avatar_from_pep(std::shared_ptr<PepService> self, std::string account) {
   auto& store = self->storage();

@@ -119,14 +119,20 @@ std::variant<Request, StanzaError> parse_user(const xml::Element& pubsub,
     r.action = name == "subscribe" ? Action::kSubscribe : Action::kUnsubscribe;
     r.jid = std::string(main.attr_or("jid"));
     if (r.jid.empty()) return pubsub_error(StanzaCondition::kBadRequest, "invalid-jid");
-    if (r.action == Action::kSubscribe)
-      if (auto err = read_form(pubsub.child("options", kNs), r.form)) return *err;
+    if (r.action == Action::kSubscribe) {
+      const xml::Element* options = pubsub.child("options", kNs);
+      // §6.3.7: the node and JID are the <subscribe/>'s, never repeated.
+      if (options && (options->attr("node") || options->attr("jid")))
+        return StanzaError(StanzaCondition::kBadRequest, "<options/> beside <subscribe/> names no node or jid");
+      if (auto err = read_form(options, r.form)) return *err;
+    }
     return r;
   }
   if (name == "options") {
     r.action = is_set ? Action::kSetOptions : Action::kGetOptions;
     r.jid = std::string(main.attr_or("jid"));
-    if (r.jid.empty()) return pubsub_error(StanzaCondition::kBadRequest, "invalid-jid");
+    // §6.3.4.3
+    if (r.jid.empty()) return pubsub_error(StanzaCondition::kBadRequest, "jid-required");
     if (is_set) {
       if (auto err = read_form(&main, r.form)) return *err;
       if (!r.form) return StanzaError(StanzaCondition::kBadRequest, "no options form");

@@ -51,6 +51,7 @@ constexpr const char* kServiceFeatures[] = {
     "http://jabber.org/protocol/pubsub#retrieve-items",
     "http://jabber.org/protocol/pubsub#retrieve-subscriptions",
     "http://jabber.org/protocol/pubsub#subscribe",
+    "http://jabber.org/protocol/pubsub#subscription-options",
 };
 
 StanzaError forbidden() { return StanzaError(StanzaCondition::kForbidden, ErrorType::kAuth); }
@@ -78,13 +79,15 @@ struct Facts {
   NodeConfig config;
   std::string affiliation = "none";  // the requester's (bare JID)
   bool subscribed = false;           // the requester's full or bare JID
-  std::set<std::string> subscribers;
+  std::vector<Subscriber> subscribers;
+  // The subscription request names (subscribe, options), if it has one.
+  std::optional<SubscriptionOptions> subscription;
   std::vector<storage::PubsubItemRecord> items;
   std::optional<StanzaError> error;
 };
 
 Facts load(storage::PubsubStore& ps, const std::string& svc, const std::string& node,
-           const xmpp::Jid& requester, bool admin) {
+           const xmpp::Jid& requester, bool admin, const std::string& subscriber = {}) {
   Facts f;
   auto rec = ps.node(svc, node);
   if (!rec) {
@@ -99,8 +102,9 @@ Facts load(storage::PubsubStore& ps, const std::string& svc, const std::string& 
   if (admin) f.affiliation = "owner";
   for (const auto& s : ps.subscriptions(svc, node)) {
     if (s.value != "subscribed") continue;
-    f.subscribers.insert(s.jid);
+    f.subscribers.push_back({s.jid, deserialize_options(s.options)});
     if (s.jid == bare || s.jid == requester.to_string()) f.subscribed = true;
+    if (s.jid == subscriber) f.subscription = f.subscribers.back().options;
   }
   return f;
 }
@@ -143,6 +147,12 @@ xml::Element event_with(const char* child, const std::string& node) {
   xml::Element event("event", kEventNs);
   event.add_child(child).set_attr("node", node);
   return event;
+}
+
+// The <body/> of a notification for subscribers that asked for one
+// (pubsub#include_body): a line a client without pubsub can show.
+std::string body_for(const std::string& svc, const std::string& node, std::string_view what) {
+  return std::string(what) + " on node " + node + " of " + svc;
 }
 
 // Runs after the current request has answered: the last item follows the
@@ -225,7 +235,8 @@ awaitable<IqReply> PubsubService::handle(const IqRequest& req) {
         auto& it = items.add_child("item");
         it.set_attr("id", id);
         if (item.payload && f.config.deliver_payloads) it.add_child(*item.payload);
-        deliver_event(host_, svc, f.subscribers, xml::to_string(event, ""));
+        deliver_to_subscribers(host_, svc, f.subscribers, xml::to_string(event, ""),
+                               body_for(svc, r.node, "New item " + id));
       }
       co_return reply;
     }
@@ -249,7 +260,8 @@ awaitable<IqReply> PubsubService::handle(const IqRequest& req) {
         auto& items = event.add_child("items");
         items.set_attr("node", r.node);
         for (const auto& i : r.items) items.add_child("retract").set_attr("id", i.id);
-        deliver_event(host_, svc, f.subscribers, xml::to_string(event, ""));
+        deliver_to_subscribers(host_, svc, f.subscribers, xml::to_string(event, ""),
+                               body_for(svc, r.node, "Items retracted"));
       }
       co_return IqReply::result();
     }
@@ -277,13 +289,21 @@ awaitable<IqReply> PubsubService::handle(const IqRequest& req) {
         co_return pubsub_error(StanzaCondition::kBadRequest, "invalid-jid");
       const bool subscribe = r.action == Action::kSubscribe;
       const std::string subscriber = jid->to_string();
+      // §6.3.7: options submitted with the subscription.
+      std::optional<SubscriptionOptions> options;
+      if (subscribe && r.form) {
+        options.emplace();
+        if (apply_form(*options, *r.form))
+          co_return pubsub_error(StanzaCondition::kBadRequest, "invalid-options");
+      }
       auto op = blocking_.run([&] {
-        Facts f = load(ps, svc, r.node, from, admin);
+        Facts f = load(ps, svc, r.node, from, admin, subscriber);
         if (f.error) return f;
         if (subscribe) {
           f.error = refuse_read(f);
           if (f.error) return f;
           ps.set_subscription(svc, r.node, subscriber, "subscribed");
+          if (options) ps.set_subscription_options(svc, r.node, subscriber, serialize(*options));
           if (f.config.send_last != SendLastItem::kNever) f.items = ps.items(svc, r.node, {}, 1);
           return f;
         }
@@ -301,7 +321,11 @@ awaitable<IqReply> PubsubService::handle(const IqRequest& req) {
       s.set_attr("node", r.node);
       s.set_attr("jid", subscriber);
       s.set_attr("subscription", "subscribed");
-      if (!f.items.empty()) {
+      // §6.3.7: the resulting options, as a result form.
+      if (options) reply.add_child("options").add_child(adhoc::to_element(to_form(*options, "result")));
+      // A subscriber already there keeps its options unless it sent new ones.
+      const bool deliver = options ? options->deliver : (!f.subscription || f.subscription->deliver);
+      if (!f.items.empty() && deliver) {
         // §6.1.7: the last item follows the result.
         xml::Element event("event", kEventNs);
         event.add_child(items_element(r.node, f.items, kEventNs));
@@ -356,8 +380,9 @@ awaitable<IqReply> PubsubService::handle(const IqRequest& req) {
       Facts f = co_await std::move(op);
       if (f.error) co_return *f.error;
       if (is_delete ? f.config.notify_delete : f.config.notify_retract)
-        deliver_event(host_, svc, f.subscribers,
-                      xml::to_string(event_with(is_delete ? "delete" : "purge", r.node), ""));
+        deliver_to_subscribers(host_, svc, f.subscribers,
+                               xml::to_string(event_with(is_delete ? "delete" : "purge", r.node), ""),
+                               body_for(svc, r.node, is_delete ? "Deleted" : "Purged"));
       co_return IqReply::result();
     }
     case Action::kGetNodeSubscriptions:
@@ -440,8 +465,38 @@ awaitable<IqReply> PubsubService::handle(const IqRequest& req) {
       co_return reply;
     }
     case Action::kGetOptions:
-    case Action::kSetOptions:
-      co_return unsupported("subscription-options");
+    case Action::kSetOptions: {
+      // §6.3: a subscriber's own options (or any, for an admin).
+      auto jid = xmpp::Jid::parse(r.jid);
+      if (!jid) co_return pubsub_error(StanzaCondition::kBadRequest, "invalid-jid");
+      if (jid->bare() != from.bare() && !admin) co_return forbidden();
+      const bool is_set = r.action == Action::kSetOptions;
+      const std::string subscriber = jid->to_string();
+      auto op = blocking_.run([&] {
+        Facts f = load(ps, svc, r.node, from, admin, subscriber);
+        if (f.error) return f;
+        if (!f.subscription) {
+          f.error = pubsub_error(StanzaCondition::kUnexpectedRequest, "not-subscribed");
+          return f;
+        }
+        if (!is_set) return f;
+        if (apply_form(*f.subscription, *r.form)) {
+          f.error = pubsub_error(StanzaCondition::kBadRequest, "invalid-options");
+          return f;
+        }
+        ps.set_subscription_options(svc, r.node, subscriber, serialize(*f.subscription));
+        return f;
+      });
+      Facts f = co_await std::move(op);
+      if (f.error) co_return *f.error;
+      if (is_set) co_return IqReply::result();
+      auto reply = pubsub_element();
+      auto& o = reply.add_child("options");
+      o.set_attr("node", r.node);
+      o.set_attr("jid", subscriber);
+      o.add_child(adhoc::to_element(to_form(*f.subscription)));
+      co_return reply;
+    }
   }
   co_return StanzaError(StanzaCondition::kFeatureNotImplemented);
 }

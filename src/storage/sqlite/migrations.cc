@@ -191,8 +191,14 @@ CREATE TABLE pubsub_subscriptions (
 CREATE INDEX pubsub_subscriptions_by_jid ON pubsub_subscriptions (service, jid);
 )sql";
 
-constexpr std::array<std::string_view, 4> kSteps = {kSchemaV1, kSchemaV2Archive, kSchemaV3Muc,
-                                                    kSchemaV4Pubsub};
+// XEP-0060 §6.3: a subscription's options (the pubsub#subscribe_options
+// form, serialized; empty: the defaults).
+constexpr std::string_view kSchemaV5SubscriptionOptions = R"sql(
+ALTER TABLE pubsub_subscriptions ADD COLUMN options TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<std::string_view, 5> kSteps = {kSchemaV1, kSchemaV2Archive, kSchemaV3Muc,
+                                                    kSchemaV4Pubsub, kSchemaV5SubscriptionOptions};
 
 std::string newer_message(const Db& db, int found, std::size_t known) {
   return "database " + db.path() + " has schema version " + std::to_string(found) +

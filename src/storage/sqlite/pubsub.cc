@@ -11,7 +11,7 @@ namespace {
 
 std::vector<PubsubEntry> read_entries(Query q) {
   std::vector<PubsubEntry> out;
-  while (q.step()) out.push_back({q.column_text(0), q.column_text(1)});
+  while (q.step()) out.push_back({q.column_text(0), q.column_text(1), {}});
   return out;
 }
 
@@ -221,9 +221,25 @@ std::vector<PubsubEntry> SqlitePubsub::subscriptions(const std::string& service,
                                                      const std::string& node) {
   auto db = pool_.borrow();
   Query q = db->query(
-      "SELECT jid, state FROM pubsub_subscriptions WHERE service = ?1 AND node = ?2 ORDER BY jid");
+      "SELECT jid, state, options FROM pubsub_subscriptions WHERE service = ?1 AND node = ?2"
+      " ORDER BY jid");
   q.bind(1, service).bind(2, node);
-  return read_entries(std::move(q));
+  std::vector<PubsubEntry> out;
+  while (q.step()) out.push_back({q.column_text(0), q.column_text(1), q.column_text(2)});
+  return out;
+}
+
+bool SqlitePubsub::set_subscription_options(const std::string& service, const std::string& node,
+                                            const std::string& jid, const std::string& options) {
+  auto db = pool_.borrow();
+  return db->query(
+               "UPDATE pubsub_subscriptions SET options = ?4"
+               " WHERE service = ?1 AND node = ?2 AND jid = ?3")
+             .bind(1, service)
+             .bind(2, node)
+             .bind(3, jid)
+             .bind(4, options)
+             .run() > 0;
 }
 
 void SqlitePubsub::set_subscription(const std::string& service, const std::string& node,

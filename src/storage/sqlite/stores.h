@@ -158,6 +158,8 @@ class SqlitePubsub final : public PubsubStore {
                                          const std::string& node) override;
   void set_subscription(const std::string& service, const std::string& node,
                         const std::string& jid, const std::string& value) override;
+  bool set_subscription_options(const std::string& service, const std::string& node,
+                                const std::string& jid, const std::string& options) override;
   std::vector<PubsubEntry> subscriptions_of(const std::string& service,
                                             const std::string& jid) override;
   void remove_service(const std::string& service) override;

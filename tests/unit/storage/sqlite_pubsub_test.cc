@@ -107,6 +107,22 @@ TEST_F(SqlitePubsubTest, AffiliationsAndSubscriptionsAreSetAndRemoved) {
   EXPECT_TRUE(pubsub_.subscriptions(svc, "n").empty());
 }
 
+TEST_F(SqlitePubsubTest, SubscriptionOptionsStayWithTheSubscriptionAndGoWithIt) {
+  const std::string svc = "pubsub.example.org";
+  ASSERT_TRUE(pubsub_.create_node({svc, "n", "c"}));
+  EXPECT_FALSE(pubsub_.set_subscription_options(svc, "n", "carol@example.org", "deliver=0"));
+  pubsub_.set_subscription(svc, "n", "carol@example.org", "subscribed");
+  EXPECT_EQ(pubsub_.subscriptions(svc, "n").front().options, "");
+  EXPECT_TRUE(pubsub_.set_subscription_options(svc, "n", "carol@example.org", "deliver=0"));
+  // A state change keeps them; unsubscribing drops them.
+  pubsub_.set_subscription(svc, "n", "carol@example.org", "subscribed");
+  EXPECT_EQ(pubsub_.subscriptions(svc, "n"),
+            (std::vector<PubsubEntry>{{"carol@example.org", "subscribed", "deliver=0"}}));
+  pubsub_.set_subscription(svc, "n", "carol@example.org", "none");
+  pubsub_.set_subscription(svc, "n", "carol@example.org", "subscribed");
+  EXPECT_EQ(pubsub_.subscriptions(svc, "n").front().options, "");
+}
+
 TEST_F(SqlitePubsubTest, AnAccountsPepGoesWithTheAccount) {
   ASSERT_TRUE(storage_.accounts().create({"alice", "example.org"}, "secret"));
   ASSERT_TRUE(pubsub_.create_node({kPep, "n", ""}));

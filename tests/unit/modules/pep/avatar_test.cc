@@ -44,3 +44,68 @@ TEST(Avatar, PhotoIsReplacedKeepingTheRestOfTheVcard) {
 
 }  // namespace
 }  // namespace tern::modules::pep::avatar
+
+namespace tern::modules::pep::avatar {
+namespace {
+
+std::string photo_in(const xml::Element& presence) {
+  const xml::Element* x = presence.child("x", kUpdateNs);
+  if (!x) return "<no x>";
+  const xml::Element* photo = x->child("photo", kUpdateNs);
+  return photo ? photo->text() : "<no photo>";
+}
+
+xml::Element presence_of(const char* xml) { return *xml::parse_element(xml); }
+
+TEST(PhotoHash, AddedToAPresenceWithoutX) {
+  auto p = presence_of("<presence xmlns='jabber:client'><show>away</show></presence>");
+  apply_photo_hash(p, std::string("abc"));
+  EXPECT_EQ(photo_in(p), "abc");
+  apply_photo_hash(p, std::string("abc"));  // idempotent: one <x/>, one <photo/>
+  EXPECT_EQ(p.children().size(), 2u);
+}
+
+TEST(PhotoHash, EmptyXIsCompletedEmptyPhotoIsLeftAlone) {
+  auto x_only = presence_of("<presence xmlns='jabber:client'><x xmlns='vcard-temp:x:update'/></presence>");
+  apply_photo_hash(x_only, std::string("abc"));
+  EXPECT_EQ(photo_in(x_only), "abc");
+  auto empty_photo = presence_of(
+      "<presence xmlns='jabber:client'><x xmlns='vcard-temp:x:update'><photo/></x></presence>");
+  apply_photo_hash(empty_photo, std::string("abc"));
+  EXPECT_EQ(photo_in(empty_photo), "");
+}
+
+TEST(PhotoHash, AnotherHashIsOverwritten) {
+  auto p = presence_of(
+      "<presence xmlns='jabber:client'><x xmlns='vcard-temp:x:update'><photo>old</photo></x></presence>");
+  apply_photo_hash(p, std::string("new"));
+  EXPECT_EQ(photo_in(p), "new");
+}
+
+TEST(PhotoHash, WithoutAvatarOnlyTheClientsSignalIsAnswered) {
+  auto plain = presence_of("<presence xmlns='jabber:client'/>");
+  apply_photo_hash(plain, std::nullopt);
+  EXPECT_EQ(photo_in(plain), "<no x>");
+  auto x_only = presence_of("<presence xmlns='jabber:client'><x xmlns='vcard-temp:x:update'/></presence>");
+  apply_photo_hash(x_only, std::nullopt);
+  EXPECT_EQ(photo_in(x_only), "");
+  auto clients = presence_of(
+      "<presence xmlns='jabber:client'><x xmlns='vcard-temp:x:update'><photo>theirs</photo></x></presence>");
+  apply_photo_hash(clients, std::nullopt, std::string("ours"));
+  EXPECT_EQ(photo_in(clients), "theirs");
+  auto ours = presence_of(
+      "<presence xmlns='jabber:client'><x xmlns='vcard-temp:x:update'><photo>ours</photo></x></presence>");
+  apply_photo_hash(ours, std::nullopt, std::string("ours"));
+  EXPECT_EQ(photo_in(ours), "");
+}
+
+TEST(PhotoHash, OfAStoredVcard) {
+  EXPECT_EQ(vcard_photo_hash("<vCard xmlns='vcard-temp'><PHOTO><TYPE>image/png</TYPE><BINVAL>YWJj</BINVAL>"
+                             "</PHOTO></vCard>"),
+            "a9993e364706816aba3e25717850c26c9cd0d89d");
+  EXPECT_FALSE(vcard_photo_hash("<vCard xmlns='vcard-temp'><FN>A</FN></vCard>"));
+  EXPECT_FALSE(vcard_photo_hash("<vCard"));
+}
+
+}  // namespace
+}  // namespace tern::modules::pep::avatar

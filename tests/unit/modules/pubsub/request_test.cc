@@ -111,6 +111,37 @@ TEST(PubsubRequest, CreateWithConfigureAndSubscribe) {
   EXPECT_EQ(s.jid, "a@b/c");
 }
 
+TEST(PubsubRequest, SubscriptionOptionsRequests) {
+  constexpr const char* kForm =
+      "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'>"
+      "<value>http://jabber.org/protocol/pubsub#subscribe_options</value></field>"
+      "<field var='pubsub#deliver'><value>0</value></field></x>";
+  auto g = ok("<pubsub xmlns='http://jabber.org/protocol/pubsub'><options node='n' jid='a@b'/></pubsub>", false);
+  EXPECT_EQ(g.action, Action::kGetOptions);
+  EXPECT_EQ(g.jid, "a@b");
+  auto s = ok(std::string("<pubsub xmlns='http://jabber.org/protocol/pubsub'><options node='n' jid='a@b'>") +
+                  kForm + "</options></pubsub>",
+              true);
+  EXPECT_EQ(s.action, Action::kSetOptions);
+  ASSERT_TRUE(s.form);
+  EXPECT_EQ(s.form->value("pubsub#deliver"), "0");
+  auto sub = ok(std::string("<pubsub xmlns='http://jabber.org/protocol/pubsub'><subscribe node='n' jid='a@b'/>"
+                            "<options>") + kForm + "</options></pubsub>",
+                true);
+  EXPECT_EQ(sub.action, Action::kSubscribe);
+  ASSERT_TRUE(sub.form);
+  // §6.3.4.3: no jid; §6.3.7: <options/> beside <subscribe/> names neither.
+  auto no_jid = refused("<pubsub xmlns='http://jabber.org/protocol/pubsub'><options node='n'/></pubsub>", false);
+  EXPECT_EQ(no_jid.condition, StanzaCondition::kBadRequest);
+  ASSERT_TRUE(no_jid.app);
+  EXPECT_EQ(no_jid.app->name(), "jid-required");
+  EXPECT_EQ(refused(std::string("<pubsub xmlns='http://jabber.org/protocol/pubsub'><subscribe node='n' jid='a@b'/>"
+                                "<options jid='a@b'>") + kForm + "</options></pubsub>",
+                    true)
+                .condition,
+            StanzaCondition::kBadRequest);
+}
+
 TEST(PubsubRequest, UnknownOrEmptyRequestsAreRefused) {
   EXPECT_EQ(refused("<pubsub xmlns='http://jabber.org/protocol/pubsub'/>", true).condition,
             StanzaCondition::kBadRequest);
