@@ -5,6 +5,9 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include "router/close_sessions.h"
+#include "router/router.h"
+
 namespace tern::modules {
 namespace {
 
@@ -65,6 +68,17 @@ core::HookToken ModuleContext::serve_iq_sync(const IqService& service,
       });
 }
 
+core::HookToken ModuleContext::serve_domain(std::string domain, router::DomainHandler handler) {
+  return router_.claim_domain(std::move(domain), std::move(handler));
+}
+
+const router::IqHandler* ModuleContext::iq_handler(router::IqTarget target, router::IqType type,
+                                                   const std::string& ns) const {
+  return router_.iq().find(target, type, ns);
+}
+
+router::RouterHooks& ModuleContext::hooks() { return router_.hooks(); }
+
 void ModuleContext::advertise(const IqService& service) {
   // disco lists each feature once, however many handlers share it.
   if (service.advertise == Advertise::kOnServer)
@@ -96,6 +110,73 @@ struct Ticker : std::enable_shared_from_this<Ticker> {
 };
 
 }  // namespace
+
+void Host::route(xml::Element stanza) const { router_->route(std::move(stanza)); }
+
+void Host::bounce(const xml::Element& stanza, const xmpp::StanzaError& err) const {
+  router_->bounce(stanza, err);
+}
+
+void Host::route_to_bare(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to) const {
+  router_->route_to_bare(std::move(stanza), from, to);
+}
+
+void Host::deliver(const router::SessionPtr& session, xml::Element stanza) const {
+  router_->deliver(session, std::move(stanza));
+}
+
+void Host::deliver_to_all(const std::vector<router::SessionPtr>& sessions,
+                          const xml::Element& stanza) const {
+  router_->deliver_to_all(sessions, stanza);
+}
+
+void Host::on_shard_of(const router::SessionPtr& session,
+                       std::function<void(router::Session&)> f) const {
+  router_->on_shard_of(session, std::move(f));
+}
+
+awaitable<void> Host::visit_shard_of(router::SessionPtr session,
+                                     std::function<void(router::Session&)> f) const {
+  return router_->visit_shard_of(std::move(session), std::move(f));
+}
+
+void Host::spawn(awaitable<void> work) const { router_->spawn(std::move(work)); }
+
+void Host::route_copies(const xml::Element& stanza, std::span<const xmpp::Jid> recipients) const {
+  router_->route_copies(stanza, recipients);
+}
+
+void Host::post_to_shard(unsigned shard, std::function<void()> f) const {
+  router_->post_to_shard(shard, std::move(f));
+}
+
+void Host::queue_next(std::string_view key, core::SerialQueue::Task task) const {
+  router_->serial().push_next(key, std::move(task));
+}
+
+void Host::queue_last(std::string_view key, core::SerialQueue::Task task) const {
+  router_->serial().push_back(key, std::move(task));
+}
+
+void Host::close_sessions_after_reply(asio::any_io_executor exec, xmpp::Jid bare,
+                                      xmpp::StreamCondition condition, std::string text) const {
+  router::close_account_sessions_after_reply(std::move(exec), *router_, std::move(bare), condition,
+                                             std::move(text));
+}
+
+const router::SessionRegistry& Host::sessions() const { return router_->sessions(); }
+
+std::vector<router::SessionPtr> Host::best_sessions(const xmpp::Jid& bare) const {
+  return router_->best_sessions(bare);
+}
+
+bool Host::is_local_domain(const std::string& domain) const {
+  return router_->is_local_domain(domain);
+}
+
+const std::set<std::string>& Host::domains() const { return router_->domains(); }
+
+unsigned Host::shard_count() const { return router_->shard_count(); }
 
 core::HookToken Host::every(std::chrono::seconds period, std::function<void()> tick) const {
   auto exec = router_->shard_executor(0);

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,9 +17,16 @@
 #include "core/config.h"
 #include "core/hook.h"
 #include "http/file_route.h"
+#include "core/serial_queue.h"
 #include "modules/services.h"
-#include "router/router.h"
+#include "router/hooks.h"
+#include "router/iq_table.h"
+#include "router/session_registry.h"
 #include "storage/storage.h"
+
+namespace tern::router {
+class Router;
+}  // namespace tern::router
 
 namespace tern::modules {
 
@@ -75,64 +83,58 @@ struct ServerFeatures {
 
 // What a module may ask of the running server once started: route and
 // deliver stanzas, look at (never change) the bound sessions, run work on a
-// shard. A small value: modules keep it by copy in their own state.
+// shard. A small value: modules keep it by copy in their own state. The
+// router itself stays out of reach (its definition is not even included):
+// a module cannot bind sessions, claim the iq table or change the shards.
 class Host {
  public:
   explicit Host(router::Router& router) : router_(&router) {}
 
   // Routes a stanza as if a session had sent it ('from' must be set or the
   // server's domain is assumed). Call on a shard.
-  void route(xml::Element stanza) const { router_->route(std::move(stanza)); }
-  void bounce(const xml::Element& stanza, const xmpp::StanzaError& err) const {
-    router_->bounce(stanza, err);
-  }
+  void route(xml::Element stanza) const;
+  void bounce(const xml::Element& stanza, const xmpp::StanzaError& err) const;
   // Bare-JID delivery rules (RFC 6121 §8.5.2) on behalf of an account.
-  void route_to_bare(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to) const {
-    router_->route_to_bare(std::move(stanza), from, to);
-  }
-  void deliver(const router::SessionPtr& session, xml::Element stanza) const {
-    router_->deliver(session, std::move(stanza));
-  }
+  void route_to_bare(xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to) const;
+  void deliver(const router::SessionPtr& session, xml::Element stanza) const;
   void deliver_to_all(const std::vector<router::SessionPtr>& sessions,
-                      const xml::Element& stanza) const {
-    router_->deliver_to_all(sessions, stanza);
-  }
-  void on_shard_of(const router::SessionPtr& session, std::function<void(router::Session&)> f) const {
-    router_->on_shard_of(session, std::move(f));
-  }
+                      const xml::Element& stanza) const;
+  void on_shard_of(const router::SessionPtr& session, std::function<void(router::Session&)> f) const;
   awaitable<void> visit_shard_of(router::SessionPtr session,
-                                 std::function<void(router::Session&)> f) const {
-    return router_->visit_shard_of(std::move(session), std::move(f));
-  }
+                                 std::function<void(router::Session&)> f) const;
   // Runs a coroutine on the calling shard.
+  void spawn(awaitable<void> work) const;
+  void post_to_shard(unsigned shard, std::function<void()> f) const;
   // One stanza to many recipients, each copy with its own 'to', serialised
   // once (Router::route_copies): room and service fan-out.
-  void route_copies(const xml::Element& stanza, std::span<const xmpp::Jid> recipients) const {
-    router_->route_copies(stanza, recipients);
-  }
-  void spawn(awaitable<void> work) const { router_->spawn(std::move(work)); }
-  void post_to_shard(unsigned shard, std::function<void()> f) const {
-    router_->post_to_shard(shard, std::move(f));
-  }
+  void route_copies(const xml::Element& stanza, std::span<const xmpp::Jid> recipients) const;
   // Queues `task` as part of the work `key` (a sender's bare JID) has in
   // flight on this shard, ahead of that sender's later stanzas (see
   // Router::serial). Call on a shard.
-  void queue_next(std::string_view key, core::SerialQueue::Task task) const {
-    router_->serial().push_next(key, std::move(task));
-  }
+  void queue_next(std::string_view key, core::SerialQueue::Task task) const;
+  // Queues `task` behind everything `key` has in flight on this shard. For
+  // what must come last of a sender's work: the presence module's
+  // unavailable broadcast when a session ends goes after the stanzas the
+  // session still had queued. Call on a shard.
+  void queue_last(std::string_view key, core::SerialQueue::Task task) const;
+  // Ends every session of `bare` with a stream error once the loop of
+  // `exec` has finished what it does now, so the iq result being sent there
+  // reaches the client first. For deleting an account (XEP-0077 <remove/>,
+  // XEP-0133 delete-user, `tern user del`): the one write to the session
+  // table a module needs.
+  void close_sessions_after_reply(asio::any_io_executor exec, xmpp::Jid bare,
+                                  xmpp::StreamCondition condition, std::string text) const;
   // Runs `tick` on shard 0 every `period` until the token goes. Not counted
   // as work in flight: shutdown does not wait for the next tick (what a tick
   // starts with spawn() is counted).
   [[nodiscard]] core::HookToken every(std::chrono::seconds period, std::function<void()> tick) const;
   // Read-only: binding and unbinding are the streams' business.
-  const router::SessionRegistry& sessions() const { return router_->sessions(); }
-  std::vector<router::SessionPtr> best_sessions(const xmpp::Jid& bare) const {
-    return router_->best_sessions(bare);
-  }
-  bool is_local_domain(const std::string& domain) const { return router_->is_local_domain(domain); }
-  const std::set<std::string>& domains() const { return router_->domains(); }
+  const router::SessionRegistry& sessions() const;
+  std::vector<router::SessionPtr> best_sessions(const xmpp::Jid& bare) const;
+  bool is_local_domain(const std::string& domain) const;
+  const std::set<std::string>& domains() const;
   // How many shards run: state kept per key lives on hash(key) % shard_count().
-  unsigned shard_count() const { return router_->shard_count(); }
+  unsigned shard_count() const;
 
  private:
   router::Router* router_;
@@ -161,7 +163,7 @@ class ModuleContext {
                 const core::Config& config, ServerFeatures& features,
                 const std::map<std::string, std::string>& options)
       : host(router), storage(storage), blocking(blocking), config(config), features(features),
-        options(options), router(router), router_(router) {}
+        options(options), router_(router) {}
 
   // Serves one iq, checking its payload and advertising its namespace.
   [[nodiscard]] core::HookToken serve_iq(const IqService& service, router::IqHandler handler);
@@ -169,17 +171,13 @@ class ModuleContext {
                                               router::SyncIqHandler handler);
   // Serves a whole domain (a service subdomain such as conference.<domain>):
   // every stanza to it or its JIDs goes to `handler`, on the routing shard.
-  [[nodiscard]] core::HookToken serve_domain(std::string domain, router::DomainHandler handler) {
-    return router_.claim_domain(std::move(domain), std::move(handler));
-  }
+  [[nodiscard]] core::HookToken serve_domain(std::string domain, router::DomainHandler handler);
   // The handler another module registered for a key, if any (disco uses it
   // to pass on requests for nodes it does not know).
   const router::IqHandler* iq_handler(router::IqTarget target, router::IqType type,
-                                      const std::string& ns) const {
-    return router_.iq().find(target, type, ns);
-  }
+                                      const std::string& ns) const;
   // The typed events modules hook into (see router::RouterHooks).
-  router::RouterHooks& hooks() { return router_.hooks(); }
+  router::RouterHooks& hooks();
 
   Host host;
   storage::Storage& storage;
@@ -188,9 +186,6 @@ class ModuleContext {
   ServerFeatures& features;
   // This module's own [modules.<name>] table, raw.
   const std::map<std::string, std::string>& options;
-  // Being retired: modules not yet moved to `host` and serve_iq reach the
-  // router through it. New code must not use it.
-  router::Router& router;
 
  private:
   void advertise(const IqService& service);

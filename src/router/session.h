@@ -17,15 +17,6 @@
 
 namespace tern::router {
 
-// Instant-messaging state of a session (RFC 6121), kept by the roster and
-// presence modules. Touched only on the session's own shard: from elsewhere,
-// go through Router::on_shard_of.
-struct ImState {
-  std::optional<xml::Element> last_presence;  // latest available presence it broadcast
-  bool roster_requested = false;              // an "interested resource" (RFC 6121 §2.1.6)
-  std::set<std::string> directed_to;          // JIDs it sent directed presence to
-};
-
 // A stanza serialised once on the shard that routed it: the bytes a c2s
 // stream writes (top-level element in jabber:client, no xmlns). Immutable and
 // shared by every recipient, so what crosses shards is one buffer, never an
@@ -93,7 +84,6 @@ class Session : public std::enable_shared_from_this<Session> {
   // Written on the session's shard, read by routers on every shard.
   bool is_hibernating() const { return hibernating_.load(std::memory_order_relaxed); }
 
-  ImState& im() { return im_; }
   // State modules keep for this session (see SessionStateSlots).
   SessionStateSlots& module_state() { return module_state_; }
 
@@ -105,12 +95,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // Stream resumption (XEP-0198 §5): a new stream takes over the session's
   // state. Taken on the old session's shard, adopted on the new one's.
   struct CarriedState {
-    ImState im;
     SessionStateSlots module_state;
   };
-  CarriedState carry_away() { return {std::move(im_), std::move(module_state_)}; }
+  CarriedState carry_away() { return {std::move(module_state_)}; }
   void adopt(CarriedState state) {
-    im_ = std::move(state.im);
     module_state_ = std::move(state.module_state);
   }
 
@@ -120,7 +108,6 @@ class Session : public std::enable_shared_from_this<Session> {
   std::atomic<int> priority_{0};
   std::atomic<bool> available_{false};
   std::atomic<bool> hibernating_{false};
-  ImState im_;
   SessionStateSlots module_state_;
 };
 

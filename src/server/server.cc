@@ -366,7 +366,7 @@ awaitable<std::string> Server::answer_control(std::string command) {
     auto who = xmpp::Jid::parse(command.substr(9));
     if (!who || !who->has_node() || !router_->is_local_domain(who->domain()))
       co_return "error: not an account of this server";
-    auto removal = modules::roster::remove_account(*router_, *storage_, *blocking_, who->bare(),
+    auto removal = modules::roster::remove_account(modules::Host(*router_), *storage_, *blocking_, who->bare(),
                                                    "account deleted");
     switch (co_await std::move(removal)) {
       case modules::roster::AccountRemoval::kRemoved:

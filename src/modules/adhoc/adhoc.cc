@@ -153,13 +153,12 @@ std::vector<DiscoItem> adhoc_commands_for(const core::Config& config,
 std::unique_ptr<Module> start_adhoc(ModuleContext& ctx) {
   auto m = std::make_unique<Module>();
   const auto opts = AdhocOptions::read(ctx.options);
-  auto a = std::make_shared<Adhoc>(AdminServices{ctx.router, ctx.storage, ctx.blocking},
+  auto a = std::make_shared<Adhoc>(AdminServices{ctx.host, ctx.storage, ctx.blocking},
                                    admin_set(ctx.config),
                                    std::chrono::seconds(opts.session_timeout));
-  m->tokens.push_back(ctx.router.iq().add(router::IqTarget::kServer, router::IqType::kSet,
-                                          kCommandsNs,
-                                          [a](const IqRequest& req) { return run_command(a, req); }));
-  ctx.features.disco_features.push_back(kCommandsNs);
+  m->tokens.push_back(ctx.serve_iq(
+      {router::IqTarget::kServer, router::IqType::kSet, kCommandsNs, "command", Advertise::kOnServer},
+      [a](const IqRequest& req) { return run_command(a, req); }));
   ctx.features.disco_item_nodes[kCommandsNs] = [&config = ctx.config](const xmpp::Jid& requester) {
     return adhoc_commands_for(config, requester);
   };

@@ -33,13 +33,13 @@ StanzaError bad_payload(std::string text) {
 }
 
 // A bare JID of an account on one of our domains, or the error naming why not.
-std::variant<xmpp::Jid, StanzaError> local_account(const router::Router& router,
+std::variant<xmpp::Jid, StanzaError> local_account(const Host& host,
                                                     const std::string& text) {
   auto jid = xmpp::Jid::parse(text);
   if (!jid || !jid->has_node() || jid->has_resource()) {
     return bad_payload(fmt::format("'{}' is not a bare JID (user@domain)", text));
   }
-  if (!router.is_local_domain(jid->domain())) {
+  if (!host.is_local_domain(jid->domain())) {
     return bad_payload(fmt::format("'{}' is not on a domain of this server", text));
   }
   return *jid;
@@ -70,7 +70,7 @@ StoreResult create_account(storage::Storage& storage, const storage::AccountKey&
 
 awaitable<CommandOutcome> add_user(const AdminServices& s, const router::IqRequest& req,
                                    const DataForm& form) {
-  auto account = local_account(s.router, form.value("accountjid"));
+  auto account = local_account(s.host, form.value("accountjid"));
   if (const auto* err = std::get_if<StanzaError>(&account)) co_return CommandOutcome::fail(*err);
   const auto& jid = std::get<xmpp::Jid>(account);
   const auto password = form.value("password");
@@ -109,7 +109,7 @@ awaitable<CommandOutcome> delete_user(const AdminServices& s, const router::IqRe
   std::set<xmpp::Jid> seen;
   for (const auto& text : form.values("accountjids")) {
     if (text.empty()) continue;
-    auto account = local_account(s.router, text);
+    auto account = local_account(s.host, text);
     if (const auto* err = std::get_if<StanzaError>(&account)) co_return CommandOutcome::fail(*err);
     auto& jid = std::get<xmpp::Jid>(account);
     if (seen.insert(jid).second) accounts.push_back(jid);
@@ -121,7 +121,7 @@ awaitable<CommandOutcome> delete_user(const AdminServices& s, const router::IqRe
   std::vector<std::string> deleted, missing;
   bool failed = false;
   for (const auto& account : accounts) {
-    auto removal = roster::remove_account(s.router, s.storage, s.blocking, account, "account deleted");
+    auto removal = roster::remove_account(s.host, s.storage, s.blocking, account, "account deleted");
     switch (co_await std::move(removal)) {
       case roster::AccountRemoval::kRemoved:
         deleted.push_back(account.bare_string());
@@ -172,7 +172,7 @@ StoreResult set_password(storage::Storage& storage, const storage::AccountKey& k
 awaitable<CommandOutcome> change_user_password(const AdminServices& s,
                                                const router::IqRequest& req,
                                                const DataForm& form) {
-  auto account = local_account(s.router, form.value("accountjid"));
+  auto account = local_account(s.host, form.value("accountjid"));
   if (const auto* err = std::get_if<StanzaError>(&account)) co_return CommandOutcome::fail(*err);
   const auto& jid = std::get<xmpp::Jid>(account);
   const auto password = form.value("password");
@@ -222,7 +222,7 @@ awaitable<CommandOutcome> online_users(const AdminServices& s, const router::IqR
   // Online users are accounts with a bound session; listed as bare JIDs, as
   // the XEP's example does.
   std::set<std::string> online;
-  s.router.sessions().for_each(
+  s.host.sessions().for_each(
       [&](const router::SessionPtr& session) { online.insert(session->jid().bare_string()); });
   auto result = admin_form("result", "Online Users", "");
   auto& field = result.add("onlineuserjids", "jid-multi", "The list of all online users");
@@ -262,7 +262,7 @@ awaitable<CommandOutcome> announce(const AdminServices& s, const router::IqReque
   const auto subject = form.value("subject");
 
   std::vector<router::SessionPtr> sessions;
-  s.router.sessions().for_each([&](const router::SessionPtr& session) { sessions.push_back(session); });
+  s.host.sessions().for_each([&](const router::SessionPtr& session) { sessions.push_back(session); });
   for (const auto& session : sessions) {
     // A headline from the user's own server (RFC 6121 §5.2.2: to be shown,
     // not stored or answered).
@@ -272,7 +272,7 @@ awaitable<CommandOutcome> announce(const AdminServices& s, const router::IqReque
     message.set_attr("type", "headline");
     if (!subject.empty()) message.add_child("subject").add_text(subject);
     message.add_child("body").add_text(body);
-    s.router.deliver(session, std::move(message));
+    s.host.deliver(session, std::move(message));
   }
   spdlog::info("adhoc: {} announced to {} session(s)", req.from.bare_string(), sessions.size());
   co_return CommandOutcome::done("info",

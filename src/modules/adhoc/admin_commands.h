@@ -10,7 +10,7 @@
 #include "core/asio.h"
 #include "core/blocking_pool.h"
 #include "modules/adhoc/data_form.h"
-#include "router/router.h"
+#include "modules/module.h"
 #include "storage/storage.h"
 #include "xmpp/errors.h"
 
@@ -20,7 +20,7 @@ inline constexpr const char* kAdminNs = "http://jabber.org/protocol/admin";
 
 // What the commands act on; all of it outlives the module.
 struct AdminServices {
-  router::Router& router;
+  Host host;
   storage::Storage& storage;
   core::BlockingPool& blocking;
 };

@@ -10,7 +10,9 @@
 
 
 #include "core/log.h"
+#include "core/shards.h"
 #include "modules/options.h"
+#include "modules/presence/session_state.h"
 
 namespace tern::modules {
 namespace blocking {
@@ -87,9 +89,9 @@ struct Stripe {
 };
 
 struct BlockingState {
-  BlockingState(router::Router& r, storage::Storage& s, core::BlockingPool& b)
-      : router(r), storage(s), blocking(b) {}
-  router::Router& router;
+  BlockingState(Host h, storage::Storage& s, core::BlockingPool& b)
+      : host(h), storage(s), blocking(b) {}
+  Host host;
   storage::Storage& storage;
   core::BlockingPool& blocking;
   std::array<Stripe, 16> stripes;
@@ -109,7 +111,7 @@ enum class Check { kAllows, kBlocks, kHeld };
 awaitable<void> load_list(State st, xmpp::Jid owner);
 
 void spawn_load(const State& st, const std::string& owner) {
-  st->router.spawn(load_list(st, *xmpp::Jid::parse(owner)));
+  st->host.spawn(load_list(st, *xmpp::Jid::parse(owner)));
 }
 
 // Does `owner`'s list block `other`? If the list is not loaded yet, the
@@ -160,10 +162,10 @@ router::SessionPtr session_for_load(const State& st, const std::string& owner) {
   }
   for (const std::string* text : std::array<const std::string*, 3>{&from, &to, &owner}) {
     auto jid = xmpp::Jid::parse(*text);
-    if (!jid || !st->router.is_local_domain(jid->domain())) continue;
+    if (!jid || !st->host.is_local_domain(jid->domain())) continue;
     if (jid->is_full())
-      if (auto s = st->router.sessions().find(*jid)) return s;
-    auto all = st->router.sessions().sessions_of(jid->bare());
+      if (auto s = st->host.sessions().find(*jid)) return s;
+    auto all = st->host.sessions().sessions_of(jid->bare());
     if (!all.empty()) return all.front();
   }
   return nullptr;
@@ -197,7 +199,7 @@ void finish_load(const State& st, const std::string& owner, const std::vector<st
     if (!held.empty()) spdlog::warn("blocking: dropped {} stanzas for {}", held.size(), owner);
     return;
   }
-  for (auto& stanza : held) st->router.route(std::move(stanza));
+  for (auto& stanza : held) st->host.route(std::move(stanza));
 }
 
 awaitable<void> load_list(State st, xmpp::Jid owner) {
@@ -226,7 +228,7 @@ awaitable<void> load_list(State st, xmpp::Jid owner) {
   std::function<void(router::Session&)> finish = [st, bare, items, ok](router::Session&) {
     finish_load(st, bare, items, ok);
   };
-  st->router.on_shard_of(session, std::move(finish));
+  st->host.on_shard_of(session, std::move(finish));
 }
 
 awaitable<void> ensure_loaded(State st, xmpp::Jid owner) {
@@ -246,8 +248,8 @@ void reject_outbound(const State& st, router::RoutedStanza& ev) {
   // Straight to the sender: routed, it would come "from" the blocked JID
   // and be dropped as an inbound stanza from it.
   if (!ev.from.is_full()) return;
-  if (auto session = st->router.sessions().find(ev.from))
-    st->router.deliver(session, std::move(reply));
+  if (auto session = st->host.sessions().find(ev.from))
+    st->host.deliver(session, std::move(reply));
 }
 
 void reject_inbound(const State& st, router::RoutedStanza& ev) {
@@ -256,7 +258,7 @@ void reject_inbound(const State& st, router::RoutedStanza& ev) {
   if (name == "presence" || type == "error") return;
   if (name == "iq" && type != "get" && type != "set") return;
   // The user appears offline (XEP-0191 §3.3).
-  st->router.bounce(ev.stanza, StanzaError(StanzaCondition::kServiceUnavailable));
+  st->host.bounce(ev.stanza, StanzaError(StanzaCondition::kServiceUnavailable));
 }
 
 core::Verdict on_pre_route(const State& st, router::RoutedStanza& ev) {
@@ -264,7 +266,7 @@ core::Verdict on_pre_route(const State& st, router::RoutedStanza& ev) {
   const xmpp::Jid& from = ev.from;
   const xmpp::Jid& to = ev.to;
   if (from.node() == to.node() && from.domain() == to.domain()) return core::Verdict::kPass;
-  auto& r = st->router;
+  const auto& r = st->host;
   const bool from_local = r.is_local_domain(from.domain());
   const bool to_local = r.is_local_domain(to.domain());
   const bool from_server = from_local && !from.has_node();
@@ -300,14 +302,14 @@ bool is_interested(const State& st, const xmpp::Jid& full) {
 }
 
 void push(const State& st, const xmpp::Jid& owner, const xml::Element& command) {
-  for (const auto& s : st->router.sessions().sessions_of(owner)) {
+  for (const auto& s : st->host.sessions().sessions_of(owner)) {
     if (!is_interested(st, s->jid())) continue;
     xml::Element iq("iq", "jabber:client");
     iq.set_attr("type", "set");
     iq.set_attr("id", "block-push-" + std::to_string(st->next_push.fetch_add(1)));
     iq.set_attr("to", s->jid().to_string());
     iq.add_child(command);
-    st->router.deliver(s, std::move(iq));
+    st->host.deliver(s, std::move(iq));
   }
 }
 
@@ -350,7 +352,7 @@ awaitable<void> end_directed_presence(const State& st, const std::vector<router:
     // Taken out of the set first: routing an unavailable presence updates
     // the set (the presence module forgets the target).
     std::vector<std::pair<std::string, xmpp::Jid>> ended;
-    auto& directed = session.im().directed_to;
+    auto& directed = session.module_state().get<presence::SessionPresence>().directed_to;
     for (auto it = directed.begin(); it != directed.end();) {
       auto target = xmpp::Jid::parse(*it);
       if (target && added.blocks(*target)) {
@@ -366,10 +368,10 @@ awaitable<void> end_directed_presence(const State& st, const std::vector<router:
       presence.set_attr("type", "unavailable");
       presence.set_attr("from", session.jid().to_string());
       presence.set_attr("to", to);
-      st->router.route(std::move(presence));
+      st->host.route(std::move(presence));
     }
   };
-  for (const auto& s : available) co_await st->router.visit_shard_of(s, end_for_session);
+  for (const auto& s : available) co_await st->host.visit_shard_of(s, end_for_session);
 }
 
 awaitable<IqReply> set_list(State st, const IqRequest& req) {
@@ -398,7 +400,7 @@ awaitable<IqReply> set_list(State st, const IqRequest& req) {
     roster = st->storage.roster().items(key);
   });
   const auto subscribers = presence_subscribers(roster);
-  auto available = st->router.sessions().sessions_of(owner);
+  auto available = st->host.sessions().sessions_of(owner);
   std::erase_if(available, [](const router::SessionPtr& s) { return !s->is_available(); });
 
   if (block) {
@@ -412,7 +414,7 @@ awaitable<IqReply> set_list(State st, const IqRequest& req) {
         presence.set_attr("type", "unavailable");
         presence.set_attr("from", s->jid().to_string());
         presence.set_attr("to", contact.to_string());
-        st->router.route(std::move(presence));
+        st->host.route(std::move(presence));
       }
     }
     co_await end_directed_presence(st, available, added, before, subscribers);
@@ -442,13 +444,14 @@ awaitable<IqReply> set_list(State st, const IqRequest& req) {
       if (before.blocks(contact) && !after.blocks(contact)) unblocked.push_back(contact);
     if (!unblocked.empty()) {
       for (const auto& s : available) {
-        st->router.on_shard_of(s, [st, unblocked](router::Session& session) {
-          if (!session.im().last_presence) return;
+        st->host.on_shard_of(s, [st, unblocked](router::Session& session) {
+          const auto* state = session.module_state().find<presence::SessionPresence>();
+          if (!state || !state->last_presence) return;
           for (const auto& contact : unblocked) {
-            xml::Element presence = *session.im().last_presence;
+            xml::Element presence = *state->last_presence;
             presence.set_attr("from", session.jid().to_string());
             presence.set_attr("to", contact.to_string());
-            st->router.route(std::move(presence));
+            st->host.route(std::move(presence));
           }
         });
       }
@@ -463,19 +466,21 @@ awaitable<IqReply> set_list(State st, const IqRequest& req) {
 std::unique_ptr<Module> start_blocking(ModuleContext& ctx) {
   ModuleOptions opts("blocking", ctx.options);
   opts.check_known({});
-  auto st = std::make_shared<BlockingState>(ctx.router, ctx.storage, ctx.blocking);
+  auto st = std::make_shared<BlockingState>(ctx.host, ctx.storage, ctx.blocking);
   auto m = std::make_unique<Module>();
-  auto& iq = ctx.router.iq();
-  m->tokens.push_back(iq.add(router::IqTarget::kAccount, router::IqType::kGet, blocking::kNs,
-                             [st](const IqRequest& req) { return get_list(st, req); }));
-  m->tokens.push_back(iq.add(router::IqTarget::kAccount, router::IqType::kSet, blocking::kNs,
-                             [st](const IqRequest& req) { return set_list(st, req); }));
+  // No payload name checked here: get_list and set_list tell <blocklist/>,
+  // <block/> and <unblock/> apart after the ownership check.
+  m->tokens.push_back(ctx.serve_iq({router::IqTarget::kAccount, router::IqType::kGet, blocking::kNs, "",
+                                    Advertise::kOnServer},
+                                   [st](const IqRequest& req) { return get_list(st, req); }));
+  m->tokens.push_back(ctx.serve_iq({router::IqTarget::kAccount, router::IqType::kSet, blocking::kNs, ""},
+                                   [st](const IqRequest& req) { return set_list(st, req); }));
   // Before other pre_route handlers: a blocked stanza goes no further.
-  m->tokens.push_back(ctx.router.hooks().pre_route.add(
+  m->tokens.push_back(ctx.hooks().pre_route.add(
       [st](router::RoutedStanza& ev) { return on_pre_route(st, ev); }, 100));
 
   // Load the list as the user arrives, so their first stanzas need not wait.
-  m->tokens.push_back(ctx.router.hooks().session_bound.add([st](router::SessionEvent& ev) {
+  m->tokens.push_back(ctx.hooks().session_bound.add([st](router::SessionEvent& ev) {
     const std::string bare = ev.session.jid().bare_string();
     bool start = false;
     {
@@ -486,13 +491,13 @@ std::unique_ptr<Module> start_blocking(ModuleContext& ctx) {
     if (start) spawn_load(st, bare);
     return core::Verdict::kPass;
   }));
-  m->tokens.push_back(ctx.router.hooks().session_ended.add([st](router::SessionEvent& ev) {
+  m->tokens.push_back(ctx.hooks().session_ended.add([st](router::SessionEvent& ev) {
     {
       std::lock_guard lock(st->interested_mutex);
       st->interested.erase(ev.session.jid().to_string());
     }
     const xmpp::Jid bare = ev.session.jid().bare();
-    if (st->router.sessions().resource_count(bare) == 0) {
+    if (st->host.sessions().resource_count(bare) == 0) {
       const std::string key = bare.to_string();
       auto& stripe = st->stripe_for(key);
       std::lock_guard lock(stripe.mutex);
@@ -501,8 +506,6 @@ std::unique_ptr<Module> start_blocking(ModuleContext& ctx) {
     }
     return core::Verdict::kPass;
   }));
-
-  ctx.features.disco_features.push_back(blocking::kNs);
   return m;
 }
 

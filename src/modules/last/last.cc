@@ -68,9 +68,9 @@ using xmpp::StanzaCondition;
 using xmpp::StanzaError;
 
 struct LastState {
-  LastState(router::Router& r, storage::Storage& s, core::BlockingPool& b)
-      : router(r), storage(s), blocking(b) {}
-  router::Router& router;
+  LastState(Host h, storage::Storage& s, core::BlockingPool& b)
+      : host(h), storage(s), blocking(b) {}
+  Host host;
   storage::Storage& storage;
   core::BlockingPool& blocking;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -101,7 +101,7 @@ awaitable<IqReply> account_last(State st, const IqRequest& req) {
   });
   if (!exists) co_return IqReply::fail(StanzaError(StanzaCondition::kServiceUnavailable));
   if (!allowed) co_return IqReply::fail(StanzaError(StanzaCondition::kForbidden));
-  for (const auto& s : st->router.sessions().sessions_of(owner))
+  for (const auto& s : st->host.sessions().sessions_of(owner))
     if (s->is_available()) co_return IqReply::result(last::query(0));
   std::optional<last::LastLogout> record;
   if (stored) record = last::decode(*stored);
@@ -128,23 +128,26 @@ awaitable<void> remember_logout(State st, xmpp::Jid owner, last::LastLogout logo
 std::unique_ptr<Module> start_last(ModuleContext& ctx) {
   ModuleOptions opts("last", ctx.options);
   opts.check_known({});
-  auto st = std::make_shared<LastState>(ctx.router, ctx.storage, ctx.blocking);
+  auto st = std::make_shared<LastState>(ctx.host, ctx.storage, ctx.blocking);
   auto m = std::make_unique<Module>();
 
   // XEP-0012 §4: to the server, the server's uptime.
-  m->tokens.push_back(ctx.router.iq().add_sync(
-      router::IqTarget::kServer, router::IqType::kGet, last::kNs, [st](const IqRequest&) {
+  // No payload name checked: any child in jabber:iq:last is a query, as it
+  // always was.
+  m->tokens.push_back(ctx.serve_iq_sync(
+      {router::IqTarget::kServer, router::IqType::kGet, last::kNs, "", Advertise::kOnServer},
+      [st](const IqRequest&) {
         auto up = std::chrono::steady_clock::now() - st->started;
         return IqReply::result(
             last::query(std::chrono::duration_cast<std::chrono::seconds>(up).count()));
       }));
-  m->tokens.push_back(ctx.router.iq().add(router::IqTarget::kAccount, router::IqType::kGet,
-                                          last::kNs,
-                                          [st](const IqRequest& req) { return account_last(st, req); }));
+  m->tokens.push_back(ctx.serve_iq(
+      {router::IqTarget::kAccount, router::IqType::kGet, last::kNs, "", Advertise::kOnAccount},
+      [st](const IqRequest& req) { return account_last(st, req); }));
 
   // The status of a session's unavailable presence, kept until it ends. Runs
   // before the presence module (higher priority) and lets it pass.
-  m->tokens.push_back(ctx.router.hooks().presence_broadcast.add(
+  m->tokens.push_back(ctx.hooks().presence_broadcast.add(
       [st](router::RoutedStanza& ev) {
         const auto type = ev.stanza.attr_or("type");
         if (type == "unavailable") {
@@ -159,7 +162,7 @@ std::unique_ptr<Module> start_last(ModuleContext& ctx) {
       },
       100));
 
-  m->tokens.push_back(ctx.router.hooks().session_ended.add([st](router::SessionEvent& ev) {
+  m->tokens.push_back(ctx.hooks().session_ended.add([st](router::SessionEvent& ev) {
     last::LastLogout logout{core::unix_now(), {}};
     {
       std::lock_guard lock(st->mutex);
@@ -171,13 +174,10 @@ std::unique_ptr<Module> start_last(ModuleContext& ctx) {
     }
     const xmpp::Jid owner = ev.session.jid().bare();
     // XEP-0012 §3: the time since the account was last connected at all.
-    if (st->router.sessions().resource_count(owner) == 0)
-      st->router.spawn(remember_logout(st, owner, std::move(logout)));
+    if (st->host.sessions().resource_count(owner) == 0)
+      st->host.spawn(remember_logout(st, owner, std::move(logout)));
     return core::Verdict::kPass;
   }));
-
-  ctx.features.disco_features.push_back(last::kNs);
-  ctx.features.account_features.push_back(last::kNs);
   return m;
 }
 

@@ -53,9 +53,9 @@ using Op = std::variant<StoreOp, FlushOp>;
 // messages are stored (and the quota checked) in the order they came, and a
 // flush sees every message stored before it.
 struct OfflineState {
-  OfflineState(router::Router& r, storage::Storage& s, core::BlockingPool& b, std::size_t max)
-      : router(r), storage(s), blocking(b), max_messages(max) {}
-  router::Router& router;
+  OfflineState(Host h, storage::Storage& s, core::BlockingPool& b, std::size_t max)
+      : host(h), storage(s), blocking(b), max_messages(max) {}
+  Host host;
   storage::Storage& storage;
   core::BlockingPool& blocking;
   std::size_t max_messages;
@@ -68,15 +68,15 @@ using State = std::shared_ptr<OfflineState>;
 // a session of `near`. Sync hooks cannot co_await, so their storage work runs
 // as a detached coroutine on Asio's system executor, off the shards, and
 // comes back here for anything that routes.
-void run_near(router::Router& router, const xmpp::Jid& near, std::function<void()> f) {
+void run_near(const Host& host, const xmpp::Jid& near, std::function<void()> f) {
   router::SessionPtr session;
-  if (near.is_full()) session = router.sessions().find(near);
+  if (near.is_full()) session = host.sessions().find(near);
   if (!session) {
-    auto all = router.sessions().sessions_of(near.bare());
+    auto all = host.sessions().sessions_of(near.bare());
     if (!all.empty()) session = all.front();
   }
   if (session) {
-    router.on_shard_of(session, [f = std::move(f)](router::Session&) { f(); });
+    host.on_shard_of(session, [f = std::move(f)](router::Session&) { f(); });
   } else {
     // No session to borrow a shard from (a sender that left, or the server
     // itself): route from here; the router posts deliveries to their shards.
@@ -106,8 +106,8 @@ awaitable<void> store(State st, xmpp::Jid owner, StoreOp op) {
   // Missing account, full store or broken storage: the sender learns it was
   // not delivered. The bounce goes without our <delay/>.
   op.message.remove_child("delay", xmpp::kDelayNs);
-  run_near(st->router, op.sender, [st, message = std::move(op.message)] {
-    st->router.bounce(message, StanzaError(StanzaCondition::kServiceUnavailable));
+  run_near(st->host, op.sender, [st, message = std::move(op.message)] {
+    st->host.bounce(message, StanzaError(StanzaCondition::kServiceUnavailable));
   });
 }
 
@@ -121,7 +121,7 @@ awaitable<void> flush(State st, xmpp::Jid owner, FlushOp op) {
     co_return;
   }
   if (stored.empty()) co_return;
-  if (st->router.sessions().find(op.session->jid()) != op.session) {
+  if (st->host.sessions().find(op.session->jid()) != op.session) {
     // The session went away meanwhile: keep the messages for the next one.
     try {
       co_await st->blocking.run([&] {
@@ -138,7 +138,7 @@ awaitable<void> flush(State st, xmpp::Jid owner, FlushOp op) {
       spdlog::error("offline: a stored message of {} does not parse; dropped", owner.bare_string());
       continue;
     }
-    st->router.deliver(op.session, std::move(*message));
+    st->host.deliver(op.session, std::move(*message));
   }
 }
 
@@ -174,7 +174,7 @@ void enqueue(const State& st, const xmpp::Jid& owner, Op op) {
     start = inserted;
   }
   if (start)
-    st->router.spawn(drain(st, std::move(owner_key), owner.bare()));
+    st->host.spawn(drain(st, std::move(owner_key), owner.bare()));
 }
 
 }  // namespace
@@ -183,11 +183,11 @@ std::unique_ptr<Module> start_offline(ModuleContext& ctx) {
   ModuleOptions opts("offline", ctx.options);
   opts.check_known({"max_messages"});
   auto st = std::make_shared<OfflineState>(
-      ctx.router, ctx.storage, ctx.blocking,
+      ctx.host, ctx.storage, ctx.blocking,
       static_cast<std::size_t>(opts.get_int("max_messages", 500, 0, 1000000)));
   auto m = std::make_unique<Module>();
 
-  m->tokens.push_back(ctx.router.hooks().undelivered.add([st](router::RoutedStanza& ev) {
+  m->tokens.push_back(ctx.hooks().undelivered.add([st](router::RoutedStanza& ev) {
     switch (offline::classify(ev.stanza)) {
       case offline::Disposition::kNotOurs:
         return core::Verdict::kPass;
@@ -202,7 +202,7 @@ std::unique_ptr<Module> start_offline(ModuleContext& ctx) {
 
   // RFC 6121 §8.5.2.1.1 / XEP-0160 §3: stored messages go to the first
   // resource that becomes available with a non-negative priority.
-  m->tokens.push_back(ctx.router.hooks().initial_presence.add([st](router::SessionEvent& ev) {
+  m->tokens.push_back(ctx.hooks().initial_presence.add([st](router::SessionEvent& ev) {
     if (ev.session.priority() < 0) return core::Verdict::kPass;
     enqueue(st, ev.session.jid().bare(), FlushOp{ev.session.shared_from_this()});
     return core::Verdict::kPass;

@@ -9,6 +9,7 @@
 // waits for it; it is refreshed after a vCard set and after a PEP avatar
 // publish (which rewrites the vCard PHOTO, sync.cc).
 #include "core/log.h"
+#include "modules/presence/session_state.h"
 #include "modules/pep/avatar.h"
 #include "modules/pep/pep.h"
 
@@ -107,8 +108,9 @@ awaitable<void> photo_may_have_changed(std::shared_ptr<PepService> self, std::st
   Host host = self->host();
   for (const auto& s : sessions) {
     host.on_shard_of(s, [host, hash, stale](router::Session& c) {
-      if (!c.is_available() || !c.im().last_presence) return;
-      xml::Element p = *c.im().last_presence;
+      const auto* state = c.module_state().find<presence::SessionPresence>();
+      if (!c.is_available() || !state || !state->last_presence) return;
+      xml::Element p = *state->last_presence;
       p.remove_attr("to");
       p.set_attr("from", c.jid().to_string());
       avatar::apply_photo_hash(p, hash, stale);

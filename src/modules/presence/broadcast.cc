@@ -39,19 +39,20 @@ awaitable<void> PresenceService::broadcast_available(xmpp::Jid from, xml::Elemen
     }
     // … and to the user's other available resources, whose presence the
     // new resource learns in turn (§4.2.2).
-    auto self = router_.sessions().find(from);
-    for (auto& other : router_.sessions().sessions_of(from.bare())) {
+    auto self = host_.sessions().find(from);
+    for (auto& other : host_.sessions().sessions_of(from.bare())) {
       if (other->jid() == from || !other->is_available()) continue;
       xml::Element p = presence;
       p.set_attr("to", other->jid().to_string());
-      router_.deliver(other, std::move(p));
+      host_.deliver(other, std::move(p));
       if (initial && self) {
-        router_.on_shard_of(other, [this, self](router::Session& o) {
-          if (!o.im().last_presence) return;
-          xml::Element p = *o.im().last_presence;
+        host_.on_shard_of(other, [this, self](router::Session& o) {
+          const auto* state = o.module_state().find<SessionPresence>();
+          if (!state || !state->last_presence) return;
+          xml::Element p = *state->last_presence;
           p.set_attr("from", o.jid().to_string());
           p.set_attr("to", self->jid().to_string());
-          router_.deliver(self, std::move(p));
+          host_.deliver(self, std::move(p));
         });
       }
     }
@@ -84,11 +85,11 @@ awaitable<void> PresenceService::broadcast_unavailable(xmpp::Jid from, xml::Elem
       send(std::move(p));
       told.insert(item.jid);
     }
-    for (auto& other : router_.sessions().sessions_of(from.bare())) {
+    for (auto& other : host_.sessions().sessions_of(from.bare())) {
       if (other->jid() == from || !other->is_available()) continue;
       xml::Element p = presence;
       p.set_attr("to", other->jid().to_string());
-      router_.deliver(other, std::move(p));
+      host_.deliver(other, std::move(p));
     }
     // §4.6.3: directed-presence targets that are not subscribers (those had
     // it through the broadcast already).
@@ -115,11 +116,11 @@ awaitable<void> PresenceService::deliver_pending_requests(router::SessionPtr ses
     if (!stanza) stanza = make_presence(item.jid, jid.bare_string(), "subscribe");
     requests.push_back(std::move(*stanza));
   }
-  for (const auto& r : requests) router_.deliver(session, r);
+  for (const auto& r : requests) host_.deliver(session, r);
 }
 
 bool PresenceService::has_available_session(const xmpp::Jid& bare, const xmpp::Jid* except) const {
-  for (const auto& s : router_.sessions().sessions_of(bare))
+  for (const auto& s : host_.sessions().sessions_of(bare))
     if (s->is_available() && (!except || s->jid() != *except)) return true;
   return false;
 }
@@ -146,11 +147,12 @@ void PresenceService::keep_last_unavailable(const storage::AccountKey& owner, co
 }
 
 void PresenceService::send_current_presence(const xmpp::Jid& owner, const xmpp::Jid& to) {
-  for (auto& s : router_.sessions().sessions_of(owner.bare())) {
+  for (auto& s : host_.sessions().sessions_of(owner.bare())) {
     if (!s->is_available()) continue;
-    router_.on_shard_of(s, [this, to](router::Session& c) {
-      if (!c.im().last_presence) return;
-      xml::Element p = *c.im().last_presence;
+    host_.on_shard_of(s, [this, to](router::Session& c) {
+      const auto* state = c.module_state().find<SessionPresence>();
+      if (!state || !state->last_presence) return;
+      xml::Element p = *state->last_presence;
       p.set_attr("from", c.jid().to_string());
       p.set_attr("to", to.to_string());
       send(std::move(p));
@@ -159,7 +161,7 @@ void PresenceService::send_current_presence(const xmpp::Jid& owner, const xmpp::
 }
 
 void PresenceService::send_unavailable_from_all(const xmpp::Jid& owner, const xmpp::Jid& to) {
-  for (auto& s : router_.sessions().sessions_of(owner.bare())) {
+  for (auto& s : host_.sessions().sessions_of(owner.bare())) {
     if (!s->is_available()) continue;
     send(make_presence(s->jid().to_string(), to.to_string(), "unavailable"));
   }

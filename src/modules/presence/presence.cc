@@ -33,31 +33,31 @@ xml::Element make_presence(const std::string& from, const std::string& to, const
 }
 
 PresenceService::PresenceService(ModuleContext& ctx)
-    : router_(ctx.router), storage_(ctx.storage), blocking_(ctx.blocking) {
+    : host_(ctx.host), storage_(ctx.storage), blocking_(ctx.blocking) {
   if (auto roster = ctx.config.module_options.find("roster"); roster != ctx.config.module_options.end())
     max_roster_items_ = static_cast<std::size_t>(
         ModuleOptions("roster", roster->second).get_int("max_items", 1000, 1, 1000000));
 }
 
 void PresenceService::queue_next(const xmpp::Jid& sender, std::function<awaitable<void>()> work) {
-  router_.serial().push_next(sender.bare_string(), std::move(work));
+  host_.queue_next(sender.bare_string(), std::move(work));
 }
 
 void PresenceService::queue_last(const xmpp::Jid& sender, std::function<awaitable<void>()> work) {
-  router_.serial().push_back(sender.bare_string(), std::move(work));
+  host_.queue_last(sender.bare_string(), std::move(work));
 }
 
 void PresenceService::send(xml::Element stanza) {
   const bool outer = t_routing_own;
   t_routing_own = true;
-  router_.route(std::move(stanza));
+  host_.route(std::move(stanza));
   t_routing_own = outer;
 }
 
 core::Verdict PresenceService::on_pre_route(router::RoutedStanza& ev) {
   if (t_routing_own || ev.stanza.name() != "presence" || !ev.had_to) return core::Verdict::kPass;
   // Only what a client of ours sends: the stream stamps its full JID.
-  if (!ev.from.is_full() || !ev.from.has_node() || !router_.is_local_domain(ev.from.domain()))
+  if (!ev.from.is_full() || !ev.from.has_node() || !host_.is_local_domain(ev.from.domain()))
     return core::Verdict::kPass;
   const auto type = ev.stanza.attr_or("type");
   if (auto sub = sub_type_of(type)) {
@@ -77,12 +77,13 @@ core::Verdict PresenceService::on_pre_route(router::RoutedStanza& ev) {
   if (type.empty() || type == "unavailable") {
     // §4.6: directed presence. Remembered so that the target hears when the
     // session goes away; subscribers among the targets are skipped then.
-    auto session = router_.sessions().find(ev.from);
+    auto session = host_.sessions().find(ev.from);
     if (session && session->shard() == current_shard() && ev.to.bare() != ev.from.bare()) {
+      auto& directed = session->module_state().get<SessionPresence>().directed_to;
       if (type.empty()) {
-        if (session->is_available()) session->im().directed_to.insert(ev.to.to_string());
+        if (session->is_available()) directed.insert(ev.to.to_string());
       } else {
-        session->im().directed_to.erase(ev.to.to_string());
+        directed.erase(ev.to.to_string());
       }
     }
   }
@@ -91,26 +92,27 @@ core::Verdict PresenceService::on_pre_route(router::RoutedStanza& ev) {
 
 core::Verdict PresenceService::on_broadcast(router::RoutedStanza& ev) {
   if (ev.stanza.name() != "presence") return core::Verdict::kPass;
-  auto session = router_.sessions().find(ev.from);
+  auto session = host_.sessions().find(ev.from);
   if (!session || session->shard() != current_shard()) return core::Verdict::kHandled;
+  auto& state = session->module_state().get<SessionPresence>();
   const auto type = ev.stanza.attr_or("type");
   if (type.empty()) {
     // No presence broadcast since the session began or last went
     // unavailable: this is initial presence (§4.2), else a change (§4.4).
     // (Not the stream's is_available(): a presence queued behind the
     // account's work in flight runs after the stream has marked it.)
-    const bool initial = !session->im().last_presence;
+    const bool initial = !state.last_presence;
     xml::Element p = ev.stanza;
     p.remove_attr("to");
     p.set_attr("from", ev.from.to_string());
-    session->im().last_presence = p;
+    state.last_presence = p;
     queue_next(ev.from, [this, from = ev.from, p = std::move(p), initial] {
       return broadcast_available(from, p, initial);
     });
-  } else if (type == "unavailable" && session->im().last_presence) {
+  } else if (type == "unavailable" && state.last_presence) {
     // §4.5: to subscribers, own resources and directed-presence targets.
-    std::set<std::string> directed = std::exchange(session->im().directed_to, {});
-    session->im().last_presence.reset();
+    std::set<std::string> directed = std::exchange(state.directed_to, {});
+    state.last_presence.reset();
     xml::Element p = ev.stanza;
     p.remove_attr("to");
     p.set_attr("from", ev.from.to_string());
@@ -157,8 +159,9 @@ void PresenceService::on_session_ended(router::Session& session) {
   // §4.6 and §4.5.2: a session that ends while available is unavailable to
   // everyone who had its presence, lost connection or not.
   if (!session.is_available()) return;
-  std::set<std::string> directed = std::exchange(session.im().directed_to, {});
-  session.im().last_presence.reset();
+  auto& state = session.module_state().get<SessionPresence>();
+  std::set<std::string> directed = std::exchange(state.directed_to, {});
+  state.last_presence.reset();
   xml::Element p = make_presence(session.jid().to_string(), "", "unavailable");
   // Last of what the session sent: behind its stanzas still queued.
   queue_last(session.jid(), [this, from = session.jid(), p = std::move(p), directed = std::move(directed)] {
@@ -182,7 +185,7 @@ std::unique_ptr<Module> start_presence(ModuleContext& ctx) {
   opts.check_known({});
   auto m = std::make_unique<presence::PresenceModule>(ctx);
   auto* s = &m->service;
-  auto& hooks = ctx.router.hooks();
+  auto& hooks = ctx.hooks();
   m->tokens.push_back(hooks.pre_route.add([s](router::RoutedStanza& ev) { return s->on_pre_route(ev); }));
   m->tokens.push_back(
       hooks.presence_broadcast.add([s](router::RoutedStanza& ev) { return s->on_broadcast(ev); }));

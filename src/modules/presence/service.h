@@ -6,7 +6,7 @@
 //
 // Hook handlers run on the sender's shard and must not block. What needs
 // storage is a coroutine queued in the router's serial queue under the
-// sender's bare JID (Router::serial): it awaits the blocking pool and routes
+// sender's bare JID (Host::queue_next): it awaits the blocking pool and routes
 // from the same shard, and the sender's later stanzas wait for it, so a
 // contact gets `subscribed`, its roster push and then the presence or
 // message sent after it, in that order (RFC 6120 §10.1).
@@ -19,6 +19,7 @@
 
 #include "core/asio.h"
 #include "modules/module.h"
+#include "modules/presence/session_state.h"
 #include "modules/presence/subscription.h"
 
 namespace tern::modules::presence {
@@ -73,7 +74,7 @@ class PresenceService {
   // Queues `work` behind everything `sender` has in flight on this shard.
   void queue_last(const xmpp::Jid& sender, std::function<awaitable<void>()> work);
 
-  router::Router& router_;
+  Host host_;
   storage::Storage& storage_;
   core::BlockingPool& blocking_;
   // The roster module's modules.roster.max_items: a subscription request

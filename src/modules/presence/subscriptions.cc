@@ -91,13 +91,13 @@ awaitable<void> PresenceService::outbound_subscription(xmpp::Jid user_full, xmpp
   if (full) {
     // As a roster set would be (roster.cc): local policy, nothing stored or sent.
     stanza.set_attr("from", user_full.to_string());
-    router_.bounce(stanza, xmpp::StanzaError(xmpp::StanzaCondition::kPolicyViolation,
+    host_.bounce(stanza, xmpp::StanzaError(xmpp::StanzaCondition::kPolicyViolation,
                                              "the roster is full"));
     co_return;
   }
   spdlog::debug("presence: {} sends {} to {}: {}", user.bare_string(), sub_type_name(type),
                 contact_str, state_name(t.next));
-  if (stored.push) roster::push(router_, user, roster::item_element(stored.item), stored.version);
+  if (stored.push) roster::push(host_, user, roster::item_element(stored.item), stored.version);
   if (!t.pass_on) co_return;
   // A local contact's side is queued next under the user (on_to_bare), so
   // what follows here is queued after it.
@@ -156,8 +156,8 @@ awaitable<void> PresenceService::inbound_subscription(xmpp::Jid user, xmpp::Jid 
   }
   spdlog::debug("presence: {} receives {} from {}: {}", contact.bare_string(), sub_type_name(type),
                 user_str, state_name(t.next));
-  if (stored.push) roster::push(router_, contact, roster::item_element(stored.item), stored.version);
-  if (t.pass_on) router_.route_to_bare(std::move(stanza), user, contact);
+  if (stored.push) roster::push(host_, contact, roster::item_element(stored.item), stored.version);
+  if (t.pass_on) host_.route_to_bare(std::move(stanza), user, contact);
   if (t.auto_subscribed) {
     // §3.1.3 (already subscribed) and §3.4 (pre-approved): the server
     // answers for the contact, then sends its presence (§3.1.5) once the

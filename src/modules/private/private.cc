@@ -144,16 +144,16 @@ std::unique_ptr<Module> start_private(ModuleContext& ctx) {
   auto m = std::make_unique<Module>();
   using router::IqTarget;
   using router::IqType;
-  m->tokens.push_back(ctx.router.iq().add(IqTarget::kAccount, IqType::kGet,
-                                          std::string(private_storage::kNs),
-                                          [st](const IqRequest& req) { return private_get(st, req); }));
-  m->tokens.push_back(ctx.router.iq().add(IqTarget::kAccount, IqType::kSet,
-                                          std::string(private_storage::kNs),
-                                          [st](const IqRequest& req) { return private_set(st, req); }));
   // XEP-0049 defines no disco feature, but clients look for its namespace in
   // the server's disco#info before they use it (poezio turns server-side
-  // bookmarks off without it), and Prosody and ejabberd advertise it.
-  ctx.features.disco_features.emplace_back(private_storage::kNs);
+  // bookmarks off without it), and Prosody and ejabberd advertise it. No
+  // payload name checked here: check_query answers a wrong one, after the
+  // ownership check.
+  m->tokens.push_back(ctx.serve_iq({IqTarget::kAccount, IqType::kGet, private_storage::kNs, "",
+                                    Advertise::kOnServer},
+                                   [st](const IqRequest& req) { return private_get(st, req); }));
+  m->tokens.push_back(ctx.serve_iq({IqTarget::kAccount, IqType::kSet, private_storage::kNs, ""},
+                                   [st](const IqRequest& req) { return private_set(st, req); }));
   return m;
 }
 

@@ -1,5 +1,7 @@
 #include "modules/pubsub/deliver.h"
 
+#include "modules/presence/session_state.h"
+
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
 
@@ -49,10 +51,11 @@ bool deliver_one(const Host& host, const std::string& from, const std::string& t
       }
       // The show is the session's own state: read on its shard.
       host.on_shard_of(session, [bytes, shows = options->show_values](router::Session& s) {
-        if (!s.is_available() || !s.im().last_presence) return;
+        const auto* state = s.module_state().find<presence::SessionPresence>();
+        if (!s.is_available() || !state || !state->last_presence) return;
         SubscriptionOptions o;
         o.show_values = shows;
-        if (wants_with_show(o, s.im().last_presence->child_text("show"))) s.deliver_serialized(bytes);
+        if (wants_with_show(o, state->last_presence->child_text("show"))) s.deliver_serialized(bytes);
       });
     }
     return true;

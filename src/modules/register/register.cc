@@ -55,12 +55,12 @@ struct RegisterOptions {
 };
 
 struct Registrar {
-  Registrar(router::Router& router, storage::Storage& storage, core::BlockingPool& blocking,
+  Registrar(Host host, storage::Storage& storage, core::BlockingPool& blocking,
             std::size_t per_hour)
-      : router(router), storage(storage), blocking(blocking),
+      : host(host), storage(storage), blocking(blocking),
         throttle(per_hour, std::chrono::hours(1)) {}
 
-  router::Router& router;
+  Host host;
   storage::Storage& storage;
   core::BlockingPool& blocking;
   RegistrationThrottle throttle;
@@ -141,7 +141,7 @@ awaitable<IqReply> update_own_account(std::shared_ptr<Registrar> r, const IqRequ
     if (!query.remove_alone) {
       co_return StanzaError(StanzaCondition::kBadRequest, "<remove/> must be the only child");
     }
-    auto removal = roster::remove_account(r->router, r->storage, r->blocking, own, "account removed");
+    auto removal = roster::remove_account(r->host, r->storage, r->blocking, own, "account removed");
     const auto result = co_await std::move(removal);
     if (result == roster::AccountRemoval::kFailed) {
       co_return StanzaError(StanzaCondition::kInternalServerError);
@@ -179,18 +179,22 @@ std::unique_ptr<Module> start_register(ModuleContext& ctx) {
   // (XEP-0077 §3.1) and offers no stream feature.
   if (!opts.enabled) return m;
 
-  auto r = std::make_shared<Registrar>(ctx.router, ctx.storage, ctx.blocking,
+  auto r = std::make_shared<Registrar>(ctx.host, ctx.storage, ctx.blocking,
                                        static_cast<std::size_t>(opts.per_ip_per_hour));
   r->allow_unencrypted = opts.allow_unencrypted;
-  auto& iq = ctx.router.iq();
-  m->tokens.push_back(iq.add_sync(IqTarget::kUnauthenticated, IqType::kGet, kRegisterNs,
-                                  [](const IqRequest&) { return IqReply(registration_form()); }));
-  m->tokens.push_back(iq.add(IqTarget::kUnauthenticated, IqType::kSet, kRegisterNs,
-                             [r](const IqRequest& req) { return register_new_account(r, req); }));
+  // The handlers read <query/> themselves (parse_query), as they always
+  // did; the namespace is advertised once below, beside the stream feature.
+  const auto service = [](IqTarget target, IqType type) {
+    return IqService{target, type, kRegisterNs, ""};
+  };
+  m->tokens.push_back(ctx.serve_iq_sync(service(IqTarget::kUnauthenticated, IqType::kGet),
+                                        [](const IqRequest&) { return IqReply(registration_form()); }));
+  m->tokens.push_back(ctx.serve_iq(service(IqTarget::kUnauthenticated, IqType::kSet),
+                                   [r](const IqRequest& req) { return register_new_account(r, req); }));
   for (auto target : {IqTarget::kAccount, IqTarget::kServer}) {
-    m->tokens.push_back(iq.add_sync(target, IqType::kGet, kRegisterNs, &describe_own_account));
-    m->tokens.push_back(iq.add(target, IqType::kSet, kRegisterNs,
-                               [r](const IqRequest& req) { return update_own_account(r, req); }));
+    m->tokens.push_back(ctx.serve_iq_sync(service(target, IqType::kGet), &describe_own_account));
+    m->tokens.push_back(ctx.serve_iq(service(target, IqType::kSet),
+                                     [r](const IqRequest& req) { return update_own_account(r, req); }));
   }
   auto& offered = opts.allow_unencrypted ? ctx.features.pre_auth_plain_stream_features
                                          : ctx.features.pre_auth_stream_features;

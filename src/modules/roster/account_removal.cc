@@ -1,38 +1,37 @@
 #include "modules/roster/account_removal.h"
 
 #include "core/log.h"
-#include "router/close_sessions.h"
 #include "xml/namespaces.h"
 
 namespace tern::modules::roster {
 namespace {
 
-void send_presence(router::Router& router, const std::string& from, const std::string& to,
+void send_presence(const Host& host, const std::string& from, const std::string& to,
                    const char* type) {
   xml::Element p("presence", ns::kClient);
   p.set_attr("from", from);
   p.set_attr("to", to);
   p.set_attr("type", type);
-  router.route(std::move(p));
+  host.route(std::move(p));
 }
 
 }  // namespace
 
-void cancel_subscriptions(router::Router& router, const xmpp::Jid& user_bare,
+void cancel_subscriptions(const Host& host, const xmpp::Jid& user_bare,
                           const storage::RosterItem& item) {
   const bool to = item.subscription == "to" || item.subscription == "both";
   const bool from = item.subscription == "from" || item.subscription == "both";
   const std::string user = user_bare.bare_string();
-  if (to || item.ask_out) send_presence(router, user, item.jid, "unsubscribe");
-  if (from || item.pending_in) send_presence(router, user, item.jid, "unsubscribed");
+  if (to || item.ask_out) send_presence(host, user, item.jid, "unsubscribe");
+  if (from || item.pending_in) send_presence(host, user, item.jid, "unsubscribed");
   if (!from) return;
   // §3.2.2: the contact no longer gets our presence; it learns we are gone.
-  for (auto& s : router.sessions().sessions_of(user_bare)) {
-    if (s->is_available()) send_presence(router, s->jid().to_string(), item.jid, "unavailable");
+  for (auto& s : host.sessions().sessions_of(user_bare)) {
+    if (s->is_available()) send_presence(host, s->jid().to_string(), item.jid, "unavailable");
   }
 }
 
-awaitable<AccountRemoval> remove_account(router::Router& router, storage::Storage& storage,
+awaitable<AccountRemoval> remove_account(Host host, storage::Storage& storage,
                                          core::BlockingPool& blocking, xmpp::Jid bare,
                                          std::string why) {
   const storage::AccountKey key{bare.node(), bare.domain()};
@@ -50,10 +49,9 @@ awaitable<AccountRemoval> remove_account(router::Router& router, storage::Storag
   if (result != AccountRemoval::kRemoved) co_return result;
   // While the sessions are still bound, so that contacts who saw them
   // online get their unavailable presence.
-  for (const auto& item : roster) cancel_subscriptions(router, bare, item);
+  for (const auto& item : roster) cancel_subscriptions(host, bare, item);
   auto exec = co_await asio::this_coro::executor;
-  router::close_account_sessions_after_reply(exec, router, bare,
-                                             xmpp::StreamCondition::kNotAuthorized, std::move(why));
+  host.close_sessions_after_reply(exec, bare, xmpp::StreamCondition::kNotAuthorized, std::move(why));
   co_return result;
 }
 

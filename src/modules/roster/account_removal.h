@@ -7,7 +7,7 @@
 
 #include "core/asio.h"
 #include "core/blocking_pool.h"
-#include "router/router.h"
+#include "modules/module.h"
 #include "storage/storage.h"
 #include "xmpp/jid.h"
 
@@ -17,7 +17,7 @@ namespace tern::modules::roster {
 // user had (or asked for) the contact's presence, `unsubscribed` where the
 // contact had (or asked for) the user's, and unavailable presence from each
 // available resource to a contact that saw it. Call on a shard.
-void cancel_subscriptions(router::Router& router, const xmpp::Jid& user_bare,
+void cancel_subscriptions(const Host& host, const xmpp::Jid& user_bare,
                           const storage::RosterItem& item);
 
 enum class AccountRemoval { kRemoved, kNoSuchAccount, kFailed };
@@ -25,8 +25,9 @@ enum class AccountRemoval { kRemoved, kNoSuchAccount, kFailed };
 // Deletes the account and all its data, then tells every contact as if each
 // roster item had been removed, then ends the account's sessions with
 // <not-authorized/> (`why` as the text) once the caller's current reply is
-// out. Storage failures are logged and give kFailed. Call on a shard.
-awaitable<AccountRemoval> remove_account(router::Router& router, storage::Storage& storage,
+// out. Storage failures are logged and give kFailed. Call on a shard. (The
+// host by value: the coroutine outlives the caller's copy.)
+awaitable<AccountRemoval> remove_account(Host host, storage::Storage& storage,
                                          core::BlockingPool& blocking, xmpp::Jid bare,
                                          std::string why);
 

@@ -26,11 +26,12 @@ xml::Element push_stanza(const xml::Element& item, std::int64_t version, const x
   return iq;
 }
 
-void push(router::Router& router, const xmpp::Jid& owner, const xml::Element& item,
+void push(const Host& host, const xmpp::Jid& owner, const xml::Element& item,
           std::int64_t version) {
-  for (auto& session : router.sessions().sessions_of(owner.bare())) {
-    router.on_shard_of(session, [item, version](router::Session& s) {
-      if (s.im().roster_requested) s.deliver(push_stanza(item, version, s.jid()));
+  for (auto& session : host.sessions().sessions_of(owner.bare())) {
+    host.on_shard_of(session, [item, version](router::Session& s) {
+      const auto* state = s.module_state().find<SessionRoster>();
+      if (state && state->requested) s.deliver(push_stanza(item, version, s.jid()));
     });
   }
 }

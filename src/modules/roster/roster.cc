@@ -25,14 +25,14 @@ using xmpp::StanzaError;
 class RosterModule : public Module {
  public:
   RosterModule(ModuleContext& ctx, std::size_t max_items)
-      : router_(ctx.router), storage_(ctx.storage), blocking_(ctx.blocking), max_items_(max_items) {}
+      : host_(ctx.host), storage_(ctx.storage), blocking_(ctx.blocking), max_items_(max_items) {}
 
   awaitable<IqReply> get(const IqRequest& req);
   awaitable<IqReply> set(const IqRequest& req);
 
  private:
   awaitable<IqReply> remove(const IqRequest& req, const std::string& jid);
-  router::Router& router_;
+  Host host_;
   storage::Storage& storage_;
   core::BlockingPool& blocking_;
   std::size_t max_items_;
@@ -44,7 +44,8 @@ bool is_own_roster(const IqRequest& req) { return req.to == req.from.bare(); }
 awaitable<IqReply> RosterModule::get(const IqRequest& req) {
   if (!is_own_roster(req)) co_return StanzaError(StanzaCondition::kForbidden);
   // §2.1.6: a resource that asked for the roster is an interested resource.
-  if (auto session = router_.sessions().find(req.from)) session->im().roster_requested = true;
+  if (auto session = host_.sessions().find(req.from))
+    session->module_state().get<roster::SessionRoster>().requested = true;
   const storage::AccountKey owner{req.from.node(), req.from.domain()};
   std::vector<storage::RosterItem> items;
   std::int64_t version = 0;
@@ -94,7 +95,7 @@ awaitable<IqReply> RosterModule::set(const IqRequest& req) {
   // A per-account limit is local service policy (RFC 6120 §8.3.3.12;
   // RFC 6121 §2.3.3 leaves the condition to the server).
   if (full) co_return StanzaError(StanzaCondition::kPolicyViolation, "the roster is full");
-  roster::push(router_, req.from.bare(), roster::item_element(item), version);
+  roster::push(host_, req.from.bare(), roster::item_element(item), version);
   co_return IqReply::result();
 }
 
@@ -111,8 +112,8 @@ awaitable<IqReply> RosterModule::remove(const IqRequest& req, const std::string&
   });
   // RFC 6121 §2.5.3: removing what is not there.
   if (!old) co_return StanzaError(StanzaCondition::kItemNotFound);
-  roster::push(router_, req.from.bare(), roster::removed_item_element(jid), version);
-  roster::cancel_subscriptions(router_, req.from.bare(), *old);
+  roster::push(host_, req.from.bare(), roster::removed_item_element(jid), version);
+  roster::cancel_subscriptions(host_, req.from.bare(), *old);
   co_return IqReply::result();
 }
 
@@ -124,12 +125,12 @@ std::unique_ptr<Module> start_roster(ModuleContext& ctx) {
   auto max_items = static_cast<std::size_t>(opts.get_int("max_items", 1000, 1, 1000000));
   auto m = std::make_unique<RosterModule>(ctx, max_items);
   auto* self = m.get();
-  m->tokens.push_back(ctx.router.iq().add(router::IqTarget::kAccount, router::IqType::kGet,
-                                          roster::kNs,
-                                          [self](const IqRequest& req) { return self->get(req); }));
-  m->tokens.push_back(ctx.router.iq().add(router::IqTarget::kAccount, router::IqType::kSet,
-                                          roster::kNs,
-                                          [self](const IqRequest& req) { return self->set(req); }));
+  // No payload name checked here: get and set read <query/>'s attributes and
+  // items only, as they always did.
+  m->tokens.push_back(ctx.serve_iq({router::IqTarget::kAccount, router::IqType::kGet, roster::kNs, ""},
+                                   [self](const IqRequest& req) { return self->get(req); }));
+  m->tokens.push_back(ctx.serve_iq({router::IqTarget::kAccount, router::IqType::kSet, roster::kNs, ""},
+                                   [self](const IqRequest& req) { return self->set(req); }));
   ctx.features.stream_features.push_back("<ver xmlns='urn:xmpp:features:rosterver'/>");
   return m;
 }
