@@ -28,18 +28,27 @@ std::optional<std::string> stored_photo_hash(storage::Storage& s, const std::str
   return avatar::vcard_photo_hash(*text);
 }
 
-awaitable<void> load_hash(std::shared_ptr<PepService> self, std::string account) {
-  if (self->photo_hashes().find(account)) co_return;
+// The account's stored photo hash (inner nullopt: no avatar), read on the
+// blocking pool; outer nullopt when storage failed (logged).
+awaitable<std::optional<std::optional<std::string>>> read_hash(std::shared_ptr<PepService> self,
+                                                               std::string account) {
   auto& store = self->storage();
   auto op = self->blocking().run([&] { return stored_photo_hash(store, account); });
-  std::optional<std::string> hash;
   try {
-    hash = co_await std::move(op);
+    co_return co_await std::move(op);
   } catch (const std::exception& e) {
-    // Presence then goes out as the client wrote it; the next login retries.
-    spdlog::error("pep: loading the photo hash of {} failed: {}", account, e.what());
-    co_return;
+    spdlog::error("pep: reading the photo hash of {} failed: {}", account, e.what());
+    co_return std::nullopt;
   }
+}
+
+awaitable<void> load_hash(std::shared_ptr<PepService> self, std::string account) {
+  if (self->photo_hashes().find(account)) co_return;
+  // On failure presence goes out as the client wrote it; the next login retries.
+  auto read = read_hash(self, account);
+  auto loaded = co_await std::move(read);
+  if (!loaded) co_return;
+  auto hash = std::move(*loaded);
   // Not for an account whose last session ended meanwhile: nothing would
   // drop the entry.
   auto jid = xmpp::Jid::parse(account);
@@ -86,15 +95,10 @@ void PepService::load_photo_hash(const xmpp::Jid& account) {
 awaitable<void> photo_may_have_changed(std::shared_ptr<PepService> self, std::string account) {
   auto jid = xmpp::Jid::parse(account);
   if (!jid || !self->options().with_vcard) co_return;
-  auto& store = self->storage();
-  auto op = self->blocking().run([&] { return stored_photo_hash(store, account); });
-  std::optional<std::string> hash;
-  try {
-    hash = co_await std::move(op);
-  } catch (const std::exception& e) {
-    spdlog::error("pep: reading the photo hash of {} failed: {}", account, e.what());
-    co_return;
-  }
+  auto read = read_hash(self, account);
+  auto loaded = co_await std::move(read);
+  if (!loaded) co_return;
+  auto hash = std::move(*loaded);
   const auto sessions = self->host().sessions().sessions_of(*jid);
   if (sessions.empty()) co_return;
   auto before = self->photo_hashes().set(account, hash);
