@@ -38,6 +38,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 TERN_BIN = os.environ.get("TERN_BIN") or str(REPO / "build" / "tern")
+# The load generator is a tool, not the server under test: the sanitizer run
+# of the suite points this at the ordinary build's tern-bench rather than
+# building the generator a second time with ASan.
+BENCH_BIN = os.environ.get("TERN_BENCH_BIN") or os.path.join(os.path.dirname(TERN_BIN), "tern-bench")
 
 NS_STREAM = "http://etherx.jabber.org/streams"
 NS_CLIENT = "jabber:client"

@@ -10,9 +10,8 @@ import subprocess
 
 import pytest
 
-from conftest import REPO, TERN_BIN
+from conftest import BENCH_BIN, REPO, TERN_BIN
 
-BENCH_BIN = os.path.join(os.path.dirname(TERN_BIN), "tern-bench")
 PROVISION = REPO / "bench" / "tern-bench" / "provision.sh"
 PASSWORD = "bench-pw"
 USERS = 20

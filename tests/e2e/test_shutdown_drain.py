@@ -21,10 +21,9 @@ import time
 
 import pytest
 
-from conftest import (NS_CLIENT, RawClient, TERN_BIN, TernServer, q)
+from conftest import (BENCH_BIN, NS_CLIENT, RawClient, TernServer, q)
 from gen_pie import generate
 
-BENCH_BIN = os.path.join(os.path.dirname(TERN_BIN), "tern-bench")
 PASSWORD = "drain-pw"
 SESSIONS = 1500        # idle bench sessions open at SIGTERM, one account each
 RECIPIENTS = 50        # offline accounts the sender writes to
