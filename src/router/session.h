@@ -68,6 +68,14 @@ class Session : public std::enable_shared_from_this<Session> {
   virtual void deliver_serialized(const SerializedStanza& stanza) = 0;
   virtual void close_with_error(xmpp::StreamCondition condition, std::string_view text = {}) = 0;
 
+  // XEP-0198 §4: a stanza counts as handled only once the work it set off
+  // that must survive a crash (a write to offline storage) is done. A module
+  // that starts such work while routing one of this session's stanzas, on
+  // this session's shard, takes a ticket and drops it when the work is
+  // done; the session's acknowledgements wait for the tickets taken before
+  // them. Null when nothing waits (no stream management, another shard).
+  virtual std::shared_ptr<void> hold_handled() { return nullptr; }
+
   unsigned shard() const { return shard_; }
   const xmpp::Jid& jid() const { return jid_; }  // full JID once bound
   // Presence state the router needs for bare-JID delivery (RFC 6121 §8.5.2).

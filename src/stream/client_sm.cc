@@ -47,7 +47,7 @@ std::string make_resume_id() {
 void ClientStream::on_stream_management(const xml::Element& el) {
   if (el.name() == "enable") return sm_enable(el);
   if (el.name() == "r" && sm_enabled_) {
-    send(fmt::format("<a xmlns='{}' h='{}'/>", ns::kSm, sm_inbound_.value()));
+    request_ack();
   } else if (el.name() == "a" && sm_enabled_) {
     auto h = parse_h(el.attr_or("h"));
     if (!h || !sm_unacked_.acknowledge(*h)) {
@@ -60,9 +60,49 @@ void ClientStream::on_stream_management(const xml::Element& el) {
   }
 }
 
+void ClientStream::request_ack() {
+  auto note = [weak = weak_from_this(), h = sm_inbound_.value()] {
+    auto self = weak.lock();
+    if (!self) return;
+    auto& stream = static_cast<ClientStream&>(*self);
+    stream.ack_requests_.push_back(h);
+    stream.answer_settled_ack_requests();
+  };
+  // Stanzas of this account that wait in the router's queue (behind its
+  // storage work) are not routed yet, so they have taken no ticket: the
+  // request queues behind them.
+  ctx_.router.serial().run_in_order(jid().bare_string(), std::move(note));
+}
+
+std::shared_ptr<void> ClientStream::hold_handled() {
+  if (!tickets_on_.load(std::memory_order_acquire)) return nullptr;
+  open_tickets_.fetch_add(1, std::memory_order_relaxed);
+  // Dropped wherever the work ends (a blocking-pool thread): settled here.
+  return std::shared_ptr<void>(&open_tickets_, [weak = weak_from_this(), executor = executor_](void*) {
+    asio::post(executor, [weak] {
+      if (auto self = weak.lock()) static_cast<ClientStream&>(*self).settle_ticket();
+    });
+  });
+}
+
+void ClientStream::settle_ticket() {
+  open_tickets_.fetch_sub(1, std::memory_order_relaxed);
+  answer_settled_ack_requests();
+}
+
+void ClientStream::answer_settled_ack_requests() {
+  if (open_tickets_.load(std::memory_order_relaxed) != 0) return;
+  for (auto h : std::exchange(ack_requests_, {})) {
+    // A stream that broke meanwhile answers nothing; the resumed one says
+    // its count in <resumed h=…/>.
+    if (sm_enabled_ && !hibernating_) send(fmt::format("<a xmlns='{}' h='{}'/>", ns::kSm, h));
+  }
+}
+
 void ClientStream::sm_enable(const xml::Element& el) {
   if (state_ != State::kBound || sm_enabled_) return send(failed("unexpected-request"));
   sm_enabled_ = true;
+  tickets_on_.store(true, std::memory_order_release);
   const auto wants_resume = el.attr_or("resume");
   if (ctx_.config.resume_timeout_seconds <= 0 || (wants_resume != "true" && wants_resume != "1")) {
     return send(fmt::format("<enabled xmlns='{}'/>", ns::kSm));
@@ -104,6 +144,7 @@ awaitable<void> ClientStream::sm_resume(const xml::Element& el) {
   }
   adopt(std::move(taken->state));
   sm_enabled_ = true;
+  tickets_on_.store(true, std::memory_order_release);
   sm_inbound_.set(taken->inbound);
   sm_unacked_.set_sent(taken->acked);
   if (state_ != State::kAuthenticated) {

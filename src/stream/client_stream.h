@@ -7,7 +7,9 @@
 // Lives on one shard for life.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +36,7 @@ class ClientStream : public router::Session {
   void deliver(const xml::Element& stanza) override;
   void deliver_serialized(const router::SerializedStanza& stanza) override;
   void close_with_error(xmpp::StreamCondition condition, std::string_view text = {}) override;
+  std::shared_ptr<void> hold_handled() override;
 
  protected:
   enum class State { kAwaitHeader, kNegotiating, kAuthenticated, kBound, kClosing, kClosed };
@@ -162,6 +165,19 @@ class ClientStream : public router::Session {
     std::vector<std::string> unacked;  // to re-send, oldest first
     CarriedState state;
   };
+  // Handled tickets (router::Session::hold_handled): an <r/> is answered
+  // once no ticket is open, so `h` never counts a message whose
+  // offline-storage write could still be lost. A module that holds a
+  // stanza back (blocking, while a list loads) keeps its ticket until it
+  // has routed the stanza, so the write's own ticket is taken before that
+  // one is dropped and the count never touches zero in between. Taken on
+  // any shard; settled and answered on this one.
+  std::atomic<bool> tickets_on_{false};  // with stream management
+  std::atomic<std::size_t> open_tickets_{0};
+  std::deque<std::uint32_t> ack_requests_;  // `h` when each <r/> came
+  void request_ack();
+  void settle_ticket();
+  void answer_settled_ack_requests();
   void on_stream_management(const xml::Element& el);
   void sm_enable(const xml::Element& el);
   awaitable<void> sm_resume(const xml::Element& el);

@@ -4,6 +4,7 @@ acknowledged, once and in order; a session not resumed in time, or whose
 server stops, leaves its messages in offline storage; nobody resumes
 another account's session."""
 
+import signal
 import time
 
 from conftest import NS_CLIENT, free_port, q, unique_user
@@ -194,4 +195,31 @@ def test_a_websocket_session_resumes_on_a_tcp_connection(tern_factory):
     a2.wait_message("over-ws")
     assert bodies(a2.sync()) == ["while-away"]
     a2.close()
+    b.close()
+
+
+def test_every_message_the_server_acknowledged_survives_kill_9(tern_factory):
+    """XEP-0198 §4: `h` counts stanzas the server has handled. A message to
+    an account with no session is handled once it is in offline storage,
+    so after the <a/> a kill -9 loses none of the messages it counts."""
+    server = tern_factory()
+    alice, bob = account(server, "k9a"), account(server, "k9b")
+    a = login(server, alice, sm_resume=True)
+    count = 300  # one account's offline queue: a write per message, in order
+    a.send("".join("<message to='%s@localhost' type='chat' id='k%d'><body>k%d</body></message>"
+                   % (bob, i, i) for i in range(count)))
+    a.send("<r xmlns='%s'/>" % NS_SM)
+    h = int(a.expect(q(NS_SM, "a"), timeout=30).get("h"))
+    server.stop(signal.SIGKILL)
+    assert h == count + 1, "the presence and every message were handled before the answer"
+
+    server.start()
+    b = login(server, bob)
+    got = bodies(b.sync())
+    while len(got) < count:
+        more = bodies(b.sync())
+        if not more:
+            break
+        got += more
+    assert got == ["k%d" % i for i in range(count)]
     b.close()

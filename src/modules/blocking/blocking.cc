@@ -73,12 +73,20 @@ using router::IqRequest;
 using xmpp::StanzaCondition;
 using xmpp::StanzaError;
 
+// A stanza that waits for a list, with its sender's handled ticket
+// (router::Session::hold_handled): the sender's stream management does not
+// count it as handled while it waits here.
+struct HeldStanza {
+  xml::Element stanza;
+  std::shared_ptr<void> handled_ticket;
+};
+
 // An account's cached list; stanzas that arrived before it was loaded wait
 // in `held`.
 struct Entry {
   bool loaded = false;
   Blocklist list;
-  std::vector<xml::Element> held;
+  std::vector<HeldStanza> held;
 };
 
 // Every shard reads lists on every stanza: stripes keep them from meeting
@@ -117,14 +125,16 @@ void spawn_load(const State& st, const std::string& owner) {
 // Does `owner`'s list block `other`? If the list is not loaded yet, the
 // stanza moves into the wait list (kHeld) and a load starts if none runs.
 Check check(const State& st, const std::string& owner, const xmpp::Jid& other,
-            xml::Element& stanza) {
+            const xmpp::Jid& sender, xml::Element& stanza) {
   bool start_load = false;
   {
     auto& stripe = st->stripe_for(owner);
     std::lock_guard lock(stripe.mutex);
     auto [it, inserted] = stripe.by_bare.try_emplace(owner);
     if (it->second.loaded) return it->second.list.blocks(other) ? Check::kBlocks : Check::kAllows;
-    it->second.held.push_back(std::move(stanza));
+    std::shared_ptr<void> ticket;
+    if (auto session = st->host.sessions().find(sender)) ticket = session->hold_handled();
+    it->second.held.push_back({std::move(stanza), std::move(ticket)});
     start_load = inserted;
   }
   if (start_load) spawn_load(st, owner);
@@ -156,8 +166,8 @@ router::SessionPtr session_for_load(const State& st, const std::string& owner) {
     std::lock_guard lock(stripe.mutex);
     auto it = stripe.by_bare.find(owner);
     if (it != stripe.by_bare.end() && !it->second.held.empty()) {
-      from = it->second.held.front().attr_or("from");
-      to = it->second.held.front().attr_or("to");
+      from = it->second.held.front().stanza.attr_or("from");
+      to = it->second.held.front().stanza.attr_or("to");
     }
   }
   for (const std::string* text : std::array<const std::string*, 3>{&from, &to, &owner}) {
@@ -176,7 +186,7 @@ router::SessionPtr session_for_load(const State& st, const std::string& owner) {
 // behind the waiting ones, so none overtakes another.
 void finish_load(const State& st, const std::string& owner, const std::vector<std::string>& items,
                  bool ok) {
-  std::vector<xml::Element> held;
+  std::vector<HeldStanza> held;
   {
     auto& stripe = st->stripe_for(owner);
     std::lock_guard lock(stripe.mutex);
@@ -199,7 +209,9 @@ void finish_load(const State& st, const std::string& owner, const std::vector<st
     if (!held.empty()) spdlog::warn("blocking: dropped {} stanzas for {}", held.size(), owner);
     return;
   }
-  for (auto& stanza : held) st->host.route(std::move(stanza));
+  // Each ticket goes only once its stanza is routed: work that routing
+  // starts (an offline write) has taken its own by then.
+  for (auto& h : held) st->host.route(std::move(h.stanza));
 }
 
 awaitable<void> load_list(State st, xmpp::Jid owner) {
@@ -272,7 +284,7 @@ core::Verdict on_pre_route(const State& st, router::RoutedStanza& ev) {
   const bool from_server = from_local && !from.has_node();
   const bool to_server = to_local && !to.has_node();
   if (from_local && from.has_node() && !to_server && ev.stanza.attr_or("type") != "error") {
-    switch (check(st, from.bare_string(), to, ev.stanza)) {
+    switch (check(st, from.bare_string(), to, from, ev.stanza)) {
       case Check::kHeld:
         return core::Verdict::kHandled;
       case Check::kBlocks:
@@ -283,7 +295,7 @@ core::Verdict on_pre_route(const State& st, router::RoutedStanza& ev) {
     }
   }
   if (to_local && to.has_node() && !from_server) {
-    switch (check(st, to.bare_string(), from, ev.stanza)) {
+    switch (check(st, to.bare_string(), from, from, ev.stanza)) {
       case Check::kHeld:
         return core::Verdict::kHandled;
       case Check::kBlocks:

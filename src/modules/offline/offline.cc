@@ -43,6 +43,9 @@ using xmpp::StanzaError;
 struct StoreOp {
   xml::Element message;
   xmpp::Jid sender;
+  // Held until the message is stored or bounced: the sender's stream
+  // management counts it as handled only then (Session::hold_handled).
+  std::shared_ptr<void> handled_ticket;
 };
 struct FlushOp {
   router::SessionPtr session;
@@ -196,7 +199,9 @@ std::unique_ptr<Module> start_offline(ModuleContext& ctx) {
       case offline::Disposition::kStore:
         break;
     }
-    enqueue(st, ev.to, StoreOp{std::move(ev.stanza), ev.from});
+    std::shared_ptr<void> ticket;
+    if (auto sender = st->host.sessions().find(ev.from)) ticket = sender->hold_handled();
+    enqueue(st, ev.to, StoreOp{std::move(ev.stanza), ev.from, std::move(ticket)});
     return core::Verdict::kHandled;
   }));
 
