@@ -86,6 +86,7 @@ struct Config {
   std::vector<std::string> connections_exempt_networks;
   std::int64_t idle_timeout_seconds = 600;      // no traffic at all → connection-timeout
   std::int64_t handshake_timeout_seconds = 60;  // stream not authenticated by then → closed
+  std::int64_t sm_queue_max = 1000;  // XEP-0198: unacknowledged stanzas kept per session
   std::int64_t resume_timeout_seconds = 300;    // XEP-0198: a lost stream waits this long; 0: no resumption
   // [components."<domain>"] secret = "…": external components (XEP-0114)
   // that may connect on listen.component, by domain.

@@ -183,6 +183,11 @@ const std::vector<OptionSpec>& all_options() {
         [](Config & c) -> auto& { return c.handshake_timeout_seconds; }, 1, 3600,
         "Seconds a new connection has to authenticate"));
     o.push_back(int_option(
+        "limits.sm_queue_max", [](Config & c) -> auto& { return c.sm_queue_max; }, 10, 100000,
+        "Stanzas a stream-management session (XEP-0198) keeps until the client acknowledges "
+        "them; one more closes a live stream with <policy-violation/>, or ends a hibernating "
+        "session, its messages going to offline storage"));
+    o.push_back(int_option(
         "limits.resume_timeout_seconds",
         [](Config & c) -> auto& { return c.resume_timeout_seconds; }, 0, 86400,
         "Seconds a session whose connection was lost waits to be resumed (XEP-0198 stream "

@@ -65,6 +65,9 @@ struct ServerFeatures {
   std::vector<std::string> pre_auth_stream_features;
   // The same, offered on a stream without TLS as well.
   std::vector<std::string> pre_auth_plain_stream_features;
+  // What a client may enable inline when it binds with its authentication
+  // (carbons) and what the answer reports (the archive's metadata).
+  std::vector<router::InlineBindFeature> inline_bind;
   // Nodes of the server's disco#items that other modules answer, by node name.
   std::map<std::string, DiscoNodeItems> disco_item_nodes;
   // Items of the server's disco#items without a node: services on

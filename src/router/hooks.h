@@ -6,6 +6,7 @@
 #include <functional>
 #include <span>
 
+#include "core/asio.h"
 #include "core/hook.h"
 #include "router/session.h"
 #include "xml/element.h"
@@ -71,6 +72,20 @@ struct RouterHooks {
   core::Hook<SessionResumed> session_resumed;  // a new stream took a session over (XEP-0198)
   core::Hook<RoutedStanza> iq_response;        // iq result/error to a local account or domain
   core::Hook<ServerStopping> server_stopping;  // on every shard, before the streams close
+};
+
+// What a module does when a client binds a resource inline with its
+// authentication (the stream offers `feature` among what it can enable
+// there). `run` sees the client's whole bind request, finds in it what the
+// module enables (or enables nothing), and adds to `bound` what it reports
+// back. Runs on the session's shard once the session is bound, before the
+// client hears of it; the module outlives the streams, so `run` may keep a
+// pointer to its state.
+struct InlineBindFeature {
+  std::string feature;  // a disco feature var; empty: nothing to advertise
+  std::function<awaitable<void>(Session& session, const xml::Element& request,
+                                xml::Element& bound)>
+      run;
 };
 
 // Takes every stanza addressed to a domain a module serves (e.g. a MUC

@@ -39,5 +39,7 @@ std::optional<std::string> saslprep_query(std::string_view s);
 // The mechanisms behind make_mechanism().
 std::unique_ptr<Mechanism> make_scram(Hash h, bool plus, Context ctx);
 std::unique_ptr<Mechanism> make_plain(PlainVerifier verifier);
+// cb_type: "" (NONE), "tls-unique", "tls-server-end-point" or "tls-exporter".
+std::unique_ptr<Mechanism> make_ht(Hash hash, std::string cb_type, Context ctx);
 
 }  // namespace tern::sasl::internal

@@ -43,6 +43,11 @@ std::unique_ptr<Mechanism> make_mechanism(std::string_view name, Context ctx,
     return internal::make_scram(Hash::kSha256, true, std::move(ctx));
   }
   if (name == "PLAIN") return internal::make_plain(std::move(plain_verifier));
+  if (name == "HT-SHA-256-NONE") return internal::make_ht(Hash::kSha256, "", std::move(ctx));
+  if (name == "HT-SHA-256-UNIQ") return internal::make_ht(Hash::kSha256, "tls-unique", std::move(ctx));
+  if (name == "HT-SHA-256-ENDP")
+    return internal::make_ht(Hash::kSha256, "tls-server-end-point", std::move(ctx));
+  if (name == "HT-SHA-256-EXPR") return internal::make_ht(Hash::kSha256, "tls-exporter", std::move(ctx));
   return nullptr;
 }
 

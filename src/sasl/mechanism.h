@@ -56,6 +56,9 @@ struct Context {
   // dir); when empty the fake salt is SHA-256("tern-fake-salt" || username)
   // truncated to 16 bytes, which anyone who reads this code can predict.
   std::string fake_salt_secret;
+  // username → the FAST tokens (XEP-0484) it may present with this
+  // mechanism, for the HT-* mechanisms; none when unset.
+  std::function<std::vector<std::string>(const std::string& username)> fast_tokens;
   // Tests only: the server part of the SCRAM nonce, to replay RFC examples.
   // Empty (always, in production): 24 random bytes, base64-encoded.
   std::string fixed_server_nonce_for_tests;
@@ -75,6 +78,11 @@ class Mechanism {
   // After kSuccess: the authenticated username (localpart) and authzid if any.
   virtual const std::string& username() const = 0;
   virtual const std::string& authzid() const = 0;
+  // After kSuccess of a token mechanism (HT-*): the token that matched.
+  virtual const std::string& used_token() const {
+    static const std::string kNone;
+    return kNone;
+  }
 };
 
 // The PLAIN password check is a callback so storage can verify against the
@@ -82,7 +90,8 @@ class Mechanism {
 using PlainVerifier = std::function<bool(const std::string& username, const std::string& password)>;
 
 // nullptr for unknown names. Names: "SCRAM-SHA-1", "SCRAM-SHA-1-PLUS",
-// "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS", "PLAIN".
+// "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS", "PLAIN", and the FAST token
+// mechanisms "HT-SHA-256-NONE", "-UNIQ", "-ENDP", "-EXPR".
 std::unique_ptr<Mechanism> make_mechanism(std::string_view name, Context ctx,
                                           PlainVerifier plain_verifier = {});
 

@@ -231,6 +231,7 @@ void Server::start_streams() {
     c2s_->parser_pools.push_back(std::make_unique<xml::ParserPool>());
   c2s_->read_buffers.assign(shard_count_, std::vector<char>(transport::kMaxTls13Record));
   c2s_->bound_features = features_.stream_features;
+  c2s_->inline_bind = features_.inline_bind;
   c2s_->fake_salt_secret = load_or_make_secret(config_.data_dir + "/scram-secret");
   c2s_->pre_auth_features = features_.pre_auth_stream_features;
   c2s_->pre_auth_plain_features = features_.pre_auth_plain_stream_features;

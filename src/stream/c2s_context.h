@@ -35,8 +35,11 @@ struct C2SContext {
   // Stream features modules add once the client is authenticated
   // (serialized elements, e.g. roster versioning).
   std::vector<std::string> bound_features;
+  // What modules enable inline when a client binds with its authentication.
+  std::vector<router::InlineBindFeature> inline_bind;
   // Keys the salts SCRAM shows for accounts that do not exist, so they look
   // like real ones and stay the same across restarts (data_dir/scram-secret).
+  // Also keys the resources generated for a client's user-agent id.
   std::string fake_salt_secret;
   // Features offered before authentication (e.g. in-band registration).
   std::vector<std::string> pre_auth_features;        // on confidential streams only

@@ -41,20 +41,36 @@ awaitable<void> ClientStream::on_bind(const xml::Element& iq) {
     send(reply_error(iq, StanzaError(StanzaCondition::kBadRequest, "invalid resource")));
     co_return;
   }
+  auto refused = co_await bind_resource(resource);
+  if (refused) co_return send(reply_error(iq, *refused));
+  if (state_ != State::kBound) co_return;
+  xml::Element result("iq", ns::kClient);
+  result.set_attr("type", "result");
+  if (auto id = iq.attr("id")) result.set_attr("id", *id);
+  result.add_child("bind", ns::kBind).add_child("jid").add_text(jid().to_string());
+  send(result);
+  spdlog::info("{}: bound", log_id());
+  router::SessionEvent ev{*this};
+  ctx_.router.hooks().session_bound.run(ev);
+}
+
+awaitable<std::optional<StanzaError>> ClientStream::bind_resource(const std::string& resource) {
   auto full = xmpp::Jid::from_parts(user_, domain_, resource);
   auto bare = full.bare();
   const bool replaces = ctx_.router.sessions().find(full) != nullptr;
   if (!replaces && ctx_.router.sessions().resource_count(bare) >=
                        static_cast<std::size_t>(ctx_.config.max_resources_per_account)) {
-    send(reply_error(iq, StanzaError(StanzaCondition::kResourceConstraint,
-                                     xmpp::ErrorType::kWait, "too many resources")));
-    co_return;
+    co_return StanzaError(StanzaCondition::kResourceConstraint, xmpp::ErrorType::kWait,
+                          "too many resources");
   }
   // The account may have been deleted since SASL finished.
   const storage::AccountKey account{user_, domain_};
   bool exists = co_await ctx_.blocking.run([&] { return ctx_.storage.accounts().exists(account); });
-  if (state_ != State::kAuthenticated) co_return;
-  if (!exists) co_return fail(StreamCondition::kNotAuthorized, "account removed");
+  if (state_ != State::kAuthenticated) co_return std::nullopt;
+  if (!exists) {
+    fail(StreamCondition::kNotAuthorized, "account removed");
+    co_return std::nullopt;
+  }
 
   set_jid(full);
   state_ = State::kBound;
@@ -69,14 +85,7 @@ awaitable<void> ClientStream::on_bind(const xml::Element& iq) {
       s.close_with_error(StreamCondition::kConflict, "replaced by a new session");
     });
   }
-  xml::Element result("iq", ns::kClient);
-  result.set_attr("type", "result");
-  if (auto id = iq.attr("id")) result.set_attr("id", *id);
-  result.add_child("bind", ns::kBind).add_child("jid").add_text(full.to_string());
-  send(result);
-  spdlog::info("{}: bound", log_id());
-  router::SessionEvent ev{*this};
-  ctx_.router.hooks().session_bound.run(ev);
+  co_return std::nullopt;
 }
 
 void ClientStream::on_session_iq(const xml::Element& iq) {

@@ -1,9 +1,11 @@
-// SASL negotiation on a client stream (RFC 6120 §6). The mechanisms do the
-// arithmetic; this file speaks the XML, runs each step on the blocking pool
-// (credential lookups and PBKDF2 must not stall the shard) and applies the
-// retry and throttling policy.
+// SASL negotiation on a client stream (RFC 6120 §6), for both profiles:
+// RFC 6120's and XEP-0388's SASL2 (client_sasl2.cc speaks its XML). The
+// mechanisms do the arithmetic; this file picks them, runs each step on the
+// blocking pool (credential lookups and PBKDF2 must not stall the shard) and
+// applies the retry and throttling policy, the same for both.
 #include "core/log.h"
 #include "stream/client_stream.h"
+#include "stream/fast_tokens.h"
 #include "transport/tls.h"
 #include "xml/namespaces.h"
 
@@ -13,10 +15,24 @@ using xmpp::StreamCondition;
 
 namespace {
 
-std::string challenge_xml(const std::string& data) {
+std::string challenge_xml(ClientStream::SaslProfile profile, const std::string& data) {
+  if (profile == ClientStream::SaslProfile::kSasl2) {
+    // XEP-0388: plain base64, empty data as an empty element.
+    return "<challenge xmlns='urn:xmpp:sasl:2'>" + sasl::base64_encode(data) + "</challenge>";
+  }
   // RFC 6120 §6.4.2: data of zero length is sent as a single '='.
   return "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" +
          (data.empty() ? std::string("=") : sasl::base64_encode(data)) + "</challenge>";
+}
+
+std::string failure_xml(ClientStream::SaslProfile profile, sasl::Failure f) {
+  // XEP-0388 §2.6.3: the RFC 6120 condition, in its own namespace, inside
+  // SASL2's <failure/>.
+  if (profile == ClientStream::SaslProfile::kSasl2)
+    return std::string("<failure xmlns='urn:xmpp:sasl:2'><") + sasl::failure_name(f) +
+           " xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/></failure>";
+  return std::string("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><") + sasl::failure_name(f) +
+         "/></failure>";
 }
 
 std::optional<std::string> decode_sasl_data(const std::string& text) {
@@ -40,7 +56,7 @@ std::vector<std::string> ClientStream::offered_mechanisms() const {
   return {"SCRAM-SHA-256", "SCRAM-SHA-1"};
 }
 
-sasl::Context ClientStream::sasl_context() {
+sasl::Context ClientStream::sasl_context(const std::string& mech) {
   sasl::Context c;
   c.plus_offered = channel_bindings() != nullptr;
   c.fake_salt_secret = ctx_.fake_salt_secret;
@@ -67,7 +83,46 @@ sasl::Context ClientStream::sasl_context() {
     if (!creds) return std::nullopt;
     return hash == sasl::Hash::kSha1 ? creds->sha1 : creds->sha256;
   };
+  if (sasl_profile_ == SaslProfile::kSasl2 && sasl2_ && !sasl2_->user_agent_id.empty()) {
+    // XEP-0484: the tokens this client (user-agent id) holds for `mech`.
+    c.fast_tokens = [&storage = ctx_.storage, domain = domain_, secret = ctx_.fake_salt_secret,
+                     key = fast_document_key(ctx_.fake_salt_secret, sasl2_->user_agent_id),
+                     mech](const std::string& username) -> std::vector<std::string> {
+      auto node = xmpp::nodeprep(username);
+      if (!node) return {};
+      const storage::AccountKey account{*node, domain};
+      auto creds = storage.accounts().credentials(account);
+      auto doc = creds ? storage.documents().get(account, key) : std::nullopt;
+      auto set = doc ? decode_fast_tokens(*doc, secret, key) : std::nullopt;
+      if (!set) return {};
+      const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
+      return usable_fast_tokens(*set, mech, fast_credentials_tag(secret, creds->sha256), now);
+    };
+  }
   return c;
+}
+
+std::optional<sasl::Failure> ClientStream::start_mechanism(const std::string& mech) {
+  auto offered = offered_mechanisms();
+  if (sasl_profile_ == SaslProfile::kSasl2 && sasl2_ && sasl2_->fast.uses_token) {
+    // A FAST token: only its own mechanisms, and only for a client that
+    // says who it is (the token belongs to that user-agent id).
+    offered = fast_mechanisms();
+    if (sasl2_->user_agent_id.empty()) offered.clear();
+  }
+  if (std::find(offered.begin(), offered.end(), mech) == offered.end()) {
+    return mech == "PLAIN" && !is_confidential() ? sasl::Failure::kEncryptionRequired
+                                                 : sasl::Failure::kInvalidMechanism;
+  }
+  auto verify_plain = [&storage = ctx_.storage, domain = domain_](const std::string& user,
+                                                                  const std::string& password) {
+    auto node = xmpp::nodeprep(user);
+    return node && storage.accounts().check_password({*node, domain}, password);
+  };
+  mechanism_ = sasl::make_mechanism(mech, sasl_context(mech), verify_plain);
+  if (!mechanism_) return sasl::Failure::kInvalidMechanism;
+  return std::nullopt;
 }
 
 awaitable<void> ClientStream::on_sasl(xml::Element& el) {
@@ -84,26 +139,17 @@ awaitable<void> ClientStream::on_sasl(xml::Element& el) {
   if (name == "response" && !mechanism_) co_return co_await sasl_fail(sasl::Failure::kMalformedRequest);
 
   if (name == "auth") {
-    std::string mech(el.attr_or("mechanism"));
-    auto offered = offered_mechanisms();
-    if (std::find(offered.begin(), offered.end(), mech) == offered.end()) {
-      co_return co_await sasl_fail(mech == "PLAIN" && !is_confidential()
-                                       ? sasl::Failure::kEncryptionRequired
-                                       : sasl::Failure::kInvalidMechanism);
-    }
-    auto verify_plain = [&storage = ctx_.storage, domain = domain_](const std::string& user,
-                                                                    const std::string& password) {
-      auto node = xmpp::nodeprep(user);
-      return node && storage.accounts().check_password({*node, domain}, password);
-    };
-    mechanism_ = sasl::make_mechanism(mech, sasl_context(), verify_plain);
-    if (!mechanism_) co_return co_await sasl_fail(sasl::Failure::kInvalidMechanism);
+    sasl_profile_ = SaslProfile::kSasl1;
+    if (auto refused = start_mechanism(std::string(el.attr_or("mechanism"))))
+      co_return co_await sasl_fail(*refused);
     std::string text = el.text();
     if (text.empty()) {
       // No initial response: ask for it with an empty challenge (RFC 6120 §6.4.2).
       send("<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>=</challenge>");
       co_return;
     }
+  } else if (sasl_profile_ != SaslProfile::kSasl1) {
+    co_return co_await sasl_fail(sasl::Failure::kMalformedRequest);
   }
   std::optional<std::string> data = decode_sasl_data(el.text());
   if (!data) co_return co_await sasl_fail(sasl::Failure::kIncorrectEncoding);
@@ -117,7 +163,7 @@ awaitable<void> ClientStream::sasl_step(std::string_view client_data) {
   if (state_ != State::kNegotiating) co_return;  // closed meanwhile
   switch (step.kind) {
     case sasl::Mechanism::Step::kChallenge:
-      send(challenge_xml(step.data));
+      send(challenge_xml(sasl_profile_, step.data));
       co_return;
     case sasl::Mechanism::Step::kFailure:
       co_return co_await sasl_fail(step.failure);
@@ -133,9 +179,14 @@ awaitable<void> ClientStream::sasl_step(std::string_view client_data) {
       co_return co_await sasl_fail(sasl::Failure::kInvalidAuthzid);
   }
   user_ = *node;
+  fast_used_token_ = mech->used_token();
   mechanism_.reset();
   ctx_.throttle.record_success(remote_ip_);
   forget_channel_bindings();
+  spdlog::info("{}: authenticated as {}@{}", log_id(), user_, domain_);
+  if (auto* c = counters()) bump(c->logins[static_cast<int>(metrics_kind_)]);
+  state_ = State::kAuthenticated;
+  if (sasl_profile_ == SaslProfile::kSasl2) co_return co_await sasl2_success(step.data);
   // No string temporaries in conditional expressions inside coroutines:
   // GCC 12 destroys them twice.
   std::string success = "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'";
@@ -145,9 +196,6 @@ awaitable<void> ClientStream::sasl_step(std::string_view client_data) {
     success += ">" + sasl::base64_encode(step.data) + "</success>";
   }
   send(success);
-  spdlog::info("{}: authenticated as {}@{}", log_id(), user_, domain_);
-  if (auto* c = counters()) bump(c->logins[static_cast<int>(metrics_kind_)]);
-  state_ = State::kAuthenticated;
   header_sent_ = false;
   on_stream_restart();
 }
@@ -167,8 +215,7 @@ awaitable<void> ClientStream::sasl_fail(sasl::Failure f) {
   }
   if (state_ != State::kNegotiating) co_return;
   spdlog::info("{}: SASL failure {}", log_id(), sasl::failure_name(f));
-  send(std::string("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><") + sasl::failure_name(f) +
-       "/></failure>");
+  send(failure_xml(sasl_profile_, f));
   if (++sasl_failures_ >= ctx_.config.sasl_max_attempts) {
     // RFC 6120 §6.4.5: a bounded number of retries, then the stream ends.
     fail(StreamCondition::kPolicyViolation, "too many authentication attempts");

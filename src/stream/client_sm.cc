@@ -101,19 +101,24 @@ void ClientStream::answer_settled_ack_requests() {
 
 void ClientStream::sm_enable(const xml::Element& el) {
   if (state_ != State::kBound || sm_enabled_) return send(failed("unexpected-request"));
+  const auto wants_resume = el.attr_or("resume");
+  auto max = parse_h(el.attr_or("max"));
+  send(start_stream_management(wants_resume == "true" || wants_resume == "1", max.value_or(0)));
+}
+
+std::string ClientStream::start_stream_management(bool wants_resume, std::uint32_t max) {
   sm_enabled_ = true;
   tickets_on_.store(true, std::memory_order_release);
-  const auto wants_resume = el.attr_or("resume");
-  if (ctx_.config.resume_timeout_seconds <= 0 || (wants_resume != "true" && wants_resume != "1")) {
-    return send(fmt::format("<enabled xmlns='{}'/>", ns::kSm));
+  if (ctx_.config.resume_timeout_seconds <= 0 || !wants_resume) {
+    return fmt::format("<enabled xmlns='{}'/>", ns::kSm);
   }
   // The client may ask for a shorter wait than ours (§5, 'max').
   std::int64_t seconds = ctx_.config.resume_timeout_seconds;
-  if (auto max = parse_h(el.attr_or("max")); max && *max > 0) seconds = std::min<std::int64_t>(seconds, *max);
+  if (max > 0) seconds = std::min<std::int64_t>(seconds, max);
   resume_timeout_ = std::chrono::seconds(seconds);
   sm_id_ = make_resume_id();
   ctx_.resumable.add(sm_id_, {weak_from_this(), jid().to_string()});
-  send(fmt::format("<enabled xmlns='{}' id='{}' resume='true' max='{}'/>", ns::kSm, sm_id_, seconds));
+  return fmt::format("<enabled xmlns='{}' id='{}' resume='true' max='{}'/>", ns::kSm, sm_id_, seconds);
 }
 
 awaitable<void> ClientStream::sm_resume(const xml::Element& el) {

@@ -49,7 +49,8 @@ ClientStream::ClientStream(C2SContext& ctx, unsigned shard, asio::any_io_executo
       metrics_kind_(metrics_kind),
       tokens_(static_cast<double>(ctx.config.stanza_burst)),
       tokens_at_(Clock::now()),
-      number_(ctx.next_stream_number++) {
+      number_(ctx.next_stream_number++),
+      sm_unacked_(static_cast<std::size_t>(ctx.config.sm_queue_max)) {
   ctx_.live.add(shard, this);
   if (auto* c = counters()) bump(c->open[static_cast<int>(metrics_kind_)], 1);
 }
@@ -170,6 +171,7 @@ void ClientStream::send_features() {
       f += "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>";
       for (const auto& m : offered_mechanisms()) f += "<mechanism>" + m + "</mechanism>";
       f += "</mechanisms>";
+      f += sasl2_feature();
       if (const auto* cb = channel_bindings()) {
         // XEP-0440: which channel bindings SCRAM-*-PLUS can use here.
         f += "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>";
@@ -185,6 +187,9 @@ void ClientStream::send_features() {
     f += "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
          "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>"
          "<sm xmlns='urn:xmpp:sm:3'/><csi xmlns='urn:xmpp:csi:0'/>";
+    for (const auto& extra : ctx_.bound_features) f += extra;
+  } else if (state_ == State::kBound) {
+    // Bound inline with SASL2 (XEP-0386): what is left to negotiate.
     for (const auto& extra : ctx_.bound_features) f += extra;
   }
   f += "</stream:features>";
@@ -202,6 +207,9 @@ awaitable<void> ClientStream::on_element(xml::Element& el) {
   }
   if (el.ns() == ns::kSasl) {
     co_return co_await on_sasl(el);
+  }
+  if (el.ns() == ns::kSasl2) {
+    co_return co_await on_sasl2(el);
   }
   if (state_ == State::kNegotiating || state_ == State::kAwaitHeader) {
     if (co_await answer_pre_auth_iq(el)) co_return;
@@ -279,7 +287,7 @@ awaitable<bool> ClientStream::answer_pre_auth_iq(const xml::Element& el) {
 }
 
 void ClientStream::deliver(const xml::Element& stanza) {
-  if (resuming_) return resume_backlog_.push_back(xml::to_string(stanza));
+  if (resuming_ || binding_inline_) return resume_backlog_.push_back(xml::to_string(stanza));
   if (state_ != State::kBound) return;
   if (auto* c = counters()) bump(c->stanzas_out);
   if (csi_.inactive()) return deliver_while_inactive(xml::to_string(stanza));
@@ -289,7 +297,7 @@ void ClientStream::deliver(const xml::Element& stanza) {
 }
 
 void ClientStream::deliver_serialized(const router::SerializedStanza& stanza) {
-  if (resuming_) return resume_backlog_.push_back(*stanza);
+  if (resuming_ || binding_inline_) return resume_backlog_.push_back(*stanza);
   if (state_ != State::kBound) return;
   if (auto* c = counters()) bump(c->stanzas_out);
   if (csi_.inactive()) return deliver_while_inactive(*stanza);

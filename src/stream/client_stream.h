@@ -20,6 +20,7 @@
 #include "sasl/mechanism.h"
 #include "stream/c2s_context.h"
 #include "stream/csi_buffer.h"
+#include "stream/sasl2_request.h"
 #include "stream/sm_queue.h"
 #include "transport/tls.h"
 #include "xml/stream_parser.h"
@@ -37,6 +38,9 @@ class ClientStream : public router::Session {
   void deliver_serialized(const router::SerializedStanza& stanza) override;
   void close_with_error(xmpp::StreamCondition condition, std::string_view text = {}) override;
   std::shared_ptr<void> hold_handled() override;
+
+  // Which SASL profile the client speaks: RFC 6120's or XEP-0388's.
+  enum class SaslProfile { kSasl1, kSasl2 };
 
  protected:
   enum class State { kAwaitHeader, kNegotiating, kAuthenticated, kBound, kClosing, kClosed };
@@ -106,10 +110,24 @@ class ClientStream : public router::Session {
   awaitable<void> on_sasl(xml::Element& el);
   awaitable<void> sasl_step(std::string_view client_data);
   awaitable<void> sasl_fail(sasl::Failure f);
-  sasl::Context sasl_context();
+  sasl::Context sasl_context(const std::string& mech);
   std::vector<std::string> offered_mechanisms() const;
+  // Makes mechanism_ for `mech` if this stream offers it; else why not.
+  std::optional<sasl::Failure> start_mechanism(const std::string& mech);
+  // client_sasl2.cc
+  awaitable<void> on_sasl2(xml::Element& el);
+  awaitable<void> sasl2_success(std::string additional_data);
+  awaitable<std::string> bind2(const Bind2Request& request, const std::string& user_agent_id);
+  std::string sasl2_feature() const;
+  // XEP-0484: the token mechanisms this stream offers (confidential only).
+  std::vector<std::string> fast_mechanisms() const;
+  // After success: rotates the client's tokens; the <token/> to send, if any.
+  awaitable<std::string> fast_after_success(const Sasl2Authenticate& request);
   // client_bind.cc
   awaitable<void> on_bind(const xml::Element& iq);
+  // Binds user_@domain_/resource: an error to answer, or nothing (bound, or
+  // the stream closed meanwhile: check state_).
+  awaitable<std::optional<xmpp::StanzaError>> bind_resource(const std::string& resource);
   void on_session_iq(const xml::Element& iq);
   void on_stanza(xml::Element stanza);
   struct PresenceState {
@@ -136,6 +154,11 @@ class ClientStream : public router::Session {
   std::string stream_id_;
   std::string domain_;
   std::unique_ptr<sasl::Mechanism> mechanism_;
+  SaslProfile sasl_profile_ = SaslProfile::kSasl1;
+  std::optional<Sasl2Authenticate> sasl2_;  // the SASL2 request under way
+  std::string fast_used_token_;  // the FAST token that authenticated, if one did
+  // Bound inline, not yet told: deliveries wait in resume_backlog_.
+  bool binding_inline_ = false;
   int sasl_failures_ = 0;
   std::string user_;  // authenticated localpart
   std::chrono::steady_clock::time_point closing_since_;  // when we sent our closing tag
@@ -146,7 +169,7 @@ class ClientStream : public router::Session {
   // Counts only once <enable/> was accepted.
   bool sm_enabled_ = false;
   HandledCounter sm_inbound_;
-  UnackedQueue<std::string> sm_unacked_{1000};
+  UnackedQueue<std::string> sm_unacked_;
   bool sm_ack_requested_ = false;  // our <r/> is out, no <a/> yet
   std::string sm_id_;              // resumption id; empty: not resumable
   std::chrono::seconds resume_timeout_{0};
@@ -180,6 +203,9 @@ class ClientStream : public router::Session {
   void answer_settled_ack_requests();
   void on_stream_management(const xml::Element& el);
   void sm_enable(const xml::Element& el);
+  // Turns stream management on (resumable if asked and allowed); returns
+  // the <enabled/> to send.
+  std::string start_stream_management(bool wants_resume, std::uint32_t max);
   awaitable<void> sm_resume(const xml::Element& el);
   // On the old session's shard: gives `successor` this session, or nullopt
   // when it cannot be resumed (ended, or `h` acknowledges unsent stanzas).

@@ -13,6 +13,9 @@ inline constexpr const char* kBind = "urn:ietf:params:xml:ns:xmpp-bind";
 inline constexpr const char* kSession = "urn:ietf:params:xml:ns:xmpp-session";
 inline constexpr const char* kSm = "urn:xmpp:sm:3";  // XEP-0198 stream management
 inline constexpr const char* kCsi = "urn:xmpp:csi:0";  // XEP-0352 client state indication
+inline constexpr const char* kSasl2 = "urn:xmpp:sasl:2";  // XEP-0388 extensible SASL profile
+inline constexpr const char* kBind2 = "urn:xmpp:bind:0";  // XEP-0386 Bind 2
+inline constexpr const char* kFast = "urn:xmpp:fast:0";   // XEP-0484 FAST tokens
 inline constexpr const char* kXml = "http://www.w3.org/XML/1998/namespace";
 inline constexpr const char* kSaslChannelBinding = "urn:xmpp:sasl-cb:0";
 }  // namespace tern::ns

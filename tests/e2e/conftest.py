@@ -53,6 +53,10 @@ NS_STREAMS = "urn:ietf:params:xml:ns:xmpp-streams"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 NS_PING = "urn:xmpp:ping"
 NS_SASL_CB = "urn:xmpp:sasl-cb:0"
+NS_SASL2 = "urn:xmpp:sasl:2"
+NS_BIND2 = "urn:xmpp:bind:0"
+NS_FAST = "urn:xmpp:fast:0"
+NS_SM = "urn:xmpp:sm:3"
 
 READY_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
@@ -504,6 +508,58 @@ def tls_server_end_point(sslsock):
     return hashlib.new(name, der).digest()
 
 
+class ScramExchange:
+    """The client side of one SCRAM exchange (RFC 5802), whatever carries
+    it (SASL1 or SASL2): -PLUS when cb_type is given, with cb_data computed
+    from `sock` unless supplied."""
+
+    def __init__(self, user, password, hash_name="SHA-256", cb_type=None, cb_data=None,
+                 gs2_flag=None, tamper_proof=False, sock=None):
+        self.algo = {"SHA-1": "sha1", "SHA-256": "sha256"}[hash_name]
+        self.mechanism = "SCRAM-%s%s" % (hash_name, "-PLUS" if cb_type else "")
+        self.user, self.password, self.tamper_proof = user, password, tamper_proof
+        if gs2_flag is None:
+            gs2_flag = "p=%s" % cb_type if cb_type else "n"
+        self.gs2_flag = gs2_flag
+        self.gs2 = gs2_flag + ",,"
+        if cb_type and cb_data is None:
+            cb_data = {"tls-exporter": tls_exporter,
+                       "tls-server-end-point": tls_server_end_point}[cb_type](sock)
+        self.cb_data = cb_data
+        self.cnonce = _b64(os.urandom(18))
+        self.first_bare = "n=%s,r=%s" % (_saslname(user), self.cnonce)
+        self.server_sig = None
+
+    def client_first(self):
+        return (self.gs2 + self.first_bare).encode()
+
+    def client_final(self, server_first):
+        """The client-final message for the server-first (bytes); raises
+        ValueError when the server nonce is wrong."""
+        server_first = server_first.decode()
+        attrs = dict(kv.split("=", 1) for kv in server_first.split(","))
+        if not attrs.get("r", "").startswith(self.cnonce) or len(attrs["r"]) <= len(self.cnonce):
+            raise ValueError("server nonce does not extend the client nonce: %r" % server_first)
+        algo = self.algo
+        salt = base64.b64decode(attrs["s"])
+        iterations = int(attrs["i"])
+        cbind = self.gs2.encode() + (self.cb_data if self.gs2_flag.startswith("p=") else b"")
+        final_wo_proof = "c=%s,r=%s" % (_b64(cbind), attrs["r"])
+        salted = hashlib.pbkdf2_hmac(algo, self.password.encode("utf-8"), salt, iterations)
+        client_key = hmac.new(salted, b"Client Key", algo).digest()
+        stored_key = hashlib.new(algo, client_key).digest()
+        auth_message = ",".join([self.first_bare, server_first, final_wo_proof]).encode()
+        proof = _xor(client_key, hmac.new(stored_key, auth_message, algo).digest())
+        if self.tamper_proof:
+            proof = bytes([proof[0] ^ 1]) + proof[1:]
+        server_key = hmac.new(salted, b"Server Key", algo).digest()
+        self.server_sig = hmac.new(server_key, auth_message, algo).digest()
+        return (final_wo_proof + ",p=" + _b64(proof)).encode()
+
+    def verify_server_final(self, server_final):
+        return self.server_sig is not None and server_final == b"v=" + _b64(self.server_sig).encode()
+
+
 class RawClient:
     """A hand-driven client stream: raw bytes out, parsed top-level elements in.
 
@@ -790,51 +846,79 @@ class RawClient:
         cb_data computed from this connection unless supplied. Returns the
         final <success/> or <failure/>; a success's server signature is
         checked."""
-        algo = {"SHA-1": "sha1", "SHA-256": "sha256"}[hash_name]
-        mech = "SCRAM-%s%s" % (hash_name, "-PLUS" if cb_type else "")
-        if gs2_flag is None:
-            gs2_flag = "p=%s" % cb_type if cb_type else "n"
-        gs2 = gs2_flag + ",,"
-        if cb_type and cb_data is None:
-            cb_data = {"tls-exporter": tls_exporter,
-                       "tls-server-end-point": tls_server_end_point}[cb_type](self.sock)
-        cnonce = _b64(os.urandom(18))
-        first_bare = "n=%s,r=%s" % (_saslname(user), cnonce)
+        scram = ScramExchange(user, password, hash_name, cb_type, cb_data, gs2_flag,
+                              tamper_proof, sock=self.sock)
         self.send("<auth xmlns='%s' mechanism='%s'>%s</auth>"
-                  % (NS_SASL, mech, _b64((gs2 + first_bare).encode())))
+                  % (NS_SASL, scram.mechanism, _b64(scram.client_first())))
         el = self.next_element()
         if el.tag != q(NS_SASL, "challenge"):
             return el
-        server_first = base64.b64decode(el.text or "").decode()
-        attrs = dict(kv.split("=", 1) for kv in server_first.split(","))
-        if not attrs.get("r", "").startswith(cnonce) or len(attrs["r"]) <= len(cnonce):
-            self.fail("server nonce does not extend the client nonce: %r" % server_first)
-        salt = base64.b64decode(attrs["s"])
-        iterations = int(attrs["i"])
-        cbind = gs2.encode() + (cb_data if gs2_flag.startswith("p=") else b"")
-        final_wo_proof = "c=%s,r=%s" % (_b64(cbind), attrs["r"])
-        salted = hashlib.pbkdf2_hmac(algo, password.encode("utf-8"), salt, iterations)
-        client_key = hmac.new(salted, b"Client Key", algo).digest()
-        stored_key = hashlib.new(algo, client_key).digest()
-        auth_message = ",".join([first_bare, server_first, final_wo_proof]).encode()
-        proof = _xor(client_key, hmac.new(stored_key, auth_message, algo).digest())
-        if tamper_proof:
-            proof = bytes([proof[0] ^ 1]) + proof[1:]
-        server_key = hmac.new(salted, b"Server Key", algo).digest()
-        server_sig = hmac.new(server_key, auth_message, algo).digest()
-        self.send("<response xmlns='%s'>%s</response>"
-                  % (NS_SASL, _b64((final_wo_proof + ",p=" + _b64(proof)).encode())))
+        try:
+            client_final = scram.client_final(base64.b64decode(el.text or ""))
+        except ValueError as e:
+            self.fail(str(e))
+        self.send("<response xmlns='%s'>%s</response>" % (NS_SASL, _b64(client_final)))
         el = self.next_element()
         final = None
         if el.tag == q(NS_SASL, "challenge"):  # server-final as a challenge
-            final = base64.b64decode(el.text or "").decode()
+            final = base64.b64decode(el.text or "")
             self.send("<response xmlns='%s'/>" % NS_SASL)
             el = self.next_element()
         if el.tag == q(NS_SASL, "success"):
             if final is None:
-                final = base64.b64decode(el.text or "").decode()
-            if final != "v=" + _b64(server_sig):
+                final = base64.b64decode(el.text or "")
+            if not scram.verify_server_final(final):
                 self.fail("wrong server signature in server-final %r" % final)
+        return el
+
+    # -- SASL2 (XEP-0388) ------------------------------------------------------
+
+    def secure_start(self):
+        """Stream and STARTTLS; returns the features of the TLS stream."""
+        _, feats = self.start()
+        if not self.tls and feats.find(q(NS_TLS, "starttls")) is not None:
+            feats = self.starttls()
+        return feats
+
+    def authenticate2(self, mechanism, initial=None, inline="", user_agent_id=None):
+        """Sends a SASL2 <authenticate/>; `initial` (bytes) becomes the
+        initial response, `inline` is appended as is (bind, request-token…)."""
+        body = ""
+        if initial is not None:
+            body += "<initial-response>%s</initial-response>" % _b64(initial)
+        if user_agent_id is not None:
+            body += ("<user-agent id='%s'><software>tern-tests</software>"
+                     "<device>pytest</device></user-agent>" % user_agent_id)
+        self.send("<authenticate xmlns='%s' mechanism='%s'>%s%s</authenticate>"
+                  % (NS_SASL2, mechanism, body, inline))
+
+    def sasl2_plain(self, user, password, inline="", user_agent_id=None):
+        """SASL2 PLAIN in one request; returns the <success/> or <failure/>."""
+        self.authenticate2("PLAIN", ("\0%s\0%s" % (user, password)).encode("utf-8"),
+                           inline, user_agent_id)
+        return self.next_element()
+
+    def sasl2_scram(self, user, password, hash_name="SHA-256", cb_type=None, inline="",
+                    user_agent_id=None, tamper_proof=False):
+        """One SCRAM exchange over SASL2; returns the <success/> (whose
+        <additional-data/> must carry the right server signature) or the
+        <failure/>."""
+        scram = ScramExchange(user, password, hash_name, cb_type, tamper_proof=tamper_proof,
+                              sock=self.sock)
+        self.authenticate2(scram.mechanism, scram.client_first(), inline, user_agent_id)
+        el = self.next_element()
+        if el.tag != q(NS_SASL2, "challenge"):
+            return el
+        try:
+            final = scram.client_final(base64.b64decode(el.text or ""))
+        except ValueError as e:
+            self.fail(str(e))
+        self.send("<response xmlns='%s'>%s</response>" % (NS_SASL2, _b64(final)))
+        el = self.next_element()
+        if el.tag == q(NS_SASL2, "success"):
+            data = el.findtext(q(NS_SASL2, "additional-data"))
+            if data is None or not scram.verify_server_final(base64.b64decode(data)):
+                self.fail("SASL2 success without the right server signature: %r" % data)
         return el
 
     def bind(self, resource=None):

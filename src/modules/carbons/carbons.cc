@@ -154,6 +154,15 @@ std::unique_ptr<Module> start_carbons(ModuleContext& ctx) {
     return core::Verdict::kPass;
   }));
 
+  // XEP-0386 (Bind 2): <enable xmlns='urn:xmpp:carbons:2'/> in the bind
+  // request enables carbons for the new session, as the iq would.
+  ctx.features.inline_bind.push_back(
+      {std::string(carbons::kNs),
+       [c](router::Session& session, const xml::Element& request, xml::Element&) -> awaitable<void> {
+         if (request.child("enable", carbons::kNs)) c->enabled.set(session, true);
+         co_return;
+       }});
+
   m->tokens.push_back(ctx.hooks().session_resumed.add([c](router::SessionResumed& ev) {
     c->enabled.set(ev.fresh, c->enabled.has(ev.old));
     c->enabled.set(ev.old, false);

@@ -491,6 +491,14 @@ std::unique_ptr<Module> start_mam(ModuleContext& ctx) {
     return core::Verdict::kPass;
   }));
 
+  // XEP-0386 (Bind 2): <bound/> carries the archive's metadata, so the
+  // client knows where to resume catching up without another round trip.
+  ctx.features.inline_bind.push_back(
+      {"", [mm](router::Session& session, const xml::Element&, xml::Element& bound) -> awaitable<void> {
+         auto reply = co_await mm->metadata(session.jid().bare_string());
+         if (reply.payload) bound.add_child(std::move(*reply.payload));
+       }});
+
   if (mm->options.retention_days > 0) {
     ctx.host.spawn(MamModule::purge(mm));
     m->tokens.push_back(ctx.host.every(kPurgePeriod, [mm] { mm->host.spawn(MamModule::purge(mm)); }));

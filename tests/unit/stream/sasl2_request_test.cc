@@ -1,0 +1,70 @@
+#include "stream/sasl2_request.h"
+
+#include <gtest/gtest.h>
+
+#include "xml/parse_element.h"
+
+namespace tern::stream {
+namespace {
+
+Sasl2Parse parse(const std::string& text) {
+  auto el = xml::parse_element(text);
+  EXPECT_TRUE(el) << text;
+  return parse_sasl2_authenticate(*el);
+}
+
+TEST(Sasl2Request, FullRequest) {
+  auto p = parse(
+      "<authenticate xmlns='urn:xmpp:sasl:2' mechanism='PLAIN'>"
+      "<initial-response>AHUAcA==</initial-response>"
+      "<user-agent id='d4565fa7-4d72-4749-b3d3-740edbf87770'><software>x</software></user-agent>"
+      "<bind xmlns='urn:xmpp:bind:0'><tag>Phone</tag><enable xmlns='urn:xmpp:sm:3' resume='true' max='60'/>"
+      "<inactive xmlns='urn:xmpp:csi:0'/><enable xmlns='urn:xmpp:carbons:2'/></bind>"
+      "<request-token xmlns='urn:xmpp:fast:0' mechanism='HT-SHA-256-NONE'/>"
+      "<fast xmlns='urn:xmpp:fast:0' invalidate='1'/></authenticate>");
+  ASSERT_TRUE(p.request);
+  const auto& r = *p.request;
+  EXPECT_EQ(r.mechanism, "PLAIN");
+  EXPECT_EQ(*r.initial_response, std::string("\0u\0p", 4));
+  EXPECT_EQ(r.user_agent_id, "d4565fa7-4d72-4749-b3d3-740edbf87770");
+  ASSERT_TRUE(r.bind);
+  EXPECT_EQ(r.bind->tag, "Phone");
+  EXPECT_TRUE(r.bind->enable_sm);
+  EXPECT_TRUE(r.bind->sm_resume);
+  EXPECT_EQ(r.bind->sm_max, 60u);
+  EXPECT_TRUE(r.bind->inactive);
+  EXPECT_TRUE(r.bind->element.child("enable", "urn:xmpp:carbons:2"));
+  EXPECT_EQ(r.fast.request_token, "HT-SHA-256-NONE");
+  EXPECT_TRUE(r.fast.uses_token);
+  EXPECT_TRUE(r.fast.invalidate);
+}
+
+TEST(Sasl2Request, MinimalRequest) {
+  auto p = parse("<authenticate xmlns='urn:xmpp:sasl:2' mechanism='SCRAM-SHA-256'/>");
+  ASSERT_TRUE(p.request);
+  EXPECT_FALSE(p.request->initial_response);
+  EXPECT_FALSE(p.request->bind);
+  EXPECT_TRUE(p.request->user_agent_id.empty());
+}
+
+TEST(Sasl2Request, EmptyInitialResponseIsEmptyData) {
+  auto p = parse("<authenticate xmlns='urn:xmpp:sasl:2' mechanism='X'><initial-response/></authenticate>");
+  ASSERT_TRUE(p.request);
+  ASSERT_TRUE(p.request->initial_response);
+  EXPECT_TRUE(p.request->initial_response->empty());
+}
+
+TEST(Sasl2Request, Malformed) {
+  EXPECT_FALSE(parse("<authenticate xmlns='urn:xmpp:sasl:2'/>").request);  // no mechanism
+  auto bad64 = parse("<authenticate xmlns='urn:xmpp:sasl:2' mechanism='X'>"
+                     "<initial-response>!!!</initial-response></authenticate>");
+  EXPECT_FALSE(bad64.request);
+  EXPECT_EQ(bad64.failure, sasl::Failure::kIncorrectEncoding);
+  EXPECT_FALSE(parse("<authenticate xmlns='urn:xmpp:sasl:2' mechanism='X'><user-agent id='" +
+                     std::string(200, 'a') + "'/></authenticate>").request);
+  EXPECT_FALSE(parse("<authenticate xmlns='urn:xmpp:sasl:2' mechanism='X'>"
+                     "<request-token xmlns='urn:xmpp:fast:0'/></authenticate>").request);
+}
+
+}  // namespace
+}  // namespace tern::stream
