@@ -221,6 +221,16 @@ const std::vector<OptionSpec>& all_options() {
         "s2s.max_bytes_per_second",
         [](Config & c) -> auto& { return c.s2s_max_bytes_per_second; }, 0, 10000000000,
         "Bytes per second read from one remote domain, all its incoming streams together; 0: no limit"));
+    o.push_back(int_option(
+        "s2s.max_write_bytes_per_second",
+        [](Config & c) -> auto& { return c.s2s_max_write_bytes_per_second; }, 0, 10000000000,
+        "Bytes per second written to one remote domain, all its outgoing links together; stanzas "
+        "over it wait in the link's queue (s2s.max_queued_stanzas); 0: no limit"));
+    o.push_back(bool_option(
+        "s2s.require_valid_certificates",
+        [](Config & c) -> auto& { return c.s2s_require_valid_certificates; },
+        "Outgoing links: refuse a server whose certificate does not validate for its domain "
+        "(RFC 6125) instead of going on with dialback; its stanzas bounce"));
     // [modules]
     OptionSpec enabled = list_option(
         "modules.enabled", [](Config & c) -> auto& { return c.modules; },

@@ -33,6 +33,7 @@
 #include "core/hook.h"
 #include "router/router.h"
 #include "stream/s2s_resolver.h"
+#include "stream/token_bucket.h"
 #include "transport/tls.h"
 #include "xml/stream_parser.h"
 
@@ -97,6 +98,12 @@ class S2S {
   // address before it named one) against s2s.max_bytes_per_second, shared
   // by all its streams on every shard; returns how long the reader pauses.
   std::chrono::steady_clock::duration charge_read(const std::string& source, std::size_t bytes);
+  // s2s.max_write_bytes_per_second, shared by every link to `remote` on
+  // every shard: how long until the next stanza may be written to it (zero:
+  // now, and always when there is no limit); charge_write counts one that was.
+  bool write_limited() const { return config_.s2s_max_write_bytes_per_second > 0; }
+  std::chrono::steady_clock::duration write_wait(const std::string& remote);
+  void charge_write(const std::string& remote, std::size_t bytes);
 
  private:
   unsigned owner_shard(const std::string& local, const std::string& remote) const;
@@ -124,13 +131,11 @@ class S2S {
   std::mutex descriptions_mutex_;
   std::map<const ServerStream*, std::string> descriptions_;
   // Token buckets of bytes per remote domain (any shard, hence the lock;
-  // taken once per read, not per stanza).
-  struct ReadBucket {
-    double tokens;
-    std::chrono::steady_clock::time_point at;
-  };
+  // taken once per read, and per stanza written only when writes are
+  // limited).
   std::mutex buckets_mutex_;
-  std::map<std::string, ReadBucket> buckets_;
+  std::map<std::string, TokenBucket> buckets_;
+  std::map<std::string, TokenBucket> write_buckets_;
 };
 
 }  // namespace tern::stream
