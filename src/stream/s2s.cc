@@ -85,9 +85,22 @@ void S2S::link_ended(const ServerOut& link) {
   }
 }
 
-void S2S::send(const std::string& local, const std::string& remote, std::string stanza) {
+void S2S::send(const std::string& local, const std::string& remote, std::string stanza, bool bidi) {
   const unsigned shard = owner_shard(local, remote);
-  auto deliver = [this, shard, local, remote](std::string bytes) {
+  auto deliver = [this, shard, local, remote, bidi](std::string bytes) {
+    if (bidi) {
+      auto& routes = shards_[shard].bidi;
+      if (auto it = routes.find({local, remote}); it != routes.end()) {
+        if (auto in = it->second.lock()) {
+          // On the stream's shard; if it has ended meanwhile, our own link.
+          return asio::post(router_.shard_executor(in->shard()),
+                            [this, in, local, remote, bytes = std::move(bytes)]() mutable {
+                              if (!in->send_bidi(local, remote, bytes)) send(local, remote, std::move(bytes), false);
+                            });
+        }
+        routes.erase(it);
+      }
+    }
     if (auto link = link_for(shard, local, remote)) return link->send(std::move(bytes));
     // Over s2s.max_links: refuse rather than grow without bound.
     spdlog::warn("s2s: {} outgoing links open (s2s.max_links): not opening one to {}",
@@ -100,6 +113,24 @@ void S2S::send(const std::string& local, const std::string& remote, std::string 
   if (core::Shards::current() == static_cast<int>(shard)) return deliver(std::move(stanza));
   asio::post(router_.shard_executor(shard),
              [deliver, bytes = std::move(stanza)]() mutable { deliver(std::move(bytes)); });
+}
+
+void S2S::bidi_route_up(const std::string& local, const std::string& remote, std::weak_ptr<ServerIn> stream) {
+  const unsigned shard = owner_shard(local, remote);
+  asio::post(router_.shard_executor(shard), [this, shard, key = std::make_pair(local, remote),
+                                             stream = std::move(stream)]() mutable {
+    shards_[shard].bidi[std::move(key)] = std::move(stream);
+  });
+}
+
+void S2S::bidi_route_down(const std::string& local, const std::string& remote, const ServerIn* stream) {
+  const unsigned shard = owner_shard(local, remote);
+  asio::post(router_.shard_executor(shard), [this, shard, key = std::make_pair(local, remote), stream] {
+    auto& routes = shards_[shard].bidi;
+    auto it = routes.find(key);
+    // Only our own route: a newer stream may have taken the pair over.
+    if (it != routes.end() && (it->second.expired() || it->second.lock().get() == stream)) routes.erase(it);
+  });
 }
 
 void S2S::verify(const std::string& local, const std::string& remote, std::string id,

@@ -39,6 +39,7 @@
 
 namespace tern::stream {
 
+class ServerIn;
 class ServerOut;
 class ServerStream;
 
@@ -62,8 +63,15 @@ class S2S {
   // `direct_tls` the TLS handshake comes first (XEP-0368).
   void accept(unsigned shard, tcp::socket socket, bool direct_tls = false);
   // Any shard: queue a serialised jabber:server stanza for the pair. The
-  // stanza bounces if the link cannot take it.
-  void send(const std::string& local, const std::string& remote, std::string stanza);
+  // stanza bounces if the link cannot take it. It goes out on an accepted
+  // bidirectional stream (XEP-0288) authenticated for the pair if there is
+  // one (unless `bidi` is false), else on our own link.
+  void send(const std::string& local, const std::string& remote, std::string stanza, bool bidi = true);
+  // Any shard: `stream` (an accepted stream where the peer asked for bidi)
+  // has authenticated the pair; it carries our stanzas from `local` to
+  // `remote` until it ends (bidi_route_down).
+  void bidi_route_up(const std::string& local, const std::string& remote, std::weak_ptr<ServerIn> stream);
+  void bidi_route_down(const std::string& local, const std::string& remote, const ServerIn* stream);
   // Any shard: ask `remote` (the authoritative server) whether `key` is its
   // key for (receiving `local`, stream `id`); `done` runs on the calling shard.
   void verify(const std::string& local, const std::string& remote, std::string id,
@@ -125,6 +133,8 @@ class S2S {
   // Per shard, touched only by that shard's thread.
   struct Shard {
     std::map<std::pair<std::string, std::string>, std::shared_ptr<ServerOut>> links;
+    // XEP-0288 routes of the pairs this shard owns, to streams on any shard.
+    std::map<std::pair<std::string, std::string>, std::weak_ptr<ServerIn>> bidi;
     std::unordered_set<ServerStream*> streams;
   };
   std::vector<Shard> shards_;

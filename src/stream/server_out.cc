@@ -6,6 +6,8 @@
 #include "transport/tls.h"
 #include "xml/namespaces.h"
 #include "xml/parse_element.h"
+#include "xml/serializer.h"
+#include "xmpp/jid.h"
 
 namespace tern::stream {
 namespace {
@@ -32,8 +34,8 @@ ServerOut::ServerOut(S2S& s2s, unsigned shard, asio::any_io_executor executor, s
       pace_timer_(executor) {}
 
 std::string ServerOut::describe() const {
-  return fmt::format("out {} -> {} {}{}{}{}{}", local_, remote_, phase_name(static_cast<int>(phase_)),
-                     *method_ ? " auth=" : "", method_,
+  return fmt::format("out {} -> {} {}{}{}{}{}{}", local_, remote_, phase_name(static_cast<int>(phase_)),
+                     *method_ ? " auth=" : "", method_, bidi_ ? " bidi" : "",
                      cert_problem_.empty() ? "" : " (peer certificate " + cert_problem_ + ")",
                      peer_.empty() ? "" : " via " + peer_);
 }
@@ -233,7 +235,12 @@ awaitable<void> ServerOut::on_event(xml::StreamEvent& event) {
       phase_ = Phase::kAwaitFeatures;
     }
   } else if (auto* st = std::get_if<xml::StreamStanza>(&event)) {
-    co_await on_element(st->element);
+    auto& el = st->element;
+    if (el.ns() == ns::kServer && (el.name() == "message" || el.name() == "presence" || el.name() == "iq")) {
+      on_stanza(std::move(el));
+    } else {
+      co_await on_element(el);
+    }
   } else if (std::holds_alternative<xml::StreamClose>(event)) {
     give_up(StanzaCondition::kRemoteServerNotFound, remote_ + " closed the stream");
     co_await drain();
@@ -287,6 +294,12 @@ void ServerOut::on_features(const xml::Element& features) {
   if (!transport_.is_tls() && s2s_.config().s2s_require_tls)
     return give_up(StanzaCondition::kRemoteServerNotFound, remote_ + " offers no TLS");
   if (!accept_peer_certificate()) return;
+  // XEP-0288 §2.2: asked for before authenticating, once TLS is up.
+  if (!bidi_ && s2s_.config().s2s_bidi && transport_.is_tls() && features.child("bidi", kBidiFeatureNs)) {
+    write(std::string("<bidi xmlns='") + kBidiNs + "'/>");
+    bidi_ = true;
+    update_description();
+  }
   bool external = false;
   if (const auto* mechs = features.child("mechanisms", ns::kSasl)) {
     for (const auto* m : mechs->children()) external = external || m->text() == "EXTERNAL";
@@ -335,6 +348,23 @@ void ServerOut::on_dialback(const xml::Element& el) {
   if (m->type == "valid") return become_ready("dialback");
   spdlog::warn("{}: {} answered our dialback with {}", log_id(), remote_, m->type);
   give_up(StanzaCondition::kRemoteServerNotFound, "dialback " + m->type);
+}
+
+// XEP-0288: once we asked for bidi and the link is up, the peer may send
+// us stanzas from its domain to ours here — for SASL EXTERNAL, from the
+// stream's 'to' to its 'from'; for dialback, the inverse of the pair we
+// authenticated: (remote_, local_) either way, and nothing else.
+void ServerOut::on_stanza(xml::Element el) {
+  using xmpp::StreamCondition;
+  if (!bidi_ || phase_ != Phase::kReady) return fail(StreamCondition::kNotAuthorized);
+  if (!el.attr("from") || !el.attr("to")) return fail(StreamCondition::kImproperAddressing);
+  auto from = xmpp::Jid::parse(el.attr_or("from"));
+  auto to = xmpp::Jid::parse(el.attr_or("to"));
+  if (!from || from->domain() != remote_) return fail(StreamCondition::kInvalidFrom);
+  if (!to || to->domain() != local_) return fail(StreamCondition::kHostUnknown);
+  last_sent_ = Clock::now();  // in use, not idle
+  xml::move_to_namespace(el, ns::kServer, ns::kClient);  // one namespace inside Tern
+  s2s_.router().route_from_session(std::move(el));
 }
 
 void ServerOut::become_ready(const char* method) {

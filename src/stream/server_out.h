@@ -45,6 +45,8 @@ class ServerOut final : public ServerStream {
   awaitable<void> on_element(const xml::Element& el);
   void on_features(const xml::Element& features);
   void on_dialback(const xml::Element& el);
+  // XEP-0288: a stanza the peer sends us on this (bidi) stream.
+  void on_stanza(xml::Element el);
   void start_dialback();
   void become_ready(const char* method);
   void send_verifies();
@@ -70,6 +72,7 @@ class ServerOut final : public ServerStream {
   bool can_verify_ = false;
   bool timed_out_ = false;
   bool cert_checked_ = false;
+  bool bidi_ = false;  // we asked for XEP-0288 bidi on this stream
   // Why the receiving server's certificate did not validate; empty when it
   // did (or before the check).
   std::string cert_problem_;

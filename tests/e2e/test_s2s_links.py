@@ -13,10 +13,11 @@ and hold to, between two Terns on loopback (one.example, two.example):
 """
 
 import hashlib
+import re
 import time
 
 from clients import run, slix_login
-from conftest import NS_CLIENT, RawClient, TernServer, free_port, q, stanza_error
+from conftest import NS_CLIENT, NS_STANZAS, RawClient, TernServer, free_port, q, stanza_error
 from test_s2s_interop import (PW, close_all, expect_message, failure_logs, issued_by,
                               make_test_ca, self_signed, tern_config, tern_status)
 
@@ -80,10 +81,12 @@ def remote_user(server, name):
 def services(tmp_path_factory):
     """one.example with a component (echo.one.example) and MUC; two.example
     finds both service domains at one's s2s port. one.example requires valid
-    certificates on its outgoing links, which two.example's is."""
+    certificates on its outgoing links, which two.example's is. No bidi
+    (XEP-0288), so that the replies take links of the service domains."""
     comp_port = free_port()
     one, two = start_pair(
-        tmp_path_factory, from_ca, extra_one={"require_valid_certificates": True},
+        tmp_path_factory, from_ca, extra_one={"require_valid_certificates": True, "bidi": False},
+        extra_two={"bidi": False},
         one_overrides={"listen": {"component": ["127.0.0.1:%d" % comp_port]},
                        'components."%s"' % ECHO: {"secret": SECRET}},
         two_routes=(ECHO, MUC))
@@ -183,9 +186,13 @@ def test_require_valid_certificates_refuses_a_self_signed_peer(tmp_path_factory)
                              el.get("id") == "refused", what="the bounce")
         assert err.get("type") == "error", alice.dump()
         assert err.get("from") == bob_full
-        assert stanza_error(err)[1] == ["remote-server-not-found"], alice.dump()
+        assert stanza_error(err)[1] == [q(NS_STANZAS, "remote-server-not-found")], alice.dump()
         assert "not sent" not in [el.findtext(q(NS_CLIENT, "body")) for el in bob.sync()]
-        assert "out %s -> %s" % (ONE, TWO) not in tern_status(one)
+        # The failed link leaves the listing (it is gone once its socket is).
+        deadline = time.monotonic() + 5
+        while "out %s -> %s" % (ONE, TWO) in tern_status(one) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "out %s -> %s" % (ONE, TWO) not in tern_status(one), tern_status(one)
         alice.close()
         bob.close()
     finally:
@@ -222,7 +229,7 @@ def test_write_rate_is_held_and_nothing_is_lost(tmp_path_factory):
                 last = time.monotonic()
             el = alice.maybe_element(0.05)
             if el is not None and el.tag == q(NS_CLIENT, "message") and el.get("type") == "error":
-                assert stanza_error(el)[1] == ["resource-constraint"], alice.dump()
+                assert stanza_error(el)[1] == [q(NS_STANZAS, "resource-constraint")], alice.dump()
                 bounced.append(int(el.get("id")[1:]))
         assert sorted(delivered + bounced) == list(range(30)), \
             "delivered %s bounced %s\n%s" % (delivered, bounced, failure_logs(one, two))
@@ -233,6 +240,46 @@ def test_write_rate_is_held_and_nothing_is_lost(tmp_path_factory):
         over_burst = len(delivered) * 1100 - rate
         assert took >= over_burst / rate * 0.8, \
             "%d messages in %.2fs at %d B/s" % (len(delivered), took, rate)
+        alice.close()
+        bob.close()
+    finally:
+        stop(one, two)
+
+
+def s2s_streams(server):
+    """The s2s stream descriptions in `tern status`."""
+    status = tern_status(server)
+    m = re.search(r"s2s streams (\d+): (.*)", status)
+    return [] if m is None else [s.strip() for s in m.group(2).split(" | ")]
+
+
+@pytest.mark.parametrize("bidi", [True, False], ids=["bidi", "no-bidi"])
+def test_bidi_one_connection_carries_both_directions(tmp_path_factory, bidi):
+    """XEP-0288: one.example's link to two.example asks for bidi; two.example
+    answers over it instead of opening a link of its own. Without s2s.bidi
+    there are two connections, one per direction."""
+    one, two = start_pair(tmp_path_factory, from_ca, extra_one={"bidi": bidi},
+                          extra_two={"bidi": bidi})
+    try:
+        alice, alice_full = remote_user(one, "alice")
+        bob, bob_full = remote_user(two, "bob")
+        for i in range(3):
+            alice.message(bob_full, "there %d" % i)
+            bob.wait_message("there %d" % i)
+            bob.message(alice_full, "back %d" % i)
+            try:
+                alice.wait_message("back %d" % i)
+            except AssertionError:
+                raise AssertionError(failure_logs(one, two))
+        one_streams, two_streams = s2s_streams(one), s2s_streams(two)
+        if bidi:
+            assert len(one_streams) == 1 and one_streams[0].startswith(
+                "out %s -> %s ready auth=SASL EXTERNAL bidi" % (ONE, TWO)), one_streams
+            assert len(two_streams) == 1 and two_streams[0].startswith("in ") and \
+                "bidi" in two_streams[0] and "%s<-%s" % (TWO, ONE) in two_streams[0], two_streams
+        else:
+            assert len(one_streams) == 2 and len(two_streams) == 2, (one_streams, two_streams)
+            assert not any("bidi" in s for s in one_streams + two_streams)
         alice.close()
         bob.close()
     finally:

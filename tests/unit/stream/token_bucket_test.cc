@@ -13,7 +13,7 @@ TEST(TokenBucket, StartsWithASecondOfBurst) {
   TokenBucket b(1000, t0);
   EXPECT_EQ(b.wait(t0), Clock::duration::zero());
   EXPECT_EQ(b.charge(1000, t0), Clock::duration::zero());  // exactly the burst
-  EXPECT_GT(b.wait(t0), Clock::duration::zero());
+  EXPECT_GT(b.charge(1, t0), Clock::duration::zero());     // one byte more is debt
 }
 
 TEST(TokenBucket, DebtIsPaidAtTheRate) {
@@ -32,7 +32,7 @@ TEST(TokenBucket, RefillStopsAtTheBurst) {
   b.charge(1000, t0);
   // An hour of quiet still only buys one second's worth.
   EXPECT_EQ(b.charge(1000, t0 + 1h), Clock::duration::zero());
-  EXPECT_GT(b.wait(t0 + 1h), Clock::duration::zero());
+  EXPECT_GT(b.charge(1, t0 + 1h), Clock::duration::zero());
 }
 
 TEST(TokenBucket, HoldsTheRateOverManySends) {
