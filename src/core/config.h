@@ -103,6 +103,9 @@ struct Config {
   std::int64_t s2s_max_queued_stanzas = 1000;     // per remote domain while connecting
   std::int64_t s2s_max_links = 1000;              // outgoing links at once
   std::int64_t s2s_max_bytes_per_second = 10485760;  // read from one remote domain; 0: no limit
+  std::int64_t s2s_max_write_bytes_per_second = 0;   // written to one remote domain; 0: no limit
+  bool s2s_require_valid_certificates = false;       // outgoing: refuse peers whose certificate fails
+  bool s2s_bidi = true;                              // XEP-0288 both ways
   // [modules]
   std::vector<std::string> modules;  // enabled module names; default: all built in
   bool modules_set = false;          // whether the file listed them

@@ -218,7 +218,9 @@ const std::vector<OptionSpec>& all_options() {
         1, 604800, "Seconds an outgoing server link may send nothing before it is closed"));
     o.push_back(int_option(
         "s2s.max_queued_stanzas", [](Config & c) -> auto& { return c.s2s_max_queued_stanzas; },
-        1, 1000000, "Stanzas queued per remote domain while its link is being set up; more bounce"));
+        1, 1000000,
+        "Stanzas queued per link while it is being set up or held back by "
+        "s2s.max_write_bytes_per_second; more bounce"));
     o.push_back(int_option(
         "s2s.max_links", [](Config & c) -> auto& { return c.s2s_max_links; }, 1, 1000000,
         "Outgoing server links open at once; stanzas for another domain bounce beyond it"));
@@ -226,6 +228,20 @@ const std::vector<OptionSpec>& all_options() {
         "s2s.max_bytes_per_second",
         [](Config & c) -> auto& { return c.s2s_max_bytes_per_second; }, 0, 10000000000,
         "Bytes per second read from one remote domain, all its incoming streams together; 0: no limit"));
+    o.push_back(int_option(
+        "s2s.max_write_bytes_per_second",
+        [](Config & c) -> auto& { return c.s2s_max_write_bytes_per_second; }, 0, 10000000000,
+        "Bytes per second written to one remote domain, all its outgoing links together; stanzas "
+        "over it wait in the link's queue (s2s.max_queued_stanzas); 0: no limit"));
+    o.push_back(bool_option(
+        "s2s.require_valid_certificates",
+        [](Config & c) -> auto& { return c.s2s_require_valid_certificates; },
+        "Outgoing links: refuse a server whose certificate does not validate for its domain "
+        "(RFC 6125) instead of going on with dialback; its stanzas bounce"));
+    o.push_back(bool_option(
+        "s2s.bidi", [](Config & c) -> auto& { return c.s2s_bidi; },
+        "Bidirectional server-to-server streams (XEP-0288): offer and request them, so that one "
+        "TCP connection carries both directions"));
     // [modules]
     OptionSpec enabled = list_option(
         "modules.enabled", [](Config & c) -> auto& { return c.modules; },

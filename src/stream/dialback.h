@@ -12,6 +12,9 @@
 namespace tern::stream {
 
 inline constexpr const char* kDialbackNs = "jabber:server:dialback";
+// XEP-0288: the request and the stream feature.
+inline constexpr const char* kBidiNs = "urn:xmpp:bidi";
+inline constexpr const char* kBidiFeatureNs = "urn:xmpp:features:bidi";
 inline constexpr const char* kDialbackFeatureNs = "urn:xmpp:features:dialback";
 
 // §2.1.2: HMAC-SHA256(hex(SHA256(secret)), receiving ' ' originating ' '

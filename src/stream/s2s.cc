@@ -85,9 +85,22 @@ void S2S::link_ended(const ServerOut& link) {
   }
 }
 
-void S2S::send(const std::string& local, const std::string& remote, std::string stanza) {
+void S2S::send(const std::string& local, const std::string& remote, std::string stanza, bool bidi) {
   const unsigned shard = owner_shard(local, remote);
-  auto deliver = [this, shard, local, remote](std::string bytes) {
+  auto deliver = [this, shard, local, remote, bidi](std::string bytes) {
+    if (bidi) {
+      auto& routes = shards_[shard].bidi;
+      if (auto it = routes.find({local, remote}); it != routes.end()) {
+        if (auto in = it->second.lock()) {
+          // On the stream's shard; if it has ended meanwhile, our own link.
+          return asio::post(router_.shard_executor(in->shard()),
+                            [this, in, local, remote, bytes = std::move(bytes)]() mutable {
+                              if (!in->send_bidi(local, remote, bytes)) send(local, remote, std::move(bytes), false);
+                            });
+        }
+        routes.erase(it);
+      }
+    }
     if (auto link = link_for(shard, local, remote)) return link->send(std::move(bytes));
     // Over s2s.max_links: refuse rather than grow without bound.
     spdlog::warn("s2s: {} outgoing links open (s2s.max_links): not opening one to {}",
@@ -100,6 +113,24 @@ void S2S::send(const std::string& local, const std::string& remote, std::string 
   if (core::Shards::current() == static_cast<int>(shard)) return deliver(std::move(stanza));
   asio::post(router_.shard_executor(shard),
              [deliver, bytes = std::move(stanza)]() mutable { deliver(std::move(bytes)); });
+}
+
+void S2S::bidi_route_up(const std::string& local, const std::string& remote, std::weak_ptr<ServerIn> stream) {
+  const unsigned shard = owner_shard(local, remote);
+  asio::post(router_.shard_executor(shard), [this, shard, key = std::make_pair(local, remote),
+                                             stream = std::move(stream)]() mutable {
+    shards_[shard].bidi[std::move(key)] = std::move(stream);
+  });
+}
+
+void S2S::bidi_route_down(const std::string& local, const std::string& remote, const ServerIn* stream) {
+  const unsigned shard = owner_shard(local, remote);
+  asio::post(router_.shard_executor(shard), [this, shard, key = std::make_pair(local, remote), stream] {
+    auto& routes = shards_[shard].bidi;
+    auto it = routes.find(key);
+    // Only our own route: a newer stream may have taken the pair over.
+    if (it != routes.end() && (it->second.expired() || it->second.lock().get() == stream)) routes.erase(it);
+  });
 }
 
 void S2S::verify(const std::string& local, const std::string& remote, std::string id,
@@ -126,25 +157,43 @@ void S2S::accept(unsigned shard, tcp::socket socket, bool direct_tls) {
   in->start();
 }
 
-std::chrono::steady_clock::duration S2S::charge_read(const std::string& source, std::size_t bytes) {
-  using Clock = std::chrono::steady_clock;
-  const double rate = static_cast<double>(config_.s2s_max_bytes_per_second);
-  if (rate <= 0) return Clock::duration::zero();
-  const auto now = Clock::now();
-  std::lock_guard lock(buckets_mutex_);
-  // Forget sources quiet for a while, so that addresses that never named a
-  // domain do not pile up.
-  if (buckets_.size() > 1024) {
-    std::erase_if(buckets_, [now](const auto& kv) { return now - kv.second.at > std::chrono::minutes(1); });
+namespace {
+
+// The bucket of `key`, made full on first use; buckets quiet for a minute
+// are forgotten once there are many (addresses that never named a domain
+// must not pile up).
+TokenBucket& bucket_of(std::map<std::string, TokenBucket>& buckets, const std::string& key, double rate,
+                       TokenBucket::Clock::time_point now) {
+  if (buckets.size() > 1024) {
+    std::erase_if(buckets, [now](const auto& kv) { return now - kv.second.last_use() > std::chrono::minutes(1); });
   }
-  // A second's worth of burst: a bucket starts full.
-  auto [it, fresh] = buckets_.try_emplace(source, ReadBucket{rate, now});
-  auto& b = it->second;
-  b.tokens = std::min(rate, b.tokens + std::chrono::duration<double>(now - b.at).count() * rate);
-  b.at = now;
-  b.tokens -= static_cast<double>(bytes);
-  if (b.tokens >= 0) return Clock::duration::zero();
-  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(-b.tokens / rate));
+  return buckets.try_emplace(key, rate, now).first->second;
+}
+
+}  // namespace
+
+std::chrono::steady_clock::duration S2S::charge_read(const std::string& source, std::size_t bytes) {
+  const double rate = static_cast<double>(config_.s2s_max_bytes_per_second);
+  if (rate <= 0) return TokenBucket::Clock::duration::zero();
+  const auto now = TokenBucket::Clock::now();
+  std::lock_guard lock(buckets_mutex_);
+  return bucket_of(buckets_, source, rate, now).charge(bytes, now);
+}
+
+std::chrono::steady_clock::duration S2S::write_wait(const std::string& remote) {
+  const double rate = static_cast<double>(config_.s2s_max_write_bytes_per_second);
+  if (rate <= 0) return TokenBucket::Clock::duration::zero();
+  const auto now = TokenBucket::Clock::now();
+  std::lock_guard lock(buckets_mutex_);
+  return bucket_of(write_buckets_, remote, rate, now).wait(now);
+}
+
+void S2S::charge_write(const std::string& remote, std::size_t bytes) {
+  const double rate = static_cast<double>(config_.s2s_max_write_bytes_per_second);
+  if (rate <= 0) return;
+  const auto now = TokenBucket::Clock::now();
+  std::lock_guard lock(buckets_mutex_);
+  bucket_of(write_buckets_, remote, rate, now).charge(bytes, now);
 }
 
 void S2S::close_all(unsigned shard) {

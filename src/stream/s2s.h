@@ -33,11 +33,13 @@
 #include "core/hook.h"
 #include "router/router.h"
 #include "stream/s2s_resolver.h"
+#include "stream/token_bucket.h"
 #include "transport/tls.h"
 #include "xml/stream_parser.h"
 
 namespace tern::stream {
 
+class ServerIn;
 class ServerOut;
 class ServerStream;
 
@@ -61,8 +63,15 @@ class S2S {
   // `direct_tls` the TLS handshake comes first (XEP-0368).
   void accept(unsigned shard, tcp::socket socket, bool direct_tls = false);
   // Any shard: queue a serialised jabber:server stanza for the pair. The
-  // stanza bounces if the link cannot take it.
-  void send(const std::string& local, const std::string& remote, std::string stanza);
+  // stanza bounces if the link cannot take it. It goes out on an accepted
+  // bidirectional stream (XEP-0288) authenticated for the pair if there is
+  // one (unless `bidi` is false), else on our own link.
+  void send(const std::string& local, const std::string& remote, std::string stanza, bool bidi = true);
+  // Any shard: `stream` (an accepted stream where the peer asked for bidi)
+  // has authenticated the pair; it carries our stanzas from `local` to
+  // `remote` until it ends (bidi_route_down).
+  void bidi_route_up(const std::string& local, const std::string& remote, std::weak_ptr<ServerIn> stream);
+  void bidi_route_down(const std::string& local, const std::string& remote, const ServerIn* stream);
   // Any shard: ask `remote` (the authoritative server) whether `key` is its
   // key for (receiving `local`, stream `id`); `done` runs on the calling shard.
   void verify(const std::string& local, const std::string& remote, std::string id,
@@ -97,6 +106,12 @@ class S2S {
   // address before it named one) against s2s.max_bytes_per_second, shared
   // by all its streams on every shard; returns how long the reader pauses.
   std::chrono::steady_clock::duration charge_read(const std::string& source, std::size_t bytes);
+  // s2s.max_write_bytes_per_second, shared by every link to `remote` on
+  // every shard: how long until the next stanza may be written to it (zero:
+  // now, and always when there is no limit); charge_write counts one that was.
+  bool write_limited() const { return config_.s2s_max_write_bytes_per_second > 0; }
+  std::chrono::steady_clock::duration write_wait(const std::string& remote);
+  void charge_write(const std::string& remote, std::size_t bytes);
 
  private:
   unsigned owner_shard(const std::string& local, const std::string& remote) const;
@@ -118,19 +133,19 @@ class S2S {
   // Per shard, touched only by that shard's thread.
   struct Shard {
     std::map<std::pair<std::string, std::string>, std::shared_ptr<ServerOut>> links;
+    // XEP-0288 routes of the pairs this shard owns, to streams on any shard.
+    std::map<std::pair<std::string, std::string>, std::weak_ptr<ServerIn>> bidi;
     std::unordered_set<ServerStream*> streams;
   };
   std::vector<Shard> shards_;
   std::mutex descriptions_mutex_;
   std::map<const ServerStream*, std::string> descriptions_;
   // Token buckets of bytes per remote domain (any shard, hence the lock;
-  // taken once per read, not per stanza).
-  struct ReadBucket {
-    double tokens;
-    std::chrono::steady_clock::time_point at;
-  };
+  // taken once per read, and per stanza written only when writes are
+  // limited).
   std::mutex buckets_mutex_;
-  std::map<std::string, ReadBucket> buckets_;
+  std::map<std::string, TokenBucket> buckets_;
+  std::map<std::string, TokenBucket> write_buckets_;
 };
 
 }  // namespace tern::stream

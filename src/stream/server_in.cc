@@ -23,8 +23,8 @@ ServerIn::ServerIn(S2S& s2s, unsigned shard, tcp::socket socket, bool direct_tls
 std::string ServerIn::describe() const {
   std::string pairs;
   for (const auto& [local, remote] : pairs_) pairs += fmt::format(" {}<-{}", local, remote);
-  return fmt::format("in {} {}{}{}{}", transport_.remote_ip(), pairs.empty() ? "unauthenticated" : "auth=",
-                     method_, pairs, transport_.is_tls() ? "" : " (no TLS)");
+  return fmt::format("in {} {}{}{}{}{}", transport_.remote_ip(), pairs.empty() ? "unauthenticated" : "auth=",
+                     method_, pairs, bidi_ ? " bidi" : "", transport_.is_tls() ? "" : " (no TLS)");
 }
 
 void ServerIn::update_description() { s2s_.set_description(this, describe()); }
@@ -54,7 +54,22 @@ awaitable<void> ServerIn::run() {
   }
   ended_ = true;
   timer_.cancel();
+  if (bidi_) {
+    for (const auto& [local, remote] : pairs_) s2s_.bidi_route_down(local, remote, this);
+  }
   transport_.close();
+}
+
+void ServerIn::authenticated(const std::pair<std::string, std::string>& pair) {
+  pairs_.insert(pair);
+  if (bidi_) s2s_.bidi_route_up(pair.first, pair.second, std::static_pointer_cast<ServerIn>(shared_from_this()));
+}
+
+bool ServerIn::send_bidi(const std::string& local, const std::string& remote, std::string_view stanza) {
+  if (ended_ || closing() || !bidi_ || !pairs_.count({local, remote})) return false;
+  touch();  // traffic either way keeps the stream from the idle deadline
+  write(stanza);
+  return true;
 }
 
 // Until a pair is authenticated: the handshake deadline; then the idle one.
@@ -131,6 +146,8 @@ void ServerIn::send_features() {
     if (!sasl_done_ && !remote_.empty() && !local_.empty() && peer_certificate_valid_for(remote_))
       f += "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>EXTERNAL</mechanism></mechanisms>";
     if (config.s2s_dialback) f += "<dialback xmlns='urn:xmpp:features:dialback'><errors/></dialback>";
+    // XEP-0288 §2.1: after STARTTLS, and again after SASL.
+    if (config.s2s_bidi) f += "<bidi xmlns='urn:xmpp:features:bidi'/>";
   }
   f += "</stream:features>";
   write(f);
@@ -142,6 +159,14 @@ awaitable<void> ServerIn::on_element(xml::Element& el) {
   if (!transport_.is_tls() && s2s_.config().s2s_require_tls)
     co_return fail(StreamCondition::kPolicyViolation, "STARTTLS is required");
   if (el.ns() == ns::kSasl) co_return on_sasl(el);
+  if (el.ns() == kBidiNs && el.name() == "bidi" && s2s_.config().s2s_bidi) {
+    // XEP-0288 §2.2: from now on the pairs the peer authenticates here
+    // carry our stanzas back to it.
+    bidi_ = true;
+    for (const auto& pair : pairs_) authenticated(pair);
+    update_description();
+    co_return;
+  }
   if (el.ns() == kDialbackNs) {
     auto m = parse_dialback(el);
     if (!m) co_return fail(StreamCondition::kBadFormat, "malformed dialback element");
@@ -190,7 +215,7 @@ void ServerIn::on_sasl(const xml::Element& el) {
   write("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
   sasl_done_ = true;
   method_ = "SASL EXTERNAL";
-  pairs_.insert({local_, remote_});
+  authenticated({local_, remote_});
   spdlog::info("{}: {} authenticated by certificate (SASL EXTERNAL)", log_id(), remote_);
   update_description();
   restart_parser();
@@ -213,7 +238,7 @@ void ServerIn::on_dialback_result(const DialbackMessage& m) {
     self->verifying_.erase(pair);
     const auto& [local, remote] = pair;
     if (outcome.type == "valid") {
-      self->pairs_.insert(pair);
+      self->authenticated(pair);
       self->method_ = self->sasl_done_ ? "SASL EXTERNAL+dialback" : "dialback";
       spdlog::info("{}: {} authenticated by dialback for {}", self->log_id(), remote, local);
       self->write(dialback_answer(Kind::kResult, local, remote, "", "valid"));

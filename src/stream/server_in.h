@@ -21,6 +21,10 @@ class ServerIn final : public ServerStream {
   ServerIn(S2S& s2s, unsigned shard, tcp::socket socket, bool direct_tls);
   void start();
   std::string describe() const override;
+  // XEP-0288, on this stream's shard: writes our stanza from `local` to
+  // `remote` if the peer asked for bidi and authenticated that pair here
+  // and the stream is still open; false otherwise (the caller uses a link).
+  bool send_bidi(const std::string& local, const std::string& remote, std::string_view stanza);
 
  private:
   awaitable<void> run();
@@ -36,6 +40,8 @@ class ServerIn final : public ServerStream {
   void on_dialback_verify(const DialbackMessage& m);
   void on_stanza(xml::Element el);
   bool peer_certificate_valid_for(const std::string& domain) const;
+  // A pair is authenticated: remember it, and offer it as a bidi route.
+  void authenticated(const std::pair<std::string, std::string>& pair);
   void update_description();
 
   std::string stream_id_;
@@ -48,6 +54,7 @@ class ServerIn final : public ServerStream {
   std::set<std::pair<std::string, std::string>> pairs_;
   std::set<std::pair<std::string, std::string>> verifying_;
   bool ended_ = false;
+  bool bidi_ = false;  // the peer sent <bidi xmlns='urn:xmpp:bidi'/>
   bool direct_tls_;
   asio::steady_timer timer_;
 };

@@ -3,8 +3,11 @@
 #include "core/log.h"
 #include "sasl/mechanism.h"
 #include "stream/dialback.h"
+#include "transport/tls.h"
 #include "xml/namespaces.h"
 #include "xml/parse_element.h"
+#include "xml/serializer.h"
+#include "xmpp/jid.h"
 
 namespace tern::stream {
 namespace {
@@ -27,11 +30,14 @@ ServerOut::ServerOut(S2S& s2s, unsigned shard, asio::any_io_executor executor, s
       remote_(std::move(remote)),
       started_(Clock::now()),
       last_sent_(Clock::now()),
-      timer_(executor) {}
+      timer_(executor),
+      pace_timer_(executor) {}
 
 std::string ServerOut::describe() const {
-  return fmt::format("out {} -> {} {}{}{}{}", local_, remote_, phase_name(static_cast<int>(phase_)),
-                     *method_ ? " auth=" : "", method_, peer_.empty() ? "" : " via " + peer_);
+  return fmt::format("out {} -> {} {}{}{}{}{}{}", local_, remote_, phase_name(static_cast<int>(phase_)),
+                     *method_ ? " auth=" : "", method_, bidi_ ? " bidi" : "",
+                     cert_problem_.empty() ? "" : " (peer certificate " + cert_problem_ + ")",
+                     peer_.empty() ? "" : " via " + peer_);
 }
 
 void ServerOut::update_description() { s2s_.set_description(this, describe()); }
@@ -44,14 +50,72 @@ void ServerOut::start() {
 }
 
 void ServerOut::send(std::string stanza) {
-  if (phase_ == Phase::kReady) {
+  if (phase_ == Phase::kReady && !s2s_.write_limited()) {
     last_sent_ = Clock::now();
     return write(stanza);
   }
   if (phase_ == Phase::kDone) return bounce(stanza, StanzaCondition::kRemoteServerNotFound, "link closed");
+  // Up but rate-limited: straight out while the bucket allows and nothing
+  // waits before it; else into the queue that pace() drains.
+  if (phase_ == Phase::kReady && queue_.empty() && s2s_.write_wait(remote_) == Clock::duration::zero()) {
+    s2s_.charge_write(remote_, stanza.size());
+    last_sent_ = Clock::now();
+    return write(stanza);
+  }
   if (queue_.size() >= static_cast<std::size_t>(s2s_.config().s2s_max_queued_stanzas))
     return bounce(stanza, StanzaCondition::kResourceConstraint, "too many stanzas queued for " + remote_);
   queue_.push_back(std::move(stanza));
+  if (phase_ == Phase::kReady) {
+    last_sent_ = Clock::now();  // waiting is not idle
+    if (queue_.size() == 1) pace_timer_.cancel();
+  }
+}
+
+awaitable<void> ServerOut::pace() {
+  auto self = shared_from_this();
+  while (phase_ == Phase::kReady) {
+    // Nothing queued: sleep until send() cancels the timer.
+    const Clock::duration wait =
+        queue_.empty() ? Clock::duration(std::chrono::hours(24)) : s2s_.write_wait(remote_);
+    if (wait == Clock::duration::zero()) {
+      s2s_.charge_write(remote_, queue_.front().size());
+      write(queue_.front());
+      queue_.pop_front();
+      last_sent_ = Clock::now();
+      continue;
+    }
+    pace_timer_.expires_after(wait);
+    boost::system::error_code ec;
+    co_await pace_timer_.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
+}
+
+bool ServerOut::accept_peer_certificate() {
+  if (cert_checked_) return true;
+  cert_checked_ = true;
+  X509* cert = transport_.peer_certificate();
+  if (!transport_.is_tls()) {
+    cert_problem_ = "absent: no TLS";
+  } else if (cert == nullptr) {
+    cert_problem_ = "absent";
+  } else if (!transport_.peer_certificate_trusted()) {
+    cert_problem_ = "not trusted";
+  } else if (!transport::certificate_names(cert, remote_)) {
+    cert_problem_ = "not for " + remote_;
+  } else {
+    return true;
+  }
+  if (s2s_.config().s2s_require_valid_certificates) {
+    spdlog::warn("{}: certificate of {} {}: refusing the link (s2s.require_valid_certificates)", log_id(),
+                 remote_, cert_problem_);
+    give_up(StanzaCondition::kRemoteServerNotFound, "the certificate of " + remote_ + " is " + cert_problem_);
+    return false;
+  }
+  // RFC 6120 §13.7.2.2 / XEP-0220: the common policy; dialback through DNS
+  // authenticates us to the peer, and DNS is all that names the peer.
+  spdlog::info("{}: certificate of {} {}: going on with dialback", log_id(), remote_, cert_problem_);
+  update_description();
+  return true;
 }
 
 void ServerOut::verify(std::string id, std::string key, VerifyDone done) {
@@ -164,14 +228,19 @@ awaitable<void> ServerOut::on_event(xml::StreamEvent& event) {
       // A pre-RFC 3920 server sends no features: dialback at once.
       if (!transport_.is_tls() && s2s_.config().s2s_require_tls) {
         give_up(StanzaCondition::kRemoteServerNotFound, remote_ + " offers no TLS");
-      } else {
+      } else if (accept_peer_certificate()) {
         start_dialback();
       }
     } else {
       phase_ = Phase::kAwaitFeatures;
     }
   } else if (auto* st = std::get_if<xml::StreamStanza>(&event)) {
-    co_await on_element(st->element);
+    auto& el = st->element;
+    if (el.ns() == ns::kServer && (el.name() == "message" || el.name() == "presence" || el.name() == "iq")) {
+      on_stanza(std::move(el));
+    } else {
+      co_await on_element(el);
+    }
   } else if (std::holds_alternative<xml::StreamClose>(event)) {
     give_up(StanzaCondition::kRemoteServerNotFound, remote_ + " closed the stream");
     co_await drain();
@@ -194,11 +263,7 @@ awaitable<void> ServerOut::on_element(const xml::Element& el) {
     co_await drain();
     auto handshake = transport_.start_tls_client(s2s_.client_tls(), remote_);
     co_await std::move(handshake);
-    spdlog::debug("{}: TLS to {} ({}), certificate {}", log_id(), remote_, transport_.tls_version(),
-                  transport_.peer_certificate_trusted() &&
-                          transport::certificate_names(transport_.peer_certificate(), remote_)
-                      ? "valid"
-                      : "not valid for the domain");
+    spdlog::debug("{}: TLS to {} ({})", log_id(), remote_, transport_.tls_version());
     restart_parser();
     write_header(local_, remote_, "", true);
     phase_ = Phase::kAwaitHeader;
@@ -228,11 +293,20 @@ void ServerOut::on_features(const xml::Element& features) {
   }
   if (!transport_.is_tls() && s2s_.config().s2s_require_tls)
     return give_up(StanzaCondition::kRemoteServerNotFound, remote_ + " offers no TLS");
+  if (!accept_peer_certificate()) return;
+  // XEP-0288 §2.2: asked for before authenticating, once TLS is up.
+  if (!bidi_ && s2s_.config().s2s_bidi && transport_.is_tls() && features.child("bidi", kBidiFeatureNs)) {
+    write(std::string("<bidi xmlns='") + kBidiNs + "'/>");
+    bidi_ = true;
+    update_description();
+  }
   bool external = false;
   if (const auto* mechs = features.child("mechanisms", ns::kSasl)) {
     for (const auto* m : mechs->children()) external = external || m->text() == "EXTERNAL";
   }
-  if (external && !sasl_tried_ && transport_.is_tls()) {
+  // XEP-0178 only between servers that both showed a valid certificate;
+  // otherwise dialback.
+  if (external && !sasl_tried_ && transport_.is_tls() && cert_problem_.empty()) {
     // XEP-0178 §2: no authorization identity, the stream's 'from' says it.
     sasl_tried_ = true;
     write("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>");
@@ -276,6 +350,23 @@ void ServerOut::on_dialback(const xml::Element& el) {
   give_up(StanzaCondition::kRemoteServerNotFound, "dialback " + m->type);
 }
 
+// XEP-0288: once we asked for bidi and the link is up, the peer may send
+// us stanzas from its domain to ours here — for SASL EXTERNAL, from the
+// stream's 'to' to its 'from'; for dialback, the inverse of the pair we
+// authenticated: (remote_, local_) either way, and nothing else.
+void ServerOut::on_stanza(xml::Element el) {
+  using xmpp::StreamCondition;
+  if (!bidi_ || phase_ != Phase::kReady) return fail(StreamCondition::kNotAuthorized);
+  if (!el.attr("from") || !el.attr("to")) return fail(StreamCondition::kImproperAddressing);
+  auto from = xmpp::Jid::parse(el.attr_or("from"));
+  auto to = xmpp::Jid::parse(el.attr_or("to"));
+  if (!from || from->domain() != remote_) return fail(StreamCondition::kInvalidFrom);
+  if (!to || to->domain() != local_) return fail(StreamCondition::kHostUnknown);
+  last_sent_ = Clock::now();  // in use, not idle
+  xml::move_to_namespace(el, ns::kServer, ns::kClient);  // one namespace inside Tern
+  s2s_.router().route_from_session(std::move(el));
+}
+
 void ServerOut::become_ready(const char* method) {
   phase_ = Phase::kReady;
   method_ = method;
@@ -283,8 +374,14 @@ void ServerOut::become_ready(const char* method) {
                transport_.is_tls() ? transport_.tls_version() : "no TLS");
   update_description();
   last_sent_ = Clock::now();
-  for (auto& s : queue_) write(s);
-  std::deque<std::string>().swap(queue_);
+  if (s2s_.write_limited()) {
+    asio::co_spawn(executor_, [self = std::static_pointer_cast<ServerOut>(shared_from_this())] {
+      return self->pace();
+    }, asio::detached);
+  } else {
+    for (auto& s : queue_) write(s);
+    std::deque<std::string>().swap(queue_);
+  }
   can_verify_ = true;
   send_verifies();
   timer_.cancel();  // the watchdog switches to the idle deadline
@@ -305,6 +402,7 @@ void ServerOut::give_up(StanzaCondition condition, std::string_view why) {
                                  : "remote-server-not-found";
   for (auto& v : verifies) v.done({"error", verify_error});
   timer_.cancel();
+  pace_timer_.cancel();
   if (was_ready || transport_.is_open()) {
     close_stream();
   } else {

@@ -45,12 +45,21 @@ class ServerOut final : public ServerStream {
   awaitable<void> on_element(const xml::Element& el);
   void on_features(const xml::Element& features);
   void on_dialback(const xml::Element& el);
+  // XEP-0288: a stanza the peer sends us on this (bidi) stream.
+  void on_stanza(xml::Element el);
   void start_dialback();
   void become_ready(const char* method);
   void send_verifies();
   // The link is over: bounce what waits (with `condition` unless it went
   // out), answer pending verifications, leave the registry, close.
   void give_up(xmpp::StanzaCondition condition, std::string_view why);
+  // RFC 6125: does the receiving server's certificate name remote_? Logs
+  // once when it does not; false when the link must stop there
+  // (s2s.require_valid_certificates).
+  bool accept_peer_certificate();
+  // s2s.max_write_bytes_per_second: writes the queue as the remote
+  // domain's bucket allows, while the link is up.
+  awaitable<void> pace();
   void bounce(const std::string& stanza, xmpp::StanzaCondition condition, std::string_view why);
   void update_description();
 
@@ -62,6 +71,11 @@ class ServerOut final : public ServerStream {
   bool sasl_done_ = false;
   bool can_verify_ = false;
   bool timed_out_ = false;
+  bool cert_checked_ = false;
+  bool bidi_ = false;  // we asked for XEP-0288 bidi on this stream
+  // Why the receiving server's certificate did not validate; empty when it
+  // did (or before the check).
+  std::string cert_problem_;
   std::deque<std::string> queue_;
   struct PendingVerify {
     std::string id, key;
@@ -71,6 +85,7 @@ class ServerOut final : public ServerStream {
   std::vector<PendingVerify> verifies_;
   std::chrono::steady_clock::time_point started_, last_sent_;
   asio::steady_timer timer_;
+  asio::steady_timer pace_timer_;  // pace(): the bucket's wait, or idle until send()
   std::string peer_;  // "host ip:port" once connected
 };
 
