@@ -290,6 +290,8 @@ constexpr ModuleOptionDoc kModuleOptionDocs[] = {
      "bounds every archive, is shorter); older ones are purged hourly"},
     {"muc", "archive_max_page", "integer (1..10000)", "250",
      "Most messages one query of a room's archive returns (a larger RSM <max> is clamped)"},
+    {"muc", "avatar_max_bytes", "integer (1024..1048576)", "131072",
+     "Largest room avatar (XEP-0486), in bytes of image; larger vCard sets are refused"},
     {"pep", "max_items", "integer (1..100000)", "256",
      "The most items one PEP node keeps (what a node's max_items \"max\" means)"},
     {"pep", "max_payload_bytes", "integer (1024..16777216)", "131072",

@@ -181,6 +181,10 @@ struct MucRoomRecord {
   std::string subject_nick;  // who set the subject; empty: the room
   // Bare JID and affiliation name ("owner", "admin", "member", "outcast").
   std::vector<std::pair<std::string, std::string>> affiliations;
+  // Registered nicks (§7.10): bare JID and nick, each one of an affiliated
+  // JID (stored with its affiliation).
+  std::vector<std::pair<std::string, std::string>> nicks;
+  std::string vcard;  // the room's vCard (its avatar, XEP-0486), serialized; empty: none
   bool operator==(const MucRoomRecord&) const = default;
 };
 
@@ -189,7 +193,7 @@ class MucStore {
   virtual ~MucStore() = default;
   // Every stored room of one service domain (conference.example.com).
   virtual std::vector<MucRoomRecord> rooms(const std::string& service) = 0;
-  // Writes the whole room (configuration, subject, affiliations), replacing
+  // Writes the whole room (configuration, subject, affiliations, nicks, vCard), replacing
   // what was stored, in one transaction.
   virtual void put(const MucRoomRecord& room) = 0;
   // Forgets a room; false when it was not stored.

@@ -9,18 +9,13 @@ import time
 
 import pytest
 
-from conftest import (NS_CLIENT, NS_STANZAS, TernServer, q, stanza_error, unique_user, xml)
+from clients import NS_FORWARD, NS_MAM, NS_RSM, NS_SID, account_client, form, query, rsm, stanza_ids
+from conftest import NS_CLIENT, NS_STANZAS, TernServer, q, unique_user, xml
 
 PW = "pw-mam"
-NS_MAM = "urn:xmpp:mam:2"
-NS_RSM = "http://jabber.org/protocol/rsm"
-NS_SID = "urn:xmpp:sid:0"
-NS_FORWARD = "urn:xmpp:forward:0"
-NS_DELAY = "urn:xmpp:delay"
 NS_CARBONS = "urn:xmpp:carbons:2"
 NS_INFO = "http://jabber.org/protocol/disco#info"
 NS_ROSTER = "jabber:iq:roster"
-ID_CHARS = set("0123456789abcdefghjkmnpqrstvwxyz")
 
 # Paging through 1,000 messages needs more than the default stanza burst.
 FAST = {"limits": {"stanza_rate": 100000, "stanza_burst": 100000}}
@@ -35,13 +30,7 @@ def server(tmp_path_factory):
 
 
 def login(server, name, resource="r"):
-    jid = "%s@localhost" % name
-    if name not in getattr(server, "_mam_users", set()):
-        server.add_user(jid, PW)
-        server._mam_users = getattr(server, "_mam_users", set()) | {name}
-    c = server.raw(timeout=10.0)
-    c.login(name, PW, resource=resource)
-    return c
+    return account_client(server, name, PW, resource)
 
 
 NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
@@ -73,92 +62,6 @@ def users(server, *prefixes):
     clients = [login(server, n) for n in names]
     warm_up(clients)
     return names, clients
-
-
-def form(**fields):
-    out = ["<x xmlns='jabber:x:data' type='submit'>",
-           "<field var='FORM_TYPE' type='hidden'><value>%s</value></field>" % NS_MAM]
-    for var, value in fields.items():
-        var = var.replace("_", "-")
-        values = value if isinstance(value, list) else [value]
-        out.append("<field var='%s'>%s</field>" % (var, "".join("<value>%s</value>" % v for v in values)))
-    out.append("</x>")
-    return "".join(out)
-
-
-def rsm(max_=None, after=None, before=None):
-    parts = []
-    if max_ is not None:
-        parts.append("<max>%d</max>" % max_)
-    if after is not None:
-        parts.append("<after>%s</after>" % after)
-    if before is not None:
-        parts.append("<before>%s</before>" % before if before else "<before/>")
-    return "<set xmlns='%s'>%s</set>" % (NS_RSM, "".join(parts))
-
-
-class Page:
-    def __init__(self, results, iq):
-        self.results = results  # [(archive id, forwarded <message/>, stamp)]
-        self.iq = iq
-        fin = iq.find(q(NS_MAM, "fin"))
-        self.fin = fin
-        self.complete = fin is not None and fin.get("complete") == "true"
-        s = fin.find(q(NS_RSM, "set")) if fin is not None else None
-        self.first = s.findtext(q(NS_RSM, "first")) if s is not None else None
-        self.last = s.findtext(q(NS_RSM, "last")) if s is not None else None
-        count = s.findtext(q(NS_RSM, "count")) if s is not None else None
-        self.count = int(count) if count is not None else None
-
-    @property
-    def ids(self):
-        return [r[0] for r in self.results]
-
-    @property
-    def bodies(self):
-        return [r[1].findtext(q(NS_CLIENT, "body")) for r in self.results]
-
-
-_qids = iter(range(1, 10 ** 9))
-
-
-def query(client, payload="", to=None, expect_error=None, timeout=10.0):
-    """Sends a MAM query; returns a Page (results in arrival order) or, with
-    expect_error, the error condition's local name."""
-    qid = "q%d" % next(_qids)
-    iq_id = "mam-" + qid
-    to_attr = " to='%s'" % to if to else ""
-    client.send("<iq type='set' id='%s'%s><query xmlns='%s' queryid='%s'>%s</query></iq>"
-                % (iq_id, to_attr, NS_MAM, qid, payload))
-    results = []
-    while True:
-        el = client.next_element(timeout)
-        if el.tag == q(NS_CLIENT, "iq") and el.get("id") == iq_id:
-            break
-        result = el.find(q(NS_MAM, "result"))
-        if el.tag != q(NS_CLIENT, "message") or result is None:
-            continue  # other traffic
-        assert result.get("queryid") == qid, xml(el)
-        assert el.get("to") == client.jid, xml(el)
-        forwarded = result.find(q(NS_FORWARD, "forwarded"))
-        assert forwarded is not None, xml(el)
-        delay = forwarded.find(q(NS_DELAY, "delay"))
-        assert delay is not None and delay.get("stamp", "").endswith("Z"), xml(el)
-        inner = forwarded.find(q(NS_CLIENT, "message"))
-        assert inner is not None, xml(el)
-        rid = result.get("id")
-        assert rid and set(rid) <= ID_CHARS, xml(el)
-        results.append((rid, inner, delay.get("stamp")))
-    if expect_error:
-        assert el.get("type") == "error", xml(el)
-        _, conds = stanza_error(el)
-        return [c.split("}")[1] for c in conds]
-    assert el.get("type") == "result", xml(el)
-    return Page(results, el)
-
-
-def stanza_ids(message, by):
-    return [s.get("id") for s in message.findall(q(NS_SID, "stanza-id")) if s.get("by") == by]
 
 
 def send_chat(client, to, body, extra=""):

@@ -9,10 +9,11 @@ import time
 
 import pytest
 
-from conftest import NS_CLIENT, TernServer, q, stanza_error, unique_user, xml
-from test_mam import NS_DELAY, NS_FORWARD, NS_MAM, NS_SID, Page, form, query, rsm, stanza_ids
-from test_muc import (MUC, NS_DATA, NS_INFO, NS_OCCUPANT_ID, NS_USER, admin_set, codes, configure,
-                      field, is_message, is_presence, join, new_room, owner_set, wait_groupchat)
+from clients import NS_MAM, NS_SID, account_client, form, query, rsm, stanza_ids
+from conftest import NS_CLIENT, TernServer, q, unique_user, xml
+from muc_helpers import (MUC, NS_DATA, NS_INFO, NS_OCCUPANT_ID, NS_USER, admin_set, codes, configure,
+                         create_room, error_condition, field, is_message, is_presence, join,
+                         owner_set, room_features, wait_groupchat)
 
 PASSWORD = "muc-mam secret"
 NS_RETRACT = "urn:xmpp:message-retract:1"
@@ -33,29 +34,11 @@ def server(tmp_path_factory):
 
 
 def login(server, name, resource="r"):
-    jid = "%s@localhost" % name
-    if name not in getattr(server, "_mm_users", set()):
-        server.add_user(jid, PASSWORD)
-        server._mm_users = getattr(server, "_mm_users", set()) | {name}
-    c = server.raw(timeout=10.0)
-    c.login(name, PASSWORD, resource=resource)
-    return c
+    return account_client(server, name, PASSWORD, resource)
 
 
 def people(server, *prefixes):
     return [login(server, unique_user(p)) for p in prefixes]
-
-
-def make_room(owner, nick="owner", **config):
-    room = new_room()
-    _, self_p, _ = join(owner, room, nick)
-    assert {110, 201} <= codes(self_p), xml(self_p)
-    if config:
-        configure(owner, room, **config)
-    else:
-        res = owner_set(owner, room, "<x xmlns='%s' type='submit'/>" % NS_DATA)
-        assert res.get("type") == "result", xml(res)
-    return room
 
 
 def say(c, room, body, extra=""):
@@ -71,16 +54,6 @@ def heard(c, room, body):
     return m, ids[0]
 
 
-def room_features(c, room):
-    info = c.iq("get", "<query xmlns='%s'/>" % NS_INFO, to=room)
-    return {f.get("var") for f in info.find(q(NS_INFO, "query")).findall(q(NS_INFO, "feature"))}
-
-
-def error_of(el):
-    typ, conds = stanza_error(el)
-    return typ, [c.split("}")[1] for c in conds]
-
-
 def real_jid_of(inner):
     x = inner.find(q(NS_USER, "x"))
     it = None if x is None else x.find(q(NS_USER, "item"))
@@ -91,7 +64,7 @@ def real_jid_of(inner):
 
 def test_room_archives_and_live_stanza_ids_match_the_archive(server):
     a, b = people(server, "ra", "rb")
-    room = make_room(a, "alice")
+    room = create_room(a, "alice")
     feats = room_features(a, room)
     assert {NS_MAM, NS_SID, NS_RETRACT, NS_MODERATE, NS_MODERATE0} <= feats, feats
     join(b, room, "bob")
@@ -131,7 +104,7 @@ def test_room_archives_and_live_stanza_ids_match_the_archive(server):
 
 def test_paging_filters_and_errors(server):
     a, b = people(server, "pa", "pb")
-    room = make_room(a, "alice")
+    room = create_room(a, "alice")
     join(b, room, "bob")
     ids = []
     for i in range(7):
@@ -180,7 +153,7 @@ def test_paging_filters_and_errors(server):
 
 def test_who_may_read_the_archive(server):
     a, b, c, d = people(server, "wa", "wb", "wc", "wd")
-    room = make_room(a, "alice", membersonly="1")
+    room = create_room(a, "alice", membersonly="1")
     say(a, room, "members only talk")
     heard(a, room, "members only talk")
     # Not a member, not an occupant: forbidden.
@@ -194,7 +167,7 @@ def test_who_may_read_the_archive(server):
                      % c.jid.split("/")[0]).get("type") == "result"
     assert query(c, to=room, expect_error=True) == ["forbidden"]
     # In an open room: occupants read, strangers do not.
-    open_room = make_room(a, "alice")
+    open_room = create_room(a, "alice")
     say(a, open_room, "open talk")
     heard(a, open_room, "open talk")
     assert query(d, to=open_room, expect_error=True) == ["forbidden"]
@@ -206,7 +179,7 @@ def test_who_may_read_the_archive(server):
 
 def test_real_jids_only_for_those_who_may_see_them(server):
     a, b = people(server, "ja", "jb")
-    room = make_room(a, "alice")  # semi-anonymous by default
+    room = create_room(a, "alice")  # semi-anonymous by default
     join(b, room, "bob")
     say(b, room, "who am i")
     heard(a, room, "who am i")
@@ -227,7 +200,7 @@ def test_real_jids_only_for_those_who_may_see_them(server):
 
 def test_room_without_archiving(server):
     a, b = people(server, "na", "nb")
-    room = make_room(a, "alice", enablearchiving="0")
+    room = create_room(a, "alice", enablearchiving="0")
     assert NS_MAM not in room_features(a, room)
     say(a, room, "not kept")
     m = wait_groupchat(a, "not kept")
@@ -268,7 +241,7 @@ def archived(c, room, stanza_id):
 
 def test_sender_retracts_own_message(server):
     a, b, c = people(server, "xa", "xb", "xc")
-    room = make_room(a, "alice", historylength="10")
+    room = create_room(a, "alice", historylength="10")
     join(b, room, "bob")
     say(b, room, "oops secret")
     _, sid = heard(a, room, "oops secret")
@@ -338,17 +311,17 @@ def notice_in(elements, stanza_id):
 
 def test_moderator_moderates_and_participant_may_not(server):
     a, b = people(server, "ma", "mb")
-    room = make_room(a, "mod")
+    room = create_room(a, "mod")
     join(b, room, "bob")
     say(b, room, "buy potions")
     _, sid = heard(a, room, "buy potions")
     heard(b, room, "buy potions")
     # A participant may not.
     res, _ = moderate(b, room, sid)
-    assert error_of(res) == ("auth", ["forbidden"]), xml(res)
+    assert error_condition(res) == ("auth", ["forbidden"]), xml(res)
     # An unknown id.
     res, _ = moderate(a, room, "0000000000001")
-    assert error_of(res)[1] == ["item-not-found"], xml(res)
+    assert error_condition(res)[1] == ["item-not-found"], xml(res)
     # The moderator may: everyone hears, in both forms, and the iq is answered.
     res, before = moderate(a, room, sid, reason="no spam here")
     assert res.get("type") == "result", xml(res)
@@ -383,7 +356,7 @@ def test_moderator_moderates_and_participant_may_not(server):
 
 def test_destroyed_room_takes_its_archive(server):
     a, = people(server, "da")
-    room = make_room(a, "alice", persistentroom="1")
+    room = create_room(a, "alice", persistentroom="1")
     say(a, room, "to be forgotten")
     heard(a, room, "to be forgotten")
     assert query(a, to=room).count == 1
@@ -401,7 +374,7 @@ def test_destroyed_room_takes_its_archive(server):
 
 def test_direct_invitation_passes_unchanged(server):
     a, b = people(server, "ia", "ib")
-    room = make_room(a, "alice")
+    room = create_room(a, "alice")
     # To the full JID: these raw clients send no presence, so a bare JID
     # would go to offline storage.
     a.send("<message to='%s' id='inv1'><x xmlns='%s' jid='%s' reason='come' password='pw'/></message>"
@@ -418,7 +391,7 @@ def test_slixmpp_xep_0313_on_a_room(server):
     from clients import run, slix_login
     name = unique_user("sl")
     a = login(server, name)
-    room = make_room(a, "alice")
+    room = create_room(a, "alice")
     for i in range(3):
         say(a, room, "slix-%d" % i)
     last_id = heard(a, room, "slix-2")[1]
@@ -443,7 +416,7 @@ def test_archive_survives_restart(tmp_path_factory):
     s.start()
     try:
         a = login(s, unique_user("rs"))
-        room = make_room(a, "alice", persistentroom="1")
+        room = create_room(a, "alice", persistentroom="1")
         say(a, room, "kept across restarts")
         _, sid = heard(a, room, "kept across restarts")
         a.close()
@@ -467,7 +440,7 @@ def test_occupants_hear_332_when_the_server_stops(tmp_path_factory):
     s.start()
     try:
         a, b = people(s, "sa", "sb")
-        room = make_room(a, "alice")
+        room = create_room(a, "alice")
         join(b, room, "bob")
         a.sync()
         b.sync()

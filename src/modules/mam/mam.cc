@@ -402,26 +402,15 @@ awaitable<IqReply> MamModule::set_prefs(const IqRequest& req, const std::string&
 }
 
 awaitable<IqReply> MamModule::metadata(const std::string& owner) {
-  std::optional<std::pair<storage::ArchiveRow, storage::ArchiveRow>> bounds;
+  std::optional<xml::Element> el;
   try {
-    auto job = blocking.run([&] {
-      writer->flush_now();
-      bounds = storage.archive().bounds(owner);
-    });
+    auto job = blocking.run([&] { el = read_metadata(storage.archive(), *writer, owner); });
     co_await std::move(job);
   } catch (const std::exception& e) {
     spdlog::error("mam: metadata of {} failed: {}", owner, e.what());
     co_return StanzaError(StanzaCondition::kInternalServerError);
   }
-  xml::Element el("metadata", std::string(kNs));
-  if (bounds) {
-    for (auto [name, row] : {std::pair{"start", &bounds->first}, {"end", &bounds->second}}) {
-      auto& e = el.add_child(name);
-      e.set_attr("id", encode_id(row->id));
-      e.set_attr("timestamp", xmpp::format_datetime(time_of(row->id)));
-    }
-  }
-  co_return IqReply::result(std::move(el));
+  co_return IqReply::result(std::move(*el));
 }
 
 // Retention: rows older than retention_days go, a bounded batch per storage

@@ -44,4 +44,29 @@ xml::Element result_message(const storage::ArchiveRow& row, xml::Element origina
   return message;
 }
 
+xml::Element read_metadata(storage::MessageArchive& archive, ArchiveWriter& writer,
+                           const std::string& owner, std::int64_t floor) {
+  writer.flush_now();
+  auto bounds = archive.bounds(owner);
+  if (bounds && bounds->second.id <= floor) bounds.reset();
+  if (bounds && bounds->first.id <= floor) {
+    // Rows at or below the floor are an old archive's, still being deleted.
+    storage::ArchiveQuery q;
+    q.after = floor;
+    q.limit = 1;
+    auto page = archive.query(owner, q);
+    if (page.rows.empty()) bounds.reset();
+    else bounds->first = std::move(page.rows.front());
+  }
+  xml::Element el("metadata", std::string(kNs));
+  if (bounds) {
+    for (auto [name, row] : {std::pair{"start", &bounds->first}, {"end", &bounds->second}}) {
+      auto& e = el.add_child(name);
+      e.set_attr("id", encode_id(row->id));
+      e.set_attr("timestamp", xmpp::format_datetime(time_of(row->id)));
+    }
+  }
+  return el;
+}
+
 }  // namespace tern::modules::mam

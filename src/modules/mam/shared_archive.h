@@ -29,4 +29,10 @@ std::shared_ptr<SharedArchive> shared_archive(ModuleContext& ctx);
 xml::Element result_message(const storage::ArchiveRow& row, xml::Element original,
                             const std::string& queryid, const xmpp::Jid& to);
 
+// XEP-0313 §5: the <metadata/> of `owner`'s archive (the first and last
+// ids with their stamps; empty when the archive is), counting only rows
+// above `floor`. Blocking: on the pool, after the writer's queued rows.
+xml::Element read_metadata(storage::MessageArchive& archive, ArchiveWriter& writer,
+                           const std::string& owner, std::int64_t floor = 0);
+
 }  // namespace tern::modules::mam

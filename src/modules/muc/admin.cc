@@ -55,6 +55,9 @@ void MucService::on_admin(Room& room, const xml::Element& iq, const xml::Element
         auto& i = out.add_child("item");
         i.set_attr("affiliation", affiliation_name(aff));
         i.set_attr("jid", jid);
+        // §9.5/§10.5: the nick the member registered (§7.10), if any.
+        if (auto nick = room.registered_nicks().find(jid); nick != room.registered_nicks().end())
+          i.set_attr("nick", nick->second);
       }
     } else if (auto r = item->attr("role")) {
       auto wanted = parse_role(*r);

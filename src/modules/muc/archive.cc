@@ -97,15 +97,16 @@ void MucService::on_mam(Room& room, const xml::Element& iq, const xml::Element& 
     reply_error(iq, StanzaError(StanzaCondition::kServiceUnavailable));
     return;
   }
-  // Who may read: the room's occupants and, whether present or not, its
-  // members (and above); in a members-only room only members; never an
-  // outcast.
+  if (auto refused = check_archive_reader(room, from)) {
+    reply_error(iq, *refused);
+    return;
+  }
   const Affiliation affiliation = affiliation_of(room, from);
   const Occupant* occupant = room.occupant_by_session(from);
-  const bool member = affiliation >= Affiliation::kMember;
-  if (affiliation == Affiliation::kOutcast || (room.config.members_only && !member) ||
-      (!occupant && !member)) {
-    reply_error(iq, StanzaError(StanzaCondition::kForbidden, ErrorType::kAuth));
+  if (type == "get" && query.name() == "metadata") {
+    auto floor = here().archive_floors.find(room.jid().bare_string());
+    host_.spawn(send_metadata(this, iq, room.jid().bare_string(),
+                              floor == here().archive_floors.end() ? 0 : floor->second));
     return;
   }
   if (type == "get") {
@@ -171,6 +172,38 @@ void MucService::on_mam(Room& room, const xml::Element& iq, const xml::Element& 
   q->queryid = request.queryid;
   q->flip = request.flip_page;
   host_.spawn(run_room_query(this, std::move(q)));
+}
+
+std::optional<StanzaError> MucService::check_archive_reader(const Room& room,
+                                                           const xmpp::Jid& from) const {
+  // Who may read: the room's occupants and, whether present or not, its
+  // members (and above); in a members-only room only members; never an
+  // outcast.
+  const Affiliation affiliation = affiliation_of(room, from);
+  const bool member = affiliation >= Affiliation::kMember;
+  const bool occupant = room.occupant_by_session(from) != nullptr;
+  if (affiliation == Affiliation::kOutcast || (room.config.members_only && !member) ||
+      (!occupant && !member))
+    return StanzaError(StanzaCondition::kForbidden, ErrorType::kAuth);
+  return std::nullopt;
+}
+
+awaitable<void> MucService::send_metadata(MucService* self, xml::Element iq, std::string room,
+                                          std::int64_t floor) {
+  std::optional<xml::Element> metadata;
+  try {
+    auto job = self->blocking_.run([&] {
+      metadata = mam::read_metadata(self->storage_.archive(), *self->services_.archive->writer, room, floor);
+    });
+    co_await std::move(job);
+  } catch (const std::exception& e) {
+    spdlog::error("muc: archive metadata of {} failed: {}", room, e.what());
+    self->reply_error(iq, StanzaError(StanzaCondition::kInternalServerError));
+    co_return;
+  }
+  auto reply = xmpp::make_iq_result(iq);
+  reply.add_child(std::move(*metadata));
+  self->send(std::move(reply));
 }
 
 awaitable<void> MucService::run_room_query(MucService* self, std::shared_ptr<RoomQuery> q) {

@@ -90,6 +90,9 @@ xml::Element MucService::room_info(const Room& room) const {
       c.moderated ? "muc_moderated" : "muc_unmoderated",
       c.password_protected ? "muc_passwordprotected" : "muc_unsecured",
       c.is_non_anonymous() ? "muc_nonanonymous" : "muc_semianonymous",
+      std::string(kVcardNs),           // XEP-0486 room avatars
+      std::string(kRegisterNs),        // §7.10 nick registration
+      std::string(kRegisterFormType),
   };
   if (archives(room)) {
     // XEP-0313 on the room, with stanza-ids (XEP-0359) that retraction
@@ -110,6 +113,10 @@ xml::Element MucService::room_info(const Room& room) const {
   form.add("muc#roomconfig_roomname", "text-single", "Name").values = {c.name};
   form.add("muc#roomconfig_changesubject", "boolean", "Occupants may change the subject")
       .values = {c.occupants_change_subject ? "1" : "0"};
+  if (room.avatar) {
+    // XEP-0486 §3.3: the SHA-1 of each image of the room's vCard.
+    form.add("muc#roominfo_avatarhash", "text-multi", "Avatar hash").values = room.avatar->hashes;
+  }
   query.add_child(adhoc::to_element(form));
   return query;
 }
@@ -151,6 +158,14 @@ void MucService::on_room_iq(Room* room, const xml::Element& iq, const xmpp::Jid&
     auto reply = xmpp::make_iq_result(iq);
     reply.add_child(room_info(*room));
     send(std::move(reply));
+  } else if (ns == kInfoNs && type == "get" && payload->attr_or("node") == "x-roomuser-item") {
+    auto reply = xmpp::make_iq_result(iq);
+    reply.add_child(reserved_nick_info(*room, from));
+    send(std::move(reply));
+  } else if (ns == kVcardNs && payload->name() == "vCard") {
+    on_vcard(*room, iq, *payload, from);
+  } else if (ns == kRegisterNs && payload->name() == "query") {
+    on_register(*room, iq, *payload, from);
   } else if (ns == kItemsNs && type == "get") {
     // §6.5: occupants are not listed (their nicks are theirs to show).
     auto reply = xmpp::make_iq_result(iq);

@@ -17,6 +17,12 @@ using xmpp::StanzaError;
 
 namespace {
 
+// §7.12: a nick registered with the room is its registrant's alone.
+bool is_reserved_for_another(const Room& room, std::string_view nick, const xmpp::Jid& who) {
+  const std::string* holder = room.nick_owner(nick);
+  return holder && *holder != who.bare_string();
+}
+
 void remove_all(xml::Element& el, std::string_view name, std::string_view ns) {
   while (el.remove_child(name, ns)) {
   }
@@ -232,7 +238,7 @@ void MucService::join(Room* room, xml::Element& stanza, const xmpp::Jid& from, c
     return;
   }
   Occupant* same_nick = room->occupant_by_nick(to.resource());
-  if (same_nick && same_nick->bare != from.bare()) {
+  if ((same_nick && same_nick->bare != from.bare()) || is_reserved_for_another(*room, to.resource(), from)) {
     reply_error(stanza, StanzaError(StanzaCondition::kConflict));
     return;
   }
@@ -314,7 +320,7 @@ void MucService::update_presence(Room& room, Occupant& occupant, const xml::Elem
 void MucService::change_nick(Room& room, Occupant& occupant, const xml::Element& stanza,
                              const xmpp::Jid& to) {
   const std::string new_nick = to.resource();
-  if (room.occupant_by_nick(new_nick)) {
+  if (room.occupant_by_nick(new_nick) || is_reserved_for_another(room, new_nick, occupant.bare)) {
     reply_error(stanza, StanzaError(StanzaCondition::kConflict));
     return;
   }

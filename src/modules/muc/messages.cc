@@ -5,6 +5,7 @@
 
 #include "modules/mam/policy.h"
 #include "modules/muc/service.h"
+#include "sasl/mechanism.h"
 #include "xml/namespaces.h"
 
 namespace tern::modules::muc {
@@ -189,6 +190,9 @@ void MucService::notify_all(Room& room, const std::vector<int>& codes) {
   xml::Element m("message", ns::kClient);
   m.set_attr("type", "groupchat");
   m.set_attr("from", room.jid().bare_string());
+  // Each notice its own id: two config changes are two messages, not a
+  // duplicate delivery.
+  m.set_attr("id", "notice-" + sasl::base64_encode(sasl::random_bytes(6)));
   auto& x = m.add_child("x", std::string(kUserNs));
   for (int code : codes) x.add_child("status").set_attr("code", std::to_string(code));
   send_to_occupants(room, m);

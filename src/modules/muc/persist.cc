@@ -3,8 +3,8 @@
 // The write queue: each shard keeps its rooms' writes in a queue
 // (ShardRooms::writes) that one coroutine drains, one write at a time on
 // the blocking pool, so the writes of a room reach the store in the order
-// the room made them. A write is the whole room (configuration, subject,
-// affiliations), so a later write makes an earlier one moot.
+// the room made them. A write is the whole room (configuration, subject, vCard,
+// affiliations and their nicks), so a later write makes an earlier one moot.
 //  - SIGTERM: the draining coroutine is counted work; the server waits for
 //    it (bounded by server.shutdown_timeout_seconds) before it stops, so
 //    queued writes land.
@@ -17,6 +17,7 @@
 #include "core/shards.h"
 #include "modules/muc/config_form.h"
 #include "modules/muc/service.h"
+#include "xml/serializer.h"
 
 namespace tern::modules::muc {
 
@@ -29,6 +30,8 @@ storage::MucRoomRecord record_of(const Room& room) {
   r.subject = room.subject;
   r.subject_nick = room.subject_nick;
   for (const auto& [jid, a] : room.affiliations()) r.affiliations.emplace_back(jid, affiliation_name(a));
+  for (const auto& [jid, nick] : room.registered_nicks()) r.nicks.emplace_back(jid, nick);
+  if (room.avatar) r.vcard = xml::to_string(room.avatar->vcard);
   return r;
 }
 

@@ -211,7 +211,26 @@ void Room::set_affiliation(const xmpp::Jid& bare, Affiliation a) {
   } else {
     affiliations_[bare.bare_string()] = a;
   }
+  if (a <= Affiliation::kNone) nicks_.erase(bare.bare_string());
 }
+
+const std::string* Room::registered_nick(const xmpp::Jid& bare) const {
+  auto it = nicks_.find(bare.bare_string());
+  return it == nicks_.end() ? nullptr : &it->second;
+}
+
+const std::string* Room::nick_owner(std::string_view nick) const {
+  // Few rooms register many nicks; a scan keeps one map to keep in step.
+  for (const auto& [bare, registered] : nicks_)
+    if (registered == nick) return &bare;
+  return nullptr;
+}
+
+void Room::register_nick(const xmpp::Jid& bare, std::string nick) {
+  nicks_[bare.bare_string()] = std::move(nick);
+}
+
+void Room::unregister_nick(const xmpp::Jid& bare) { nicks_.erase(bare.bare_string()); }
 
 std::size_t Room::count_of(Affiliation a) const {
   return static_cast<std::size_t>(std::count_if(affiliations_.begin(), affiliations_.end(),

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "xml/element.h"
@@ -25,6 +26,9 @@ inline constexpr std::string_view kUserNs = "http://jabber.org/protocol/muc#user
 inline constexpr std::string_view kAdminNs = "http://jabber.org/protocol/muc#admin";
 inline constexpr std::string_view kOwnerNs = "http://jabber.org/protocol/muc#owner";
 inline constexpr std::string_view kOccupantIdNs = "urn:xmpp:occupant-id:0";
+inline constexpr std::string_view kVcardNs = "vcard-temp";
+inline constexpr std::string_view kRegisterNs = "jabber:iq:register";
+inline constexpr std::string_view kRegisterFormType = "http://jabber.org/protocol/muc#register";
 
 // Ordered by rank: a higher affiliation outranks a lower one.
 enum class Affiliation { kOutcast, kNone, kMember, kAdmin, kOwner };
@@ -117,6 +121,23 @@ class History {
 
 // --- occupants and the room -------------------------------------------------
 
+// --- the room's avatar (XEP-0486) -----------------------------------------
+
+// The room's vCard as its owner set it, PHOTOs only (the room's name and
+// description are its configuration), and the SHA-1 (hex) of each image.
+struct RoomAvatar {
+  xml::Element vcard;
+  std::vector<std::string> hashes;
+};
+
+// An owner's vCard set: the avatar it gives the room (nullopt: none, for a
+// vCard without PHOTO), or why it is refused (a PHOTO without a readable
+// BINVAL, images above `max_bytes` decoded bytes in all).
+std::variant<std::optional<RoomAvatar>, xmpp::StanzaError> read_avatar(const xml::Element& vcard,
+                                                                        std::size_t max_bytes);
+// The avatar of a stored vCard (nullopt when empty or unreadable).
+std::optional<RoomAvatar> stored_avatar(const std::string& vcard_xml);
+
 struct Occupant {
   std::string nick;
   xmpp::Jid bare;  // real bare JID
@@ -151,6 +172,9 @@ class Room {
   Occupant* occupant_by_nick(std::string_view nick);
   // The occupant one of whose sessions is `full`.
   Occupant* occupant_by_session(const xmpp::Jid& full);
+  const Occupant* occupant_by_session(const xmpp::Jid& full) const {
+    return const_cast<Room*>(this)->occupant_by_session(full);
+  }
   std::vector<Occupant*> occupants_of(const xmpp::Jid& bare);
   std::map<std::string, Occupant>& occupants() { return occupants_; }
   const std::map<std::string, Occupant>& occupants() const { return occupants_; }
@@ -160,6 +184,16 @@ class Room {
   Occupant& rename_occupant(const std::string& from, const std::string& to);
   bool is_empty() const { return occupants_.empty(); }
 
+  // Registered nicks (§7.10): only an affiliated JID keeps one, so losing
+  // the affiliation (none, outcast) forgets it.
+  const std::string* registered_nick(const xmpp::Jid& bare) const;
+  // The bare JID that registered `nick`, or nullptr.
+  const std::string* nick_owner(std::string_view nick) const;
+  void register_nick(const xmpp::Jid& bare, std::string nick);
+  void unregister_nick(const xmpp::Jid& bare);
+  const std::map<std::string, std::string>& registered_nicks() const { return nicks_; }
+  std::optional<RoomAvatar> avatar;
+
   // The XEP-0421 id of a real bare JID: stable for the room, opaque.
   std::string occupant_id_for(const xmpp::Jid& bare) const;
 
@@ -168,6 +202,7 @@ class Room {
   std::string id_salt_;
   std::map<std::string, Affiliation> affiliations_;  // bare JID → not kNone
   std::map<std::string, Occupant> occupants_;        // by nick
+  std::map<std::string, std::string> nicks_;         // bare JID → registered nick
 };
 
 }  // namespace tern::modules::muc

@@ -74,6 +74,11 @@ void MucService::load_rooms(const std::string& service) {
       auto a = parse_affiliation(name);
       if (bare && a) room->set_affiliation(*bare, *a);
     }
+    for (const auto& [who, nick] : record.nicks) {
+      auto bare = xmpp::Jid::parse(who);
+      if (bare && room->affiliation_of(*bare) > Affiliation::kNone) room->register_nick(*bare, nick);
+    }
+    room->avatar = stored_avatar(record.vcard);
     publish(*room);
     // Not yet claimed: no shard touches the tables before start ends.
     shards_[shard_of(*jid)]->rooms.emplace(jid->bare_string(), std::move(room));
@@ -186,7 +191,7 @@ struct MucModule : Module {
 std::unique_ptr<Module> start_muc(ModuleContext& ctx) {
   ModuleOptions opts("muc", ctx.options);
   opts.check_known({"domain", "create", "default_history", "max_history", "archive",
-                    "archive_retention_days", "archive_max_page"});
+                    "archive_retention_days", "archive_max_page", "avatar_max_bytes"});
   const std::string create = opts.get_string("create", "local");
   MucOptions options;
   if (create == "local") {
@@ -206,6 +211,8 @@ std::unique_ptr<Module> start_muc(ModuleContext& ctx) {
   options.archive_default = opts.get_bool("archive", true);
   options.archive_retention_days = opts.get_int("archive_retention_days", 0, 0, 36500);
   options.archive_max_page = static_cast<std::size_t>(opts.get_int("archive_max_page", 250, 1, 10000));
+  options.avatar_max_bytes =
+      static_cast<std::size_t>(opts.get_int("avatar_max_bytes", 128 * 1024, 1024, 1 << 20));
 
   auto m = std::make_unique<MucModule>();
   m->service = std::make_unique<MucService>(ctx.host, ctx.storage, ctx.blocking, options);
@@ -239,8 +246,8 @@ std::unique_ptr<Module> start_muc(ModuleContext& ctx) {
 }
 
 TERN_MODULE("muc",
-            "XEP-0045 Multi-User Chat, room archives (XEP-0313), retraction and moderation "
-            "(XEP-0424, XEP-0425)",
+            "XEP-0045 Multi-User Chat with nick registration, room archives (XEP-0313), retraction "
+            "and moderation (XEP-0424, XEP-0425), room avatars (XEP-0486)",
             &start_muc, 60);
 
 }  // namespace tern::modules::muc

@@ -12,7 +12,8 @@
 // messages.cc (groupchat, subject, private messages, invitations),
 // admin.cc (muc#admin roles and affiliations), owner.cc (muc#owner
 // configuration and destruction), disco.cc (service and room discovery),
-// persist.cc (the write queue to MucStore).
+// persist.cc (the write queue to MucStore), avatar.cc (the room's vCard),
+// register.cc (registered nicks).
 #pragma once
 
 #include <deque>
@@ -43,6 +44,7 @@ struct MucOptions {
   bool archive_default = true;       // does a new room archive (XEP-0313)?
   std::int64_t archive_retention_days = 0;  // 0: keep room archives
   std::size_t archive_max_page = 250;       // messages per MAM page at most
+  std::size_t avatar_max_bytes = 128 * 1024;  // a room avatar's images, decoded
 };
 
 // The rooms one shard owns, and its queue of storage writes.
@@ -174,6 +176,14 @@ class MucService {
   void apply_affiliation(Room& room, const xmpp::Jid& bare, Affiliation wanted, const std::string& actor_nick,
                          const std::string& reason);
 
+  // --- avatar.cc (XEP-0486: the room's vCard)
+  void on_vcard(Room& room, const xml::Element& iq, const xml::Element& vcard, const xmpp::Jid& from);
+
+  // --- register.cc (§7.10 nick registration, §7.12 reserved nick)
+  void on_register(Room& room, const xml::Element& iq, const xml::Element& query, const xmpp::Jid& from);
+  // The disco#info answer for node x-roomuser-item: the asker's registered nick.
+  xml::Element reserved_nick_info(const Room& room, const xmpp::Jid& from) const;
+
   // --- owner.cc
   void on_owner(Room& room, const xml::Element& iq, const xml::Element& query, const xmpp::Jid& from);
   void destroy_room(Room& room, const xml::Element* destroy);
@@ -189,6 +199,11 @@ class MucService {
   // and queues its row, if the room archives it. The archive id, or 0.
   std::int64_t archive_message(Room& room, const xmpp::Jid& sender_bare, xml::Element& m);
   void on_mam(Room& room, const xml::Element& iq, const xml::Element& query, const xmpp::Jid& from);
+  // May `from` read the room's archive? The error otherwise.
+  std::optional<xmpp::StanzaError> check_archive_reader(const Room& room, const xmpp::Jid& from) const;
+  // XEP-0313 §5: the first and last ids and stamps of the room's archive.
+  static awaitable<void> send_metadata(MucService* self, xml::Element iq, std::string room,
+                                       std::int64_t floor);
   // A sender's own retraction (XEP-0424): tombstones the archived message
   // if it is theirs. `retraction` is the archive id of the retraction message.
   void retract(Room& room, const Occupant& sender, const std::string& id, std::int64_t retraction);

@@ -197,8 +197,17 @@ constexpr std::string_view kSchemaV5SubscriptionOptions = R"sql(
 ALTER TABLE pubsub_subscriptions ADD COLUMN options TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<std::string_view, 5> kSteps = {kSchemaV1, kSchemaV2Archive, kSchemaV3Muc,
-                                                    kSchemaV4Pubsub, kSchemaV5SubscriptionOptions};
+// MUC rooms (docs/muc.md): a room's vCard (its avatar, XEP-0486) and the
+// nicks registered with it (XEP-0045 §7.10), which go with an affiliation.
+constexpr std::string_view kSchemaV6MucAvatarsAndNicks = R"sql(
+ALTER TABLE muc_rooms ADD COLUMN vcard TEXT NOT NULL DEFAULT '';
+ALTER TABLE muc_affiliations ADD COLUMN nick TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<std::string_view, 6> kSteps = {kSchemaV1,       kSchemaV2Archive,
+                                                    kSchemaV3Muc,    kSchemaV4Pubsub,
+                                                    kSchemaV5SubscriptionOptions,
+                                                    kSchemaV6MucAvatarsAndNicks};
 
 std::string newer_message(const Db& db, int found, std::size_t known) {
   return "database " + db.path() + " has schema version " + std::to_string(found) +

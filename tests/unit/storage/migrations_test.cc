@@ -46,7 +46,7 @@ TEST(MigrationsTest, MigratesAnEmptyDatabaseToTheLatestSchema) {
   EXPECT_EQ(schema_version(db), 0);
   migrate(db, schema_migrations());
   EXPECT_EQ(schema_version(db), static_cast<int>(schema_migrations().size()));
-  EXPECT_EQ(schema_version(db), 5);
+  EXPECT_EQ(schema_version(db), 6);
   EXPECT_EQ(table_names(db),
             (std::vector<std::string>{"accounts", "archive", "archive_prefs", "archive_prefs_jids",
                                       "blocklist", "documents", "muc_affiliations", "muc_rooms",

@@ -19,6 +19,8 @@ MucRoomRecord room(std::string jid, std::string config) {
   r.subject = "topic";
   r.subject_nick = "alice";
   r.affiliations = {{"alice@example.org", "owner"}, {"bob@example.org", "member"}};
+  r.nicks = {{"bob@example.org", "bobby"}};
+  r.vcard = "<vCard xmlns='vcard-temp'><PHOTO><BINVAL>AAAA</BINVAL></PHOTO></vCard>";
   return r;
 }
 
@@ -34,6 +36,8 @@ TEST(SqliteMuc, RoomsAreWrittenReplacedListedAndRemoved) {
     muc.put(room("c@chat.example.net", "<z/>"));
     auto changed = room("a@conference.example.org", "<x2/>");
     changed.affiliations = {{"carol@example.org", "admin"}};
+    changed.nicks = {{"carol@example.org", "carol"}};
+    changed.vcard.clear();
     changed.subject.clear();
     muc.put(changed);
   }
@@ -43,6 +47,8 @@ TEST(SqliteMuc, RoomsAreWrittenReplacedListedAndRemoved) {
   ASSERT_EQ(rooms.size(), 2u);
   auto expected = room("a@conference.example.org", "<x2/>");
   expected.affiliations = {{"carol@example.org", "admin"}};
+  expected.nicks = {{"carol@example.org", "carol"}};
+  expected.vcard.clear();
   expected.subject.clear();
   EXPECT_EQ(rooms[0], expected);
   EXPECT_EQ(rooms[1], room("b@conference.example.org", "<y/>"));

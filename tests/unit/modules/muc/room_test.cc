@@ -4,6 +4,7 @@
 
 #include "modules/muc/config_form.h"
 #include "xml/parse_element.h"
+#include "xml/serializer.h"
 
 namespace tern::modules::muc {
 namespace {
@@ -256,6 +257,56 @@ TEST(MucHistory, ErasesARetractedMessageOnlyOfItsSender) {
   h.erase_stanza("room@muc.example", "id1", "bob");
   h.erase_stanza("room@muc.example", "id2", "");  // a moderator's
   EXPECT_EQ(bodies(h.select({}, t0)), (std::vector<std::string>{"message 0"}));
+}
+
+TEST(MucAvatar, PhotosAreKeptWithTheirHashesAndNoPhotoMeansNoAvatar) {
+  // "hello" and "abc" in base64, the first one wrapped as clients wrap it.
+  auto vcard = xml::parse_element(
+      "<vCard xmlns='vcard-temp'><FN>Room</FN>"
+      "<PHOTO><TYPE>image/png</TYPE><BINVAL>aGVs\n bG8=</BINVAL></PHOTO>"
+      "<PHOTO><BINVAL>YWJj</BINVAL></PHOTO></vCard>");
+  ASSERT_TRUE(vcard);
+  auto read = read_avatar(*vcard, 1024);
+  auto& avatar = std::get<std::optional<RoomAvatar>>(read);
+  ASSERT_TRUE(avatar);
+  EXPECT_EQ(avatar->hashes, (std::vector<std::string>{"aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d",
+                                                      "a9993e364706816aba3e25717850c26c9cd0d89d"}));
+  // PHOTOs only, whitespace gone.
+  EXPECT_EQ(xml::to_string(avatar->vcard),
+            "<vCard xmlns='vcard-temp'><PHOTO><TYPE>image/png</TYPE><BINVAL>aGVsbG8=</BINVAL></PHOTO>"
+            "<PHOTO><BINVAL>YWJj</BINVAL></PHOTO></vCard>");
+  auto again = stored_avatar(xml::to_string(avatar->vcard));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->hashes, avatar->hashes);
+  EXPECT_FALSE(stored_avatar(""));
+
+  auto empty = xml::parse_element("<vCard xmlns='vcard-temp'><FN>x</FN></vCard>");
+  EXPECT_FALSE(std::get<std::optional<RoomAvatar>>(read_avatar(*empty, 1024)));
+}
+
+TEST(MucAvatar, UnreadableOrOversizedPhotosAreRefused) {
+  auto bad = xml::parse_element("<vCard xmlns='vcard-temp'><PHOTO><BINVAL>!!</BINVAL></PHOTO></vCard>");
+  EXPECT_EQ(std::get<xmpp::StanzaError>(read_avatar(*bad, 1024)).condition, StanzaCondition::kBadRequest);
+  auto big = xml::parse_element("<vCard xmlns='vcard-temp'><PHOTO><BINVAL>aGVsbG8=</BINVAL></PHOTO></vCard>");
+  EXPECT_EQ(std::get<xmpp::StanzaError>(read_avatar(*big, 4)).condition, StanzaCondition::kNotAcceptable);
+  EXPECT_TRUE(std::holds_alternative<std::optional<RoomAvatar>>(read_avatar(*big, 5)));
+}
+
+TEST(MucRegisteredNicks, GoWithTheAffiliation) {
+  Room room(*xmpp::Jid::parse("r@conference.example.org"), "salt");
+  const auto bob = *xmpp::Jid::parse("bob@example.org");
+  room.set_affiliation(bob, A::kMember);
+  room.register_nick(bob, "bobby");
+  ASSERT_TRUE(room.registered_nick(bob));
+  EXPECT_EQ(*room.registered_nick(bob), "bobby");
+  ASSERT_TRUE(room.nick_owner("bobby"));
+  EXPECT_EQ(*room.nick_owner("bobby"), "bob@example.org");
+  EXPECT_FALSE(room.nick_owner("bob"));
+  room.set_affiliation(bob, A::kAdmin);  // promoted: still registered
+  EXPECT_TRUE(room.registered_nick(bob));
+  room.set_affiliation(bob, A::kOutcast);  // banned: the nick is free
+  EXPECT_FALSE(room.registered_nick(bob));
+  EXPECT_FALSE(room.nick_owner("bobby"));
 }
 
 }  // namespace
