@@ -5,10 +5,14 @@ Starts `tern serve` on a free loopback port, logs in N client sessions
 (optionally through STARTTLS, always SASL SCRAM-SHA-256 and resource
 binding, then initial presence), keeps them idle for a few seconds and
 compares the server's VmRSS before and after. Stdlib only; see
-bench/README.md.
+bench/README.md. With --transport bosh the sessions are BOSH sessions
+(XEP-0124/0206 at /http-bind on a plain HTTP listener on loopback, which
+Tern trusts with SASL): each idles as a browser's does, with one long poll
+held by the server (hold=1) on its one keep-alive HTTP connection.
 
     python3 bench/idle_sessions.py --sessions 1000 --tls
     python3 bench/idle_sessions.py --sessions 1000 --no-tls
+    python3 bench/idle_sessions.py --sessions 1000 --transport bosh
     python3 bench/idle_sessions.py --sessions 1000 --sm            # live, stream management on
     python3 bench/idle_sessions.py --sessions 1000 --hibernate     # connections dropped: hibernated
     python3 bench/idle_sessions.py --sessions 19000 --sigterm-open # time a stop with every session open
@@ -38,6 +42,7 @@ STREAM_HEADER = (
     b"xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>"
 )
 NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
+NS_HTTPBIND = "http://jabber.org/protocol/httpbind"
 DOMAIN = "localhost"
 PASSWORD = "pw"
 
@@ -104,7 +109,8 @@ def wait_for_binary(tern, attempts=40, wait=15):
     raise SystemExit(f"{tern} never became usable")
 
 
-def write_config(path, workdir, port, tls, log_level="warn"):
+def write_config(path, workdir, port, tls, log_level="warn", http_port=None):
+    http = f'["127.0.0.1:{http_port}"]' if http_port else "[]"
     text = f"""[server]
 domains = ["{DOMAIN}"]
 data_dir = "{workdir}/data"
@@ -113,7 +119,7 @@ log_level = "{log_level}"
 c2s = ["127.0.0.1:{port}"]
 c2s_tls = []
 s2s = []
-http = []
+http = {http}
 https = []
 component = []
 [tls]
@@ -168,6 +174,56 @@ async def create_accounts(tern, config, n, concurrency=8):
             log(f"tern user add user{k}: exit {rc}: {err}")
         raise SystemExit(f"{len(failures)} of {len(todo)} accounts could not be created")
     return len(todo), len(existing), time.monotonic() - t0
+
+
+# ---------------------------------------------------------------- SASL
+
+# SaltedPassword per (salt, iterations), as real clients cache it: accounts
+# provisioned in bulk (roster_provision.py) share one salt, so a ramp of
+# 10,000 logins measures the server, not PBKDF2 here.
+SALTED = {}
+
+
+class Scram:
+    """SCRAM-SHA-256 without channel binding (gs2 header "n,,"), as a client."""
+
+    def __init__(self, user):
+        self.cnonce = base64.b64encode(os.urandom(18)).decode()
+        self.bare = f"n={user},r={self.cnonce}"
+
+    def auth_element(self):
+        first = "n,," + self.bare
+        return (f"<auth xmlns='{NS_SASL}' mechanism='SCRAM-SHA-256'>"
+                f"{base64.b64encode(first.encode()).decode()}</auth>").encode()
+
+    async def response_element(self, challenge_b64, pool):
+        """The <response/> to the server-first-message; PBKDF2 runs in `pool`."""
+        server_first = base64.b64decode(challenge_b64).decode()
+        attrs = dict(kv.split("=", 1) for kv in server_first.split(","))
+        nonce, salt, iters = attrs["r"], base64.b64decode(attrs["s"]), int(attrs["i"])
+        if not nonce.startswith(self.cnonce):
+            raise LoginError(f"sasl: server nonce {nonce!r} does not extend ours")
+        salted = SALTED.get((salt, iters))
+        if salted is None:
+            salted = await asyncio.get_running_loop().run_in_executor(
+                pool, hashlib.pbkdf2_hmac, "sha256", PASSWORD.encode(), salt, iters)
+            SALTED[(salt, iters)] = salted
+        client_key = hmac.digest(salted, b"Client Key", "sha256")
+        stored_key = hashlib.sha256(client_key).digest()
+        without_proof = f"c=biws,r={nonce}"
+        self.auth_message = f"{self.bare},{server_first},{without_proof}".encode()
+        self.salted = salted
+        signature = hmac.digest(stored_key, self.auth_message, "sha256")
+        proof = bytes(a ^ b for a, b in zip(client_key, signature))
+        final = f"{without_proof},p={base64.b64encode(proof).decode()}"
+        return f"<response xmlns='{NS_SASL}'>{base64.b64encode(final.encode()).decode()}</response>".encode()
+
+    def check_success(self, success_b64):
+        server_key = hmac.digest(self.salted, b"Server Key", "sha256")
+        expected_v = base64.b64encode(hmac.digest(server_key, self.auth_message, "sha256")).decode()
+        server_final = base64.b64decode(success_b64 or b"").decode()
+        if server_final != f"v={expected_v}":
+            raise LoginError(f"sasl: bad server signature {server_final!r}")
 
 
 # ---------------------------------------------------------------- client
@@ -235,39 +291,14 @@ class Client:
             self.step = "stream features after tls"
             await self.open_stream()
 
-        # SASL SCRAM-SHA-256 without channel binding (gs2 header "n,,").
         self.step = "sasl auth"
-        user = f"user{self.k}"
-        cnonce = base64.b64encode(os.urandom(18)).decode()
-        bare = f"n={user},r={cnonce}"
-        first = "n,," + bare
-        await self.send(f"<auth xmlns='{NS_SASL}' mechanism='SCRAM-SHA-256'>"
-                        f"{base64.b64encode(first.encode()).decode()}</auth>".encode())
+        scram = Scram(f"user{self.k}")
+        await self.send(scram.auth_element())
         m = await self.read_until(RE_CHALLENGE)
-        server_first = base64.b64decode(m.group(1)).decode()
-        attrs = dict(kv.split("=", 1) for kv in server_first.split(","))
-        nonce, salt, iters = attrs["r"], base64.b64decode(attrs["s"]), int(attrs["i"])
-        if not nonce.startswith(cnonce):
-            raise LoginError(f"sasl: server nonce {nonce!r} does not extend ours")
-        loop = asyncio.get_running_loop()
-        salted = await loop.run_in_executor(
-            self.pool, hashlib.pbkdf2_hmac, "sha256", PASSWORD.encode(), salt, iters)
-        client_key = hmac.digest(salted, b"Client Key", "sha256")
-        stored_key = hashlib.sha256(client_key).digest()
-        without_proof = f"c=biws,r={nonce}"
-        auth_message = f"{bare},{server_first},{without_proof}".encode()
-        signature = hmac.digest(stored_key, auth_message, "sha256")
-        proof = bytes(a ^ b for a, b in zip(client_key, signature))
-        final = f"{without_proof},p={base64.b64encode(proof).decode()}"
         self.step = "sasl response"
-        await self.send(f"<response xmlns='{NS_SASL}'>{base64.b64encode(final.encode()).decode()}</response>"
-                        .encode())
+        await self.send(await scram.response_element(m.group(1), self.pool))
         m = await self.read_until(RE_SUCCESS)
-        server_key = hmac.digest(salted, b"Server Key", "sha256")
-        expected_v = base64.b64encode(hmac.digest(server_key, auth_message, "sha256")).decode()
-        server_final = base64.b64decode(m.group(1) or b"").decode()
-        if server_final != f"v={expected_v}":
-            raise LoginError(f"sasl: bad server signature {server_final!r}")
+        scram.check_success(m.group(1))
 
         self.step = "stream features after sasl"
         await self.open_stream()
@@ -316,6 +347,150 @@ class Client:
             await asyncio.wait_for(self.writer.wait_closed(), 5)
         except (Exception, asyncio.CancelledError):
             pass
+
+
+class BoshClient:
+    """One BOSH session on one keep-alive HTTP connection: during the login
+    one request at a time, each answered with what the server has to say;
+    then, idle, one long poll (hold=1, the `wait` the server grants) that
+    the server holds and answers empty after `wait` seconds, and a new one
+    at once. A second connection only for the terminate at the end."""
+
+    def __init__(self, k, host, port, pool, timeout, wait):
+        self.k = k
+        self.host, self.port = host, port
+        self.pool = pool
+        self.timeout = timeout
+        self.wait = wait
+        self.rid = int.from_bytes(os.urandom(5), "big")
+        self.sid = None
+        self.reader = self.writer = None
+        self.step = "connect"
+        self.closed_by_server = False
+        self.poller = None
+        self.got = b""  # payloads received and not consumed yet
+
+    async def http_post(self, body, timeout, fresh_connection=False):
+        """POSTs `body` to /http-bind; returns the response body."""
+        if fresh_connection:
+            reader, writer = await asyncio.open_connection(self.host, self.port)
+        else:
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection(self.host, self.port,
+                                                                         limit=1 << 20)
+            reader, writer = self.reader, self.writer
+        try:
+            writer.write(f"POST /http-bind HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                         f"Content-Type: text/xml; charset=utf-8\r\n"
+                         f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            await writer.drain()
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+            status_line, *lines = head.decode("latin-1").split("\r\n")
+            headers = {}
+            for line in lines:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+            data = await asyncio.wait_for(reader.readexactly(int(headers.get("content-length", 0))), timeout)
+        except asyncio.IncompleteReadError:
+            raise LoginError(f"{self.step}: HTTP connection closed") from None
+        if fresh_connection or headers.get("connection", "").lower() == "close":
+            writer.close()
+            if not fresh_connection:
+                self.writer = self.reader = None
+        if status_line.split()[1:2] != ["200"]:
+            raise LoginError(f"{self.step}: HTTP {status_line!r}: {data[:200]!r}")
+        if b"type='terminate'" in data or b'type="terminate"' in data:
+            raise LoginError(f"{self.step}: session terminated: {data[:300]!r}")
+        return data
+
+    def body(self, payload=b"", **attrs):
+        self.rid += 1
+        extra = "".join(f" {k}='{v}'" for k, v in attrs.items())
+        return (f"<body xmlns='{NS_HTTPBIND}' sid='{self.sid}' rid='{self.rid}'{extra}>".encode()
+                + payload + b"</body>")
+
+    @staticmethod
+    def payload(data):
+        """What is inside <body ...>...</body> (or nothing if it is <body/>)."""
+        start = data.find(b">")
+        if start < 0 or data[start - 1:start] == b"/":
+            return b""
+        return data[start + 1:data.rfind(b"</body>")]
+
+    async def request_until(self, payload, pattern, **attrs):
+        """Sends `payload`, then empty requests, until `pattern` shows up."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise LoginError(f"{self.step}: timed out; have {self.got[-300:]!r}")
+            self.got += self.payload(await self.http_post(self.body(payload, **attrs), left))
+            payload, attrs = b"", {}
+            m = pattern.search(self.got)
+            if m:
+                self.got = self.got[m.end():]
+                return m
+            bad = RE_FATAL.search(self.got)
+            if bad:
+                raise LoginError(f"{self.step}: server sent {bad.group(0)[:300]!r}")
+
+    async def login(self):
+        self.step = "session creation"
+        self.rid += 1
+        data = await self.http_post(
+            (f"<body xmlns='{NS_HTTPBIND}' xmlns:xmpp='urn:xmpp:xbosh' rid='{self.rid}' to='{DOMAIN}' "
+             f"wait='{self.wait}' hold='1' xmpp:version='1.0' ver='1.6' "
+             f"content='text/xml; charset=utf-8'/>").encode(), self.timeout)
+        m = re.search(rb"\bsid=['\"]([^'\"]+)['\"]", data)
+        if not m:
+            raise LoginError(f"session creation: no sid in {data[:300]!r}")
+        self.sid = m.group(1).decode()
+        self.got = self.payload(data)
+        if not RE_FEATURES_END.search(self.got):
+            await self.request_until(b"", RE_FEATURES_END)
+        self.got = b""
+        self.step = "sasl auth"
+        scram = Scram(f"user{self.k}")
+        m = await self.request_until(scram.auth_element(), RE_CHALLENGE)
+        self.step = "sasl response"
+        m = await self.request_until(await scram.response_element(m.group(1), self.pool), RE_SUCCESS)
+        scram.check_success(m.group(1))
+        self.step = "stream features after sasl"
+        await self.request_until(b"", RE_FEATURES_END,
+                                 **{"xmpp:restart": "true", "xmlns:xmpp": "urn:xmpp:xbosh", "to": DOMAIN})
+        self.step = "bind"
+        m = await self.request_until(b"<iq type='set' id='b' xmlns='jabber:client'>"
+                                     b"<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+                                     b"<resource>r</resource></bind></iq>", RE_IQ_B)
+        iq = m.group(0)
+        if not re.search(rb"type=['\"]result['\"]", iq) or b"<jid" not in iq:
+            raise LoginError(f"bind: {iq[:300]!r}")
+        self.step = "bound"
+        # The initial presence rides on the first long poll.
+        self.poller = asyncio.create_task(self.poll(b"<presence xmlns='jabber:client'/>"))
+
+    async def poll(self, payload):
+        """The idle session: one request always held by the server."""
+        try:
+            while True:
+                await self.http_post(self.body(payload), self.wait + 30)
+                payload = b""
+        except (LoginError, ConnectionError, OSError, asyncio.TimeoutError):
+            self.closed_by_server = True
+
+    async def close(self):
+        """Terminates the session (XEP-0124 §13) on a second connection."""
+        if self.poller:
+            self.poller.cancel()
+        try:
+            if self.sid and not self.closed_by_server:
+                await self.http_post(self.body(b"<presence type='unavailable' xmlns='jabber:client'/>",
+                                               type="terminate"), 10, fresh_connection=True)
+        except (Exception, asyncio.CancelledError):
+            pass  # the terminate answer is itself a terminate body: LoginError
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
 
 
 # ---------------------------------------------------------------- server
@@ -397,7 +572,8 @@ async def run(args):
     os.makedirs(args.workdir, exist_ok=True)
     config = os.path.join(args.workdir, "tern.toml")
     port = free_port()
-    write_config(config, os.path.abspath(args.workdir), port, args.tls, args.log_level)
+    http_port = free_port() if args.transport == "bosh" else None
+    write_config(config, os.path.abspath(args.workdir), port, args.tls, args.log_level, http_port)
     wait_for_binary(args.tern)
     check = subprocess.run([args.tern, "config", "check", "--config", config], capture_output=True, text=True)
     if check.returncode != 0:
@@ -409,7 +585,7 @@ async def run(args):
     server = Server(args.tern, config, args.workdir)
     await server.start(args.start_attempts, args.retry_wait)
     pid = server.proc.pid
-    log(f"{server.ready_line} (pid {pid}, port {port})")
+    log(f"{server.ready_line} (pid {pid}, port {port}{f', http {http_port}' if http_port else ''})")
     await asyncio.sleep(args.settle)
     before = rss_kib(pid)
 
@@ -420,7 +596,7 @@ async def run(args):
     exit_code = 0
     rounds = []
     for r in range(1, args.rounds + 1):
-        rd, ok = await one_round(args, port, ssl_ctx, pool, server, pid)
+        rd, ok = await one_round(args, http_port or port, ssl_ctx, pool, server, pid)
         rounds.append(rd)
         if not ok:
             exit_code = 1
@@ -432,18 +608,20 @@ async def run(args):
         log(f"tern serve exited with {rc} after SIGTERM; stderr:")
         log(server.stderr_text())
 
-    print(f"{'round':>5} {'sessions':>8} {'TLS':>4} {'RSS before':>11} {'RSS after':>11} {'KiB/session':>11} "
+    print(f"{'round':>5} {'sessions':>8} {'via':>4} {'RSS before':>11} {'RSS after':>11} {'KiB/session':>11} "
           f"{'anon KiB/s':>10} {'after close':>11}")
     for i, rd in enumerate(rounds, 1):
         n = rd["sessions"]
         per = (rd["rss_after_kib"] - before["VmRSS"]) / n if n else 0.0
         per_anon = (rd["anon_after_kib"] - before["RssAnon"]) / n if n else 0.0
         rd["kib_per_session"], rd["anon_kib_per_session"] = round(per, 2), round(per_anon, 2)
-        print(f"{i:>5} {n:>8} {'yes' if args.tls else 'no':>4} {before['VmRSS']:>7} KiB {rd['rss_after_kib']:>7} KiB "
+        via = "bosh" if args.transport == "bosh" else "tls" if args.tls else "tcp"
+        print(f"{i:>5} {n:>8} {via:>4} {before['VmRSS']:>7} KiB {rd['rss_after_kib']:>7} KiB "
               f"{per:>11.1f} {per_anon:>10.1f} {rd['rss_after_close_kib'] or 0:>7} KiB")
     first = rounds[0]
     result = {
-        "sessions": first["sessions"], "requested": args.sessions, "tls": args.tls,
+        "sessions": first["sessions"], "requested": args.sessions, "transport": args.transport,
+        "tls": args.tls and args.transport == "tcp",
         "rss_before_kib": before["VmRSS"], "rss_after_kib": first["rss_after_kib"],
         "kib_per_session": first["kib_per_session"],
         "anon_before_kib": before["RssAnon"], "anon_after_kib": first["anon_after_kib"],
@@ -461,9 +639,13 @@ async def run(args):
 
 async def one_round(args, port, ssl_ctx, pool, server, pid):
     """Logs in, idles and closes args.sessions sessions; returns (readings, all went well)."""
-    clients = [Client(k, "127.0.0.1", port, args.tls, ssl_ctx, pool, args.timeout,
-                      sm=args.sm, hibernate=args.hibernate)
-               for k in range(1, args.sessions + 1)]
+    if args.transport == "bosh":
+        clients = [BoshClient(k, "127.0.0.1", port, pool, args.timeout, args.bosh_wait)
+                   for k in range(1, args.sessions + 1)]
+    else:
+        clients = [Client(k, "127.0.0.1", port, args.tls, ssl_ctx, pool, args.timeout,
+                          sm=args.sm, hibernate=args.hibernate)
+                   for k in range(1, args.sessions + 1)]
     sem = asyncio.Semaphore(args.concurrency)
     errors = []
 
@@ -511,7 +693,14 @@ async def one_round(args, port, ssl_ctx, pool, server, pid):
                 "login_seconds": round(login_secs, 2), "alive_after_keep": alive,
                 "login_failures": len(errors), "stop_seconds": round(time.monotonic() - t_stop, 2),
                 "stop_exit": rc}, ok and rc == 0
-    await asyncio.gather(*(c.close() for c in clients))
+    # Bounded: a BOSH terminate takes a second connection per session.
+    closing = asyncio.Semaphore(500)
+
+    async def close(c):
+        async with closing:
+            await c.close()
+
+    await asyncio.gather(*(close(c) for c in clients))
     await asyncio.sleep(args.settle)
     closed = rss_kib(pid) if server.proc.returncode is None else {}
     if server.proc.returncode is not None:
@@ -531,6 +720,10 @@ def main():
     p.add_argument("--sessions", type=int, default=1000, help="idle sessions to open (0: baseline only)")
     p.add_argument("--tls", action=argparse.BooleanOptionalAction, default=True,
                    help="STARTTLS before authenticating (--no-tls: plain TCP, require_starttls = false)")
+    p.add_argument("--transport", choices=["tcp", "bosh"], default="tcp",
+                   help="tcp: XMPP on TCP (--tls/--no-tls); bosh: BOSH sessions on plain HTTP (loopback)")
+    p.add_argument("--bosh-wait", type=int, default=60,
+                   help="BOSH `wait` asked for: seconds the server holds an idle long poll (Tern allows 60)")
     p.add_argument("--keep-seconds", type=float, default=5, help="idle time before the second RSS reading")
     p.add_argument("--workdir", default=None,
                    help="config, data_dir and server stderr; accounts there are reused "
@@ -551,6 +744,8 @@ def main():
     p.add_argument("--start-attempts", type=int, default=10, help="tries to start tern serve")
     p.add_argument("--retry-wait", type=float, default=30, help="seconds between tries")
     args = p.parse_args()
+    if args.transport == "bosh" and (args.sm or args.hibernate):
+        p.error("--sm/--hibernate are for --transport tcp")
     temp = args.workdir is None
     if temp:
         args.workdir = tempfile.mkdtemp(prefix="tern-idle-")

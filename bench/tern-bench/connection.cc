@@ -2,7 +2,11 @@
 
 #include <netinet/in.h>
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <sys/socket.h>
+
+#include <algorithm>
+#include <cctype>
 
 #include "sasl/mechanism.h"
 #include "tern-bench/scram_client.h"
@@ -19,6 +23,12 @@ namespace {
 
 constexpr const char* kRoster = "jabber:iq:roster";
 constexpr const char* kPing = "urn:xmpp:ping";
+constexpr std::string_view kFramingNs = "urn:ietf:params:xml:ns:xmpp-framing";
+// Over WebSocket the parser reads the messages as children of this stream
+// header, never sent: one StreamParser with its limits for the connection.
+constexpr std::string_view kSyntheticHeader =
+    "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
+constexpr std::size_t kMaxHttpHead = 16 * 1024;
 
 xml::ParserLimits parser_limits() {
   xml::ParserLimits l;
@@ -40,10 +50,54 @@ std::string stream_error_reason(const xml::Element& el) {
   return "stream-error";
 }
 
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// The value of header `name` (lower case) in an HTTP response head, if any.
+std::optional<std::string_view> header_value(std::string_view head, std::string_view name) {
+  std::size_t at = head.find("\r\n");
+  while (at != std::string_view::npos && at + 2 < head.size()) {
+    std::size_t start = at + 2;
+    std::size_t end = head.find("\r\n", start);
+    std::string_view line = head.substr(start, end == std::string_view::npos ? head.npos : end - start);
+    auto colon = line.find(':');
+    if (colon != std::string_view::npos && lower(trim(line.substr(0, colon))) == name)
+      return trim(line.substr(colon + 1));
+    at = end;
+  }
+  return std::nullopt;
+}
+
+// `xml` as a stand-alone document (RFC 7395 §3.3.3): a stanza written
+// without a namespace gets xmlns='jabber:client' on its root.
+std::string_view as_ws_message(std::string_view xml, std::string& scratch) {
+  auto tag_end = xml.find('>');
+  if (xml.size() < 2 || xml[0] != '<' || xml[1] == '/' || tag_end == std::string_view::npos ||
+      xml.substr(0, tag_end).find("xmlns=") != std::string_view::npos)
+    return xml;
+  auto name_end = xml.find_first_of(" />", 1);
+  scratch.assign(xml.substr(0, name_end));
+  scratch += " xmlns='jabber:client'";
+  scratch.append(xml.substr(name_end));
+  return scratch;
+}
+
 }  // namespace
 
 Connection::Connection(Worker& w, std::int64_t user_index)
-    : w_(w), user_index_(user_index), sock_(w.ioc) {}
+    : w_(w),
+      user_index_(user_index),
+      sock_(w.ioc),
+      ws_(w.env.opt.transport == Transport::kWs) {}
 
 Connection::~Connection() {
   close_socket();
@@ -64,6 +118,7 @@ void Connection::reset(std::int64_t user_index) {
   jid_.clear();
   deadline_.reset();
   timed_out_ = false;
+  ws_close_sent_ = false;
   stage_ = "connect";
 }
 
@@ -93,6 +148,7 @@ void Connection::close_socket() {
   if (sock_.is_open()) sock_.close(ec);
   open_ = false;
   parser_.reset();
+  ws_in_.reset();
   out_.clear();
   writer_waiting_ = false;
   writer_wants_read_ = false;
@@ -101,6 +157,7 @@ void Connection::close_socket() {
 
 void Connection::abort() {
   if (!open_) return;
+  if (ws_ && !ws_close_sent_ && !cut_) send_ws_close(1000);
   if (!out_.empty() && !writer_waiting_) write_some(out_.data(), out_.size());
   if (ssl_ && SSL_is_init_finished(ssl_)) {
     SSL_shutdown(ssl_);  // close_notify, best effort
@@ -162,8 +219,32 @@ long Connection::write_some(const char* buf, std::size_t len) {
 }
 
 void Connection::send(std::string_view data) {
+  if (!ws_) return send_raw(data);
+  if (!open_ || ws_close_sent_) return;
+  thread_local std::string scratch;
+  append_ws_frame(out_, WsOpcode::kText, as_ws_message(data, scratch), w_.next_ws_mask());
+  schedule_flush();
+}
+
+void Connection::send_stream_end() {
+  send(ws_ ? "<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>" : "</stream:stream>");
+}
+
+void Connection::send_ws_close(std::uint16_t code) {
+  if (!open_ || ws_close_sent_) return;
+  const char payload[2] = {static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
+  append_ws_frame(out_, WsOpcode::kClose, std::string_view(payload, 2), w_.next_ws_mask());
+  ws_close_sent_ = true;
+  schedule_flush();
+}
+
+void Connection::send_raw(std::string_view bytes) {
   if (!open_) return;
-  out_.append(data);
+  out_.append(bytes);
+  schedule_flush();
+}
+
+void Connection::schedule_flush() {
   if (flush_posted_ || writer_waiting_) return;
   flush_posted_ = true;
   asio::post(w_.ioc, [this] {
@@ -207,16 +288,50 @@ awaitable<void> Connection::flush_when_writable() {
   flush();
 }
 
+bool Connection::take_input(std::string_view bytes) {
+  if (!ws_) {
+    parser_->feed(bytes);
+    return true;
+  }
+  return ws_in_.feed(bytes, *this);
+}
+
+void Connection::on_text(std::string_view piece) { parser_->feed(piece); }
+
+void Connection::on_control(WsOpcode opcode, std::string_view payload) {
+  if (opcode == WsOpcode::kPing) {
+    append_ws_frame(out_, WsOpcode::kPong, payload, w_.next_ws_mask());
+    schedule_flush();
+  } else if (opcode == WsOpcode::kClose) {
+    // Echo the code (RFC 6455 §5.5.1); the server then closes the socket.
+    std::uint16_t code = payload.size() >= 2 ? static_cast<std::uint16_t>(
+                                                   (static_cast<unsigned char>(payload[0]) << 8) |
+                                                   static_cast<unsigned char>(payload[1]))
+                                             : 1000;
+    send_ws_close(code);
+  }
+}
+
 awaitable<bool> Connection::next_event(xml::StreamEvent& ev) {
   for (;;) {
     if (!open_) co_return false;
     if (auto e = parser_->next()) {
       ev = std::move(*e);
+      if (ws_) {
+        // <open/> and <close/> stand for the stream's header and end tag.
+        auto* st = std::get_if<xml::StreamStanza>(&ev);
+        if (st && st->element.ns() == kFramingNs && st->element.name() == "open") {
+          ev = xml::StreamOpen{std::move(st->element), std::string(ns::kClient)};
+        } else if (st && st->element.ns() == kFramingNs && st->element.name() == "close") {
+          ev = xml::StreamClose{};
+        }
+      }
       co_return true;
     }
     long n = read_some(w_.read_buf.data(), w_.read_buf.size());
     if (n > 0) {
-      parser_->feed(std::string_view(w_.read_buf.data(), static_cast<std::size_t>(n)));
+      if (!take_input(std::string_view(w_.read_buf.data(), static_cast<std::size_t>(n))))
+        co_return false;
       continue;
     }
     if (n == -1) co_return false;
@@ -298,16 +413,69 @@ awaitable<bool> Connection::connect() {
   if (ec || !open_) co_return fail("connect: " + ec.message());
   sock_.set_option(tcp::no_delay(true), ec);
   sock_.non_blocking(true, ec);
+  start_parser();
+  if (ws_) co_return co_await websocket_handshake();
+  co_return true;
+}
+
+void Connection::start_parser() {
   parser_ = std::make_unique<xml::StreamParser>(parser_limits(), &w_.parser_pool);
+  if (ws_) {
+    parser_->feed(kSyntheticHeader);
+    (void)parser_->next();  // the StreamOpen of our own header
+  }
+}
+
+// RFC 6455 §4.1 with the xmpp subprotocol (RFC 7395 §3.1): a 101 whose
+// Sec-WebSocket-Accept matches our key and that agreed on "xmpp".
+awaitable<bool> Connection::websocket_handshake() {
+  stage_ = "websocket handshake";
+  const Options& opt = w_.env.opt;
+  unsigned char nonce[16];
+  RAND_bytes(nonce, sizeof nonce);
+  const std::string key =
+      sasl::base64_encode(std::string_view(reinterpret_cast<const char*>(nonce), sizeof nonce));
+  std::string request = "GET " + opt.ws_path + " HTTP/1.1\r\nHost: " + opt.host + ":" +
+                        std::to_string(opt.port) +
+                        "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        "Sec-WebSocket-Key: " + key +
+                        "\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: xmpp\r\n\r\n";
+  send_raw(request);
+  std::string head;
+  std::size_t end = std::string::npos;
+  while (end == std::string::npos) {
+    long n = read_some(w_.read_buf.data(), w_.read_buf.size());
+    if (n > 0) {
+      head.append(w_.read_buf.data(), static_cast<std::size_t>(n));
+      end = head.find("\r\n\r\n");
+      if (end == std::string::npos && head.size() > kMaxHttpHead)
+        co_return fail("websocket: response head too long");
+      continue;
+    }
+    if (n == -1 || !open_) co_return fail("closed in websocket handshake");
+    boost::system::error_code ec;
+    co_await sock_.async_wait(tcp::socket::wait_read, asio::redirect_error(use_awaitable, ec));
+    if (ec || !open_) co_return fail("closed in websocket handshake");
+  }
+  std::string_view response(head.data(), end + 2);  // the last header line keeps its CRLF
+  if (!response.starts_with("HTTP/1.1 101"))
+    co_return fail("websocket: " + std::string(response.substr(0, response.find('\r'))));
+  auto accept = header_value(response, "sec-websocket-accept");
+  if (!accept || *accept != ws_accept_for(key)) co_return fail("websocket: bad Sec-WebSocket-Accept");
+  auto protocol = header_value(response, "sec-websocket-protocol");
+  if (!protocol || *protocol != "xmpp") co_return fail("websocket: subprotocol xmpp not agreed");
+  // Frames the server sent right behind its head.
+  if (!take_input(std::string_view(head).substr(end + 4)))
+    co_return fail("websocket: bad frame");
   co_return true;
 }
 
 awaitable<bool> Connection::open_stream(xml::Element& features) {
-  std::string header =
-      "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-      "xmlns:stream='http://etherx.jabber.org/streams' to='";
+  std::string header = ws_ ? "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='"
+                           : "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                             "xmlns:stream='http://etherx.jabber.org/streams' to='";
   xml::append_escaped_attr(header, w_.env.opt.domain);
-  header += "' version='1.0'>";
+  header += ws_ ? "' version='1.0'/>" : "' version='1.0'>";
   send(header);
   xml::StreamEvent ev;
   bool ok = co_await next_event(ev);
@@ -491,7 +659,8 @@ awaitable<bool> Connection::establish(bool roster_and_presence) {
   }
   ok = co_await authenticate(features);
   if (!ok) co_return false;
-  parser_->reset();
+  // Over WebSocket the restart is only a new <open/>: the parser goes on.
+  if (!ws_) parser_->reset();
   stage_ = "stream after sasl";
   ok = co_await open_stream(features);
   if (!ok) co_return false;
@@ -513,7 +682,7 @@ awaitable<bool> Connection::establish(bool roster_and_presence) {
 
 awaitable<void> Connection::close_stream() {
   if (!open_) co_return;
-  send("</stream:stream>");
+  send_stream_end();
   auto limit = Clock::now() + std::chrono::seconds(5);
   if (!deadline_ || *deadline_ > limit) deadline_ = limit;
   xml::StreamEvent ev;

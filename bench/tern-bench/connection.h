@@ -1,6 +1,10 @@
 // One client connection: TCP (or STARTTLS straight on the socket with
 // OpenSSL), an XML stream parsed by xml::StreamParser, and the login
 // sequence: stream, STARTTLS, SASL, restart, bind, roster get, presence.
+// With --transport ws the same sequence goes over WebSocket (RFC 7395):
+// an HTTP Upgrade first, then every send() is one masked text frame and
+// incoming frames feed the same parser, primed with a synthetic stream
+// header so that <open/> and <close/> read as the stream's start and end.
 //
 // Memory per idle connection is what matters for thousands of them: reads go
 // to the worker's one buffer, OpenSSL releases its buffers when idle, the
@@ -19,6 +23,7 @@
 #include <utility>
 
 #include "core/asio.h"
+#include "tern-bench/ws_frame.h"
 #include "xml/stream_parser.h"
 
 namespace tern::bench {
@@ -33,12 +38,12 @@ inline std::uint64_t now_ns() {
           .count());
 }
 
-class Connection {
+class Connection : private WsDecoder::Sink {
  public:
   Connection(Worker& w, std::int64_t user_index);
   // SSL_CTX_sess_set_new_cb: a ticket for the connection `ssl` belongs to.
   static int on_new_session(SSL* ssl, SSL_SESSION* session);
-  ~Connection();
+  ~Connection() override;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -51,9 +56,12 @@ class Connection {
   // Sends </stream:stream> and waits (bounded by the deadline) for the
   // server's closing tag or EOF, then closes.
   awaitable<void> close_stream();
-  // Queues bytes; written at the end of this turn of the event loop, so
-  // everything sent in one turn goes out in one write.
+  // Queues one top-level element (or, on TCP, any stream bytes); written at
+  // the end of this turn of the event loop, so everything sent in one turn
+  // goes out in one write. Over WebSocket it becomes one text message.
   void send(std::string_view data);
+  // Sends the end of the stream: </stream:stream>, or <close/> over WebSocket.
+  void send_stream_end();
   // Writes what is queued if it can, then closes the socket (wakes up any
   // wait with an error).
   void abort();
@@ -81,6 +89,16 @@ class Connection {
 
  private:
   awaitable<bool> connect();
+  awaitable<bool> websocket_handshake();
+  void start_parser();
+  void send_raw(std::string_view bytes);  // queued as they are: no framing
+  void schedule_flush();
+  // Bytes read from the socket: to the parser, through the frame decoder
+  // over WebSocket. False if the frames are broken.
+  bool take_input(std::string_view bytes);
+  void on_text(std::string_view piece) override;
+  void on_control(WsOpcode opcode, std::string_view payload) override;
+  void send_ws_close(std::uint16_t code);
   awaitable<bool> open_stream(xml::Element& features);
   awaitable<bool> start_tls();
   awaitable<bool> authenticate(const xml::Element& features);
@@ -107,6 +125,7 @@ class Connection {
   std::string out_;
   std::string jid_;
   std::optional<Clock::time_point> deadline_;
+  WsDecoder ws_in_;
   const char* stage_ = "connect";  // for the failure reason of a timeout
   std::uint32_t generation_ = 0;   // bumped on close: stale writers stop
   bool open_ = false;
@@ -115,6 +134,8 @@ class Connection {
   bool writer_wants_read_ = false;  // TLS: SSL_write waits for bytes to read
   bool timed_out_ = false;
   bool cut_ = false;
+  const bool ws_;                  // --transport ws
+  bool ws_close_sent_ = false;
 };
 
 }  // namespace tern::bench

@@ -18,7 +18,8 @@ void add_common_rows(Report& r, const Runner& runner, const Totals& t, double cp
                      double wall_seconds) {
   const Options& o = runner.opt();
   r.add_failures(t.failures);
-  r.add_text("tls", o.tls ? "starttls" : "plain", "transport");
+  r.add_text("transport", o.transport == Transport::kWs ? "ws" : "tcp", "transport");
+  r.add_text("tls", o.tls ? "starttls" : "plain", "TLS");
   r.add_text("mech", mech_name(o.mech), "SASL mechanism");
   r.add_int("threads", o.threads, "generator threads");
   r.add("wall_seconds", wall_seconds, "wall time", "s");

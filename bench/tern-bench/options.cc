@@ -43,7 +43,14 @@ Connection:
   --user-pattern P (bench{})  {} is replaced by the user index
   --first-user N (0)    index of the first account
   --password S (bench)  --resource R (tb)
-  --tls | --no-tls      STARTTLS, no certificate verification (default --tls)
+  --transport T         tcp (default): an XMPP stream on TCP (RFC 6120);
+                        ws: XMPP over WebSocket (RFC 7395) at --ws-path on the
+                        server's HTTP listener (--port is that listener's),
+                        plain ws:// (no TLS: use it on loopback, which Tern
+                        trusts with SASL over plain HTTP by default)
+  --ws-path P (/xmpp-websocket)
+  --tls | --no-tls      STARTTLS, no certificate verification (default --tls;
+                        tcp only)
   --tls-resume          each connection resumes its last TLS session (a ticket)
                         on its next login: a reconnecting client's handshake
   --mech M              SCRAM-SHA-256 (default), SCRAM-SHA-1, PLAIN
@@ -179,6 +186,13 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
       {"--host", text(o.host)},
       {"--port", integer(o.port, 1)},
       {"--domain", text(o.domain)},
+      {"--transport", Setter([&o](const std::string& v) {
+         if (v == "tcp") o.transport = Transport::kTcp;
+         else if (v == "ws") o.transport = Transport::kWs;
+         else return false;
+         return true;
+       })},
+      {"--ws-path", text(o.ws_path)},
       {"--user-pattern", text(o.user_pattern)},
       {"--password", text(o.password)},
       {"--first-user", integer(o.first_user, 0)},
@@ -248,6 +262,11 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
   }
   if (o.sources > 254) return fail("--sources is at most 254");
   if (!o.checkpoints.empty()) o.sessions = o.checkpoints.back();
+  // RFC 7395 has no STARTTLS: ws is plain ws:// (wss:// would be TLS first).
+  if (o.transport == Transport::kWs) {
+    if (o.tls_resume) return fail("--tls-resume needs --transport tcp");
+    o.tls = false;
+  }
   *exit_code = 0;
   return o;
 }

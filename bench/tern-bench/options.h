@@ -9,6 +9,9 @@
 namespace tern::bench {
 
 enum class Mech { kScramSha1, kScramSha256, kPlain };
+// How the XML stream is carried: a TCP stream (RFC 6120) or WebSocket
+// messages (RFC 7395, plain ws://, no STARTTLS).
+enum class Transport { kTcp, kWs };
 
 struct Options {
   std::string scenario;  // hold | login | chat | presence | pep | reconnect | muc
@@ -21,7 +24,9 @@ struct Options {
   std::string password = "bench";
   std::int64_t first_user = 0;  // index of the first account used
   std::string resource = "tb";
-  bool tls = true;  // STARTTLS (no certificate verification)
+  Transport transport = Transport::kTcp;
+  std::string ws_path = "/xmpp-websocket";  // --transport ws: the HTTP path
+  bool tls = true;  // STARTTLS (no certificate verification); tcp only
   // Keep each connection's TLS 1.3 session ticket and resume with it on the
   // next login, as a client reconnecting does.
   bool tls_resume = false;

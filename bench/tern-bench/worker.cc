@@ -70,7 +70,7 @@ void Worker::stop_and_join() {
     watchdog_timer_.cancel();
     for (auto& c : connections) {
       if (!c->is_open()) continue;
-      c->send("</stream:stream>");
+      c->send_stream_end();
       c->abort();  // writes what is queued, then closes
     }
     closed.set_value();

@@ -4,6 +4,7 @@
 
 #include <openssl/ssl.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -61,6 +62,16 @@ struct Worker {
   std::vector<std::unique_ptr<Connection>> connections;
   std::size_t next_source = 0;
   std::uint64_t resource_seq = 0;  // resources are unique per run: no conflicts
+  // A client's WebSocket frame mask (RFC 6455 §5.3): xorshift32, cheap per
+  // message; the masks only have to differ, not to be secret, on loopback.
+  std::uint32_t next_ws_mask() {
+    std::uint32_t x = ws_mask_state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return ws_mask_state = x;
+  }
+  std::uint32_t ws_mask_state = 0x9E3779B9u;
   bool stopping = false;   // set on the worker thread
   bool sending = false;    // chat/presence: senders active
 

@@ -1,6 +1,7 @@
 """Smoke run of tern-bench against a real server, so the load generator keeps
 working: a short hold, login, chat, paced chat, reconnect storm and MUC run,
-each checked through its JSON line.
+and hold and chat over WebSocket (RFC 7395), each checked through its JSON
+line.
 No timing is asserted; only that everything connected and nothing was lost.
 """
 
@@ -10,15 +11,15 @@ import subprocess
 
 import pytest
 
-from conftest import BENCH_BIN, REPO, TERN_BIN
+from conftest import BENCH_BIN, REPO, TERN_BIN, free_port
 
 PROVISION = REPO / "bench" / "tern-bench" / "provision.sh"
 PASSWORD = "bench-pw"
 USERS = 20
 
 
-def run_bench(server, scenario, *args, timeout=25):
-    cmd = [BENCH_BIN, scenario, "--port", str(server.c2s_port), "--domain", server.domain,
+def run_bench(server, scenario, *args, timeout=25, port=None):
+    cmd = [BENCH_BIN, scenario, "--port", str(port or server.c2s_port), "--domain", server.domain,
            "--user-pattern", "smoke{}", "--password", PASSWORD, "--max-seconds", "20",
            "--quiet", *args]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -35,10 +36,13 @@ def bench_server(tmp_path_factory):
     if not os.access(BENCH_BIN, os.X_OK):
         pytest.skip("tern-bench not built: %s" % BENCH_BIN)
     from conftest import TernServer
+    http_port = free_port()
     server = TernServer(tmp_path_factory.mktemp("tern-bench"), {
+        "listen": {"http": ["127.0.0.1:%d" % http_port]},
         "limits": {"connections_per_ip_per_minute": 1000000,
                    "stanza_rate": 100000, "stanza_burst": 1000000},
     })
+    server.http_port = http_port
     server.start()
     res = subprocess.run(["sh", str(PROVISION), "-c", str(server.config_path), "-n", str(USERS),
                           "-d", server.domain, "-u", "smoke{}", "-p", PASSWORD,
@@ -133,3 +137,47 @@ def test_muc_rooms_are_created_joined_and_deliver(bench_server):
     assert r["delivered_after_drain"] == r["expected_deliveries"], r["_output"]
     assert r["errors"] == 0, r["_output"]
     assert r["latency_p50_us"] > 0 and r["server_cpu_us_per_delivery"] > 0
+
+
+# --- WebSocket (RFC 7395 over plain ws:// on loopback, which Tern trusts) ---
+
+def run_ws(server, scenario, *args):
+    return run_bench(server, scenario, "--transport", "ws", *args, port=server.http_port)
+
+
+def test_ws_hold_connects_every_session(bench_server):
+    # The HTTP port speaks no XMPP on TCP: online sessions came through the
+    # Upgrade, SCRAM, the <open/> restart and bind over WebSocket.
+    r = run_ws(bench_server, "hold", "--sessions", str(USERS), "--hold-seconds", "1",
+               "--server-pid", str(bench_server.proc.pid))
+    assert r["transport"] == "ws" and r["tls"] == "plain"
+    assert r["online"] == USERS, r["_output"]
+    assert r["failed"] == 0 and r["dropped"] == 0, r["_output"]
+    assert r["server_rss_after_kib"] > 0
+
+
+def test_ws_chat_delivers_an_exact_count(bench_server):
+    # 100 messages paced at 200/s between 5 pairs: every one arrives, each a
+    # text frame of its own, and none comes back as an error.
+    r = run_ws(bench_server, "chat", "--pairs", "5", "--rate", "200", "--count", "100",
+               "--duration", "5")
+    assert r["pairs_ready"] == 5 and r["failed"] == 0, r["_output"]
+    assert r["sent"] == 100, r["_output"]
+    assert r["received"] == 100, r["_output"]
+    assert r["lost"] == 0 and r["errors"] == 0 and r["dropped"] == 0, r["_output"]
+    assert r["latency_p50_us"] > 0
+
+
+def test_ws_saturated_chat_delivers_everything(bench_server):
+    r = run_ws(bench_server, "chat", "--pairs", "4", "--duration", "1", "--window", "5")
+    assert r["pairs_ready"] == 4 and r["failed"] == 0, r["_output"]
+    assert r["received"] == r["sent"] > 0, r["_output"]
+    assert r["lost"] == 0 and r["errors"] == 0 and r["dropped"] == 0, r["_output"]
+
+
+def test_ws_refused_upgrade_is_a_counted_failure(bench_server):
+    # No WebSocket endpoint at this path: the handshake must fail, not hang.
+    r = run_ws(bench_server, "hold", "--sessions", "2", "--hold-seconds", "0",
+               "--ws-path", "/no-such-endpoint")
+    assert r["online"] == 0 and r["failed"] == 2, r["_output"]
+    assert "websocket: HTTP/1.1 404" in r["_output"], r["_output"]
