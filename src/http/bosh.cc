@@ -364,14 +364,15 @@ void BoshSession::write_serialized(std::string_view stanza) {
 
 void BoshSession::close_transport() {
   terminated_ = true;
+  if (reap_timer_) reap_timer_->cancel();
   wake_all();
   registry_.remove(sid_);
 }
 
 awaitable<void> BoshSession::reap_when_inactive() {
-  asio::steady_timer timer(executor_);
+  auto& timer = reap_timer_.emplace(executor_);
   const auto inactivity = std::chrono::seconds(limits_.inactivity_seconds);
-  while (state() != State::kClosed) {
+  while (state() != State::kClosed && !terminated_) {
     auto now = Clock::now();
     if (waiting_.empty() && now - last_request_ >= inactivity) {
       // §8: no request for `inactivity` seconds: the client is gone.

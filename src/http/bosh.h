@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -107,6 +108,10 @@ class BoshSession final : public stream::ClientStream {
   std::string authid_;
   std::string pending_;  // serialised elements waiting for a response
   bool terminated_ = false;
+  // The inactivity reaper's timer, cancelled when the session closes so
+  // that the reaper (which keeps the session alive) ends at once rather
+  // than up to `inactivity` seconds later, holding up shutdown.
+  std::optional<asio::steady_timer> reap_timer_;
   std::string terminate_condition_;
   bool processing_ = false;
   std::uint64_t next_rid_ = 0;  // the next rid whose payload runs

@@ -4,6 +4,7 @@ routing, a TCP client on the same server."""
 
 import http.client
 import threading
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -340,3 +341,19 @@ def test_bosh_cors_preflight(web_server):
     status, _, _ = get(web_server.http_port, "/http-bind", method="OPTIONS",
                        headers={"Origin": "https://evil.example"})
     assert status == 403
+
+
+def test_sigterm_soon_after_bosh_sessions_terminated_exits_at_once(tern_factory):
+    """A terminated BOSH session's inactivity reaper used to keep it (and
+    the shutdown) waiting up to `inactivity` seconds."""
+    port = free_port()
+    server = tern_factory({"listen": {"http": ["127.0.0.1:%d" % port]}})
+    for _ in range(3):
+        bosh = BoshClient(port, wait=5)
+        name = unique_user("wt")
+        server.add_user("%s@localhost" % name, PASSWORD)
+        bosh.login(name, PASSWORD)
+        assert bosh.request(type="terminate").get("type") == "terminate"
+    started = time.monotonic()
+    assert server.stop() == 0
+    assert time.monotonic() - started < 10, "shutdown waited for terminated BOSH sessions"
