@@ -19,10 +19,17 @@ std::vector<ModuleInfo>& registry() {
   return modules;
 }
 
-// An empty payload name lets the handler tell its children apart (carbons'
-// <enable/> and <disable/> share one namespace).
+// `payload` lists the child names a service accepts, '|' between them
+// (carbons' <enable/> and <disable/> share one namespace); empty accepts any.
 bool has_payload(const router::IqRequest& req, std::string_view payload) {
-  return payload.empty() || req.payload().name() == payload;
+  if (payload.empty()) return true;
+  const std::string_view name = req.payload().name();
+  while (!payload.empty()) {
+    const auto bar = payload.find('|');
+    if (payload.substr(0, bar) == name) return true;
+    payload = bar == std::string_view::npos ? std::string_view() : payload.substr(bar + 1);
+  }
+  return false;
 }
 
 // A coroutine of its own, not a capturing coroutine lambda: the frame owns

@@ -153,7 +153,9 @@ struct IqService {
   router::IqTarget target;
   router::IqType type;
   std::string_view ns;
-  std::string_view payload;  // local name of the child element; empty: any, the handler checks
+  // Local name of the child element, alternatives separated by '|'
+  // ("enable|disable"); empty: any child, the handler tells them apart.
+  std::string_view payload;
   Advertise advertise = Advertise::kNo;
 };
 

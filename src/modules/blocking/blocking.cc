@@ -390,9 +390,7 @@ awaitable<IqReply> set_list(State st, const IqRequest& req) {
   if (req.from.bare() != req.to)
     co_return IqReply::fail(StanzaError(StanzaCondition::kServiceUnavailable));
   const xml::Element& command = req.payload();
-  const bool block = command.name() == "block";
-  if (!block && command.name() != "unblock")
-    co_return IqReply::fail(StanzaError(StanzaCondition::kBadRequest));
+  const bool block = command.name() == "block";  // or <unblock/> (checked by serve_iq)
   auto items = blocking::parse_items(command);
   if (!items) co_return IqReply::fail(StanzaError(StanzaCondition::kJidMalformed));
   if (block && items->empty())
@@ -482,10 +480,10 @@ std::unique_ptr<Module> start_blocking(ModuleContext& ctx) {
   auto m = std::make_unique<Module>();
   // No payload name checked here: get_list and set_list tell <blocklist/>,
   // <block/> and <unblock/> apart after the ownership check.
-  m->tokens.push_back(ctx.serve_iq({router::IqTarget::kAccount, router::IqType::kGet, blocking::kNs, "",
+  m->tokens.push_back(ctx.serve_iq({router::IqTarget::kAccount, router::IqType::kGet, blocking::kNs, "blocklist",
                                     Advertise::kOnServer},
                                    [st](const IqRequest& req) { return get_list(st, req); }));
-  m->tokens.push_back(ctx.serve_iq({router::IqTarget::kAccount, router::IqType::kSet, blocking::kNs, ""},
+  m->tokens.push_back(ctx.serve_iq({router::IqTarget::kAccount, router::IqType::kSet, blocking::kNs, "block|unblock"},
                                    [st](const IqRequest& req) { return set_list(st, req); }));
   // Before other pre_route handlers: a blocked stanza goes no further.
   m->tokens.push_back(ctx.hooks().pre_route.add(

@@ -104,9 +104,7 @@ struct CarbonsModule : Module {
   }
 
   IqReply toggle(const IqRequest& req) {
-    const auto& payload = req.payload();
-    if (payload.name() != "enable" && payload.name() != "disable")
-      return StanzaError(StanzaCondition::kBadRequest);
+    const auto& payload = req.payload();  // <enable/> or <disable/> (checked by serve_iq)
     // Only one's own sessions (XEP-0280 §4: not-allowed otherwise).
     if (req.to.has_node() && req.to.bare_string() != req.from.bare_string())
       return StanzaError(StanzaCondition::kNotAllowed);
@@ -126,9 +124,9 @@ std::unique_ptr<Module> start_carbons(ModuleContext& ctx) {
   auto* c = m.get();
   auto toggle = [c](const IqRequest& req) { return c->toggle(req); };
   m->tokens.push_back(ctx.serve_iq_sync(
-      {IqTarget::kServer, IqType::kSet, carbons::kNs, "", Advertise::kOnServer}, toggle));
+      {IqTarget::kServer, IqType::kSet, carbons::kNs, "enable|disable", Advertise::kOnServer}, toggle));
   m->tokens.push_back(
-      ctx.serve_iq_sync({IqTarget::kAccount, IqType::kSet, carbons::kNs, ""}, toggle));
+      ctx.serve_iq_sync({IqTarget::kAccount, IqType::kSet, carbons::kNs, "enable|disable"}, toggle));
 
   // Sent: after blocking (which may refuse the message) and the archive
   // (which stamps the stanza-id the copy should carry).

@@ -132,17 +132,15 @@ std::unique_ptr<Module> start_last(ModuleContext& ctx) {
   auto m = std::make_unique<Module>();
 
   // XEP-0012 §4: to the server, the server's uptime.
-  // No payload name checked: any child in jabber:iq:last is a query, as it
-  // always was.
   m->tokens.push_back(ctx.serve_iq_sync(
-      {router::IqTarget::kServer, router::IqType::kGet, last::kNs, "", Advertise::kOnServer},
+      {router::IqTarget::kServer, router::IqType::kGet, last::kNs, "query", Advertise::kOnServer},
       [st](const IqRequest&) {
         auto up = std::chrono::steady_clock::now() - st->started;
         return IqReply::result(
             last::query(std::chrono::duration_cast<std::chrono::seconds>(up).count()));
       }));
   m->tokens.push_back(ctx.serve_iq(
-      {router::IqTarget::kAccount, router::IqType::kGet, last::kNs, "", Advertise::kOnAccount},
+      {router::IqTarget::kAccount, router::IqType::kGet, last::kNs, "query", Advertise::kOnAccount},
       [st](const IqRequest& req) { return account_last(st, req); }));
 
   // The status of a session's unavailable presence, kept until it ends. Runs

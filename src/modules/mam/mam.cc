@@ -459,9 +459,9 @@ std::unique_ptr<Module> start_mam(ModuleContext& ctx) {
   auto* mm = m.get();
 
   m->tokens.push_back(ctx.serve_iq(
-      {IqTarget::kAccount, IqType::kSet, kNs, "", Advertise::kOnAccount},
+      {IqTarget::kAccount, IqType::kSet, kNs, "query|prefs", Advertise::kOnAccount},
       [mm](const IqRequest& req) { return mm->on_set(req); }));
-  m->tokens.push_back(ctx.serve_iq({IqTarget::kAccount, IqType::kGet, kNs, ""},
+  m->tokens.push_back(ctx.serve_iq({IqTarget::kAccount, IqType::kGet, kNs, "query|prefs|metadata"},
                                    [mm](const IqRequest& req) { return mm->on_get(req); }));
   ctx.features.account_features.emplace_back(kExtendedFeature);
   ctx.features.account_features.emplace_back(kStanzaIdNs);

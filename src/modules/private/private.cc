@@ -149,10 +149,10 @@ std::unique_ptr<Module> start_private(ModuleContext& ctx) {
   // bookmarks off without it), and Prosody and ejabberd advertise it. No
   // payload name checked here: check_query answers a wrong one, after the
   // ownership check.
-  m->tokens.push_back(ctx.serve_iq({IqTarget::kAccount, IqType::kGet, private_storage::kNs, "",
+  m->tokens.push_back(ctx.serve_iq({IqTarget::kAccount, IqType::kGet, private_storage::kNs, "query",
                                     Advertise::kOnServer},
                                    [st](const IqRequest& req) { return private_get(st, req); }));
-  m->tokens.push_back(ctx.serve_iq({IqTarget::kAccount, IqType::kSet, private_storage::kNs, ""},
+  m->tokens.push_back(ctx.serve_iq({IqTarget::kAccount, IqType::kSet, private_storage::kNs, "query"},
                                    [st](const IqRequest& req) { return private_set(st, req); }));
   return m;
 }

@@ -108,9 +108,7 @@ awaitable<IqReply> enable_or_disable(State st, const IqRequest& req) {
   if (req.from.bare() != req.to)
     co_return IqReply::fail(StanzaError(StanzaCondition::kForbidden, "not your account"));
   const auto& payload = req.payload();
-  const bool enable = payload.name() == "enable";
-  if (!enable && payload.name() != "disable")
-    co_return IqReply::fail(StanzaError(StanzaCondition::kBadRequest, "expected <enable/> or <disable/>"));
+  const bool enable = payload.name() == "enable";  // or <disable/> (checked by serve_iq)
   auto parsed = enable ? push::parse_enable(payload) : push::parse_disable(payload);
   if (auto* err = std::get_if<StanzaError>(&parsed)) co_return IqReply::fail(std::move(*err));
   auto wanted = std::get<push::Registration>(std::move(parsed));
@@ -194,7 +192,7 @@ std::unique_ptr<Module> start_push(ModuleContext& ctx) {
   auto m = std::make_unique<Module>();
 
   m->tokens.push_back(ctx.serve_iq(
-      {IqTarget::kAccount, IqType::kSet, push::kNs, "", Advertise::kOnAccount},
+      {IqTarget::kAccount, IqType::kSet, push::kNs, "enable|disable", Advertise::kOnAccount},
       [st](const IqRequest& req) { return enable_or_disable(st, req); }));
 
   // No session takes the message (it goes to offline storage or is

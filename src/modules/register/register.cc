@@ -182,10 +182,9 @@ std::unique_ptr<Module> start_register(ModuleContext& ctx) {
   auto r = std::make_shared<Registrar>(ctx.host, ctx.storage, ctx.blocking,
                                        static_cast<std::size_t>(opts.per_ip_per_hour));
   r->allow_unencrypted = opts.allow_unencrypted;
-  // The handlers read <query/> themselves (parse_query), as they always
-  // did; the namespace is advertised once below, beside the stream feature.
+  // The namespace is advertised once below, beside the stream feature.
   const auto service = [](IqTarget target, IqType type) {
-    return IqService{target, type, kRegisterNs, ""};
+    return IqService{target, type, kRegisterNs, "query"};
   };
   m->tokens.push_back(ctx.serve_iq_sync(service(IqTarget::kUnauthenticated, IqType::kGet),
                                         [](const IqRequest&) { return IqReply(registration_form()); }));

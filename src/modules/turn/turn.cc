@@ -134,12 +134,11 @@ std::unique_ptr<Module> start_turn(ModuleContext& ctx) {
   auto service = std::make_shared<const TurnService>(std::move(config));
   // One handler for the namespace: <services/> and <credentials/> share it.
   m->tokens.push_back(ctx.serve_iq_sync(
-      {IqTarget::kServer, IqType::kGet, kExtdisco, "", Advertise::kOnServer},
+      {IqTarget::kServer, IqType::kGet, kExtdisco, "services|credentials", Advertise::kOnServer},
       [service](const IqRequest& req) -> IqReply {
         const auto& name = req.payload().name();
         if (name == "services") return service->services(req);
-        if (name == "credentials") return service->credentials(req);
-        return StanzaError(StanzaCondition::kBadRequest);
+        return service->credentials(req);
       }));
   return m;
 }

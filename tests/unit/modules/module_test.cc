@@ -59,6 +59,21 @@ TEST_F(ModuleApiTest, CoroutineHandlersGetThePayloadCheckToo) {
   EXPECT_NE(got[1].find("<bad-request"), std::string::npos) << got[1];
 }
 
+TEST_F(ModuleApiTest, PayloadAlternativesAcceptEachNameAndNothingElse) {
+  auto token = ctx.serve_iq_sync({IqTarget::kAccount, IqType::kSet, "urn:test", "enable|disable"},
+                                 [](const IqRequest&) { return IqReply::result(); });
+  auto alice = h.bind("alice@example.com/a", 0);
+  for (const char* child : {"enable", "disable", "enabled", "able"})
+    h.route(std::string("<iq type='set' id='x' from='alice@example.com/a'><") + child +
+            " xmlns='urn:test'/></iq>");
+  auto got = alice->delivered();
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_NE(got[0].find("type='result'"), std::string::npos) << got[0];
+  EXPECT_NE(got[1].find("type='result'"), std::string::npos) << got[1];
+  for (std::size_t i = 2; i < got.size(); ++i)
+    EXPECT_NE(got[i].find("<bad-request"), std::string::npos) << got[i];
+}
+
 TEST_F(ModuleApiTest, ServeIqAdvertisesWhereAsked) {
   auto ok = [](const IqRequest&) { return IqReply::result(); };
   std::vector<core::HookToken> tokens;
