@@ -33,10 +33,13 @@ xml::Element make_presence(const std::string& from, const std::string& to, const
 }
 
 PresenceService::PresenceService(ModuleContext& ctx)
-    : host_(ctx.host), storage_(ctx.storage), blocking_(ctx.blocking) {
-  if (auto roster = ctx.config.module_options.find("roster"); roster != ctx.config.module_options.end())
-    max_roster_items_ = static_cast<std::size_t>(
-        ModuleOptions("roster", roster->second).get_int("max_items", 1000, 1, 1000000));
+    : host_(ctx.host),
+      storage_(ctx.storage),
+      blocking_(ctx.blocking),
+      rosters_(ctx.features.services.find<roster::Rosters>()) {
+  // Presence without the roster module still keeps subscriptions, within
+  // the roster module's default limit.
+  if (!rosters_) rosters_ = std::make_shared<roster::Rosters>(ctx.host, ctx.storage, ctx.blocking, 1000);
 }
 
 void PresenceService::queue_next(const xmpp::Jid& sender, std::function<awaitable<void>()> work) {

@@ -21,6 +21,7 @@
 #include "modules/module.h"
 #include "modules/presence/session_state.h"
 #include "modules/presence/subscription.h"
+#include "modules/roster/rosters.h"
 
 namespace tern::modules::presence {
 
@@ -77,9 +78,8 @@ class PresenceService {
   Host host_;
   storage::Storage& storage_;
   core::BlockingPool& blocking_;
-  // The roster module's modules.roster.max_items: a subscription request
-  // must not grow a roster past it either.
-  std::size_t max_roster_items_ = 1000;
+  // Where subscription changes are stored and pushed (the roster module's).
+  std::shared_ptr<roster::Rosters> rosters_;
 };
 
 // The document (storage::DocumentStore) holding an account's last

@@ -12,6 +12,7 @@
 #include "modules/roster/account_removal.h"
 #include "modules/roster/item.h"
 #include "modules/roster/push.h"
+#include "modules/roster/rosters.h"
 #include "xml/namespaces.h"
 
 namespace tern::modules {
@@ -124,12 +125,12 @@ std::unique_ptr<Module> start_roster(ModuleContext& ctx) {
   opts.check_known({"max_items"});
   auto max_items = static_cast<std::size_t>(opts.get_int("max_items", 1000, 1, 1000000));
   auto m = std::make_unique<RosterModule>(ctx, max_items);
+  ctx.features.services.offer(
+      std::make_shared<roster::Rosters>(ctx.host, ctx.storage, ctx.blocking, max_items));
   auto* self = m.get();
-  // No payload name checked here: get and set read <query/>'s attributes and
-  // items only, as they always did.
-  m->tokens.push_back(ctx.serve_iq({router::IqTarget::kAccount, router::IqType::kGet, roster::kNs, ""},
+  m->tokens.push_back(ctx.serve_iq({router::IqTarget::kAccount, router::IqType::kGet, roster::kNs, "query"},
                                    [self](const IqRequest& req) { return self->get(req); }));
-  m->tokens.push_back(ctx.serve_iq({router::IqTarget::kAccount, router::IqType::kSet, roster::kNs, ""},
+  m->tokens.push_back(ctx.serve_iq({router::IqTarget::kAccount, router::IqType::kSet, roster::kNs, "query"},
                                    [self](const IqRequest& req) { return self->set(req); }));
   ctx.features.stream_features.push_back("<ver xmlns='urn:xmpp:features:rosterver'/>");
   return m;

@@ -86,5 +86,52 @@ TEST_F(PresenceModuleTest, ASubscriptionRequestReachesTheContactAndMarksTheRoste
   EXPECT_EQ(item->attr_or("ask"), "subscribe");
 }
 
+// Subscription changes go through the roster module's Rosters: its
+// max_items holds for rows a subscription would add, both ways, and a
+// request to an account that does not exist is refused.
+class FullRosterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    h.start({"roster", "presence"}, {{"roster", {{"max_items", "1"}}}});
+    alice = h.login("alice", "r", true);
+    bob = h.login("bob", "r", true);
+    storage::RosterItem item;
+    item.jid = "carol@example.com";
+    h.storage->roster().put({"alice", "example.com"}, item);
+  }
+  static auto error_presence(std::string_view condition) {
+    return [condition = std::string(condition)](const xml::Element& e) {
+      return e.name() == "presence" && e.attr_or("type") == "error" &&
+             ModuleHarness::error_of(e) == condition;
+    };
+  }
+  ModuleHarness h;
+  testing::Session alice, bob;
+};
+
+TEST_F(FullRosterTest, AnOutboundRequestPastTheLimitIsRefusedAndStoresNothing) {
+  h.route("<presence type='subscribe' from='alice@example.com/r' to='bob@example.com'/>");
+  EXPECT_TRUE(h.wait_for(alice, error_presence("policy-violation")));
+  EXPECT_FALSE(h.got_any(bob, presence_from("alice@example.com", "subscribe")));
+  EXPECT_FALSE(h.storage->roster().item({"alice", "example.com"}, "bob@example.com"));
+}
+
+TEST_F(FullRosterTest, AnInboundRequestPastTheLimitIsBouncedToItsSender) {
+  h.route("<presence type='subscribe' from='bob@example.com/r' to='alice@example.com'/>");
+  EXPECT_TRUE(h.wait_for(bob, error_presence("policy-violation")));
+  EXPECT_FALSE(h.got_any(alice, presence_from("bob@example.com", "subscribe")));
+  EXPECT_FALSE(h.storage->roster().item({"alice", "example.com"}, "bob@example.com"));
+  // bob's own row (his request) is within his limit.
+  auto row = h.storage->roster().item({"bob", "example.com"}, "alice@example.com");
+  ASSERT_TRUE(row);
+  EXPECT_TRUE(row->ask_out);
+}
+
+TEST_F(FullRosterTest, ARequestToNoSuchAccountIsAnsweredUnsubscribed) {
+  h.route("<presence type='subscribe' from='bob@example.com/r' to='nobody@example.com'/>");
+  EXPECT_TRUE(h.wait_for(bob, presence_from("nobody@example.com", "unsubscribed")));
+  EXPECT_FALSE(h.storage->roster().item({"nobody", "example.com"}, "bob@example.com"));
+}
+
 }  // namespace
 }  // namespace tern::modules
