@@ -11,7 +11,7 @@
 #include "sasl/mechanism.h"
 #include "tern-bench/scram_client.h"
 #include "tern-bench/worker.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xml/serializer.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT

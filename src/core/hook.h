@@ -62,6 +62,10 @@ class Hook {
       } catch (const std::exception& ex) {
         failures_.fetch_add(1, std::memory_order_relaxed);
         spdlog::error("hook handler failed: {}", ex.what());
+      } catch (...) {
+        // Whatever a handler throws, the sender's stream stays up.
+        failures_.fetch_add(1, std::memory_order_relaxed);
+        spdlog::error("hook handler failed with a non-standard exception");
       }
     }
     return Verdict::kPass;

@@ -5,7 +5,7 @@
 #include "core/hex.h"
 #include "core/log.h"
 #include "http/ws_session.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xml/serializer.h"
 
 namespace tern::http {

@@ -1,7 +1,7 @@
 #include "http/ws_session.h"
 
 #include "core/log.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xml/serializer.h"
 
 namespace tern::http {

@@ -5,7 +5,7 @@
 
 #include "modules/roster/item.h"
 #include "modules/vcard/vcard.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
 #include "xmpp/jid.h"
@@ -110,7 +110,7 @@ void read_offline(const xml::Element& list, User& user) {
     // Some exporters leave the stanza in the file's namespace.
     if (copy.ns() != ns::kClient) copy.set_ns(ns::kClient);
     // Serialized as the offline module does, so a stored copy compares equal.
-    user.offline.push_back(xml::to_string(copy));
+    user.offline.push_back(xml::to_string(copy, ns::kClient));
   }
 }
 
@@ -198,12 +198,12 @@ void write_user(std::string& out, const std::string& name,
   // Both stored by their modules as serialized XML: parsed back so that they
   // are written with the namespaces this position in the file needs.
   if (vcard) {
-    if (auto el = xml::parse_element(*vcard)) xml::serialize(out, *el, kNs);
+    if (auto el = xml::parse_element(*vcard, ns::kClient)) xml::serialize(out, *el, kNs);
   }
   if (!offline.empty()) {
     out += "<offline-messages>";
     for (const std::string& stanza : offline)
-      if (auto el = xml::parse_element(stanza)) xml::serialize(out, *el, kNs);
+      if (auto el = xml::parse_element(stanza, ns::kClient)) xml::serialize(out, *el, kNs);
     out += "</offline-messages>";
   }
   out += "</user>\n";

@@ -11,7 +11,7 @@
 
 #include "portable/format.h"
 #include "portable/xinclude.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::portable {
 namespace {

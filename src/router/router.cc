@@ -3,7 +3,7 @@
 
 #include "core/log.h"
 #include "xml/serializer.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::router {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "core/log.h"
 #include "transport/tls.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xml/serializer.h"
 
 namespace tern::stream {

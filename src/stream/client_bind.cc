@@ -3,7 +3,7 @@
 #include "core/log.h"
 #include "sasl/mechanism.h"
 #include "stream/client_stream.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::stream {
 

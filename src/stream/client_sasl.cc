@@ -7,7 +7,7 @@
 #include "stream/client_stream.h"
 #include "stream/fast_tokens.h"
 #include "transport/tls.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::stream {
 

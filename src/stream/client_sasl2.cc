@@ -13,7 +13,7 @@
 #include "core/log.h"
 #include "stream/client_stream.h"
 #include "stream/fast_tokens.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xmpp/datetime.h"
 #include "xml/serializer.h"
 
@@ -234,7 +234,7 @@ awaitable<std::string> ClientStream::bind2(const Bind2Request& request,
     if (state_ != State::kBound) co_return std::string();
   }
   if (request.inactive) csi_.set_inactive();
-  std::string out = xml::to_string(bound);
+  std::string out = xml::to_string(bound, ns::kClient);
   if (request.enable_sm) {
     // <enabled/> goes inside <bound/>: reopen the element if it serialised empty.
     if (out.ends_with("/>")) {

@@ -8,7 +8,7 @@
 #include "core/log.h"
 #include "sasl/mechanism.h"
 #include "stream/client_stream.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
 
@@ -247,7 +247,7 @@ void ClientStream::end_hibernation() {
 void ClientStream::requeue_unacked(std::vector<std::string> stanzas) {
   if (!stanzas.empty()) spdlog::info("{}: {} unacknowledged stanzas routed again", log_id(), stanzas.size());
   for (const auto& text : stanzas) {
-    auto stanza = xml::parse_element(text);
+    auto stanza = xml::parse_element(text, ns::kClient);
     if (!stanza) continue;
     const auto type = std::string(stanza->attr_or("type"));
     auto from = xmpp::Jid::parse(stanza->attr_or("from"));

@@ -3,7 +3,7 @@
 #include "core/hex.h"
 #include "core/log.h"
 #include "sasl/mechanism.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xml/serializer.h"
 
 namespace tern::stream {
@@ -287,13 +287,13 @@ awaitable<bool> ClientStream::answer_pre_auth_iq(const xml::Element& el) {
 }
 
 void ClientStream::deliver(const xml::Element& stanza) {
-  if (resuming_ || binding_inline_) return resume_backlog_.push_back(xml::to_string(stanza));
+  if (resuming_ || binding_inline_) return resume_backlog_.push_back(xml::to_string(stanza, ns::kClient));
   if (state_ != State::kBound) return;
   if (auto* c = counters()) bump(c->stanzas_out);
-  if (csi_.inactive()) return deliver_while_inactive(xml::to_string(stanza));
+  if (csi_.inactive()) return deliver_while_inactive(xml::to_string(stanza, ns::kClient));
   // Serialised straight into the transport's buffer when nothing needs a copy.
   if (!sm_enabled_) return hibernating_ ? void() : write_stanza(stanza);
-  write_tracked(xml::to_string(stanza));
+  write_tracked(xml::to_string(stanza, ns::kClient));
 }
 
 void ClientStream::deliver_serialized(const router::SerializedStanza& stanza) {

@@ -9,7 +9,7 @@
 #include "core/log.h"
 #include "sasl/mechanism.h"
 #include "stream/client_stream.h"  // condition_of
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xml/serializer.h"
 #include "xmpp/errors.h"
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "xml/parse_element.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::stream {
 namespace {
@@ -39,7 +40,7 @@ std::optional<std::string> CsiBuffer::supersession_key(std::string_view stanza) 
   if (!presence && (stanza.find("<body") != std::string_view::npos ||
                     (!event && stanza.find(kChatStates) == std::string_view::npos)))
     return std::nullopt;
-  auto el = xml::parse_element(stanza);
+  auto el = xml::parse_element(stanza, ns::kClient);
   if (!el) return std::nullopt;
   const auto from = std::string(el->attr_or("from"));
   const auto type = el->attr_or("type");

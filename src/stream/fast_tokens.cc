@@ -10,6 +10,7 @@
 #include "xml/element.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::stream {
 namespace {
@@ -78,7 +79,7 @@ std::string encode_fast_tokens(const FastTokenSet& set, const std::string& secre
 
 std::optional<FastTokenSet> decode_fast_tokens(const std::string& text, const std::string& secret,
                                                const std::string& key) {
-  auto doc = xml::parse_element(text);
+  auto doc = xml::parse_element(text, ns::kClient);
   if (!doc || doc->name() != "fast" || doc->ns() != "urn:xmpp:fast:0") return std::nullopt;
   FastTokenSet set{std::string(doc->attr_or("mechanism")), std::string(doc->attr_or("credentials")), {}};
   for (const auto* e : doc->children()) {

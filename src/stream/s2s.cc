@@ -6,7 +6,7 @@
 #include "stream/server_in.h"
 #include "stream/server_out.h"
 #include "transport/tls13_records.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
 
@@ -105,7 +105,7 @@ void S2S::send(const std::string& local, const std::string& remote, std::string 
     // Over s2s.max_links: refuse rather than grow without bound.
     spdlog::warn("s2s: {} outgoing links open (s2s.max_links): not opening one to {}",
                  out_links_.load(), remote);
-    if (auto el = xml::parse_element(bytes)) {
+    if (auto el = xml::parse_element(bytes, ns::kClient)) {
       if (el->attr_or("type") != "error" && el->name() != "presence")
         router_.bounce(*el, xmpp::StanzaError(xmpp::StanzaCondition::kResourceConstraint));
     }

@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xmpp/jid.h"
 
 namespace tern::stream {

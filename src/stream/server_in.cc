@@ -3,7 +3,7 @@
 #include "core/hex.h"
 #include "core/log.h"
 #include "sasl/mechanism.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xml/serializer.h"
 #include "xmpp/jid.h"
 

@@ -4,7 +4,7 @@
 #include "sasl/mechanism.h"
 #include "stream/dialback.h"
 #include "transport/tls.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
 #include "xmpp/jid.h"
@@ -419,7 +419,7 @@ void ServerOut::close_with_error(xmpp::StreamCondition condition, std::string_vi
 // Errors and presences are never bounced (RFC 6120 §8.3.1, RFC 6121 §4.4:
 // nobody waits for them); nor are iq results.
 void ServerOut::bounce(const std::string& stanza, StanzaCondition condition, std::string_view why) {
-  auto el = xml::parse_element(stanza);
+  auto el = xml::parse_element(stanza, ns::kClient);
   if (!el) return;
   const auto type = el->attr_or("type");
   if (type == "error" || type == "result" || el->name() == "presence") return;

@@ -3,7 +3,7 @@
 #include "core/log.h"
 #include "stream/c2s_session.h"
 #include "stream/s2s.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xml/serializer.h"
 
 namespace tern::stream {

@@ -2,16 +2,18 @@
 
 #include <string>
 
+#include "xml/serializer.h"
 #include "xml/stream_parser.h"
 
 namespace tern::xml {
 
-std::optional<Element> parse_element(std::string_view text) {
+std::optional<Element> parse_element(std::string_view text, std::string_view default_ns) {
   ParserLimits limits;
   limits.max_stanza_bytes = text.size() + 1024;
   StreamParser parser(limits);
-  std::string bytes =
-      "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
+  std::string bytes = "<stream:stream xmlns='";
+  append_escaped_attr(bytes, default_ns);
+  bytes += "' xmlns:stream='http://etherx.jabber.org/streams'>";
   bytes += text;
   parser.feed(bytes);
   auto open = parser.next();

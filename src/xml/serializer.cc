@@ -1,6 +1,6 @@
 #include "xml/serializer.h"
 
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::xml {
 

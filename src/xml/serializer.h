@@ -20,6 +20,6 @@ void append_escaped_attr(std::string& out, std::string_view value);
 // stream header). A top-level stanza in jabber:client or jabber:server takes
 // the stream's default namespace, so routed stanzas need no rewriting.
 void serialize(std::string& out, const Element& el, std::string_view default_ns);
-std::string to_string(const Element& el, std::string_view default_ns = "jabber:client");
+std::string to_string(const Element& el, std::string_view default_ns);
 
 }  // namespace tern::xml

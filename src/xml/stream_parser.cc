@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xml/serializer.h"
 
 namespace tern::xml {

@@ -1,7 +1,7 @@
 // Stanza and stream error builders (RFC 6120 §8.3 and §4.9).
 #include "xmpp/errors.h"
 
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xml/serializer.h"
 
 namespace tern::xmpp {

@@ -14,6 +14,7 @@
 #include "modules/mam/archive_id.cc"
 #include "modules/mam/query.cc"
 #include "xml/parse_element.h"
+#include "xmpp/namespaces.h"
 
 namespace {
 
@@ -36,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(id >= 0);
   }
 
-  auto element = tern::xml::parse_element(text);
+  auto element = tern::xml::parse_element(text, tern::ns::kClient);
   if (!element) return 0;
   auto parsed = parse_query(*element);
   if (auto* req = std::get_if<ArchiveRequest>(&parsed)) {

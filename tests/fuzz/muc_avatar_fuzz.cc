@@ -10,6 +10,7 @@
 #include "modules/muc/room.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace {
 
@@ -22,7 +23,7 @@ void check(bool ok) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace tern::modules::muc;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto vcard = tern::xml::parse_element(text);
+  auto vcard = tern::xml::parse_element(text, tern::ns::kClient);
   if (!vcard) return 0;
   auto read = read_avatar(*vcard, 4096);
   auto* avatar = std::get_if<std::optional<RoomAvatar>>(&read);
@@ -31,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(kept.children().size() == (*avatar)->hashes.size());
   for (const auto* child : kept.children()) check(child->name() == "PHOTO");
   for (const auto& hash : (*avatar)->hashes) check(hash.size() == 40);
-  auto again = stored_avatar(tern::xml::to_string(kept));
+  auto again = stored_avatar(tern::xml::to_string(kept, tern::ns::kClient));
   check(again && again->hashes == (*avatar)->hashes);
   return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "modules/muc/config_form.h"
 #include "xml/parse_element.h"
+#include "xmpp/namespaces.h"
 
 namespace {
 
@@ -22,7 +23,7 @@ constexpr int kMaxHistory = 100;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace tern::modules::muc;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto x = tern::xml::parse_element(text);
+  auto x = tern::xml::parse_element(text, tern::ns::kClient);
   if (!x) return 0;
   RoomConfig config;
   const RoomConfig before = config;

@@ -9,6 +9,7 @@
 
 #include "modules/muc/retraction.h"
 #include "xml/parse_element.h"
+#include "xmpp/namespaces.h"
 
 namespace {
 
@@ -21,7 +22,7 @@ void check(bool ok) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace tern::modules::muc;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto x = tern::xml::parse_element(text);
+  auto x = tern::xml::parse_element(text, tern::ns::kClient);
   if (!x) return 0;
   if (auto id = retracted_id(*x)) check(!id->empty());
   auto parsed = parse_moderation(*x);

@@ -12,6 +12,7 @@
 #include "modules/pubsub/request.h"
 #include "modules/pubsub/subscription_options.h"
 #include "xml/parse_element.h"
+#include "xmpp/namespaces.h"
 
 namespace {
 
@@ -28,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const bool is_set = data[0] & 1;
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
-  auto x = tern::xml::parse_element(text);
+  auto x = tern::xml::parse_element(text, tern::ns::kClient);
   if (!x) return 0;
   auto parsed = parse_request(*x, is_set);
   auto* r = std::get_if<Request>(&parsed);

@@ -13,6 +13,7 @@
 
 #include "modules/push/protocol.cc"
 #include "xml/parse_element.h"
+#include "xmpp/namespaces.h"
 
 namespace {
 
@@ -27,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   (void)from_document(text);
 
-  auto element = tern::xml::parse_element(text);
+  auto element = tern::xml::parse_element(text, tern::ns::kClient);
   if (!element) return 0;
   (void)parse_disable(*element);
   auto parsed = parse_enable(*element);

@@ -9,6 +9,7 @@
 
 #include "stream/dialback.h"
 #include "xml/parse_element.h"
+#include "xmpp/namespaces.h"
 #include "xml/stream_parser.h"
 
 namespace {
@@ -20,7 +21,7 @@ void check(bool ok) {
 void round_trip(const tern::stream::DialbackMessage& m) {
   using tern::stream::DialbackMessage;
   auto text = "<w xmlns:db='jabber:server:dialback'>" + tern::stream::dialback_request(m) + "</w>";
-  auto el = tern::xml::parse_element(text);
+  auto el = tern::xml::parse_element(text, tern::ns::kClient);
   check(el.has_value());
   auto children = el->children();
   check(children.size() == 1);

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "xml/parse_element.h"
+#include "xmpp/namespaces.h"
 #include "stream/fast_tokens.h"
 #include "stream/sasl2_request.h"
 
@@ -23,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using namespace tern::stream;
   const std::string text(reinterpret_cast<const char*>(data), size);
   (void)decode_fast_tokens(text, "secret", "fast:k");
-  auto element = tern::xml::parse_element(text);
+  auto element = tern::xml::parse_element(text, tern::ns::kClient);
   if (!element) return 0;
   auto parsed = parse_sasl2_authenticate(*element);
   if (!parsed.request) return 0;

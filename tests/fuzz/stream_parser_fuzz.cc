@@ -8,7 +8,7 @@
 #include <string_view>
 #include <variant>
 
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xml/serializer.h"
 #include "xml/stream_parser.h"
 

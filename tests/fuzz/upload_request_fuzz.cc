@@ -12,6 +12,7 @@
 
 #include "modules/upload/protocol.cc"
 #include "xml/parse_element.h"
+#include "xmpp/namespaces.h"
 
 namespace {
 
@@ -32,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   (void)parse_meta_text(text);
 
-  auto element = tern::xml::parse_element(text);
+  auto element = tern::xml::parse_element(text, tern::ns::kClient);
   if (!element) return 0;
   auto parsed = parse_slot_request(*element);
   auto* request = std::get_if<SlotRequest>(&parsed);

@@ -13,7 +13,7 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules {
 namespace carbons {

@@ -12,6 +12,7 @@
 #include "modules/options.h"
 #include "xml/serializer.h"
 #include "xml/stream_parser.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules {
 namespace last {
@@ -24,7 +25,7 @@ std::string encode(const LastLogout& l) {
   xml::Element e("last", kStoreNs);
   e.set_attr("at", std::to_string(l.at));
   if (!l.status.empty()) e.add_text(l.status);
-  return xml::to_string(e);
+  return xml::to_string(e, ns::kClient);
 }
 
 std::optional<LastLogout> decode(std::string_view stored) {

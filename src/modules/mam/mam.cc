@@ -10,7 +10,7 @@
 #include "modules/mam/shared_archive.h"
 #include "modules/mam/writer.h"
 #include "modules/options.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
 #include "xmpp/datetime.h"
@@ -251,7 +251,7 @@ void MamModule::archive(router::RoutedStanza& ev, Keepers keepers) {
   const auto now = std::chrono::system_clock::now();
   const std::string sender = ev.from.bare_string();
   const std::string recipient = ev.to.bare_string();
-  const std::string text = xml::to_string(ev.stanza);
+  const std::string text = xml::to_string(ev.stanza, ns::kClient);
   std::vector<storage::ArchiveRow> rows;
   std::int64_t sender_id = 0, recipient_id = 0;
   if (by_sender) {
@@ -359,7 +359,7 @@ awaitable<IqReply> MamModule::run_query(const IqRequest& req, const std::string&
   // the router sends after this returns.
   if (auto session = host.sessions().find(req.from)) {
     auto send = [&](const storage::ArchiveRow& row) {
-      auto original = xml::parse_element(row.stanza);
+      auto original = xml::parse_element(row.stanza, ns::kClient);
       if (!original) {
         spdlog::error("mam: archived row {} of {} does not parse; skipped", row.id, owner);
         return;

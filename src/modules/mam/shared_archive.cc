@@ -1,7 +1,7 @@
 #include "modules/mam/shared_archive.h"
 
 #include "modules/mam/query.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xmpp/datetime.h"
 
 namespace tern::modules::mam {

@@ -18,7 +18,7 @@
 #include "modules/mam/policy.h"
 #include "modules/mam/query.h"
 #include "modules/muc/service.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
 #include "xmpp/datetime.h"
@@ -57,9 +57,9 @@ Tombstoned tombstone_in_store(storage::Storage& storage, mam::ArchiveWriter& wri
   if (page.rows.empty()) return Tombstoned::kNotFound;
   const auto& row = page.rows.front();
   if (!owner_bare.empty() && row.with != owner_bare) return Tombstoned::kNotTheirs;
-  auto original = xml::parse_element(row.stanza);
+  auto original = xml::parse_element(row.stanza, ns::kClient);
   if (!original) return Tombstoned::kNotFound;
-  storage.archive().replace(room, id, xml::to_string(tombstone(*original, retracted)));
+  storage.archive().replace(room, id, xml::to_string(tombstone(*original, retracted), ns::kClient));
   return Tombstoned::kDone;
 }
 
@@ -85,7 +85,7 @@ std::int64_t MucService::archive_message(Room& room, const xmpp::Jid& sender_bar
   auto from = xmpp::Jid::parse(m.attr_or("from"));
   std::vector<storage::ArchiveRow> rows;
   rows.push_back({by, id, sender_bare.bare_string(), from ? from->resource() : std::string(),
-                  xml::to_string(m)});
+                  xml::to_string(m, ns::kClient)});
   services_.archive->writer->push(std::move(rows));
   return id;
 }
@@ -233,7 +233,7 @@ awaitable<void> MucService::run_room_query(MucService* self, std::shared_ptr<Roo
     co_return;
   }
   auto send_row = [&](const storage::ArchiveRow& row) {
-    auto original = xml::parse_element(row.stanza);
+    auto original = xml::parse_element(row.stanza, ns::kClient);
     if (!original) {
       spdlog::error("muc: archived row {} of {} does not parse; skipped", row.id, q->room);
       return;

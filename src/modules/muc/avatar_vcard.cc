@@ -9,6 +9,7 @@
 #include "modules/muc/room.h"
 #include "sasl/mechanism.h"
 #include "xml/parse_element.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::muc {
 
@@ -61,7 +62,7 @@ std::variant<std::optional<RoomAvatar>, StanzaError> read_avatar(const xml::Elem
 
 std::optional<RoomAvatar> stored_avatar(const std::string& vcard_xml) {
   if (vcard_xml.empty()) return std::nullopt;
-  auto vcard = xml::parse_element(vcard_xml);
+  auto vcard = xml::parse_element(vcard_xml, ns::kClient);
   if (!vcard) return std::nullopt;
   // What was stored was accepted under some limit; reading it back is not
   // the place to apply today's.

@@ -5,6 +5,7 @@
 #include "modules/adhoc/data_form.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::muc {
 
@@ -163,12 +164,12 @@ std::string stored_config(const RoomConfig& config, const std::string& id_salt) 
     f.options.clear();
   }
   form.add(kIdSalt, "hidden").values = {id_salt};
-  return xml::to_string(adhoc::to_element(form));
+  return xml::to_string(adhoc::to_element(form), ns::kClient);
 }
 
 std::optional<std::pair<RoomConfig, std::string>> parse_stored_config(std::string_view text,
                                                                       int max_history) {
-  auto x = xml::parse_element(text);
+  auto x = xml::parse_element(text, ns::kClient);
   if (!x) return std::nullopt;
   RoomConfig config;
   if (apply_config_form(*x, config, max_history)) return std::nullopt;

@@ -4,7 +4,7 @@
 #include "modules/mam/policy.h"
 #include "modules/mam/query.h"
 #include "modules/muc/service.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::muc {
 

@@ -6,7 +6,7 @@
 
 #include "modules/muc/service.h"
 #include "sasl/mechanism.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xmpp/datetime.h"
 
 namespace tern::modules::muc {

@@ -6,7 +6,7 @@
 #include "modules/mam/policy.h"
 #include "modules/muc/service.h"
 #include "sasl/mechanism.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::muc {
 

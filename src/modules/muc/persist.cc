@@ -18,6 +18,7 @@
 #include "modules/muc/config_form.h"
 #include "modules/muc/service.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::muc {
 
@@ -31,7 +32,7 @@ storage::MucRoomRecord record_of(const Room& room) {
   r.subject_nick = room.subject_nick;
   for (const auto& [jid, a] : room.affiliations()) r.affiliations.emplace_back(jid, affiliation_name(a));
   for (const auto& [jid, nick] : room.registered_nicks()) r.nicks.emplace_back(jid, nick);
-  if (room.avatar) r.vcard = xml::to_string(room.avatar->vcard);
+  if (room.avatar) r.vcard = xml::to_string(room.avatar->vcard, ns::kClient);
   return r;
 }
 

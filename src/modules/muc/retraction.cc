@@ -1,7 +1,7 @@
 #include "modules/muc/retraction.h"
 
 #include "modules/muc/room.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::muc {
 

@@ -7,6 +7,7 @@
 
 #include "sasl/mechanism.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::muc {
 
@@ -154,7 +155,7 @@ void History::push(xml::Element stanza, std::chrono::system_clock::time_point at
     return;
   }
   HistoryEntry e;
-  e.chars = xml::to_string(stanza).size();
+  e.chars = xml::to_string(stanza, ns::kClient).size();
   e.stanza = std::move(stanza);
   e.at = at;
   entries_.push_back(std::move(e));

@@ -8,6 +8,7 @@
 #include "sasl/mechanism.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::muc {
 
@@ -100,9 +101,9 @@ void MucService::on_stanza(xml::Element stanza, const xmpp::Jid& from, const xmp
     return;
   }
   // Only bytes cross shards: the tree is freed here, rebuilt there.
-  auto bytes = std::make_shared<const std::string>(xml::to_string(stanza));
+  auto bytes = std::make_shared<const std::string>(xml::to_string(stanza, ns::kClient));
   host_.post_to_shard(shard, [this, bytes, from, to] {
-    auto copy = xml::parse_element(*bytes);
+    auto copy = xml::parse_element(*bytes, ns::kClient);
     if (copy) on_room_stanza(std::move(*copy), from, to);
   });
 }

@@ -4,7 +4,7 @@
 // the visitor voice (the participant role), as a role change of §8.3.
 #include "modules/adhoc/data_form.h"
 #include "modules/muc/service.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::muc {
 

@@ -14,6 +14,7 @@
 #include "xml/serializer.h"
 #include "xml/stream_parser.h"
 #include "xmpp/datetime.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules {
 namespace offline {
@@ -90,7 +91,7 @@ void run_near(const Host& host, const xmpp::Jid& near, std::function<void()> f) 
 awaitable<void> store(State st, xmpp::Jid owner, StoreOp op) {
   const storage::AccountKey key{owner.node(), owner.domain()};
   xmpp::add_delay(op.message, owner.domain(), std::chrono::system_clock::now());
-  const std::string text = xml::to_string(op.message);
+  const std::string text = xml::to_string(op.message, ns::kClient);
   bool exists = false, stored = false;
   try {
     co_await st->blocking.run([&] {
@@ -136,7 +137,7 @@ awaitable<void> flush(State st, xmpp::Jid owner, FlushOp op) {
     co_return;
   }
   for (const auto& text : stored) {
-    auto message = xml::parse_element(text);
+    auto message = xml::parse_element(text, ns::kClient);
     if (!message) {
       spdlog::error("offline: a stored message of {} does not parse; dropped", owner.bare_string());
       continue;

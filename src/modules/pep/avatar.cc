@@ -5,6 +5,7 @@
 #include "core/hex.h"
 #include "sasl/mechanism.h"
 #include "xml/parse_element.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::pep::avatar {
 namespace {
@@ -73,7 +74,7 @@ std::optional<std::string> image_id(const std::string& base64, std::size_t* byte
 }
 
 std::optional<std::string> vcard_photo_hash(const std::string& vcard_xml) {
-  auto vcard = xml::parse_element(vcard_xml);
+  auto vcard = xml::parse_element(vcard_xml, ns::kClient);
   if (!vcard) return std::nullopt;
   auto photo = photo_of(*vcard);
   if (!photo) return std::nullopt;

@@ -20,6 +20,7 @@
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
 #include "xmpp/datetime.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::pep {
 namespace {
@@ -192,7 +193,7 @@ awaitable<void> send_last_items(std::shared_ptr<PepService> self, std::string ac
     co_return;
   }
   for (const auto& l : last) {
-    auto payload = l.item.payload.empty() ? std::nullopt : xml::parse_element(l.item.payload);
+    auto payload = l.item.payload.empty() ? std::nullopt : xml::parse_element(l.item.payload, ns::kClient);
     xml::Element msg("message", "jabber:client");
     msg.set_attr("from", account);
     msg.set_attr("to", listener);

@@ -11,6 +11,7 @@
 #include "modules/pubsub/access.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::pep {
 namespace {
@@ -299,7 +300,7 @@ awaitable<IqReply> items(PepService& pep, const std::string& account, const std:
     auto& item = list.add_child("item");
     item.set_attr("id", i->id);
     if (i->payload.empty()) continue;
-    auto payload = xml::parse_element(i->payload);
+    auto payload = xml::parse_element(i->payload, ns::kClient);
     if (!payload) throw std::runtime_error("stored item " + i->id + " does not parse");
     item.add_child(std::move(*payload));
   }
@@ -426,7 +427,7 @@ awaitable<IqReply> subscribe(PepService& pep, const std::string& account,
   s.set_attr("subscription", "subscribed");
   // §6.1.7: the last item goes to a new subscriber after the result.
   for (const auto& i : out.items) {
-    auto payload = xml::parse_element(i.payload);
+    auto payload = xml::parse_element(i.payload, ns::kClient);
     xml::Element msg("message", "jabber:client");
     msg.set_attr("from", account);
     msg.set_attr("to", subscriber);

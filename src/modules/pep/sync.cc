@@ -12,6 +12,7 @@
 #include "modules/pep/vcard4.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::pep {
 namespace {
@@ -82,7 +83,7 @@ void write_pep_bookmarks(storage::Storage& s, const std::string& account,
     if (old != existing.end()) {
       // XEP-0048 has no <extensions/>: keep what the room had.
       if (!b.extensions)
-        if (auto el = xml::parse_element(old->second.payload))
+        if (auto el = xml::parse_element(old->second.payload, ns::kClient))
           if (auto prev = bookmarks::from_item(b.jid, *el)) b.extensions = prev->extensions;
     }
     const xml::Element conference = bookmarks::to_conference(b);
@@ -114,11 +115,11 @@ std::vector<Change> sync_job(storage::Storage& s, const std::string& account, Bo
   std::vector<xml::Element> urls;
   std::vector<bookmarks::Bookmark> marks;
   std::optional<xml::Element> private_doc;
-  if (auto text = docs.get(owner, bookmarks::kPrivateKey)) private_doc = xml::parse_element(*text);
+  if (auto text = docs.get(owner, bookmarks::kPrivateKey)) private_doc = xml::parse_element(*text, ns::kClient);
   switch (source) {
     case BookmarkSource::kPep: {
       for (const auto& item : ps.items(account, bookmarks::kNode, {}, 0))
-        if (auto el = xml::parse_element(item.payload))
+        if (auto el = xml::parse_element(item.payload, ns::kClient))
           if (auto b = bookmarks::from_item(item.id, *el)) marks.push_back(std::move(*b));
       if (private_doc) bookmarks::from_storage(*private_doc, &urls);
       break;
@@ -126,7 +127,7 @@ std::vector<Change> sync_job(storage::Storage& s, const std::string& account, Bo
     case BookmarkSource::kLegacyPep: {
       auto items = ps.items(account, bookmarks::kLegacyNs, {}, 1);
       if (items.empty()) return changes;
-      auto el = xml::parse_element(items.front().payload);
+      auto el = xml::parse_element(items.front().payload, ns::kClient);
       if (!el) return changes;
       marks = bookmarks::from_storage(*el, &urls);
       break;
@@ -149,19 +150,19 @@ void avatar_to_vcard(storage::Storage& s, const std::string& account) {
   auto& ps = s.pubsub();
   auto meta = ps.items(account, avatar::kMetadataNode, {}, 1);
   if (meta.empty()) return;
-  auto meta_el = xml::parse_element(meta.front().payload);
+  auto meta_el = xml::parse_element(meta.front().payload, ns::kClient);
   if (!meta_el) return;
   std::optional<avatar::Photo> photo;
   if (auto info = avatar::metadata_info(*meta_el)) {
     auto data = ps.items(account, avatar::kDataNode, {info->first}, 1);
     if (data.empty()) return;  // metadata pointing elsewhere (an URL): nothing to copy
-    auto data_el = xml::parse_element(data.front().payload);
+    auto data_el = xml::parse_element(data.front().payload, ns::kClient);
     if (!data_el) return;
     photo = avatar::Photo{info->second, data_el->text()};
   }
   const auto owner = key_of(account);
   std::optional<xml::Element> vcard;
-  if (auto text = s.documents().get(owner, avatar::kVcardKey)) vcard = xml::parse_element(*text);
+  if (auto text = s.documents().get(owner, avatar::kVcardKey)) vcard = xml::parse_element(*text, ns::kClient);
   if (!photo && (!vcard || !avatar::photo_of(*vcard))) return;
   s.documents().put(owner, avatar::kVcardKey, xml::to_string(avatar::with_photo(std::move(vcard), photo), ""));
 }
@@ -176,7 +177,7 @@ std::vector<Change> vcard_to_avatar(storage::Storage& s, const std::string& acco
   auto& ps = s.pubsub();
   auto meta = ps.items(account, avatar::kMetadataNode, {}, 1);
   if (!meta.empty())
-    if (auto el = xml::parse_element(meta.front().payload))
+    if (auto el = xml::parse_element(meta.front().payload, ns::kClient))
       if (auto info = avatar::metadata_info(*el); info && info->first == *id) return changes;
   const NodeConfig defaults = pubsub::default_config(true);
   const xml::Element data = avatar::data_for(photo.base64);
@@ -193,14 +194,14 @@ std::vector<Change> vcard_to_avatar(storage::Storage& s, const std::string& acco
 }
 
 std::optional<xml::Element> stored_vcard(storage::Storage& s, const std::string& account) {
-  if (auto text = s.documents().get(key_of(account), avatar::kVcardKey)) return xml::parse_element(*text);
+  if (auto text = s.documents().get(key_of(account), avatar::kVcardKey)) return xml::parse_element(*text, ns::kClient);
   return std::nullopt;
 }
 
 std::optional<xml::Element> current_vcard4(storage::Storage& s, const std::string& account) {
   auto items = s.pubsub().items(account, vcard4::kNode, {}, 1);
   if (items.empty()) return std::nullopt;
-  auto el = xml::parse_element(items.front().payload);
+  auto el = xml::parse_element(items.front().payload, ns::kClient);
   if (!el || el->name() != "vcard" || el->ns() != vcard4::kNs) return std::nullopt;
   return el;
 }

@@ -9,6 +9,7 @@
 #include "xml/serializer.h"
 #include "xmpp/datetime.h"
 #include "xml/stream_parser.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::presence {
 namespace {
@@ -111,7 +112,7 @@ awaitable<void> PresenceService::deliver_pending_requests(router::SessionPtr ses
   for (const auto& item : items) {
     if (!item.pending_in) continue;
     std::optional<xml::Element> stanza;
-    if (!item.pending_in_stanza.empty()) stanza = xml::parse_element(item.pending_in_stanza);
+    if (!item.pending_in_stanza.empty()) stanza = xml::parse_element(item.pending_in_stanza, ns::kClient);
     // A request stored without its stanza is still a request (§3.1.3).
     if (!stanza) stanza = make_presence(item.jid, jid.bare_string(), "subscribe");
     requests.push_back(std::move(*stanza));
@@ -131,7 +132,7 @@ std::string PresenceService::stamped_for_later(const xml::Element& presence) {
   p.remove_child("delay", xmpp::kDelayNs);  // only the server's own stamp counts
   const xmpp::Jid from = xmpp::Jid::parse(p.attr_or("from")).value_or(xmpp::Jid());
   xmpp::add_delay(p, from.domain(), std::chrono::system_clock::now());
-  return xml::to_string(p);
+  return xml::to_string(p, ns::kClient);
 }
 
 void PresenceService::keep_last_unavailable(const storage::AccountKey& owner, const std::string& xml) {

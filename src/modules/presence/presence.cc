@@ -7,7 +7,7 @@
 #include "core/shards.h"
 #include "modules/options.h"
 #include "modules/presence/service.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules {
 namespace presence {

@@ -3,6 +3,7 @@
 // presence it broadcast. Probes are never delivered to clients.
 #include "modules/presence/service.h"
 #include "xml/parse_element.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::presence {
 
@@ -36,7 +37,7 @@ awaitable<void> PresenceService::answer_probe(xmpp::Jid prober, xmpp::Jid contac
   // §4.3.2: none available: the last unavailable presence, with its delay
   // (or nothing, for an account never seen online).
   if (!last_unavailable) co_return;
-  auto presence = xml::parse_element(*last_unavailable);
+  auto presence = xml::parse_element(*last_unavailable, ns::kClient);
   if (!presence) co_return;
   presence->set_attr("to", prober.to_string());
   send(std::move(*presence));

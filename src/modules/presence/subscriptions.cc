@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "modules/presence/service.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::presence {
 namespace {
@@ -70,7 +71,7 @@ awaitable<void> PresenceService::inbound_subscription(xmpp::Jid user, xmpp::Jid 
   // Here `contact` is the local account receiving the stanza, `user` the sender.
   const std::string user_str = user.to_string();
   std::optional<std::string> request;
-  if (type == SubType::kSubscribe) request = xml::to_string(stanza);
+  if (type == SubType::kSubscribe) request = xml::to_string(stanza, ns::kClient);
   Transition t;
   const auto outcome = co_await rosters_->change_subscription(
       contact, user_str, [&](const std::optional<storage::RosterItem>& old) {

@@ -15,6 +15,7 @@
 #include "modules/options.h"
 #include "xml/serializer.h"
 #include "xml/stream_parser.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules {
 namespace private_storage {
@@ -101,7 +102,7 @@ awaitable<IqReply> private_get(State st, const IqRequest& req) {
   auto stored = co_await st->blocking.run([&] { return st->storage.documents().get(owner, key); });
   xml::Element query("query", std::string(private_storage::kNs));
   if (stored) {
-    auto element = xml::parse_element(*stored);
+    auto element = xml::parse_element(*stored, ns::kClient);
     // Only this module writes these keys, from parsed XML: a broken store.
     if (!element) throw std::runtime_error("stored " + key + " does not parse");
     query.add_child(std::move(*element));

@@ -4,6 +4,7 @@
 
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::pubsub {
 namespace {
@@ -60,7 +61,7 @@ bool deliver_one(const Host& host, const std::string& from, const std::string& t
     }
     return true;
   }
-  if (!parsed) parsed = xml::parse_element(event_xml);
+  if (!parsed) parsed = xml::parse_element(event_xml, ns::kClient);
   if (!parsed) return false;
   xml::Element msg("message", "jabber:client");
   msg.set_attr("from", from);
@@ -68,7 +69,7 @@ bool deliver_one(const Host& host, const std::string& from, const std::string& t
   msg.set_attr("type", "headline");
   msg.add_child(*parsed);
   if (!body_xml.empty())
-    if (auto body = xml::parse_element(body_xml)) msg.add_child(std::move(*body));
+    if (auto body = xml::parse_element(body_xml, ns::kClient)) msg.add_child(std::move(*body));
   host.route(std::move(msg));
   return true;
 }

@@ -9,6 +9,7 @@
 
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::pubsub {
 namespace {
@@ -222,7 +223,7 @@ std::string serialize(const NodeConfig& config) {
 }
 
 std::optional<NodeConfig> deserialize(std::string_view text) {
-  auto element = xml::parse_element(text);
+  auto element = xml::parse_element(text, ns::kClient);
   if (!element) return std::nullopt;
   auto form = adhoc::parse_form(*element);
   if (!form || form->form_type() != kNodeConfigFormType) return std::nullopt;

@@ -14,6 +14,7 @@
 #include "modules/pubsub/deliver.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::pubsub {
 namespace {
@@ -136,7 +137,7 @@ xml::Element items_element(const std::string& node, const std::vector<storage::P
     auto& item = list.add_child("item");
     item.set_attr("id", i.id);
     if (i.payload.empty()) continue;
-    auto payload = xml::parse_element(i.payload);
+    auto payload = xml::parse_element(i.payload, ns::kClient);
     if (!payload) throw std::runtime_error("stored item " + i.id + " does not parse");
     item.add_child(std::move(*payload));
   }

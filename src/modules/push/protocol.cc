@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "modules/push/protocol.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
 
@@ -109,7 +109,7 @@ std::string to_document(const std::vector<Registration>& list) {
 
 std::vector<Registration> from_document(std::string_view text) {
   std::vector<Registration> list;
-  auto doc = xml::parse_element(text);
+  auto doc = xml::parse_element(text, ns::kClient);
   if (!doc || doc->name() != "registrations" || doc->ns() != kNs) return list;
   for (const auto* entry : doc->children()) {
     if (entry->name() != "enable") continue;

@@ -1,7 +1,7 @@
 #include "modules/roster/account_removal.h"
 
 #include "core/log.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::roster {
 namespace {

@@ -5,7 +5,7 @@
 #include <functional>
 
 #include "modules/roster/item.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::roster {
 

@@ -13,7 +13,7 @@
 #include "modules/roster/item.h"
 #include "modules/roster/push.h"
 #include "modules/roster/rosters.h"
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules {
 namespace {

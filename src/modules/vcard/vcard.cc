@@ -14,6 +14,7 @@
 #include "modules/options.h"
 #include "xml/serializer.h"
 #include "xml/stream_parser.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules {
 namespace vcard {
@@ -68,7 +69,7 @@ awaitable<IqReply> vcard_get(State st, const IqRequest& req) {
     xml::Element empty("vCard", std::string(vcard::kNs));
     co_return IqReply::result(std::move(empty));
   }
-  auto element = xml::parse_element(*stored);
+  auto element = xml::parse_element(*stored, ns::kClient);
   // Only this module writes the key, from parsed XML: a broken store.
   if (!element) throw std::runtime_error("stored vCard of " + req.to.to_string() + " does not parse");
   co_return IqReply::result(std::move(*element));

@@ -45,5 +45,15 @@ TEST(Hook, AThrowingHandlerIsCountedAndTheChainGoesOn) {
   EXPECT_EQ(hook.failures(), 1u);
 }
 
+TEST(Hook, AHandlerThrowingANonStandardExceptionIsCountedToo) {
+  Hook<Event> hook;
+  auto bad = hook.add([](Event&) -> Verdict { throw 42; }, 10);
+  auto good = hook.add([](Event& e) { e.seen += "good,"; return Verdict::kPass; }, 0);
+  Event e;
+  EXPECT_EQ(hook.run(e), Verdict::kPass);
+  EXPECT_EQ(e.seen, "good,");
+  EXPECT_EQ(hook.failures(), 1u);
+}
+
 }  // namespace
 }  // namespace tern::core

@@ -10,6 +10,7 @@
 #include "storage/sqlite/sqlite_storage.h"
 #include "storage/temp_dir.h"
 #include "xml/parse_element.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::portable {
 namespace {
@@ -92,7 +93,7 @@ TEST(PortableReader, ReadsAUserIntoWhatTernStores) {
   ASSERT_EQ(juliet->offline.size(), 1u);
   // As the offline module stores it: no xmlns on the stanza itself.
   EXPECT_TRUE(juliet->offline[0].starts_with("<message from='romeo@montague.lit/orchard'"));
-  auto parsed = xml::parse_element(juliet->offline[0]);
+  auto parsed = xml::parse_element(juliet->offline[0], ns::kClient);
   ASSERT_TRUE(parsed);
   EXPECT_EQ(parsed->child_text("body"), "Neither, fair saint, if either thee dislike.");
   // The bad roster jid and the unknown element are named, not fatal.

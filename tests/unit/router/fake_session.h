@@ -15,6 +15,7 @@
 #include "xml/serializer.h"
 #include "xmpp/errors.h"
 #include "xmpp/jid.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::router::fakes {
 
@@ -39,7 +40,7 @@ class FakeSession : public Session {
 
   void deliver(const xml::Element& stanza) override {
     std::lock_guard lock(mutex_);
-    delivered_.push_back(xml::to_string(stanza));
+    delivered_.push_back(xml::to_string(stanza, ns::kClient));
     delivered_on_.push_back(core::Shards::current());
     buffers_.push_back(nullptr);
   }

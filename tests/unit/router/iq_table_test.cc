@@ -6,6 +6,7 @@
 #include <string>
 
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::router {
 namespace {
@@ -24,7 +25,7 @@ std::string call(const IqHandler& handler) {
     } else if (reply.error) {
       out = std::string("error:") + xmpp::condition_name(reply.error->condition);
     } else if (reply.payload) {
-      out = xml::to_string(*reply.payload);
+      out = xml::to_string(*reply.payload, ns::kClient);
     } else {
       out = "empty result";
     }

@@ -9,6 +9,7 @@
 
 #include "router/router.h"
 #include "router/router_harness.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::router {
 namespace {
@@ -27,7 +28,7 @@ class RouterIqTest : public ::testing::Test {
   // read by the test after the shard settled.
   static std::string describe(const IqRequest& req) {
     return req.from.to_string() + " -> " + req.to.to_string() +
-           (req.type == IqType::kGet ? " get " : " set ") + xml::to_string(req.payload());
+           (req.type == IqType::kGet ? " get " : " set ") + xml::to_string(req.payload(), ns::kClient);
   }
 
   RouterHarness h;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "router/router_harness.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::router {
 namespace {
@@ -360,7 +361,7 @@ TEST_F(RouterTest, PresenceToRemoteDomainIsDroppedSilently) {
 TEST_F(RouterTest, ToRemoteHookTakesStanzasForOtherDomains) {
   Strings seen;
   auto token = h.router.hooks().to_remote.add([&](RoutedStanza& ev) {
-    seen.push_back(ev.to.to_string() + " " + xml::to_string(ev.stanza));
+    seen.push_back(ev.to.to_string() + " " + xml::to_string(ev.stanza, ns::kClient));
     return core::Verdict::kHandled;
   });
   const std::string msg =
@@ -491,7 +492,7 @@ TEST_F(RouterTest, ToBareHookCanTakeAMessageToABareJid) {
   auto phone = h.bind("bob@example.com/phone", 1);
   Strings seen;
   auto token = h.router.hooks().to_bare.add([&](RoutedStanza& ev) {
-    seen.push_back(ev.to.to_string() + " " + xml::to_string(ev.stanza));
+    seen.push_back(ev.to.to_string() + " " + xml::to_string(ev.stanza, ns::kClient));
     return core::Verdict::kHandled;
   });
   const std::string msg =
@@ -539,7 +540,7 @@ TEST_F(RouterTest, UndeliveredHookGetsTheMessageNoSessionTook) {
   Strings stored;
   auto token = h.router.hooks().undelivered.add([&](RoutedStanza& ev) {
     stored.push_back(ev.from.to_string() + " -> " + ev.to.to_string() + " " +
-                     xml::to_string(ev.stanza));
+                     xml::to_string(ev.stanza, ns::kClient));
     return core::Verdict::kHandled;  // e.g. offline storage kept it
   });
   const std::string msg =

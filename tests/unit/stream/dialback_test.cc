@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "xml/parse_element.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::stream {
 namespace {
@@ -24,7 +25,7 @@ TEST(DialbackKey, DependsOnEveryInput) {
 
 xml::Element parse(const std::string& text) {
   auto el = xml::parse_element(
-      "<wrap xmlns:db='jabber:server:dialback'>" + text + "</wrap>");
+      "<wrap xmlns:db='jabber:server:dialback'>" + text + "</wrap>", ns::kClient);
   EXPECT_TRUE(el);
   return *el->children().front();
 }

@@ -3,12 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "xml/parse_element.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::stream {
 namespace {
 
 Sasl2Parse parse(const std::string& text) {
-  auto el = xml::parse_element(text);
+  auto el = xml::parse_element(text, ns::kClient);
   EXPECT_TRUE(el) << text;
   return parse_sasl2_authenticate(*el);
 }

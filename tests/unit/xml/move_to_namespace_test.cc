@@ -4,6 +4,7 @@
 
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::xml {
 namespace {
@@ -13,7 +14,7 @@ constexpr std::string_view kAccept = "jabber:component:accept";
 // A component's stanza, parsed as its stream would: the default namespace
 // is jabber:component:accept, payloads keep theirs.
 Element component_stanza(std::string_view text) {
-  auto el = parse_element(text);
+  auto el = parse_element(text, ns::kClient);
   EXPECT_TRUE(el.has_value()) << text;
   return *el;
 }

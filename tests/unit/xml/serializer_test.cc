@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::xml {
 namespace {
@@ -22,14 +22,14 @@ TEST(SerializerTest, EscapesAttributeValues) {
 TEST(SerializerTest, PlainUtf8PassesThrough) {
   Element body("body", ns::kClient);
   body.add_text("caf\xc3\xa9 \xf0\x9f\x98\x80");
-  EXPECT_EQ(to_string(body), "<body>caf\xc3\xa9 \xf0\x9f\x98\x80</body>");
+  EXPECT_EQ(to_string(body, ns::kClient), "<body>caf\xc3\xa9 \xf0\x9f\x98\x80</body>");
 }
 
 TEST(SerializerTest, EmptyElementIsSelfClosing) {
   Element e("presence", ns::kClient);
-  EXPECT_EQ(to_string(e), "<presence/>");
+  EXPECT_EQ(to_string(e, ns::kClient), "<presence/>");
   e.set_attr("type", "unavailable");
-  EXPECT_EQ(to_string(e), "<presence type='unavailable'/>");
+  EXPECT_EQ(to_string(e, ns::kClient), "<presence type='unavailable'/>");
 }
 
 TEST(SerializerTest, StanzaWithPayloads) {
@@ -37,7 +37,7 @@ TEST(SerializerTest, StanzaWithPayloads) {
   msg.set_attr("to", "juliet@example.com").set_attr("xml:lang", "en").set_attr("id", "a'1");
   msg.add_child("body").add_text("<3 & more");
   msg.add_child("active", "http://jabber.org/protocol/chatstates");
-  EXPECT_EQ(to_string(msg),
+  EXPECT_EQ(to_string(msg, ns::kClient),
             "<message to='juliet@example.com' xml:lang='en' id='a&apos;1'>"
             "<body>&lt;3 &amp; more</body>"
             "<active xmlns='http://jabber.org/protocol/chatstates'/></message>");
@@ -49,7 +49,7 @@ TEST(SerializerTest, XmlnsOnlyWhereTheNamespaceChanges) {
   Element& query = iq.add_child("query", "jabber:iq:roster");
   query.add_child("item").set_attr("jid", "a@b");
   query.add_child("x", ns::kClient);  // back to the stanza namespace
-  EXPECT_EQ(to_string(iq),
+  EXPECT_EQ(to_string(iq, ns::kClient),
             "<iq type='result'><query xmlns='jabber:iq:roster'><item jid='a@b'/>"
             "<x xmlns='jabber:client'/></query></iq>");
 }
@@ -83,7 +83,7 @@ TEST(SerializerTest, ChildInTheWireNamespaceNeedsNoXmlns) {
 
 TEST(SerializerTest, NonStanzaTopLevelGetsXmlns) {
   Element starttls("starttls", ns::kTls);
-  EXPECT_EQ(to_string(starttls), "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+  EXPECT_EQ(to_string(starttls, ns::kClient), "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
   Element in_other("message", ns::kClient);
   EXPECT_EQ(to_string(in_other, "jabber:component:accept"), "<message xmlns='jabber:client'/>");
   EXPECT_EQ(to_string(in_other, ""), "<message xmlns='jabber:client'/>");
@@ -94,7 +94,7 @@ TEST(SerializerTest, StreamFeaturesUseThePrefix) {
   features.add_child("starttls", ns::kTls).add_child("required");
   features.add_child("mechanisms", ns::kSasl).add_child("mechanism").add_text("PLAIN");
   features.add_child("ver", ns::kClient);  // inherits the stream's default
-  EXPECT_EQ(to_string(features),
+  EXPECT_EQ(to_string(features, ns::kClient),
             "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/>"
             "</starttls><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
             "<mechanism>PLAIN</mechanism></mechanisms><ver/></stream:features>");
@@ -113,10 +113,10 @@ TEST(SerializerTest, StreamError) {
 TEST(SerializerTest, EmptyNamespace) {
   Element top("message", "");  // builders may leave the stanza namespace out
   top.add_child(Element("x", ""));
-  EXPECT_EQ(to_string(top), "<message><x/></message>");
+  EXPECT_EQ(to_string(top, ns::kClient), "<message><x/></message>");
   Element iq("iq", ns::kClient);
   iq.add_child(Element("bare", ""));  // a child in no namespace must say so
-  EXPECT_EQ(to_string(iq), "<iq><bare xmlns=''/></iq>");
+  EXPECT_EQ(to_string(iq, ns::kClient), "<iq><bare xmlns=''/></iq>");
 }
 
 TEST(SerializerTest, NamespacedAttributesGetAPrefix) {
@@ -132,7 +132,7 @@ TEST(SerializerTest, NamespacedAttributesGetAPrefix) {
 TEST(SerializerTest, StrayXmlnsAttributesAreNotWritten) {
   Element e("query", "jabber:iq:roster");
   e.set_attr("xmlns", "urn:wrong").set_attr("xmlns:p", "urn:p").set_attr("ver", "1");
-  EXPECT_EQ(to_string(e), "<query xmlns='jabber:iq:roster' ver='1'/>");
+  EXPECT_EQ(to_string(e, ns::kClient), "<query xmlns='jabber:iq:roster' ver='1'/>");
 }
 
 TEST(SerializerTest, SerializeAppends) {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xml/serializer.h"
 
 namespace tern::xml {
@@ -23,7 +23,7 @@ std::string describe(const StreamEvent& ev) {
   if (auto* open = std::get_if<StreamOpen>(&ev)) {
     return "open [" + open->content_ns + "] " + to_string(open->header, open->content_ns);
   }
-  if (auto* st = std::get_if<StreamStanza>(&ev)) return "stanza " + to_string(st->element);
+  if (auto* st = std::get_if<StreamStanza>(&ev)) return "stanza " + to_string(st->element, ns::kClient);
   if (std::holds_alternative<StreamClose>(ev)) return "close";
   return std::string("fail ") + condition_name(std::get<StreamFailure>(ev).error);
 }

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "xml/namespaces.h"
+#include "xmpp/namespaces.h"
 #include "xml/serializer.h"
 
 namespace tern::xmpp {

@@ -10,6 +10,7 @@
 #include "router/router_harness.h"
 #include "storage/temp_dir.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules {
 namespace {
@@ -81,7 +82,7 @@ class AdhocModuleTest : public ::testing::Test {
   std::string start(const char* node) {
     auto reply = ask(admin, execute(node));
     const auto* cmd = command_of(reply);
-    EXPECT_NE(cmd, nullptr) << xml::to_string(reply);
+    EXPECT_NE(cmd, nullptr) << xml::to_string(reply, ns::kClient);
     if (!cmd) return "";
     EXPECT_EQ(cmd->attr_or("status"), "executing");
     return std::string(cmd->attr_or("sessionid"));
@@ -110,7 +111,7 @@ TEST_F(AdhocModuleTest, FirstStageIsTheFormWithASessionAndActions) {
   auto reply = ask(admin, execute(kAddUser));
   EXPECT_EQ(reply.attr_or("type"), "result");
   const auto* cmd = command_of(reply);
-  ASSERT_NE(cmd, nullptr) << xml::to_string(reply);
+  ASSERT_NE(cmd, nullptr) << xml::to_string(reply, ns::kClient);
   EXPECT_EQ(cmd->attr_or("node"), kAddUser);
   EXPECT_EQ(cmd->attr_or("status"), "executing");
   EXPECT_FALSE(cmd->attr_or("sessionid").empty());
@@ -134,7 +135,7 @@ TEST_F(AdhocModuleTest, AddUserCreatesTheAccountThenConflicts) {
                                      field("password", {"R0m30"}) +
                                      field("password-verify", {"R0m30"})));
   const auto* cmd = command_of(reply);
-  ASSERT_NE(cmd, nullptr) << xml::to_string(reply);
+  ASSERT_NE(cmd, nullptr) << xml::to_string(reply, ns::kClient);
   EXPECT_EQ(cmd->attr_or("status"), "completed");
   EXPECT_EQ(cmd->attr_or("sessionid"), id);
   ASSERT_NE(cmd->child("note", kCmd), nullptr);
@@ -165,7 +166,7 @@ TEST_F(AdhocModuleTest, BadPayloadKeepsTheSessionForAnotherTry) {
   EXPECT_EQ(error_of(reply), "bad-request+bad-payload");
   reply = ask(admin, submit(kAddUser, id,
                             field("accountjid", {"juliet@example.com"}) + field("password", {"a"})));
-  ASSERT_NE(command_of(reply), nullptr) << xml::to_string(reply);
+  ASSERT_NE(command_of(reply), nullptr) << xml::to_string(reply, ns::kClient);
   EXPECT_EQ(command_of(reply)->attr_or("status"), "completed");
 }
 
@@ -185,7 +186,7 @@ TEST_F(AdhocModuleTest, CancelEndsTheSession) {
   auto id = start(kAddUser);
   auto reply = ask(admin, std::string("<command xmlns='") + kCmd + "' node='" + kAddUser +
                               "' sessionid='" + id + "' action='cancel'/>");
-  ASSERT_NE(command_of(reply), nullptr) << xml::to_string(reply);
+  ASSERT_NE(command_of(reply), nullptr) << xml::to_string(reply, ns::kClient);
   EXPECT_EQ(command_of(reply)->attr_or("status"), "canceled");
   EXPECT_EQ(command_of(reply)->attr_or("sessionid"), id);
   reply = ask(admin, submit(kAddUser, id, field("accountjid", {"x@example.com"}) +
@@ -210,7 +211,7 @@ TEST_F(AdhocModuleTest, DeleteUserRemovesAccountsAndClosesTheirSessions) {
   auto id = start(node);
   auto reply = ask(admin, submit(node, id, field("accountjids", {"victim@example.com",
                                                                   "victim@example.com"})));
-  ASSERT_NE(command_of(reply), nullptr) << xml::to_string(reply);
+  ASSERT_NE(command_of(reply), nullptr) << xml::to_string(reply, ns::kClient);
   EXPECT_EQ(command_of(reply)->attr_or("status"), "completed");
   EXPECT_EQ(command_of(reply)->child("note", kCmd)->attr_or("type"), "info");
   EXPECT_FALSE(account_exists("victim"));
@@ -222,7 +223,7 @@ TEST_F(AdhocModuleTest, DeleteUserRemovesAccountsAndClosesTheirSessions) {
   // An unknown account completes with an error note.
   id = start(node);
   reply = ask(admin, submit(node, id, field("accountjids", {"ghost@example.com"})));
-  ASSERT_NE(command_of(reply), nullptr) << xml::to_string(reply);
+  ASSERT_NE(command_of(reply), nullptr) << xml::to_string(reply, ns::kClient);
   EXPECT_EQ(command_of(reply)->child("note", kCmd)->attr_or("type"), "error");
 }
 
@@ -232,7 +233,7 @@ TEST_F(AdhocModuleTest, ChangeUserPassword) {
   auto id = start(node);
   auto reply = ask(admin, submit(node, id, field("accountjid", {"bob@example.com"}) +
                                                field("password", {"new"})));
-  ASSERT_NE(command_of(reply), nullptr) << xml::to_string(reply);
+  ASSERT_NE(command_of(reply), nullptr) << xml::to_string(reply, ns::kClient);
   EXPECT_EQ(command_of(reply)->attr_or("status"), "completed");
   EXPECT_TRUE(storage->accounts().check_password({"bob", "example.com"}, "new"));
   EXPECT_FALSE(storage->accounts().check_password({"bob", "example.com"}, "old"));
@@ -244,7 +245,7 @@ TEST_F(AdhocModuleTest, OnlineUsersListsBareJidsOfBoundSessions) {
   auto id = start(node);
   auto reply = ask(admin, submit(node, id, field("max_items", {"none"})));
   const auto* cmd = command_of(reply);
-  ASSERT_NE(cmd, nullptr) << xml::to_string(reply);
+  ASSERT_NE(cmd, nullptr) << xml::to_string(reply, ns::kClient);
   EXPECT_EQ(cmd->attr_or("status"), "completed");
   const auto* x = cmd->child("x", "jabber:x:data");
   ASSERT_NE(x, nullptr);
@@ -266,7 +267,7 @@ TEST_F(AdhocModuleTest, AnnounceSendsAHeadlineToEverySession) {
   auto id = start(node);
   auto reply = ask(admin, submit(node, id, field("subject", {"Maintenance"}) +
                                                field("announcement", {"Going down", "at noon"})));
-  ASSERT_NE(command_of(reply), nullptr) << xml::to_string(reply);
+  ASSERT_NE(command_of(reply), nullptr) << xml::to_string(reply, ns::kClient);
   EXPECT_EQ(command_of(reply)->attr_or("status"), "completed");
   h.settle();
   const auto delivered = user->delivered();

@@ -6,6 +6,7 @@
 #include "modules/blocking/blocking.h"
 #include "modules/module_harness.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules {
 namespace {
@@ -49,12 +50,12 @@ TEST_F(BlockingModuleTest, AdvertisesItsNamespace) {
 TEST_F(BlockingModuleTest, BlockingAddsToTheListAndPushesToResourcesThatAskedForIt) {
   auto desk = h.login("alice", "desk", true);  // never fetches the list
   auto empty = blocklist(alice);
-  EXPECT_EQ(empty.attr_or("type"), "result") << xml::to_string(empty);
+  EXPECT_EQ(empty.attr_or("type"), "result") << xml::to_string(empty, ns::kClient);
   ASSERT_NE(empty.child("blocklist", blocking::kNs), nullptr);
   EXPECT_TRUE(empty.child("blocklist", blocking::kNs)->children().empty());
 
   auto reply = block(alice, "mallory@example.com");
-  EXPECT_EQ(reply.attr_or("type"), "result") << xml::to_string(reply);
+  EXPECT_EQ(reply.attr_or("type"), "result") << xml::to_string(reply, ns::kClient);
 
   auto pushes = h.wait_for_all(alice, is_push);
   ASSERT_EQ(pushes.size(), 1u);
@@ -92,7 +93,7 @@ TEST_F(BlockingModuleTest, AMessageToABlockedJidIsNotAcceptableWithBlocked) {
   const auto* err = error->child("error");
   ASSERT_NE(err, nullptr);
   EXPECT_EQ(err->attr_or("type"), "cancel");
-  EXPECT_NE(err->child("blocked", blocking::kErrorsNs), nullptr) << xml::to_string(*error);
+  EXPECT_NE(err->child("blocked", blocking::kErrorsNs), nullptr) << xml::to_string(*error, ns::kClient);
   EXPECT_FALSE(h.got_any(mallory, is_message));
 }
 
@@ -100,7 +101,7 @@ TEST_F(BlockingModuleTest, UnblockingLetsMessagesThroughAgain) {
   block(alice, "mallory@example.com");
   auto reply = h.iq(alice, "set",
                     "<unblock xmlns='urn:xmpp:blocking'><item jid='mallory@example.com'/></unblock>");
-  EXPECT_EQ(reply.attr_or("type"), "result") << xml::to_string(reply);
+  EXPECT_EQ(reply.attr_or("type"), "result") << xml::to_string(reply, ns::kClient);
   h.route("<message from='mallory@example.com/m' to='alice@example.com/phone'><body>hi</body></message>");
   auto got = h.wait_for(alice, is_message);
   ASSERT_TRUE(got);
@@ -109,12 +110,12 @@ TEST_F(BlockingModuleTest, UnblockingLetsMessagesThroughAgain) {
 
 TEST_F(BlockingModuleTest, BlockWithoutItemsIsBadRequest) {
   auto reply = h.iq(alice, "set", "<block xmlns='urn:xmpp:blocking'/>");
-  EXPECT_EQ(ModuleHarness::error_of(reply), "bad-request") << xml::to_string(reply);
+  EXPECT_EQ(ModuleHarness::error_of(reply), "bad-request") << xml::to_string(reply, ns::kClient);
 }
 
 TEST_F(BlockingModuleTest, AnotherAccountsListIsServiceUnavailable) {
   auto reply = h.iq(alice, "get", "<blocklist xmlns='urn:xmpp:blocking'/>", "mallory@example.com");
-  EXPECT_EQ(ModuleHarness::error_of(reply), "service-unavailable") << xml::to_string(reply);
+  EXPECT_EQ(ModuleHarness::error_of(reply), "service-unavailable") << xml::to_string(reply, ns::kClient);
 }
 
 }  // namespace

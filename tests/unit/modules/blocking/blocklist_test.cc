@@ -2,6 +2,7 @@
 
 #include "modules/blocking/blocking.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::blocking {
 namespace {
@@ -86,9 +87,9 @@ TEST(BlockingItems, EmptyCommandHasNoItems) {
 }
 
 TEST(BlockingItems, MakesCommand) {
-  EXPECT_EQ(xml::to_string(make_command("block", {"romeo@montague.net"})),
+  EXPECT_EQ(xml::to_string(make_command("block", {"romeo@montague.net"}), ns::kClient),
             "<block xmlns='urn:xmpp:blocking'><item jid='romeo@montague.net'/></block>");
-  EXPECT_EQ(xml::to_string(make_command("unblock", {})), "<unblock xmlns='urn:xmpp:blocking'/>");
+  EXPECT_EQ(xml::to_string(make_command("unblock", {}), ns::kClient), "<unblock xmlns='urn:xmpp:blocking'/>");
 }
 
 }  // namespace

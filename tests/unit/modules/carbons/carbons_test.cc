@@ -3,12 +3,13 @@
 #include "modules/carbons/carbons.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::carbons {
 namespace {
 
 bool eligible_xml(std::string_view text) {
-  auto e = xml::parse_element(text);
+  auto e = xml::parse_element(text, ns::kClient);
   EXPECT_TRUE(e) << text;
   return e && eligible(*e);
 }
@@ -39,11 +40,11 @@ TEST(CarbonsEligible, PrivateNoCopyMucAndCarbonsAreNotCopied) {
 TEST(CarbonsWrap, ReceivedCopyIsFromTheBareJidToTheResource) {
   auto original = xml::parse_element(
       "<message xmlns='jabber:client' from='juliet@capulet.example/balcony' "
-      "to='romeo@montague.example/garden' type='chat'><body>hi</body></message>");
+      "to='romeo@montague.example/garden' type='chat'><body>hi</body></message>", ns::kClient);
   ASSERT_TRUE(original);
   auto romeo = *xmpp::Jid::parse("romeo@montague.example");
   auto home = *xmpp::Jid::parse("romeo@montague.example/home");
-  EXPECT_EQ(xml::to_string(wrap(Direction::kReceived, *original, romeo, home)),
+  EXPECT_EQ(xml::to_string(wrap(Direction::kReceived, *original, romeo, home), ns::kClient),
             "<message from='romeo@montague.example' to='romeo@montague.example/home' type='chat'>"
             "<received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>"
             "<message xmlns='jabber:client' from='juliet@capulet.example/balcony' "
@@ -52,7 +53,7 @@ TEST(CarbonsWrap, ReceivedCopyIsFromTheBareJidToTheResource) {
 }
 
 TEST(CarbonsWrap, SentCopyKeepsTheType) {
-  auto original = xml::parse_element("<message xmlns='jabber:client'><body>hi</body></message>");
+  auto original = xml::parse_element("<message xmlns='jabber:client'><body>hi</body></message>", ns::kClient);
   ASSERT_TRUE(original);
   auto copy = wrap(Direction::kSent, *original, *xmpp::Jid::parse("a@b"), *xmpp::Jid::parse("a@b/r"));
   EXPECT_EQ(copy.attr_or("type"), "normal");

@@ -7,6 +7,7 @@
 #include "modules/last/last.h"
 #include "modules/module_harness.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules {
 namespace {
@@ -40,7 +41,7 @@ TEST_F(LastModuleTest, AdvertisesOnTheServerAndOnAccounts) {
 TEST_F(LastModuleTest, TheServerAnswersItsUptime) {
   auto alice = h.login("alice");
   auto reply = ask(alice, "example.com");
-  EXPECT_EQ(reply.attr_or("type"), "result") << xml::to_string(reply);
+  EXPECT_EQ(reply.attr_or("type"), "result") << xml::to_string(reply, ns::kClient);
   ASSERT_NE(query_of(reply), nullptr);
   EXPECT_GE(std::stol(std::string(query_of(reply)->attr_or("seconds", "-1"))), 0);
 }
@@ -48,7 +49,7 @@ TEST_F(LastModuleTest, TheServerAnswersItsUptime) {
 TEST_F(LastModuleTest, AnAvailableAccountIsZeroSecondsIdle) {
   auto alice = h.login("alice", "r", true);
   auto reply = ask(alice, "alice@example.com");
-  ASSERT_NE(query_of(reply), nullptr) << xml::to_string(reply);
+  ASSERT_NE(query_of(reply), nullptr) << xml::to_string(reply, ns::kClient);
   EXPECT_EQ(query_of(reply)->attr_or("seconds"), "0");
 }
 
@@ -76,7 +77,7 @@ TEST_F(LastModuleTest, AContactGetsTheTimeAndStatusOfTheLastLogout) {
     if (query_of(reply)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  ASSERT_NE(query_of(reply), nullptr) << xml::to_string(reply);
+  ASSERT_NE(query_of(reply), nullptr) << xml::to_string(reply, ns::kClient);
   EXPECT_GE(std::stol(std::string(query_of(reply)->attr_or("seconds", "-1"))), 0);
   EXPECT_EQ(query_of(reply)->text(), "gone fishing");
 }

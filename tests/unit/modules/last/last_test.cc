@@ -2,6 +2,7 @@
 
 #include "modules/last/last.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::last {
 namespace {
@@ -28,10 +29,10 @@ TEST(LastRecord, RejectsOtherDocuments) {
 }
 
 TEST(LastQuery, HasSecondsAndText) {
-  EXPECT_EQ(xml::to_string(query(903, "Heading Home")),
+  EXPECT_EQ(xml::to_string(query(903, "Heading Home"), ns::kClient),
             "<query xmlns='jabber:iq:last' seconds='903'>Heading Home</query>");
-  EXPECT_EQ(xml::to_string(query(0)), "<query xmlns='jabber:iq:last' seconds='0'/>");
-  EXPECT_EQ(xml::to_string(query(-5)), "<query xmlns='jabber:iq:last' seconds='0'/>");
+  EXPECT_EQ(xml::to_string(query(0), ns::kClient), "<query xmlns='jabber:iq:last' seconds='0'/>");
+  EXPECT_EQ(xml::to_string(query(-5), ns::kClient), "<query xmlns='jabber:iq:last' seconds='0'/>");
 }
 
 }  // namespace

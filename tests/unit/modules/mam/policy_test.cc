@@ -4,12 +4,13 @@
 #include "modules/mam/query.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::mam {
 namespace {
 
 bool archivable(std::string_view text) {
-  auto e = xml::parse_element(text);
+  auto e = xml::parse_element(text, ns::kClient);
   EXPECT_TRUE(e) << text;
   return e && is_archivable(*e);
 }
@@ -50,7 +51,7 @@ TEST(MamPolicy, NeverWinsOverAlwaysWhichWinsOverTheDefault) {
 TEST(MamPolicy, PrefsRoundTrip) {
   auto el = xml::parse_element(
       "<prefs xmlns='urn:xmpp:mam:2' default='roster'><always><jid>Romeo@Montague.lit</jid>"
-      "<jid>both@x</jid></always><never><jid>both@x</jid><jid>tybalt@capulet.lit</jid></never></prefs>");
+      "<jid>both@x</jid></always><never><jid>both@x</jid><jid>tybalt@capulet.lit</jid></never></prefs>", ns::kClient);
   auto parsed = parse_prefs(*el);
   ASSERT_TRUE(std::holds_alternative<storage::ArchivePrefs>(parsed));
   auto prefs = std::get<storage::ArchivePrefs>(parsed);
@@ -63,7 +64,7 @@ TEST(MamPolicy, BadPrefsAreBadRequest) {
   for (std::string_view bad : {"<prefs xmlns='urn:xmpp:mam:2'/>",
                                "<prefs xmlns='urn:xmpp:mam:2' default='sometimes'/>",
                                "<prefs xmlns='urn:xmpp:mam:2' default='always'><never><jid>@</jid></never></prefs>"}) {
-    auto parsed = parse_prefs(*xml::parse_element(bad));
+    auto parsed = parse_prefs(*xml::parse_element(bad, ns::kClient));
     ASSERT_TRUE(std::holds_alternative<xmpp::StanzaError>(parsed)) << bad;
     EXPECT_EQ(std::get<xmpp::StanzaError>(parsed).condition, xmpp::StanzaCondition::kBadRequest);
   }
@@ -74,10 +75,10 @@ TEST(MamPolicy, StanzaIdsByAnAccountAreReplaced) {
       "<message xmlns='jabber:client'><body>x</body>"
       "<stanza-id xmlns='urn:xmpp:sid:0' by='juliet@capulet.lit' id='forged'/>"
       "<stanza-id xmlns='urn:xmpp:sid:0' by='room@muc.lit' id='kept'/>"
-      "<origin-id xmlns='urn:xmpp:sid:0' id='o1'/></message>");
+      "<origin-id xmlns='urn:xmpp:sid:0' id='o1'/></message>", ns::kClient);
   remove_stanza_ids(*m, "juliet@capulet.lit");
   add_stanza_id(*m, "juliet@capulet.lit", "real");
-  EXPECT_EQ(xml::to_string(*m),
+  EXPECT_EQ(xml::to_string(*m, ns::kClient),
             "<message><body>x</body>"
             "<stanza-id xmlns='urn:xmpp:sid:0' by='room@muc.lit' id='kept'/>"
             "<origin-id xmlns='urn:xmpp:sid:0' id='o1'/>"

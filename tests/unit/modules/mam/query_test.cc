@@ -2,6 +2,7 @@
 
 #include "modules/mam/query.h"
 #include "xml/parse_element.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::mam {
 namespace {
@@ -9,7 +10,7 @@ namespace {
 using xmpp::StanzaCondition;
 
 std::variant<ArchiveRequest, xmpp::StanzaError> parse(std::string_view text) {
-  auto e = xml::parse_element(text);
+  auto e = xml::parse_element(text, ns::kClient);
   EXPECT_TRUE(e) << text;
   return parse_query(*e);
 }

@@ -5,6 +5,7 @@
 #include "modules/muc/room.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::muc {
 namespace {
@@ -12,7 +13,7 @@ namespace {
 using xmpp::StanzaCondition;
 
 xml::Element parse(std::string_view text) {
-  auto e = xml::parse_element(text);
+  auto e = xml::parse_element(text, ns::kClient);
   EXPECT_TRUE(e) << text;
   return e ? std::move(*e) : xml::Element();
 }
@@ -112,7 +113,7 @@ TEST(MucTombstone, KeepsIdsAndDropsWhatWasSaid) {
   const auto* r = t.child("retracted", kRetractNs);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->attr_or("id"), "r1");
-  EXPECT_EQ(xml::to_string(t).find("secret"), std::string::npos);
+  EXPECT_EQ(xml::to_string(t, ns::kClient).find("secret"), std::string::npos);
 
   auto by_mod = retracted_by_moderator("2026-01-01T00:00:00Z", "room@muc.example/mod", "occ-mod", "rude");
   ASSERT_TRUE(by_mod.child("moderated", kModerateNs));

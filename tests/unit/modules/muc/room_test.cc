@@ -5,6 +5,7 @@
 #include "modules/muc/config_form.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::muc {
 namespace {
@@ -124,7 +125,7 @@ TEST(MucHistory, MaxStanzasMaxCharsSecondsSince) {
 TEST(MucHistory, ParsesTheJoinRequest) {
   auto el = xml::parse_element(
       "<history xmlns='http://jabber.org/protocol/muc' maxstanzas='5' maxchars='x' seconds='-1'"
-      " since='1970-01-01T00:01:00Z'/>");
+      " since='1970-01-01T00:01:00Z'/>", ns::kClient);
   ASSERT_TRUE(el);
   auto r = parse_history_request(&*el);
   EXPECT_EQ(r.max_stanzas, 5u);
@@ -132,8 +133,8 @@ TEST(MucHistory, ParsesTheJoinRequest) {
   EXPECT_EQ(r.seconds, std::nullopt);
   ASSERT_TRUE(r.since);
   EXPECT_EQ(*r.since, std::chrono::system_clock::time_point(seconds(60)));
-  auto offset = xml::parse_element("<history since='2026-01-01T01:00:00.123+01:00'/>");
-  auto utc = xml::parse_element("<history since='2026-01-01T00:00:00Z'/>");
+  auto offset = xml::parse_element("<history since='2026-01-01T01:00:00.123+01:00'/>", ns::kClient);
+  auto utc = xml::parse_element("<history since='2026-01-01T00:00:00Z'/>", ns::kClient);
   EXPECT_EQ(parse_history_request(&*offset).since, parse_history_request(&*utc).since);
 }
 
@@ -172,7 +173,7 @@ TEST(MucConfigForm, SubmittedValuesApplyAndBadOnesAreRefused) {
       "<field var='muc#roomconfig_whois'><value>anyone</value></field>"
       "<field var='muc#roomconfig_historylength'><value>500</value></field>"
       "<field var='some#unknown'><value>x</value></field>"
-      "</x>");
+      "</x>", ns::kClient);
   ASSERT_TRUE(form);
   EXPECT_EQ(apply_config_form(*form, c, 50), std::nullopt);
   EXPECT_EQ(c.name, "Name");
@@ -187,12 +188,12 @@ TEST(MucConfigForm, SubmittedValuesApplyAndBadOnesAreRefused) {
   auto bad = xml::parse_element(
       "<x xmlns='jabber:x:data' type='submit'>"
       "<field var='muc#roomconfig_roomname'><value>Other</value></field>"
-      "<field var='muc#roomconfig_moderatedroom'><value>maybe</value></field></x>");
+      "<field var='muc#roomconfig_moderatedroom'><value>maybe</value></field></x>", ns::kClient);
   EXPECT_NE(apply_config_form(*bad, c, 50), std::nullopt);
   EXPECT_EQ(c, before);  // untouched
-  auto not_submit = xml::parse_element("<x xmlns='jabber:x:data' type='form'/>");
+  auto not_submit = xml::parse_element("<x xmlns='jabber:x:data' type='form'/>", ns::kClient);
   EXPECT_NE(apply_config_form(*not_submit, c, 50), std::nullopt);
-  auto instant = xml::parse_element("<x xmlns='jabber:x:data' type='submit'/>");
+  auto instant = xml::parse_element("<x xmlns='jabber:x:data' type='submit'/>", ns::kClient);
   EXPECT_EQ(apply_config_form(*instant, c, 50), std::nullopt);
   EXPECT_EQ(c, before);
 }
@@ -223,15 +224,15 @@ TEST(MucConfigForm, ArchivingTakesBothFieldNames) {
   RoomConfig c;
   auto off = xml::parse_element(
       "<x xmlns='jabber:x:data' type='submit'>"
-      "<field var='muc#roomconfig_enablearchiving'><value>0</value></field></x>");
+      "<field var='muc#roomconfig_enablearchiving'><value>0</value></field></x>", ns::kClient);
   EXPECT_EQ(apply_config_form(*off, c, 50), std::nullopt);
   EXPECT_FALSE(c.archiving);
   auto on = xml::parse_element(
-      "<x xmlns='jabber:x:data' type='submit'><field var='mam'><value>true</value></field></x>");
+      "<x xmlns='jabber:x:data' type='submit'><field var='mam'><value>true</value></field></x>", ns::kClient);
   EXPECT_EQ(apply_config_form(*on, c, 50), std::nullopt);
   EXPECT_TRUE(c.archiving);
   auto bad = xml::parse_element(
-      "<x xmlns='jabber:x:data' type='submit'><field var='mam'><value>perhaps</value></field></x>");
+      "<x xmlns='jabber:x:data' type='submit'><field var='mam'><value>perhaps</value></field></x>", ns::kClient);
   EXPECT_NE(apply_config_form(*bad, c, 50), std::nullopt);
   auto form = config_form(c, 50);
   bool offered = false;
@@ -264,7 +265,7 @@ TEST(MucAvatar, PhotosAreKeptWithTheirHashesAndNoPhotoMeansNoAvatar) {
   auto vcard = xml::parse_element(
       "<vCard xmlns='vcard-temp'><FN>Room</FN>"
       "<PHOTO><TYPE>image/png</TYPE><BINVAL>aGVs\n bG8=</BINVAL></PHOTO>"
-      "<PHOTO><BINVAL>YWJj</BINVAL></PHOTO></vCard>");
+      "<PHOTO><BINVAL>YWJj</BINVAL></PHOTO></vCard>", ns::kClient);
   ASSERT_TRUE(vcard);
   auto read = read_avatar(*vcard, 1024);
   auto& avatar = std::get<std::optional<RoomAvatar>>(read);
@@ -272,22 +273,22 @@ TEST(MucAvatar, PhotosAreKeptWithTheirHashesAndNoPhotoMeansNoAvatar) {
   EXPECT_EQ(avatar->hashes, (std::vector<std::string>{"aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d",
                                                       "a9993e364706816aba3e25717850c26c9cd0d89d"}));
   // PHOTOs only, whitespace gone.
-  EXPECT_EQ(xml::to_string(avatar->vcard),
+  EXPECT_EQ(xml::to_string(avatar->vcard, ns::kClient),
             "<vCard xmlns='vcard-temp'><PHOTO><TYPE>image/png</TYPE><BINVAL>aGVsbG8=</BINVAL></PHOTO>"
             "<PHOTO><BINVAL>YWJj</BINVAL></PHOTO></vCard>");
-  auto again = stored_avatar(xml::to_string(avatar->vcard));
+  auto again = stored_avatar(xml::to_string(avatar->vcard, ns::kClient));
   ASSERT_TRUE(again);
   EXPECT_EQ(again->hashes, avatar->hashes);
   EXPECT_FALSE(stored_avatar(""));
 
-  auto empty = xml::parse_element("<vCard xmlns='vcard-temp'><FN>x</FN></vCard>");
+  auto empty = xml::parse_element("<vCard xmlns='vcard-temp'><FN>x</FN></vCard>", ns::kClient);
   EXPECT_FALSE(std::get<std::optional<RoomAvatar>>(read_avatar(*empty, 1024)));
 }
 
 TEST(MucAvatar, UnreadableOrOversizedPhotosAreRefused) {
-  auto bad = xml::parse_element("<vCard xmlns='vcard-temp'><PHOTO><BINVAL>!!</BINVAL></PHOTO></vCard>");
+  auto bad = xml::parse_element("<vCard xmlns='vcard-temp'><PHOTO><BINVAL>!!</BINVAL></PHOTO></vCard>", ns::kClient);
   EXPECT_EQ(std::get<xmpp::StanzaError>(read_avatar(*bad, 1024)).condition, StanzaCondition::kBadRequest);
-  auto big = xml::parse_element("<vCard xmlns='vcard-temp'><PHOTO><BINVAL>aGVsbG8=</BINVAL></PHOTO></vCard>");
+  auto big = xml::parse_element("<vCard xmlns='vcard-temp'><PHOTO><BINVAL>aGVsbG8=</BINVAL></PHOTO></vCard>", ns::kClient);
   EXPECT_EQ(std::get<xmpp::StanzaError>(read_avatar(*big, 4)).condition, StanzaCondition::kNotAcceptable);
   EXPECT_TRUE(std::holds_alternative<std::optional<RoomAvatar>>(read_avatar(*big, 5)));
 }

@@ -8,6 +8,7 @@
 #include "xml/parse_element.h"
 #include "xmpp/datetime.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::offline {
 namespace {
@@ -98,14 +99,14 @@ TEST(ParseStored, RoundTrips) {
   m.set_attr("from", "romeo@montague.net/orchard");
   m.set_attr("to", "juliet@capulet.com");
   xmpp::add_delay(m, "capulet.com", at(2002, 9, 10, 23, 8, 25));
-  auto back = xml::parse_element(xml::to_string(m));
+  auto back = xml::parse_element(xml::to_string(m, ns::kClient), ns::kClient);
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, m);
 }
 
 TEST(ParseStored, RejectsGarbage) {
-  EXPECT_FALSE(xml::parse_element("<message"));
-  EXPECT_FALSE(xml::parse_element("<a/><b/>"));
+  EXPECT_FALSE(xml::parse_element("<message", ns::kClient));
+  EXPECT_FALSE(xml::parse_element("<a/><b/>", ns::kClient));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "xml/parse_element.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::pep::avatar {
 namespace {
@@ -28,7 +29,7 @@ TEST(Avatar, MetadataInfoAndSwitchedOff) {
 
 TEST(Avatar, PhotoIsReplacedKeepingTheRestOfTheVcard) {
   auto v = xml::parse_element(
-      "<vCard xmlns='vcard-temp'><FN>Alice</FN><PHOTO><TYPE>image/png</TYPE><BINVAL>AA\nBB</BINVAL></PHOTO></vCard>");
+      "<vCard xmlns='vcard-temp'><FN>Alice</FN><PHOTO><TYPE>image/png</TYPE><BINVAL>AA\nBB</BINVAL></PHOTO></vCard>", ns::kClient);
   auto p = photo_of(*v);
   ASSERT_TRUE(p);
   EXPECT_EQ(p->base64, "AABB");
@@ -55,7 +56,7 @@ std::string photo_in(const xml::Element& presence) {
   return photo ? photo->text() : "<no photo>";
 }
 
-xml::Element presence_of(const char* xml) { return *xml::parse_element(xml); }
+xml::Element presence_of(const char* xml) { return *xml::parse_element(xml, ns::kClient); }
 
 TEST(PhotoHash, AddedToAPresenceWithoutX) {
   auto p = presence_of("<presence xmlns='jabber:client'><show>away</show></presence>");

@@ -5,6 +5,7 @@
 
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::pep::bookmarks {
 namespace {
@@ -13,7 +14,7 @@ TEST(Bookmarks, AXep0402ItemRoundTrips) {
   auto el = xml::parse_element(
       "<conference xmlns='urn:xmpp:bookmarks:1' name='The Play' autojoin='true'>"
       "<nick>JC</nick><extensions><state xmlns='http://myclient.example/bookmark/state' minimized='true'/></extensions>"
-      "</conference>");
+      "</conference>", ns::kClient);
   auto b = from_item("theplay@conference.example.org", *el);
   ASSERT_TRUE(b);
   EXPECT_EQ(b->name, "The Play");
@@ -31,7 +32,7 @@ TEST(Bookmarks, StorageRoundTripsAndKeepsUrls) {
       "<password>secret</password></conference>"
       "<conference jid='other@conference.example.org'/>"
       "<url name='Site' url='https://example.org/'/>"
-      "<conference name='no jid'/></storage>");
+      "<conference name='no jid'/></storage>", ns::kClient);
   std::vector<xml::Element> urls;
   auto marks = from_storage(*el, &urls);
   ASSERT_EQ(marks.size(), 2u);

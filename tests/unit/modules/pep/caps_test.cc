@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "xml/parse_element.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::pep {
 namespace {
@@ -16,7 +17,7 @@ TEST(Caps, SimpleExampleOfSection52) {
       "<feature var='http://jabber.org/protocol/disco#info'/>"
       "<feature var='http://jabber.org/protocol/caps'/>"
       "<feature var='http://jabber.org/protocol/muc'/>"
-      "<feature var='http://jabber.org/protocol/disco#items'/></query>");
+      "<feature var='http://jabber.org/protocol/disco#items'/></query>", ns::kClient);
   ASSERT_TRUE(q);
   const auto s = verification_string(*q);
   EXPECT_EQ(s, "client/pc//Exodus 0.9.1<http://jabber.org/protocol/caps<"
@@ -41,7 +42,7 @@ TEST(Caps, ComplexExampleOfSection53WithExtendedForm) {
       "<field var='os'><value>Mac</value></field>"
       "<field var='os_version'><value>10.5.1</value></field>"
       "<field var='software'><value>Psi</value></field>"
-      "<field var='software_version'><value>0.11</value></field></x></query>");
+      "<field var='software_version'><value>0.11</value></field></x></query>", ns::kClient);
   ASSERT_TRUE(q);
   EXPECT_EQ(caps_hash("sha-1", verification_string(*q)), "q07IKJEyjvHSyhy//CH0CxmKi8w=");
 }
@@ -49,14 +50,14 @@ TEST(Caps, ComplexExampleOfSection53WithExtendedForm) {
 TEST(Caps, CapsOfAPresence) {
   auto p = xml::parse_element(
       "<presence xmlns='jabber:client'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
-      "node='https://gajim.org' ver='abc='/></presence>");
+      "node='https://gajim.org' ver='abc='/></presence>", ns::kClient);
   auto c = caps_of(*p);
   ASSERT_TRUE(c);
   EXPECT_EQ(c->key(), "abc=");
   auto legacy = xml::parse_element(
-      "<presence xmlns='jabber:client'><c xmlns='http://jabber.org/protocol/caps' node='n' ver='1.0'/></presence>");
+      "<presence xmlns='jabber:client'><c xmlns='http://jabber.org/protocol/caps' node='n' ver='1.0'/></presence>", ns::kClient);
   EXPECT_EQ(caps_of(*legacy)->key(), "n#1.0");
-  EXPECT_FALSE(caps_of(*xml::parse_element("<presence xmlns='jabber:client'/>")));
+  EXPECT_FALSE(caps_of(*xml::parse_element("<presence xmlns='jabber:client'/>", ns::kClient)));
 }
 
 TEST(Caps, CacheAsksOncePerKeyAndHandsBackWhoWaited) {

@@ -5,11 +5,12 @@
 
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::pep::vcard4 {
 namespace {
 
-xml::Element parse(const char* s) { return *xml::parse_element(s); }
+xml::Element parse(const char* s) { return *xml::parse_element(s, ns::kClient); }
 
 TEST(Vcard4, BasicFieldsOfVcardTempBecomeVcard4) {
   auto temp = parse(

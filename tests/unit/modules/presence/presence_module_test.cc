@@ -6,6 +6,7 @@
 
 #include "modules/module_harness.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules {
 namespace {
@@ -81,7 +82,7 @@ TEST_F(PresenceModuleTest, ASubscriptionRequestReachesTheContactAndMarksTheRoste
   });
   ASSERT_TRUE(push);
   const auto* item = push->child("query", "jabber:iq:roster")->child("item", "jabber:iq:roster");
-  ASSERT_NE(item, nullptr) << xml::to_string(*push);
+  ASSERT_NE(item, nullptr) << xml::to_string(*push, ns::kClient);
   EXPECT_EQ(item->attr_or("jid"), "alice@example.com");
   EXPECT_EQ(item->attr_or("ask"), "subscribe");
 }

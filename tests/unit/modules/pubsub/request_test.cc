@@ -6,6 +6,7 @@
 
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::pubsub {
 namespace {
@@ -13,7 +14,7 @@ namespace {
 using xmpp::StanzaCondition;
 
 std::variant<Request, xmpp::StanzaError> parse(std::string_view text, bool is_set) {
-  auto el = xml::parse_element(text);
+  auto el = xml::parse_element(text, ns::kClient);
   EXPECT_TRUE(el.has_value()) << text;
   return parse_request(*el, is_set);
 }
@@ -154,7 +155,7 @@ TEST(PubsubRequest, UnknownOrEmptyRequestsAreRefused) {
 TEST(PubsubRequest, ErrorConditionsSerialiseInThePubsubErrorsNamespace) {
   auto err = pubsub_error(StanzaCondition::kConflict, "precondition-not-met");
   auto el = xmpp::make_error_element(err);
-  const std::string text = xml::to_string(el);
+  const std::string text = xml::to_string(el, ns::kClient);
   EXPECT_NE(text.find("<conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"), std::string::npos) << text;
   EXPECT_NE(text.find("<precondition-not-met xmlns='http://jabber.org/protocol/pubsub#errors'/>"),
             std::string::npos)

@@ -3,12 +3,13 @@
 #include "modules/push/protocol.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::push {
 namespace {
 
 xml::Element parse(std::string_view text) {
-  auto e = xml::parse_element(text);
+  auto e = xml::parse_element(text, ns::kClient);
   EXPECT_TRUE(e) << text;
   return e ? *e : xml::Element();
 }
@@ -119,7 +120,7 @@ TEST(PushPublish, SummaryWithoutBodyByDefault) {
   EXPECT_EQ(field(form, "message-count"), "1");
   EXPECT_EQ(field(form, "last-message-sender"), "juliet@capulet.example");
   EXPECT_EQ(field(form, "last-message-body"), "<absent>");
-  EXPECT_EQ(xml::to_string(iq).find("private words"), std::string::npos);
+  EXPECT_EQ(xml::to_string(iq, ns::kClient).find("private words"), std::string::npos);
   const auto* options = iq.child("pubsub", kPubsubNs)->child("publish-options", kPubsubNs);
   ASSERT_NE(options, nullptr);
   EXPECT_EQ(field(*options->child("x", kDataNs), "FORM_TYPE"), kPublishOptionsType);

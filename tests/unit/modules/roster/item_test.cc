@@ -7,6 +7,7 @@
 
 #include "router/router_harness.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::roster {
 namespace {
@@ -95,10 +96,10 @@ TEST(RosterItemXml, CarriesAskApprovedAndGroups) {
   item.ask_out = true;
   item.approved = true;
   item.groups = {"Friends"};
-  EXPECT_EQ(xml::to_string(item_element(item)),
+  EXPECT_EQ(xml::to_string(item_element(item), ns::kClient),
             "<item xmlns='jabber:iq:roster' jid='romeo@example.net' name='Romeo' subscription='none' "
             "ask='subscribe' approved='true'><group>Friends</group></item>");
-  EXPECT_EQ(xml::to_string(removed_item_element("romeo@example.net")),
+  EXPECT_EQ(xml::to_string(removed_item_element("romeo@example.net"), ns::kClient),
             "<item xmlns='jabber:iq:roster' jid='romeo@example.net' subscription='remove'/>");
 }
 
@@ -106,7 +107,7 @@ TEST(RosterItemXml, PendingInIsNeverOnTheWire) {
   storage::RosterItem item;
   item.jid = "romeo@example.net";
   item.pending_in = true;
-  EXPECT_EQ(xml::to_string(item_element(item)),
+  EXPECT_EQ(xml::to_string(item_element(item), ns::kClient),
             "<item xmlns='jabber:iq:roster' jid='romeo@example.net' subscription='none'/>");
 }
 

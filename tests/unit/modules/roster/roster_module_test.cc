@@ -5,6 +5,7 @@
 
 #include "modules/module_harness.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules {
 namespace {
@@ -38,13 +39,13 @@ class RosterModuleTest : public ::testing::Test {
 TEST_F(RosterModuleTest, AnEmptyRosterHasAVersionOnlyForAClientThatAsks) {
   auto alice = h.login("alice");
   auto plain = h.iq(alice, "get", "<query xmlns='jabber:iq:roster'/>");
-  EXPECT_EQ(plain.attr_or("type"), "result") << xml::to_string(plain);
-  ASSERT_NE(query_of(plain), nullptr) << xml::to_string(plain);
+  EXPECT_EQ(plain.attr_or("type"), "result") << xml::to_string(plain, ns::kClient);
+  ASSERT_NE(query_of(plain), nullptr) << xml::to_string(plain, ns::kClient);
   EXPECT_TRUE(query_of(plain)->children().empty());
   EXPECT_FALSE(query_of(plain)->attr("ver")) << "no 'ver' for a client without versioning";
   // XEP-0237 §4: a client that sends 'ver' (even empty) gets the version.
   auto versioned = h.iq(alice, "get", "<query xmlns='jabber:iq:roster' ver=''/>");
-  ASSERT_NE(query_of(versioned), nullptr) << xml::to_string(versioned);
+  ASSERT_NE(query_of(versioned), nullptr) << xml::to_string(versioned, ns::kClient);
   EXPECT_GE(version_of(versioned), 0);
 }
 
@@ -55,7 +56,7 @@ TEST_F(RosterModuleTest, SetPushesToInterestedResourcesOnlyAndBumpsTheVersion) {
   ASSERT_GE(before, 0);
 
   auto reply = set_item(phone, "<item jid='bob@example.com' name='Bob'><group>Friends</group></item>");
-  EXPECT_EQ(reply.attr_or("type"), "result") << xml::to_string(reply);
+  EXPECT_EQ(reply.attr_or("type"), "result") << xml::to_string(reply, ns::kClient);
   EXPECT_EQ(query_of(reply), nullptr) << "a set's result carries no payload";
 
   auto pushes = h.wait_for_all(phone, is_push);
@@ -87,11 +88,11 @@ TEST_F(RosterModuleTest, GetWithTheCurrentVersionIsAnEmptyResult) {
   // XEP-0237 §5.3 / RFC 6121 §2.6.3: nothing changed, no payload.
   auto same = h.iq(alice, "get", "<query xmlns='jabber:iq:roster' ver='" + ver + "'/>");
   EXPECT_EQ(same.attr_or("type"), "result");
-  EXPECT_EQ(query_of(same), nullptr) << xml::to_string(same);
+  EXPECT_EQ(query_of(same), nullptr) << xml::to_string(same, ns::kClient);
 
   // An older version gets the whole roster with the current version.
   auto stale = h.iq(alice, "get", "<query xmlns='jabber:iq:roster' ver='0'/>");
-  ASSERT_NE(query_of(stale), nullptr) << xml::to_string(stale);
+  ASSERT_NE(query_of(stale), nullptr) << xml::to_string(stale, ns::kClient);
   EXPECT_EQ(std::to_string(version_of(stale)), ver);
   EXPECT_EQ(query_of(stale)->children().size(), 1u);
 }
@@ -101,7 +102,7 @@ TEST_F(RosterModuleTest, RemovePushesSubscriptionRemoveAndTheNextVersion) {
   h.iq(alice, "get", "<query xmlns='jabber:iq:roster'/>");
   set_item(alice, "<item jid='bob@example.com'/>");
   auto reply = set_item(alice, "<item jid='bob@example.com' subscription='remove'/>");
-  EXPECT_EQ(reply.attr_or("type"), "result") << xml::to_string(reply);
+  EXPECT_EQ(reply.attr_or("type"), "result") << xml::to_string(reply, ns::kClient);
 
   auto pushes = h.wait_for_all(alice, is_push, 2);
   ASSERT_EQ(pushes.size(), 2u);
@@ -127,13 +128,13 @@ TEST_F(RosterModuleTest, AnotherAccountsRosterIsForbidden) {
   auto alice = h.login("alice");
   h.add_account("bob");
   auto reply = h.iq(alice, "get", "<query xmlns='jabber:iq:roster'/>", "bob@example.com");
-  EXPECT_EQ(ModuleHarness::error_of(reply), "forbidden") << xml::to_string(reply);
+  EXPECT_EQ(ModuleHarness::error_of(reply), "forbidden") << xml::to_string(reply, ns::kClient);
 }
 
 TEST_F(RosterModuleTest, ASetWithTwoItemsIsBadRequest) {
   auto alice = h.login("alice");
   auto reply = set_item(alice, "<item jid='a@example.com'/><item jid='b@example.com'/>");
-  EXPECT_EQ(ModuleHarness::error_of(reply), "bad-request") << xml::to_string(reply);
+  EXPECT_EQ(ModuleHarness::error_of(reply), "bad-request") << xml::to_string(reply, ns::kClient);
 }
 
 TEST_F(RosterModuleTest, TheRosterLivesOnInTheStore) {

@@ -5,12 +5,13 @@
 #include "core/config.h"
 #include "modules/upload/upload.h"
 #include "xml/parse_element.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::upload {
 namespace {
 
 xml::Element parse(std::string_view text) {
-  auto el = xml::parse_element(text);
+  auto el = xml::parse_element(text, ns::kClient);
   EXPECT_TRUE(el.has_value()) << text;
   return el ? *el : xml::Element();
 }

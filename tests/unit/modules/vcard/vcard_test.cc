@@ -6,6 +6,7 @@
 
 #include "router/router_harness.h"
 #include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules {
 namespace {
@@ -48,16 +49,16 @@ TEST(VcardParseStored, RoundTripsWhatIsStored) {
       "<PHOTO><TYPE>image/png</TYPE><BINVAL>AAAA</BINVAL></PHOTO>"
       "<x xmlns='urn:example' a='1'/></vCard></iq>");
   auto text = xml::to_string(v, "");
-  auto back = xml::parse_element(text);
+  auto back = xml::parse_element(text, ns::kClient);
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(*back, v);
   EXPECT_EQ(xml::to_string(*back, ""), text);
 }
 
 TEST(VcardParseStored, GarbageIsNothing) {
-  EXPECT_FALSE(xml::parse_element("<vCard xmlns='vcard-temp'>").has_value());
-  EXPECT_FALSE(xml::parse_element("not xml").has_value());
-  EXPECT_FALSE(xml::parse_element("").has_value());
+  EXPECT_FALSE(xml::parse_element("<vCard xmlns='vcard-temp'>", ns::kClient).has_value());
+  EXPECT_FALSE(xml::parse_element("not xml", ns::kClient).has_value());
+  EXPECT_FALSE(xml::parse_element("", ns::kClient).has_value());
 }
 
 }  // namespace
