@@ -1,6 +1,7 @@
-// XEP-0388 (SASL2) on a client stream, with XEP-0386 (Bind 2) inline: the
-// client authenticates, binds and enables stream management, carbons and
-// CSI in one request, and the server answers with one <success/> and the
+// XEP-0388 (SASL2) on a client stream, with XEP-0386 (Bind 2) and XEP-0198
+// resumption inline: the client authenticates and either resumes its
+// session or binds and enables stream management, carbons and CSI, in one
+// request, and the server answers with one <success/> and the
 // stream features, without a stream restart. The mechanisms, their policy
 // and the failure throttle are SASL1's (client_sasl.cc); this file speaks
 // SASL2's XML and does what the request asks once authentication succeeds.
@@ -50,7 +51,10 @@ std::string bind2_resource_id(const std::string& secret, const std::string& bare
 std::string ClientStream::sasl2_feature() const {
   std::string f = "<authentication xmlns='urn:xmpp:sasl:2'>";
   for (const auto& m : offered_mechanisms()) f += "<mechanism>" + m + "</mechanism>";
-  f += "<inline><bind xmlns='urn:xmpp:bind:0'><inline>"
+  f += "<inline>";
+  // XEP-0198 "Inline Stream Resumption": <resume/> in <authenticate/>.
+  if (ctx_.config.resume_timeout_seconds > 0) f += "<sm xmlns='urn:xmpp:sm:3'/>";
+  f += "<bind xmlns='urn:xmpp:bind:0'><inline>"
        "<feature var='urn:xmpp:sm:3'/><feature var='urn:xmpp:csi:0'/>";
   for (const auto& extra : ctx_.inline_bind) {
     if (extra.feature.empty()) continue;
@@ -167,7 +171,10 @@ awaitable<void> ClientStream::on_sasl2(xml::Element& el) {
 
 // XEP-0388 §2.6.2: <success/> with the mechanism's additional data and who
 // the client now is, carrying what the inline requests produced, then the
-// features of the authenticated (or bound) stream, with no restart.
+// features of the authenticated (or bound) stream, with no restart. A
+// session resumed inline (XEP-0198 "Inline Stream Resumption") comes
+// first: it makes the <bind/> of the same request moot, and the stream
+// goes on as the resumed one, without features.
 awaitable<void> ClientStream::sasl2_success(std::string additional_data) {
   auto request = std::move(sasl2_);
   sasl2_.reset();
@@ -175,25 +182,38 @@ awaitable<void> ClientStream::sasl2_success(std::string additional_data) {
   if (!additional_data.empty()) {
     success += "<additional-data>" + sasl::base64_encode(additional_data) + "</additional-data>";
   }
+  // Stanzas for the new (or resumed) address wait until the client has
+  // heard of it.
+  binding_inline_ = true;
+  std::string sm_answer;
+  std::optional<Resumption> resumed;
+  if (request && request->resume) {
+    auto outcome = co_await take_over_session(request->resume->previd, request->resume->h);
+    sm_answer = resume_answer_xml(outcome);
+    if (auto* r = std::get_if<Resumption>(&outcome)) resumed = std::move(*r);
+  }
   std::string bound;
-  if (request && request->bind) {
-    // Stanzas for the new address wait until the client has heard of it.
-    binding_inline_ = true;
+  if (request && request->bind && !resumed && state_ == State::kAuthenticated) {
     bound = co_await bind2(*request->bind, request->user_agent_id);
   }
   std::string token;
   if (request && (state_ == State::kAuthenticated || state_ == State::kBound))
     token = co_await fast_after_success(*request);
   binding_inline_ = false;
-  if (state_ != State::kAuthenticated && state_ != State::kBound) {
-    co_return requeue_unacked(std::exchange(resume_backlog_, {}));  // closed meanwhile
+  if (state_ != State::kAuthenticated && state_ != State::kBound) {  // closed meanwhile
+    if (resumed) requeue_unacked(std::move(resumed->unacked));
+    co_return requeue_unacked(std::exchange(resume_backlog_, {}));
   }
   const std::string identity =
       state_ == State::kBound ? jid().to_string() : user_ + "@" + domain_;
   success += "<authorization-identifier>";
   xml::append_escaped_text(success, identity);
-  success += "</authorization-identifier>" + bound + token + "</success>";
+  success += "</authorization-identifier>" + sm_answer + bound + token + "</success>";
   send(success);
+  if (resumed) {
+    spdlog::info("{}: resumed inline", log_id());
+    co_return resend_after_resume(std::move(resumed->unacked));
+  }
   send_features();
   if (state_ == State::kBound) {
     spdlog::info("{}: bound inline", log_id());

@@ -3,6 +3,7 @@
 // moves a session (its address, IM and module state, unacknowledged
 // stanzas) to the new stream, whichever shard each lives on.
 #include <charconv>
+#include <variant>
 
 #include "core/hex.h"
 #include "core/log.h"
@@ -124,34 +125,46 @@ std::string ClientStream::start_stream_management(bool wants_resume, std::uint32
 awaitable<void> ClientStream::sm_resume(const xml::Element& el) {
   // §5: after authentication, instead of binding a resource.
   if (state_ != State::kAuthenticated) co_return send(failed("unexpected-request"));
-  const auto h = parse_h(el.attr_or("h"));
-  const std::string previd(el.attr_or("previd"));
+  auto outcome = co_await take_over_session(std::string(el.attr_or("previd")), parse_h(el.attr_or("h")));
+  if (state_ != State::kAuthenticated && state_ != State::kBound) co_return;  // closed meanwhile
+  send(resume_answer_xml(outcome));
+  if (auto* resumed = std::get_if<Resumption>(&outcome)) resend_after_resume(std::move(resumed->unacked));
+}
+
+awaitable<ClientStream::ResumeOutcome> ClientStream::take_over_session(const std::string& previd,
+                                                                      std::optional<std::uint32_t> h) {
+  // §5: a server that does not resume says so with <feature-not-implemented/>.
+  if (ctx_.config.resume_timeout_seconds <= 0) co_return ResumeRefusal{"feature-not-implemented"};
+  if (!h) co_return ResumeRefusal{"bad-request"};
   auto entry = ctx_.resumable.find(previd);
   auto old = entry ? entry->session.lock() : nullptr;
   auto full = entry ? xmpp::Jid::parse(entry->full_jid) : std::nullopt;
-  if (!h || !old || !full || full->node() != user_ || full->domain() != domain_) {
-    spdlog::info("{}: cannot resume '{}'", log_id(), previd);
-    co_return send(failed("item-not-found"));
+  if (!old || !full || full->node() != user_ || full->domain() != domain_) {
+    // Another account's id is as unknown to this client as an expired one.
+    spdlog::info("{}: cannot resume '{:.64}'", log_id(), previd);
+    co_return ResumeRefusal{"item-not-found"};
   }
   // Deliveries that reach us once the old session is ours wait in
   // resume_backlog_ until we are back on this shard.
   set_jid(*full);
   resuming_ = true;
-  std::optional<Handover> taken;
+  std::variant<Handover, ResumeRefusal> taken = ResumeRefusal{"item-not-found"};
   auto visit = ctx_.router.visit_shard_of(old, [this, &taken, h](router::Session& s) {
     taken = static_cast<ClientStream&>(s).hand_over(*this, *h);
   });
   co_await std::move(visit);
   resuming_ = false;
-  if (!taken) {
+  if (auto* refused = std::get_if<ResumeRefusal>(&taken)) {
+    spdlog::info("{}: cannot resume '{}': {}", log_id(), previd, refused->condition);
     set_jid({});
-    co_return send(failed("item-not-found"));
+    co_return std::move(*refused);
   }
-  adopt(std::move(taken->state));
+  auto& handover = std::get<Handover>(taken);
+  adopt(std::move(handover.state));
   sm_enabled_ = true;
   tickets_on_.store(true, std::memory_order_release);
-  sm_inbound_.set(taken->inbound);
-  sm_unacked_.set_sent(taken->acked);
+  sm_inbound_.set(handover.inbound);
+  sm_unacked_.set_sent(handover.acked);
   if (state_ != State::kAuthenticated) {
     // This stream was closed while we were away (shutdown): the session we
     // took ends here, as any other would.
@@ -160,24 +173,51 @@ awaitable<void> ClientStream::sm_resume(const xml::Element& el) {
     router::SessionEvent ev{*this};
     ctx_.router.hooks().session_ended.run(ev);
     set_presence(false, priority());
-    requeue_unacked(std::move(taken->unacked));
-    co_return requeue_unacked(std::exchange(resume_backlog_, {}));
+    requeue_unacked(std::move(handover.unacked));
+    requeue_unacked(std::exchange(resume_backlog_, {}));
+    co_return ResumeRefusal{"item-not-found"};
   }
   state_ = State::kBound;
   sm_id_ = previd;
   resume_timeout_ = std::chrono::seconds(ctx_.config.resume_timeout_seconds);
   deadline_.cancel();  // the watchdog now counts the idle timeout
-  send(fmt::format("<resumed xmlns='{}' previd='{}' h='{}'/>", ns::kSm, previd, taken->inbound));
-  const auto resent = taken->unacked.size();
-  for (auto& stanza : taken->unacked) write_tracked(std::move(stanza));
+  co_return Resumption{previd, handover.inbound, std::move(handover.unacked)};
+}
+
+std::string ClientStream::resume_answer_xml(const ResumeOutcome& outcome) {
+  if (const auto* resumed = std::get_if<Resumption>(&outcome)) {
+    std::string out = fmt::format("<resumed xmlns='{}' previd='", ns::kSm);
+    xml::append_escaped_attr(out, resumed->previd);
+    out += fmt::format("' h='{}'/>", resumed->inbound);
+    return out;
+  }
+  const auto& refused = std::get<ResumeRefusal>(outcome);
+  std::string out = fmt::format("<failed xmlns='{}'", ns::kSm);
+  if (refused.h) out += fmt::format(" h='{}'", *refused.h);
+  out += fmt::format("><{} xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>{}</failed>", refused.condition,
+                     refused.detail);
+  return out;
+}
+
+void ClientStream::resend_after_resume(std::vector<std::string> unacked) {
+  const auto resent = unacked.size();
+  for (auto& stanza : unacked) write_tracked(std::move(stanza));
   for (auto& stanza : std::exchange(resume_backlog_, {})) write_tracked(std::move(stanza));
   spdlog::info("{}: resumed, {} stanzas sent again", log_id(), resent);
 }
 
-std::optional<ClientStream::Handover> ClientStream::hand_over(ClientStream& successor,
-                                                             std::uint32_t h) {
-  if (state_ != State::kBound || sm_id_.empty()) return std::nullopt;  // ended meanwhile
-  if (!sm_unacked_.acknowledge(h)) return std::nullopt;
+std::variant<ClientStream::Handover, ClientStream::ResumeRefusal> ClientStream::hand_over(
+    ClientStream& successor, std::uint32_t h) {
+  if (state_ != State::kBound || sm_id_.empty()) return ResumeRefusal{"item-not-found"};  // ended meanwhile
+  if (!sm_unacked_.acknowledge(h)) {
+    // §4's <handled-count-too-high/>, as a <failed/> rather than a stream
+    // error: the session stays resumable by a client that counts right,
+    // and our count tells this one which of its stanzas we have.
+    return ResumeRefusal{
+        "undefined-condition", sm_inbound_.value(),
+        fmt::format("<handled-count-too-high xmlns='{}' h='{}' send-count='{}'/>", ns::kSm, h,
+                    sm_unacked_.sent())};
+  }
   Handover out{sm_inbound_.value(), h, sm_unacked_.take_all(), carry_away()};
   // What CSI held back was never sent: the new stream sends it.
   for (auto& held : csi_.take_held()) out.unacked.push_back(std::move(held));

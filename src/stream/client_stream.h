@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "core/asio.h"
@@ -206,10 +207,35 @@ class ClientStream : public router::Session {
   // Turns stream management on (resumable if asked and allowed); returns
   // the <enabled/> to send.
   std::string start_stream_management(bool wants_resume, std::uint32_t max);
+  // A <resume/> that cannot be honoured: what its <failed/> says.
+  struct ResumeRefusal {
+    std::string condition;                        // an RFC 6120 stanza error condition
+    std::optional<std::uint32_t> h = std::nullopt;  // the old session's count, for its account only
+    std::string detail = {};                      // further children (<handled-count-too-high/>)
+  };
+  // A session taken over: the stream is bound under its address; deliveries
+  // wait in resume_backlog_ until resend_after_resume.
+  struct Resumption {
+    std::string previd;
+    std::uint32_t inbound;             // the <resumed h=…/>
+    std::vector<std::string> unacked;  // to re-send, oldest first
+  };
+  using ResumeOutcome = std::variant<Resumption, ResumeRefusal>;
+  // <resume/> after the usual SASL and stream restart.
   awaitable<void> sm_resume(const xml::Element& el);
-  // On the old session's shard: gives `successor` this session, or nullopt
-  // when it cannot be resumed (ended, or `h` acknowledges unsent stanzas).
-  std::optional<Handover> hand_over(ClientStream& successor, std::uint32_t h);
+  // Both ways to resume (the element above, or inline in SASL2's
+  // <authenticate/>): checks `previd` against the authenticated account and
+  // takes the session over from whichever shard holds it. The stream may
+  // have closed meanwhile: check state_.
+  awaitable<ResumeOutcome> take_over_session(const std::string& previd, std::optional<std::uint32_t> h);
+  // <resumed previd h/> or <failed h?>…</failed>.
+  static std::string resume_answer_xml(const ResumeOutcome& outcome);
+  // After <resumed/> went out: what the client never acknowledged, then
+  // what arrived while the session changed hands.
+  void resend_after_resume(std::vector<std::string> unacked);
+  // On the old session's shard: gives `successor` this session, or why not
+  // (ended meanwhile, or `h` acknowledges stanzas never sent).
+  std::variant<Handover, ResumeRefusal> hand_over(ClientStream& successor, std::uint32_t h);
   void sm_track_outbound(std::string bytes);
   // Writes a serialised stanza (unless hibernating) and tracks it for acks.
   void write_tracked(std::string bytes);

@@ -16,6 +16,14 @@ constexpr std::size_t kMaxTag = 128;
 
 bool is_true(std::string_view v) { return v == "true" || v == "1"; }
 
+// An xs:unsignedInt, digits only.
+std::optional<std::uint32_t> parse_uint32(std::string_view text) {
+  std::uint32_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
 std::optional<Bind2Request> parse_bind(const xml::Element& bind) {
   Bind2Request out;
   std::string tag = bind.child_text("tag", ns::kBind2);
@@ -27,10 +35,7 @@ std::optional<Bind2Request> parse_bind(const xml::Element& bind) {
   if (const auto* enable = bind.child("enable", ns::kSm)) {
     out.enable_sm = true;
     out.sm_resume = is_true(enable->attr_or("resume"));
-    auto max = enable->attr_or("max");
-    std::uint32_t v = 0;
-    auto [ptr, ec] = std::from_chars(max.data(), max.data() + max.size(), v);
-    if (!max.empty() && ec == std::errc() && ptr == max.data() + max.size()) out.sm_max = v;
+    out.sm_max = parse_uint32(enable->attr_or("max")).value_or(0);
   }
   out.inactive = bind.child("inactive", ns::kCsi) != nullptr;
   out.element = bind;
@@ -71,6 +76,10 @@ Sasl2Parse parse_sasl2_authenticate(const xml::Element& el) {
   if (const auto* fast = el.child("fast", ns::kFast)) {
     req.fast.uses_token = true;
     req.fast.invalidate = is_true(fast->attr_or("invalidate"));
+  }
+  if (const auto* resume = el.child("resume", ns::kSm)) {
+    req.resume = SmResumeRequest{std::string(resume->attr_or("previd")),
+                                 parse_uint32(resume->attr_or("h"))};
   }
   result.request = std::move(req);
   return result;

@@ -1,6 +1,7 @@
 // What a client asks for in one SASL2 <authenticate/> (XEP-0388), with the
-// Bind 2 (XEP-0386) and FAST (XEP-0484) parts inline: parsed once, free of
-// I/O, so the stream code reads fields and the parser can be fuzzed alone.
+// Bind 2 (XEP-0386), FAST (XEP-0484) and stream resumption (XEP-0198)
+// parts inline: parsed once, free of I/O, so the stream code reads fields
+// and the parser can be fuzzed alone.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +30,14 @@ struct FastRequest {
   bool invalidate = false;     // <fast invalidate='true'/>
 };
 
+// XEP-0198 §"Inline Stream Resumption": <resume/> beside <bind/>. A bad
+// one does not fail authentication: it is answered with <failed/> inside
+// <success/>, so the fields keep what was sent.
+struct SmResumeRequest {
+  std::string previd;              // empty when absent
+  std::optional<std::uint32_t> h;  // nullopt: absent or not an unsignedInt
+};
+
 struct Sasl2Authenticate {
   std::string mechanism;
   // Decoded; nullopt when the client sent no <initial-response/>.
@@ -36,6 +45,7 @@ struct Sasl2Authenticate {
   std::string user_agent_id;   // <user-agent id=…>; empty: none
   std::optional<Bind2Request> bind;
   FastRequest fast;
+  std::optional<SmResumeRequest> resume;
 };
 
 // nullopt (with the SASL condition to answer) when the request is malformed.

@@ -2,16 +2,21 @@
 authentication without a stream restart, SCRAM's server signature in
 <additional-data/>, failures with the RFC 6120 condition, a resource bound
 inline with stream management, carbons and CSI enabled in the same request,
-and a token that logs a client in again in one round trip."""
+a token that logs a client in again in one round trip, and XEP-0198
+resumption inline in <authenticate/> (with a password or a token; refused
+for another account's session or a bogus one, falling back to Bind 2)."""
 
 import base64
 import datetime
 import hashlib
 import hmac
+import time
 import uuid
 
-from conftest import (NS_BIND, NS_BIND2, NS_CLIENT, NS_FAST, NS_SASL, NS_SASL2, NS_SM, NS_STREAM,
-                      q, tls_exporter, unique_user, xml)
+import pytest
+
+from conftest import (NS_BIND, NS_BIND2, NS_CLIENT, NS_FAST, NS_SASL, NS_SASL2, NS_SM, NS_STANZAS,
+                      NS_STREAM, q, tls_exporter, unique_user, xml)
 
 PW = "pw-sasl2"
 NS_CSI = "urn:xmpp:csi:0"
@@ -58,6 +63,8 @@ def test_features_offer_sasl2_beside_sasl1_with_bind2_inline(tern_server):
     assert inline_bind is not None, xml(auth)
     assert {f.get("var") for f in inline_bind.findall(q(NS_BIND2, "feature"))} >= {
         NS_SM, NS_CSI, NS_CARBONS}
+    # XEP-0198 "Inline Stream Resumption": <sm/> directly in SASL2's <inline/>.
+    assert auth.find("%s/%s" % (q(NS_SASL2, "inline"), q(NS_SM, "sm"))) is not None, xml(auth)
     c.close()
 
 
@@ -341,3 +348,237 @@ def test_rotation_and_invalidation(tern_server):
     assert expect_success(c, ok).find(q(NS_FAST, "token")) is None
     c, el = fast(second)
     assert sasl2_condition(c, el) == [q(NS_SASL, "not-authorized")]
+
+
+# -- XEP-0198 resumption inline (XEP-0198 "SASL2 And BIND2 Interaction") -------
+
+def resume_el(previd, h):
+    return "<resume xmlns='%s' previd='%s' h='%s'/>" % (NS_SM, previd, h)
+
+
+def sm_bind(tag="Phone"):
+    """What Conversations and Monal send beside <resume/>: a Bind 2 request
+    enabling resumable stream management, for when resumption fails."""
+    return bind2(tag, "<enable xmlns='%s' resume='true'/>" % NS_SM)
+
+
+def phone_login(server, name, ua, inline=""):
+    """A SASL2 + Bind 2 login with resumable stream management; returns the
+    client (with .jid and .sm_id) and its <success/>."""
+    c = server.raw(timeout=10.0)
+    c.secure_start()
+    ok = expect_success(c, c.sasl2_scram(name, PW, inline=sm_bind() + inline, user_agent_id=ua))
+    enabled = ok.find("%s/%s" % (q(NS_BIND2, "bound"), q(NS_SM, "enabled")))
+    assert enabled is not None and enabled.get("resume") == "true", xml(ok)
+    assert len(enabled.get("id") or "") >= 32, xml(ok)
+    c.jid, c.sm_id = identity(ok), enabled.get("id")
+    c.features()
+    return c, ok
+
+
+def peer_login(server, prefix):
+    name = account(server, prefix)
+    c = server.raw(timeout=10.0)
+    c.login(name, PW, resource="r", presence=True)
+    return c
+
+
+def break_connection(server, client):
+    """Cuts the TCP connection without a closing tag, and waits until the
+    server has put the session to sleep."""
+    client.sock.close()
+    needle = "%s: connection lost; resumable" % client.jid
+    deadline = time.monotonic() + 10
+    while needle not in server.log():
+        assert time.monotonic() < deadline, "server never logged %r" % needle
+        time.sleep(0.05)
+
+
+def sm_answer(success, name):
+    """The one <resumed/> or <failed/> directly in <success/>."""
+    found = success.findall(q(NS_SM, name))
+    assert len(found) == 1, xml(success)
+    return found[0]
+
+
+def chat_bodies(elements):
+    return [el.findtext(q(NS_CLIENT, "body")) for el in elements
+            if el.tag == q(NS_CLIENT, "message") and el.findtext(q(NS_CLIENT, "body"))]
+
+
+@pytest.mark.parametrize("auth", ["scram", "fast"])
+def test_resume_inline_resends_exactly_what_was_missed(tern_factory, auth):
+    # Two shards: the kernel spreads connections over them, so about half
+    # the runs take the session over from the other shard.
+    tern_server = tern_factory({"server": {"shards": 2}})
+    name = account(tern_server, "s2m")
+    ua = str(uuid.uuid4())
+    request_token = "<request-token xmlns='%s' mechanism='HT-SHA-256-NONE'/>" % NS_FAST
+    phone, ok = phone_login(tern_server, name, ua, request_token if auth == "fast" else "")
+    token = get_token(phone, ok) if auth == "fast" else None
+    friend = peer_login(tern_server, "s2n")
+    for body in ("m1", "m2", "m3"):
+        friend.message(phone.jid, body)
+    for body in ("m1", "m2", "m3"):
+        phone.wait_message(body)
+    phone.send("<a xmlns='%s' h='1'/>" % NS_SM)  # m1 acknowledged, m2 and m3 not
+    phone.message(friend.jid, "from-phone")
+    friend.wait_message("from-phone")
+    break_connection(tern_server, phone)
+    friend.message(phone.jid, "m4")
+    friend.message(phone.jid, "m5")
+    friend.sync()  # routed to the sleeping session by now
+
+    # One write: authenticate + resume (+ the bind a client sends in case
+    # resumption fails) + a ping pipelined behind it.
+    again = tern_server.raw(timeout=10.0)
+    again.secure_start()
+    writes_before = sum(1 for d, _ in again.transcript if d == ">>")
+    inline = resume_el(phone.sm_id, 1) + sm_bind()
+    ping = "<iq type='get' id='after-resume' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>"
+    if auth == "fast":
+        fast_authenticate(again, name, token, ua, inline=inline, pipelined=ping)
+        ok = expect_success(again, again.next_element())
+        assert base64.b64decode(ok.findtext(q(NS_SASL2, "additional-data"))) == ht_responder(token)
+    else:
+        ok = expect_success(again, again.sasl2_scram(name, PW, inline=inline, user_agent_id=ua))
+        again.send(ping)
+    resumed = sm_answer(ok, "resumed")
+    assert resumed.get("previd") == phone.sm_id, xml(ok)
+    assert resumed.get("h") == "1", "the server handled one stanza from the phone: %s" % xml(ok)
+    # The resumed session keeps its address; <bind/> was ignored (XEP-0198).
+    assert identity(ok) == phone.jid
+    assert ok.find(q(NS_BIND2, "bound")) is None, xml(ok)
+    assert ok.find(q(NS_SM, "failed")) is None, xml(ok)
+    before = []
+    while True:
+        el = again.next_element()
+        if el.get("id") == "after-resume":
+            assert el.get("type") == "result", xml(el)
+            break
+        before.append(el)
+    # No stream features after a resumption (XEP-0198 "Inline Stream
+    # Resumption"): the stream goes on as the old one.
+    assert [xml(el) for el in before if el.tag == q(NS_STREAM, "features")] == []
+    got = [el for el in before if el.tag == q(NS_CLIENT, "message")]
+    assert chat_bodies(got) == ["m2", "m3", "m4", "m5"], [xml(el) for el in before]
+    assert all(el.get("to") == phone.jid for el in got)
+    if auth == "fast":
+        # The one round trip: everything came back for the one write.
+        assert sum(1 for d, _ in again.transcript if d == ">>") == writes_before + 1
+
+    # Exactly once: nothing else comes, and the session counts on.
+    assert chat_bodies(again.sync()) == []
+    friend.message(phone.jid, "m6")
+    again.wait_message("m6")
+    assert chat_bodies(again.sync()) == []
+    again.send("<r xmlns='%s'/>" % NS_SM)
+    # from-phone, then the pipelined ping and the two of sync().
+    assert again.wait_for(lambda el: el.tag == q(NS_SM, "a"), what="<a/>").get("h") == "4"
+    again.close()
+    friend.close()
+
+
+def test_bogus_previd_with_bind_fails_inline_then_binds(tern_server):
+    name = account(tern_server, "s2g")
+    c = tern_server.raw(timeout=10.0)
+    c.secure_start()
+    ok = expect_success(c, c.sasl2_scram(name, PW, inline=resume_el("no-such-session", 3) + sm_bind(),
+                                         user_agent_id=str(uuid.uuid4())))
+    failed = sm_answer(ok, "failed")
+    assert [ch.tag for ch in failed] == [q(NS_STANZAS, "item-not-found")], xml(ok)
+    assert failed.get("h") is None  # no session known: no count to tell
+    assert ok.find(q(NS_SM, "resumed")) is None
+    bound = ok.find(q(NS_BIND2, "bound"))
+    assert bound is not None, xml(ok)
+    # As in XEP-0198's example: <failed/> first, then what the bind did.
+    children = list(ok)
+    assert children.index(failed) < children.index(bound)
+    enabled = bound.find(q(NS_SM, "enabled"))
+    assert enabled is not None and enabled.get("resume") == "true" and enabled.get("id"), xml(ok)
+    assert identity(ok).startswith("%s@localhost/Phone/" % name)
+    feats = c.features()  # bound: the features of a bound stream, no <bind/>
+    assert feats.find(q(NS_BIND, "bind")) is None, xml(feats)
+    assert c.ping().get("type") == "result"
+    c.close()
+
+
+def test_another_accounts_previd_is_refused_and_its_session_untouched(tern_server):
+    alice = account(tern_server, "s2v")
+    phone, _ = phone_login(tern_server, alice, str(uuid.uuid4()))
+    friend = peer_login(tern_server, "s2u")
+    friend.message(phone.jid, "before")
+    phone.wait_message("before")
+    break_connection(tern_server, phone)
+
+    mallory = account(tern_server, "s2z")
+    m = tern_server.raw(timeout=10.0)
+    m.secure_start()
+    ok = expect_success(m, m.sasl2_plain(mallory, PW, resume_el(phone.sm_id, 0)))
+    failed = sm_answer(ok, "failed")
+    assert [ch.tag for ch in failed] == [q(NS_STANZAS, "item-not-found")], xml(ok)
+    assert failed.get("h") is None, "another account's count leaked: %s" % xml(ok)
+    # Authenticated, not bound (no <bind/> in the request): mallory binds
+    # the usual way, as herself.
+    assert identity(ok) == "%s@localhost" % mallory
+    assert m.features().find(q(NS_BIND, "bind")) is not None
+    assert m.bound_jid("r").startswith("%s@localhost/" % mallory)
+    assert chat_bodies(m.sync()) == []
+
+    # Alice's session still sleeps and is hers to resume, with everything.
+    friend.message(phone.jid, "while-away")
+    friend.sync()
+    a = tern_server.raw(timeout=10.0)
+    a.secure_start()
+    ok = expect_success(a, a.sasl2_plain(alice, PW, resume_el(phone.sm_id, 1)))
+    assert sm_answer(ok, "resumed").get("h") == "0"
+    assert chat_bodies(a.sync()) == ["while-away"]
+    for x in (a, m, friend):
+        x.close()
+
+
+def test_bad_counts_are_refused_with_the_xep_conditions(tern_server):
+    name = account(tern_server, "s2h")
+    phone, _ = phone_login(tern_server, name, str(uuid.uuid4()))
+    friend = peer_login(tern_server, "s2k")
+    friend.message(phone.jid, "one")
+    phone.wait_message("one")
+    phone.message(friend.jid, "hello")
+    friend.wait_message("hello")
+    break_connection(tern_server, phone)
+
+    def attempt(h):
+        c = tern_server.raw(timeout=10.0)
+        c.secure_start()
+        ok = expect_success(c, c.sasl2_plain(name, PW, resume_el(phone.sm_id, h)))
+        return c, ok
+
+    c, ok = attempt("x")  # not a number
+    failed = sm_answer(ok, "failed")
+    assert [ch.tag for ch in failed] == [q(NS_STANZAS, "bad-request")], xml(ok)
+    c.close()
+    c, ok = attempt(2)  # the server sent one stanza
+    failed = sm_answer(ok, "failed")
+    assert failed.find(q(NS_STANZAS, "undefined-condition")) is not None, xml(ok)
+    too_high = failed.find(q(NS_SM, "handled-count-too-high"))
+    assert too_high is not None and too_high.get("h") == "2" and too_high.get("send-count") == "1", xml(ok)
+    assert failed.get("h") == "1", "the account's own session: its count is told"
+    c.close()
+    # Refusals leave the session asleep, for a client that counts right.
+    c, ok = attempt(1)
+    assert sm_answer(ok, "resumed").get("h") == "1"
+    assert chat_bodies(c.sync()) == []
+    c.close()
+    friend.close()
+
+
+def test_without_resumption_sm_is_not_offered_inline(tern_factory):
+    server = tern_factory({"limits": {"resume_timeout_seconds": 0}})
+    name = account(server, "s2q")
+    c = server.raw()
+    feats = c.secure_start()
+    inline = feats.find("%s/%s" % (q(NS_SASL2, "authentication"), q(NS_SASL2, "inline")))
+    assert inline is not None and inline.find(q(NS_SM, "sm")) is None, xml(feats)
+    ok = expect_success(c, c.sasl2_plain(name, PW, resume_el("abc", 0)))
+    assert [ch.tag for ch in sm_answer(ok, "failed")] == [q(NS_STANZAS, "feature-not-implemented")]
+    c.close()

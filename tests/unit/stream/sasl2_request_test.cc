@@ -67,5 +67,50 @@ TEST(Sasl2Request, Malformed) {
                      "<request-token xmlns='urn:xmpp:fast:0'/></authenticate>").request);
 }
 
+TEST(Sasl2Request, InlineResumeBesideBind) {
+  auto p = parse(
+      "<authenticate xmlns='urn:xmpp:sasl:2' mechanism='HT-SHA-256-NONE'>"
+      "<resume xmlns='urn:xmpp:sm:3' previd='0f1e2d3c' h='4294967295'/>"
+      "<bind xmlns='urn:xmpp:bind:0'><enable xmlns='urn:xmpp:sm:3' resume='true'/></bind>"
+      "</authenticate>");
+  ASSERT_TRUE(p.request);
+  ASSERT_TRUE(p.request->resume);
+  EXPECT_EQ(p.request->resume->previd, "0f1e2d3c");
+  EXPECT_EQ(p.request->resume->h, 4294967295u);
+  ASSERT_TRUE(p.request->bind);
+  EXPECT_TRUE(p.request->bind->enable_sm);
+}
+
+TEST(Sasl2Request, NoResumeWithoutTheElementInItsNamespace) {
+  EXPECT_FALSE(parse("<authenticate xmlns='urn:xmpp:sasl:2' mechanism='X'/>").request->resume);
+  EXPECT_FALSE(parse("<authenticate xmlns='urn:xmpp:sasl:2' mechanism='X'>"
+                     "<resume xmlns='urn:xmpp:sm:2' previd='a' h='0'/></authenticate>")
+                   .request->resume);
+}
+
+// A bad <resume/> is answered inside <success/> (<failed><bad-request/>), so
+// it must not fail authentication: the request parses, with no count.
+TEST(Sasl2Request, BadResumeCountIsKeptAsMissingNotRefused) {
+  for (const char* h : {"", "-1", "4294967296", "1x", " 1", "0x10"}) {
+    auto p = parse(std::string("<authenticate xmlns='urn:xmpp:sasl:2' mechanism='X'>"
+                               "<resume xmlns='urn:xmpp:sm:3' previd='a' h='") + h + "'/></authenticate>");
+    ASSERT_TRUE(p.request) << h;
+    ASSERT_TRUE(p.request->resume) << h;
+    EXPECT_FALSE(p.request->resume->h) << h;
+  }
+  auto p = parse("<authenticate xmlns='urn:xmpp:sasl:2' mechanism='X'>"
+                 "<resume xmlns='urn:xmpp:sm:3'/></authenticate>");
+  ASSERT_TRUE(p.request && p.request->resume);
+  EXPECT_TRUE(p.request->resume->previd.empty());
+  EXPECT_FALSE(p.request->resume->h);
+}
+
+TEST(Sasl2Request, BadEnableMaxMeansNoMax) {
+  auto p = parse("<authenticate xmlns='urn:xmpp:sasl:2' mechanism='X'><bind xmlns='urn:xmpp:bind:0'>"
+                 "<enable xmlns='urn:xmpp:sm:3' max='soon'/></bind></authenticate>");
+  ASSERT_TRUE(p.request && p.request->bind);
+  EXPECT_EQ(p.request->bind->sm_max, 0u);
+}
+
 }  // namespace
 }  // namespace tern::stream
