@@ -46,10 +46,14 @@ bool unescape_basic(std::string_view in, std::string& out) {
         for (std::size_t k = 1; k <= 4; ++k) {
           const char c = in[i + k];
           code *= 16;
-          if (c >= '0' && c <= '9') code += c - '0';
-          else if (c >= 'a' && c <= 'f') code += c - 'a' + 10;
-          else if (c >= 'A' && c <= 'F') code += c - 'A' + 10;
-          else return false;
+          if (c >= '0' && c <= '9')
+            code += c - '0';
+          else if (c >= 'a' && c <= 'f')
+            code += c - 'a' + 10;
+          else if (c >= 'A' && c <= 'F')
+            code += c - 'A' + 10;
+          else
+            return false;
         }
         if (code >= 0x80) return false;
         out += static_cast<char>(code);
@@ -89,7 +93,8 @@ std::int64_t parse_int(std::string_view module, std::string_view key, const std:
     option_error(module, key, "expected an integer");
   }
   if (v < min || v > max)
-    option_error(module, key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    option_error(module, key,
+                 "must be between " + std::to_string(min) + " and " + std::to_string(max));
   return v;
 }
 
@@ -168,15 +173,16 @@ core::ModuleOptionDoc describe_option(const OptionInfo& info, OptionSlot slot) {
 void check_known_options(std::string_view module, const RawOptions& raw,
                          std::span<const std::string_view> keys) {
   for (const auto& [key, _] : raw)
-    if (std::find(keys.begin(), keys.end(), key) == keys.end()) option_error(module, key, "unknown option");
+    if (std::find(keys.begin(), keys.end(), key) == keys.end())
+      option_error(module, key, "unknown option");
 }
 
 void read_no_options(std::string_view module, const RawOptions& raw) {
   if (!raw.empty()) option_error(module, raw.begin()->first, "unknown option");
 }
 
-std::string service_domain(std::string_view module, std::string_view key, const std::string& pattern,
-                           const std::string& domain) {
+std::string service_domain(std::string_view module, std::string_view key,
+                           const std::string& pattern, const std::string& domain) {
   const std::string placeholder = "{domain}";
   std::string out = pattern;
   for (auto at = out.find(placeholder); at != std::string::npos;

@@ -60,8 +60,8 @@ using OptionMember = std::variant<bool T::*, std::string T::*, int T::*, std::in
 // That member in one struct. The templates below only find the member;
 // reading, bounds and formatting are out of line (options.cc), so that each
 // module's instantiation stays a few lines.
-using OptionSlot = std::variant<bool*, std::string*, int*, std::int64_t*, std::size_t*,
-                                std::chrono::seconds*>;
+using OptionSlot =
+    std::variant<bool*, std::string*, int*, std::int64_t*, std::size_t*, std::chrono::seconds*>;
 
 template <class T>
 struct OptionField {
@@ -76,7 +76,8 @@ constexpr OptionField<T> option(std::string_view key, bool T::*member, std::stri
   return {.info = {.key = key, .doc = doc}, .member = member};
 }
 template <class T>
-constexpr OptionField<T> option(std::string_view key, std::string T::*member, std::string_view doc) {
+constexpr OptionField<T> option(std::string_view key, std::string T::*member,
+                                std::string_view doc) {
   return {.info = {.key = key, .doc = doc}, .member = member};
 }
 
@@ -146,7 +147,8 @@ OptionSlot slot_of(T& values, const OptionMember<T>& member) {
 // The module's options read from `raw`: declared keys not in `raw` keep the
 // struct's defaults. Throws option_error for an unknown key or a bad value.
 template <class T>
-T read_options(std::string_view module, const RawOptions& raw, std::span<const OptionField<T>> fields) {
+T read_options(std::string_view module, const RawOptions& raw,
+               std::span<const OptionField<T>> fields) {
   std::vector<std::string_view> keys;
   for (const auto& f : fields) keys.push_back(f.info.key);
   check_known_options(module, raw, keys);
@@ -178,7 +180,7 @@ T read_options(std::string_view module, const RawOptions& raw, const OptionField
 // `raw` (an empty table: the defaults). Throws as read_options does.
 template <class T>
 std::vector<core::ModuleOptionDoc> describe_options(std::string_view module, const RawOptions& raw,
-                                                   std::span<const OptionField<T>> fields) {
+                                                    std::span<const OptionField<T>> fields) {
   T values = read_options(module, raw, fields);
   std::vector<core::ModuleOptionDoc> out;
   for (const auto& f : fields) out.push_back(describe_option(f.info, slot_of(values, f.member)));
@@ -197,7 +199,7 @@ std::vector<core::ModuleOptionDoc> describe_declared_options(std::string_view mo
 // A service on a subdomain: `pattern` is the value of option `key`, such as
 // "conference.{domain}", and this is the domain it gives for the local
 // `domain`, nameprepped. Throws naming the option when that is no domain.
-std::string service_domain(std::string_view module, std::string_view key, const std::string& pattern,
-                           const std::string& domain);
+std::string service_domain(std::string_view module, std::string_view key,
+                           const std::string& pattern, const std::string& domain);
 
 }  // namespace tern::modules

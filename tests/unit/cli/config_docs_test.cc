@@ -67,7 +67,8 @@ TEST(ConfigDocs, ExampleModuleOptionsLoadAsTheDefaults) {
   for (std::string line; std::getline(example, line);) {
     if (line.rfind("# [modules.", 0) == 0 && line != "# [modules.muc]") in_modules = true;
     // The lines after a module's header: "# doc." and "# key = value".
-    if (in_modules && line.rfind("# ", 0) == 0 && line.find(" = ") != std::string::npos) line.erase(0, 2);
+    if (in_modules && line.rfind("# ", 0) == 0 && line.find(" = ") != std::string::npos)
+      line.erase(0, 2);
     if (in_modules && line.rfind("# [modules.", 0) == 0) line.erase(0, 2);
     uncommented += line + "\n";
   }

@@ -43,9 +43,7 @@ std::string error_of(const RawOptions& raw) {
   return "";
 }
 
-TEST(ReadOptions, AnEmptyTableGivesTheStructDefaults) {
-  EXPECT_EQ(read({}), SampleOptions{});
-}
+TEST(ReadOptions, AnEmptyTableGivesTheStructDefaults) { EXPECT_EQ(read({}), SampleOptions{}); }
 
 TEST(ReadOptions, ReadsEveryKind) {
   SampleOptions o = read({{"flag", "false"},
@@ -64,6 +62,9 @@ TEST(ReadOptions, ReadsEveryKind) {
   EXPECT_EQ(o.count, 100u);
   EXPECT_EQ(o.wait, std::chrono::seconds(60));
   EXPECT_EQ(o.up_to_small, 10);
+  EXPECT_EQ(read({{"name", "\"a\\u0001b\\nc\\td\""}}).name, std::string("a\x01") + "b\nc\td");
+  const std::string odd = "q\"b\\s\x01\x7f\n\té";
+  EXPECT_EQ(read({{"name", core::toml_quote(odd)}}).name, odd);
   // Keys left out keep their defaults.
   EXPECT_EQ(read({{"small", "7"}}).name, "tern");
 }
@@ -79,6 +80,8 @@ TEST(ReadOptions, BadValues) {
   EXPECT_EQ(error_of({{"flag", "\"true\""}}), "modules.sample.flag: expected true or false");
   EXPECT_EQ(error_of({{"name", "42"}}), "modules.sample.name: expected a string");
   EXPECT_EQ(error_of({{"name", "\"a"}}), "modules.sample.name: expected a string");
+  EXPECT_EQ(error_of({{"name", "\"a\\q\""}}), "modules.sample.name: expected a string");
+  EXPECT_EQ(error_of({{"name", "\"a\\u00\""}}), "modules.sample.name: expected a string");
   EXPECT_EQ(error_of({{"small", "\"5\""}}), "modules.sample.small: expected an integer");
   EXPECT_EQ(error_of({{"small", "2.5"}}), "modules.sample.small: expected an integer");
   EXPECT_EQ(error_of({{"small", "true"}}), "modules.sample.small: expected an integer");
@@ -100,10 +103,12 @@ TEST(ReadOptions, Bounds) {
 
 TEST(ReadOptions, BoundByAnotherOption) {
   // The bound is the other option's value, as set or by default (5).
-  EXPECT_EQ(error_of({{"up_to_small", "6"}}), "modules.sample.up_to_small: must be between 1 and 5");
+  EXPECT_EQ(error_of({{"up_to_small", "6"}}),
+            "modules.sample.up_to_small: must be between 1 and 5");
   EXPECT_EQ(error_of({{"up_to_small", "3"}, {"small", "2"}}),
             "modules.sample.up_to_small: must be between 1 and 2");
-  EXPECT_EQ(error_of({{"up_to_small", "0"}}), "modules.sample.up_to_small: must be between 1 and 5");
+  EXPECT_EQ(error_of({{"up_to_small", "0"}}),
+            "modules.sample.up_to_small: must be between 1 and 5");
   EXPECT_EQ(read({{"up_to_small", "8"}, {"small", "9"}}).up_to_small, 8);
   // Only a value that is set is checked: the default is the module's business.
   EXPECT_EQ(read({{"small", "1"}}).up_to_small, 2);
@@ -120,9 +125,12 @@ TEST(ReadOptions, NoOptions) {
 }
 
 TEST(ReadOptions, DescribesTypesAndDefaults) {
-  auto docs = describe_options("sample", {}, std::span<const OptionField<SampleOptions>>(kSampleOptions));
+  auto docs =
+      describe_options("sample", {}, std::span<const OptionField<SampleOptions>>(kSampleOptions));
   ASSERT_EQ(docs.size(), std::size(kSampleOptions));
-  auto row = [&](std::size_t i) { return docs[i].key + " | " + docs[i].type + " | " + docs[i].default_toml; };
+  auto row = [&](std::size_t i) {
+    return docs[i].key + " | " + docs[i].type + " | " + docs[i].default_toml;
+  };
   EXPECT_EQ(row(0), "flag | boolean | true");
   EXPECT_EQ(row(1), "name | string | \"tern\"");
   EXPECT_EQ(row(2), "mode | string | \"fast\"");
@@ -147,7 +155,8 @@ TEST(ServiceDomain, FromThePattern) {
     service_domain("muc", "domain", "a b.{domain}", "example.org");
     FAIL() << "an invalid domain was accepted";
   } catch (const std::runtime_error& e) {
-    EXPECT_EQ(std::string(e.what()), "modules.muc.domain: \"a b.{domain}\" gives an invalid domain");
+    EXPECT_EQ(std::string(e.what()),
+              "modules.muc.domain: \"a b.{domain}\" gives an invalid domain");
   }
 }
 
@@ -192,7 +201,8 @@ TEST(BuiltinModuleOptions, DocumentedDefaultsReadBackAsTheDefaults) {
 TEST(BuiltinModuleOptions, DescribedModulesRefuseUnknownKeys) {
   for (const ModuleInfo& info : builtin_modules()) {
     if (info.options == nullptr) continue;
-    EXPECT_THROW(info.options(info.name, {{"no_such_option", "1"}}), std::runtime_error) << info.name;
+    EXPECT_THROW(info.options(info.name, {{"no_such_option", "1"}}), std::runtime_error)
+        << info.name;
   }
 }
 
