@@ -6,6 +6,7 @@
 
 #include "portable/export.h"
 #include "portable/import.h"
+#include "cli/config_docs.h"
 #include "cli/user_command.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -80,11 +81,11 @@ int main(int argc, char** argv) {
 
   try {
     if (*reference) {
-      std::cout << tern::core::config_reference_markdown();
+      std::cout << tern::cli::config_reference();
       return 0;
     }
     if (*example) {
-      std::cout << tern::core::example_config_toml();
+      std::cout << tern::cli::config_example();
       return 0;
     }
     auto cfg = load(config_path);

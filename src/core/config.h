@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -144,10 +145,29 @@ ConfigResult load_config(const std::string& path);
 // Parses `text` as the contents of a config file named `file` (the name is
 // only used in diagnostics).
 ConfigResult parse_config(std::string_view text, const std::string& file);
-// Markdown table of every option (for the README).
-std::string config_reference_markdown();
+// One option of a module's [modules.<name>] table, as the reference and the
+// example file show it. Modules declare their options (modules/options.h);
+// the caller (the cli, which links them) hands their docs to the writers
+// below, so that the core never names a module.
+struct ModuleOptionDoc {
+  std::string key;
+  std::string type;          // "integer (1..100000)", "boolean", "string"
+  std::string default_toml;  // "256", "true", "\"conference.{domain}\""
+  std::string doc;           // one line, without a final period
+};
+struct ModuleOptionDocs {
+  std::string module;  // "muc"
+  std::vector<ModuleOptionDoc> options;
+};
+
+// Markdown table of every option (for the README), then one table per
+// module of `modules`, in the order given.
+std::string config_reference_markdown(std::span<const ModuleOptionDocs> modules);
 // A complete tern.toml listing every option with its default and its
-// documentation; tern.example.toml at the repository root is this text.
-std::string example_config_toml();
+// documentation, the modules' options commented out; tern.example.toml at
+// the repository root is this text for the built-in modules.
+std::string example_config_toml(std::span<const ModuleOptionDocs> modules);
+// TOML basic string literal for `s`, quoted and escaped.
+std::string toml_quote(std::string_view s);
 
 }  // namespace tern::core

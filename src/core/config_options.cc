@@ -255,83 +255,6 @@ const std::vector<OptionSpec>& all_options() {
   return options;
 }
 
-// Options modules read from their own [modules.<name>] tables. The module
-// validates them at start (ModuleOptions); listed here so that the
-// reference and the example file show them. Append, one block per module.
-struct ModuleOptionDoc {
-  std::string_view module;
-  std::string_view key;
-  std::string_view type;
-  std::string_view default_toml;
-  std::string_view doc;
-};
-constexpr ModuleOptionDoc kModuleOptionDocs[] = {
-    {"mam", "default", "string", "\"always\"",
-     "Whose messages an account's archive keeps unless its prefs say otherwise: "
-     "\"always\", \"never\" or \"roster\" (contacts only)"},
-    {"mam", "retention_days", "integer (0..36500)", "0",
-     "Days archived messages are kept (0: forever); older ones are purged hourly"},
-    {"mam", "max_page", "integer (1..10000)", "250",
-     "Most messages one archive query returns (a larger RSM <max> is clamped)"},
-    {"mam", "count", "boolean", "true",
-     "Archive query results tell the RSM <count> of the whole result set"},
-    {"muc", "domain", "string", "\"conference.{domain}\"",
-     "Where the multi-user chat service of each local domain lives ({domain}: that domain)"},
-    {"muc", "create", "string", "\"local\"",
-     "Who may create rooms: \"local\" (accounts of this server), \"anyone\" or \"admins\" (server.admins)"},
-    {"muc", "default_history", "integer (0..max_history)", "20",
-     "Messages of history a new room keeps (its owner may change it)"},
-    {"muc", "max_history", "integer (0..10000)", "100",
-     "The most messages of history any room may keep (in memory)"},
-    {"muc", "archive", "boolean", "true",
-     "Whether a new room archives its messages (XEP-0313 on the room JID); its owner may change it"},
-    {"muc", "archive_retention_days", "integer (0..36500)", "0",
-     "Days a room's archived messages are kept (0: forever, unless mam.retention_days, which "
-     "bounds every archive, is shorter); older ones are purged hourly"},
-    {"muc", "archive_max_page", "integer (1..10000)", "250",
-     "Most messages one query of a room's archive returns (a larger RSM <max> is clamped)"},
-    {"muc", "avatar_max_bytes", "integer (1024..1048576)", "131072",
-     "Largest room avatar (XEP-0486), in bytes of image; larger vCard sets are refused"},
-    {"pep", "max_items", "integer (1..100000)", "256",
-     "The most items one PEP node keeps (what a node's max_items \"max\" means)"},
-    {"pep", "max_payload_bytes", "integer (1024..16777216)", "131072",
-     "Largest payload of one PEP item, serialized, in bytes (larger publishes are refused)"},
-    {"pep", "max_nodes", "integer (1..100000)", "256",
-     "The most PEP nodes one account may have"},
-    {"pubsub", "domain", "string", "\"pubsub.{domain}\"",
-     "Where the publish-subscribe service of each local domain lives ({domain}: that domain)"},
-    {"pubsub", "max_items", "integer (1..100000)", "256",
-     "The most items one node of the pubsub service keeps (what max_items \"max\" means)"},
-    {"pubsub", "max_payload_bytes", "integer (1024..16777216)", "131072",
-     "Largest payload of one pubsub item, serialized, in bytes"},
-    {"pubsub", "max_nodes", "integer (1..10000000)", "10000",
-     "The most nodes the pubsub service of one domain holds"},
-    {"push", "include_body", "boolean", "false",
-     "Push notifications carry the message body to the app server (default: only a count and the sender)"},
-    {"turn", "host", "string", "\"\"",
-     "STUN/TURN server offered to clients (XEP-0215); empty: none"},
-    {"turn", "port", "integer (1..65535)", "3478", "Its STUN and TURN port (UDP and TCP)"},
-    {"turn", "tls_port", "integer (0..65535)", "5349", "Its TURN-over-TLS port; 0: none"},
-    {"turn", "secret", "string", "\"\"",
-     "The static-auth-secret shared with coturn (use-auth-secret); empty: STUN only"},
-    {"turn", "ttl_seconds", "integer (60..2592000)", "86400", "How long TURN credentials stay valid"},
-    {"turn", "stun", "boolean", "true", "Offer the host as a STUN server as well"},
-    {"upload", "domain", "string", "\"upload.{domain}\"",
-     "Where the HTTP file upload service (XEP-0363) of each local domain lives ({domain}: that domain)"},
-    {"upload", "base_url", "string", "\"\"",
-     "Public URL of Tern's HTTP listener that upload URLs start with (\"https://files.example.org\"); "
-     "empty: the first listen.https (else listen.http) address, with the domain as host"},
-    {"upload", "path", "string", "\"\"", "Directory of the uploaded files; empty: <data_dir>/uploads"},
-    {"upload", "max_file_bytes", "integer (1..1099511627776)", "104857600",
-     "Largest file one upload may be (100 MiB)"},
-    {"upload", "quota_bytes", "integer (0..1125899906842624)", "1073741824",
-     "Bytes one account's uploads may take together, open slots included (1 GiB); 0: no quota"},
-    {"upload", "slot_seconds", "integer (1..86400)", "300",
-     "Seconds a slot may be used for its one PUT"},
-    {"upload", "expire_days", "integer (0..36500)", "30",
-     "Days an upload is kept (0: until its account is deleted); checked hourly"},
-};
-
 std::string escape_markdown_cell(std::string_view s) {
   std::string out;
   // '|' would end the cell; '<name>' would be swallowed as an HTML tag.
@@ -505,7 +428,7 @@ std::vector<CrossCheckFinding> cross_check(const Config& config,
   return findings;
 }
 
-std::string config_reference_markdown() {
+std::string config_reference_markdown(std::span<const ModuleOptionDocs> modules) {
   std::ostringstream out;
   for (const auto& [table, specs] : options_by_table()) {
     out << "### [" << table << "]\n\n";
@@ -522,21 +445,21 @@ std::string config_reference_markdown() {
   out << "### [modules.&lt;name&gt;]\n\n"
          "Options of one module, e.g. `[modules.muc]`. Each module documents and "
          "validates its own keys.\n";
-  std::string_view module;
-  for (const auto& opt : kModuleOptionDocs) {
-    if (opt.module != module) {
-      module = opt.module;
-      out << "\n### [modules." << module << "]\n\n"
-          << "| key | type | default | description |\n"
-          << "|-----|------|---------|-------------|\n";
+  for (const ModuleOptionDocs& module : modules) {
+    if (module.options.empty()) continue;
+    out << "\n### [modules." << module.module << "]\n\n"
+        << "| key | type | default | description |\n"
+        << "|-----|------|---------|-------------|\n";
+    for (const ModuleOptionDoc& opt : module.options) {
+      out << "| `" << opt.key << "` | " << opt.type << " | `"
+          << escape_markdown_cell(opt.default_toml) << "` | " << escape_markdown_cell(opt.doc)
+          << " |\n";
     }
-    out << "| `" << opt.key << "` | " << opt.type << " | `" << escape_markdown_cell(opt.default_toml)
-        << "` | " << escape_markdown_cell(opt.doc) << " |\n";
   }
   return out.str();
 }
 
-std::string example_config_toml() {
+std::string example_config_toml(std::span<const ModuleOptionDocs> modules) {
   std::ostringstream out;
   out << "# tern.toml: the Tern server configuration.\n"
          "#\n"
@@ -562,14 +485,12 @@ std::string example_config_toml() {
   }
   out << "\n# Options of one module go in its own table:\n"
          "# [modules.muc]\n"
-         "# max_rooms = 1000\n";
-  std::string_view module;
-  for (const auto& opt : kModuleOptionDocs) {
-    if (opt.module != module) {
-      module = opt.module;
-      out << "\n# [modules." << module << "]\n";
-    }
-    out << "# " << opt.doc << ".\n# " << opt.key << " = " << opt.default_toml << "\n";
+         "# max_history = 200\n";
+  for (const ModuleOptionDocs& module : modules) {
+    if (module.options.empty()) continue;
+    out << "\n# [modules." << module.module << "]\n";
+    for (const ModuleOptionDoc& opt : module.options)
+      out << "# " << opt.doc << ".\n# " << opt.key << " = " << opt.default_toml << "\n";
   }
   return out.str();
 }

@@ -61,8 +61,6 @@ bool is_option_table(std::string_view path);
 
 // The TOML text of the option's default ("[\"[::]:5222\"]", "true", "64").
 std::string default_toml(const OptionSpec& spec);
-// TOML basic string literal for `s`, quoted and escaped.
-std::string toml_quote(std::string_view s);
 
 // Cross-option checks that a single declaration cannot express. `lines`
 // maps each option set in the file to its line; a finding is reported at the

@@ -54,6 +54,15 @@ ModuleRegistrar::ModuleRegistrar(ModuleInfo info) {
 
 const std::vector<ModuleInfo>& builtin_modules() { return registry(); }
 
+std::vector<core::ModuleOptionDocs> builtin_option_docs() {
+  std::vector<core::ModuleOptionDocs> out;
+  for (const ModuleInfo& info : registry()) {
+    if (info.options != nullptr) out.push_back({info.name, info.options(info.name, {})});
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.module < b.module; });
+  return out;
+}
+
 core::HookToken ModuleContext::serve_iq(const IqService& service, router::IqHandler handler) {
   advertise(service);
   return router_.iq().add(service.target, service.type, std::string(service.ns),

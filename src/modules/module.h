@@ -18,6 +18,7 @@
 #include "core/hook.h"
 #include "http/file_route.h"
 #include "core/serial_queue.h"
+#include "modules/options.h"
 #include "modules/services.h"
 #include "router/hooks.h"
 #include "router/iq_table.h"
@@ -205,6 +206,11 @@ class Module {
 };
 
 using StartModule = std::unique_ptr<Module> (*)(ModuleContext& ctx);
+// A module's options as documented, each with its value read from `raw` (an
+// empty table: the defaults); throws as the module's start would for a bad
+// table. Generated from the module's declaration (modules/options.h).
+using DescribeOptions = std::vector<core::ModuleOptionDoc> (*)(
+    std::string_view module, const std::map<std::string, std::string>& raw);
 
 struct ModuleInfo {
   const char* name;
@@ -213,12 +219,18 @@ struct ModuleInfo {
   // Modules start in ascending rank: a module that reads what others
   // registered (disco reads every feature) ranks after them.
   int rank = 50;
+  // nullptr: the module has no options.
+  DescribeOptions options = nullptr;
 };
 
 // Every module compiled into the binary, in start order. Modules add
 // themselves with TERN_MODULE in their own .cc file, so a new module touches
 // only its own folder.
 const std::vector<ModuleInfo>& builtin_modules();
+
+// The documented options of every built-in module that has some, by module
+// name: what `tern config reference` and tern.example.toml show.
+std::vector<core::ModuleOptionDocs> builtin_option_docs();
 
 // Adds a module to builtin_modules(); used at static initialisation only.
 struct ModuleRegistrar {
@@ -228,8 +240,12 @@ struct ModuleRegistrar {
 #define TERN_MODULE_CONCAT_(a, b) a##b
 #define TERN_MODULE_CONCAT(a, b) TERN_MODULE_CONCAT_(a, b)
 // TERN_MODULE("ping", "XEP-0199 XMPP Ping", &start_ping, 50);
-#define TERN_MODULE(name, description, start, rank)                                     \
+// A module with options names their declaration last (modules/options.h):
+// TERN_MODULE("roster", "RFC 6121 §2 rosters", &start_roster, 10, kRosterOptions);
+#define TERN_MODULE(name, description, start, rank, ...)                                 \
   static const ::tern::modules::ModuleRegistrar TERN_MODULE_CONCAT(tern_module_, __LINE__)( \
-      ::tern::modules::ModuleInfo{name, description, start, rank})
+      ::tern::modules::ModuleInfo{                                                        \
+          name, description, start,                                                       \
+          rank __VA_OPT__(, &::tern::modules::describe_declared_options<__VA_ARGS__>)})
 
 }  // namespace tern::modules

@@ -29,15 +29,11 @@ using xmpp::StanzaError;
 constexpr std::size_t kMaxCommandSessions = 10'000;
 
 struct AdhocOptions {
-  std::int64_t session_timeout = 600;  // seconds
-
-  static AdhocOptions read(const std::map<std::string, std::string>& raw) {
-    ModuleOptions opts("adhoc", raw);
-    opts.check_known({"session_timeout"});
-    AdhocOptions o;
-    o.session_timeout = opts.get_int("session_timeout", o.session_timeout, 10, 86'400);
-    return o;
-  }
+  std::chrono::seconds session_timeout{600};
+};
+constexpr OptionField<AdhocOptions> kAdhocOptions[] = {
+    option("session_timeout", &AdhocOptions::session_timeout, 10, 86'400,
+           "Seconds a command session (a form waiting to be submitted) lasts without use"),
 };
 
 // server.admins as normalised bare JIDs (the config may spell them in any case).
@@ -152,10 +148,9 @@ std::vector<DiscoItem> adhoc_commands_for(const core::Config& config,
 
 std::unique_ptr<Module> start_adhoc(ModuleContext& ctx) {
   auto m = std::make_unique<Module>();
-  const auto opts = AdhocOptions::read(ctx.options);
+  const auto opts = read_options("adhoc", ctx.options, kAdhocOptions);
   auto a = std::make_shared<Adhoc>(AdminServices{ctx.host, ctx.storage, ctx.blocking},
-                                   admin_set(ctx.config),
-                                   std::chrono::seconds(opts.session_timeout));
+                                   admin_set(ctx.config), opts.session_timeout);
   m->tokens.push_back(ctx.serve_iq(
       {router::IqTarget::kServer, router::IqType::kSet, kCommandsNs, "command", Advertise::kOnServer},
       [a](const IqRequest& req) { return run_command(a, req); }));
@@ -165,6 +160,7 @@ std::unique_ptr<Module> start_adhoc(ModuleContext& ctx) {
   return m;
 }
 
-TERN_MODULE("adhoc", "XEP-0050 ad-hoc commands with XEP-0133 service administration", &start_adhoc, 50);
+TERN_MODULE("adhoc", "XEP-0050 ad-hoc commands with XEP-0133 service administration", &start_adhoc, 50,
+            kAdhocOptions);
 
 }  // namespace tern::modules

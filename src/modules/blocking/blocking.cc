@@ -474,8 +474,7 @@ awaitable<IqReply> set_list(State st, const IqRequest& req) {
 }  // namespace
 
 std::unique_ptr<Module> start_blocking(ModuleContext& ctx) {
-  ModuleOptions opts("blocking", ctx.options);
-  opts.check_known({});
+  read_no_options("blocking", ctx.options);
   auto st = std::make_shared<BlockingState>(ctx.host, ctx.storage, ctx.blocking);
   auto m = std::make_unique<Module>();
   // No payload name checked here: get_list and set_list tell <blocklist/>,

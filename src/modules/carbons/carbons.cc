@@ -120,6 +120,7 @@ struct CarbonsModule : Module {
 
 std::unique_ptr<Module> start_carbons(ModuleContext& ctx) {
   using router::IqTarget, router::IqType;
+  read_no_options("carbons", ctx.options);
   auto m = std::make_unique<CarbonsModule>(ctx.host);
   auto* c = m.get();
   auto toggle = [c](const IqRequest& req) { return c->toggle(req); };

@@ -73,6 +73,14 @@ using router::IqRequest;
 using xmpp::StanzaCondition;
 using xmpp::StanzaError;
 
+struct DiscoOptions {
+  std::string name = "Tern";
+};
+constexpr OptionField<DiscoOptions> kDiscoOptions[] = {
+    option("name", &DiscoOptions::name,
+           "Name of the server in disco#info (its server/im identity)"),
+};
+
 struct DiscoState {
   Host host;
   storage::Storage& storage;
@@ -179,8 +187,7 @@ awaitable<IqReply> account_items(State st, const IqRequest& req) {
 }  // namespace
 
 std::unique_ptr<Module> start_disco(ModuleContext& ctx) {
-  ModuleOptions opts("disco", ctx.options);
-  opts.check_known({"name"});
+  const auto opts = read_options("disco", ctx.options, kDiscoOptions);
   auto earlier = [&ctx](router::IqTarget target, std::string_view ns) {
     const router::IqHandler* h = ctx.iq_handler(target, router::IqType::kGet, std::string(ns));
     return h ? *h : router::IqHandler{};
@@ -189,7 +196,7 @@ std::unique_ptr<Module> start_disco(ModuleContext& ctx) {
       ctx.host,
       ctx.storage,
       ctx.blocking,
-      disco::Identity{"server", "im", opts.get_string("name", "Tern")},
+      disco::Identity{"server", "im", opts.name},
       disco::feature_list(ctx.features.disco_features),
       disco::feature_list(ctx.features.account_features),
       std::set<std::string>(ctx.config.admins.begin(), ctx.config.admins.end()),
@@ -219,6 +226,6 @@ std::unique_ptr<Module> start_disco(ModuleContext& ctx) {
 }
 
 // Last: it lists what every other module advertised.
-TERN_MODULE("disco", "XEP-0030 service discovery", &start_disco, 100);
+TERN_MODULE("disco", "XEP-0030 service discovery", &start_disco, 100, kDiscoOptions);
 
 }  // namespace tern::modules

@@ -127,8 +127,7 @@ awaitable<void> remember_logout(State st, xmpp::Jid owner, last::LastLogout logo
 }  // namespace
 
 std::unique_ptr<Module> start_last(ModuleContext& ctx) {
-  ModuleOptions opts("last", ctx.options);
-  opts.check_known({});
+  read_no_options("last", ctx.options);
   auto st = std::make_shared<LastState>(ctx.host, ctx.storage, ctx.blocking);
   auto m = std::make_unique<Module>();
 

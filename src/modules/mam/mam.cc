@@ -30,6 +30,18 @@ struct MamOptions {
   std::size_t max_page = 250;
   bool count = true;
 };
+constexpr OptionField<MamOptions> kMamOptions[] = {
+    choice("default", &MamOptions::default_mode, "always|never|roster",
+           "Whose messages an account's archive keeps unless its prefs say otherwise: "
+           "\"always\", \"never\" or \"roster\" (contacts only)"),
+    // 100 years: further back than that the clock (int64 nanoseconds) cannot go.
+    option("retention_days", &MamOptions::retention_days, 0, 36500,
+           "Days archived messages are kept (0: forever); older ones are purged hourly"),
+    option("max_page", &MamOptions::max_page, 1, 10000,
+           "Most messages one archive query returns (a larger RSM <max> is clamped)"),
+    option("count", &MamOptions::count,
+           "Archive query results tell the RSM <count> of the whole result set"),
+};
 
 // Past this many rows waiting, a message to archive waits (as a step of its
 // sender's lane, so the sender's later stanzas wait too) until the queue
@@ -434,25 +446,11 @@ awaitable<void> MamModule::purge(MamModule* m) {
   if (total > 0) spdlog::info("mam: retention purged {} archived messages", total);
 }
 
-MamOptions read_options(const std::map<std::string, std::string>& raw) {
-  ModuleOptions opts("mam", raw);
-  opts.check_known({"default", "retention_days", "max_page", "count"});
-  MamOptions o;
-  o.default_mode = opts.get_string("default", "always");
-  if (o.default_mode != "always" && o.default_mode != "never" && o.default_mode != "roster")
-    throw std::runtime_error("modules.mam.default: must be \"always\", \"never\" or \"roster\"");
-  // 100 years: further back than that the clock (int64 nanoseconds) cannot go.
-  o.retention_days = opts.get_int("retention_days", 0, 0, 36500);
-  o.max_page = static_cast<std::size_t>(opts.get_int("max_page", 250, 1, 10000));
-  o.count = opts.get_bool("count", true);
-  return o;
-}
-
 }  // namespace
 
 std::unique_ptr<Module> start_mam(ModuleContext& ctx) {
   using router::IqTarget, router::IqType;
-  MamOptions options = read_options(ctx.options);
+  MamOptions options = read_options("mam", ctx.options, kMamOptions);
   // At start, before any message: ids continue above what is stored.
   auto m = std::make_unique<MamModule>(ctx, std::move(options), shared_archive(ctx));
   m->prefs.load(ctx.storage.archive().all_prefs());
@@ -496,6 +494,6 @@ std::unique_ptr<Module> start_mam(ModuleContext& ctx) {
 }
 
 TERN_MODULE("mam", "XEP-0313 Message Archive Management (XEP-0059 paging, XEP-0359 stanza ids)",
-            &start_mam, 50);
+            &start_mam, 50, kMamOptions);
 
 }  // namespace tern::modules

@@ -143,14 +143,9 @@ void MucService::close_if_empty(const xmpp::Jid& jid) {
 }
 
 bool MucService::may_create(const xmpp::Jid& who) const {
-  switch (options_.create) {
-    case CreatePolicy::kAnyone:
-      return true;
-    case CreatePolicy::kAdmins:
-      return options_.admins.count(who.bare_string()) > 0;
-    case CreatePolicy::kLocal:
-      break;
-  }
+  // options_.create is one of the three (read_options checked it).
+  if (options_.create == "anyone") return true;
+  if (options_.create == "admins") return options_.admins.count(who.bare_string()) > 0;
   return host_.is_local_domain(who.domain());
 }
 

@@ -190,30 +190,9 @@ struct MucModule : Module {
 }  // namespace
 
 std::unique_ptr<Module> start_muc(ModuleContext& ctx) {
-  ModuleOptions opts("muc", ctx.options);
-  opts.check_known({"domain", "create", "default_history", "max_history", "archive",
-                    "archive_retention_days", "archive_max_page", "avatar_max_bytes"});
-  const std::string create = opts.get_string("create", "local");
-  MucOptions options;
-  if (create == "local") {
-    options.create = CreatePolicy::kLocal;
-  } else if (create == "anyone") {
-    options.create = CreatePolicy::kAnyone;
-  } else if (create == "admins") {
-    options.create = CreatePolicy::kAdmins;
-  } else {
-    throw std::runtime_error("modules.muc.create: must be \"local\", \"anyone\" or \"admins\"");
-  }
-  options.max_history = static_cast<int>(opts.get_int("max_history", 100, 0, 10000));
-  options.default_history =
-      static_cast<int>(opts.get_int("default_history", 20, 0, options.max_history));
+  MucOptions options = read_options("muc", ctx.options, kMucOptions);
   for (const auto& text : ctx.config.admins)
     if (auto jid = xmpp::Jid::parse(text)) options.admins.insert(jid->bare_string());
-  options.archive_default = opts.get_bool("archive", true);
-  options.archive_retention_days = opts.get_int("archive_retention_days", 0, 0, 36500);
-  options.archive_max_page = static_cast<std::size_t>(opts.get_int("archive_max_page", 250, 1, 10000));
-  options.avatar_max_bytes =
-      static_cast<std::size_t>(opts.get_int("avatar_max_bytes", 128 * 1024, 1024, 1 << 20));
 
   auto m = std::make_unique<MucModule>();
   m->service = std::make_unique<MucService>(ctx.host, ctx.storage, ctx.blocking, options);
@@ -234,7 +213,7 @@ std::unique_ptr<Module> start_muc(ModuleContext& ctx) {
   }
   std::set<std::string> served;
   for (const auto& domain : ctx.host.domains()) {
-    const std::string name = opts.get_service_domain("domain", "conference.{domain}", domain);
+    const std::string name = service_domain("muc", "domain", options.domain, domain);
     if (!served.insert(name).second) continue;  // one service for several domains
     service->load_rooms(name);
     m->tokens.push_back(ctx.serve_domain(
@@ -249,6 +228,6 @@ std::unique_ptr<Module> start_muc(ModuleContext& ctx) {
 TERN_MODULE("muc",
             "XEP-0045 Multi-User Chat with nick registration, room archives (XEP-0313), retraction "
             "and moderation (XEP-0424, XEP-0425), room avatars (XEP-0486)",
-            &start_muc, 60);
+            &start_muc, 60, kMucOptions);
 
 }  // namespace tern::modules::muc

@@ -33,11 +33,10 @@
 
 namespace tern::modules::muc {
 
-// Who may create rooms (`[modules.muc] create`).
-enum class CreatePolicy { kLocal, kAnyone, kAdmins };
-
+// [modules.muc], and the server admins.
 struct MucOptions {
-  CreatePolicy create = CreatePolicy::kLocal;
+  std::string domain = "conference.{domain}";  // per local domain, see service_domain()
+  std::string create = "local";  // who may create rooms: "local", "anyone", "admins"
   int default_history = 20;  // historylength of a new room
   int max_history = 100;     // the most a room may keep
   std::set<std::string> admins;  // server admins (bare JIDs): owners of every room
@@ -45,6 +44,27 @@ struct MucOptions {
   std::int64_t archive_retention_days = 0;  // 0: keep room archives
   std::size_t archive_max_page = 250;       // messages per MAM page at most
   std::size_t avatar_max_bytes = 128 * 1024;  // a room avatar's images, decoded
+};
+inline constexpr OptionField<MucOptions> kMucOptions[] = {
+    option("domain", &MucOptions::domain,
+           "Where the multi-user chat service of each local domain lives ({domain}: that domain)"),
+    choice("create", &MucOptions::create, "local|anyone|admins",
+           "Who may create rooms: \"local\" (accounts of this server), \"anyone\" or \"admins\" "
+           "(server.admins)"),
+    option("default_history", &MucOptions::default_history, 0, "max_history",
+           "Messages of history a new room keeps (its owner may change it)"),
+    option("max_history", &MucOptions::max_history, 0, 10000,
+           "The most messages of history any room may keep (in memory)"),
+    option("archive", &MucOptions::archive_default,
+           "Whether a new room archives its messages (XEP-0313 on the room JID); its owner may "
+           "change it"),
+    option("archive_retention_days", &MucOptions::archive_retention_days, 0, 36500,
+           "Days a room's archived messages are kept (0: forever, unless mam.retention_days, which "
+           "bounds every archive, is shorter); older ones are purged hourly"),
+    option("archive_max_page", &MucOptions::archive_max_page, 1, 10000,
+           "Most messages one query of a room's archive returns (a larger RSM <max> is clamped)"),
+    option("avatar_max_bytes", &MucOptions::avatar_max_bytes, 1024, 1 << 20,
+           "Largest room avatar (XEP-0486), in bytes of image; larger vCard sets are refused"),
 };
 
 // The rooms one shard owns, and its queue of storage writes.

@@ -56,6 +56,15 @@ using Op = std::variant<StoreOp, FlushOp>;
 // The steps of one account run one at a time, in arrival order, so that
 // messages are stored (and the quota checked) in the order they came, and a
 // flush sees every message stored before it.
+struct OfflineOptions {
+  std::size_t max_messages = 500;
+};
+constexpr OptionField<OfflineOptions> kOfflineOptions[] = {
+    option("max_messages", &OfflineOptions::max_messages, 0, 1000000,
+           "Messages kept for one account while it is offline; more are bounced to their sender "
+           "(0: none are kept)"),
+};
+
 struct OfflineState {
   OfflineState(Host h, storage::Storage& s, core::BlockingPool& b, std::size_t max)
       : host(h), storage(s), blocking(b), max_messages(max) {}
@@ -184,11 +193,8 @@ void enqueue(const State& st, const xmpp::Jid& owner, Op op) {
 }  // namespace
 
 std::unique_ptr<Module> start_offline(ModuleContext& ctx) {
-  ModuleOptions opts("offline", ctx.options);
-  opts.check_known({"max_messages"});
-  auto st = std::make_shared<OfflineState>(
-      ctx.host, ctx.storage, ctx.blocking,
-      static_cast<std::size_t>(opts.get_int("max_messages", 500, 0, 1000000)));
+  const auto opts = read_options("offline", ctx.options, kOfflineOptions);
+  auto st = std::make_shared<OfflineState>(ctx.host, ctx.storage, ctx.blocking, opts.max_messages);
   auto m = std::make_unique<Module>();
 
   m->tokens.push_back(ctx.hooks().undelivered.add([st](router::RoutedStanza& ev) {
@@ -218,6 +224,7 @@ std::unique_ptr<Module> start_offline(ModuleContext& ctx) {
   return m;
 }
 
-TERN_MODULE("offline", "XEP-0160 offline messages with XEP-0203 delay", &start_offline, 30);
+TERN_MODULE("offline", "XEP-0160 offline messages with XEP-0203 delay", &start_offline, 30,
+            kOfflineOptions);
 
 }  // namespace tern::modules

@@ -101,13 +101,7 @@ awaitable<router::IqReply> vcard_set_then_sync(std::shared_ptr<pep::PepService> 
 }  // namespace
 
 std::unique_ptr<Module> start_pep(ModuleContext& ctx) {
-  ModuleOptions opts("pep", ctx.options);
-  opts.check_known({"max_items", "max_payload_bytes", "max_nodes"});
-  pep::PepOptions o;
-  o.max_items = static_cast<std::size_t>(opts.get_int("max_items", 256, 1, 100000));
-  o.max_payload_bytes =
-      static_cast<std::size_t>(opts.get_int("max_payload_bytes", 128 * 1024, 1024, 16 << 20));
-  o.max_nodes = static_cast<std::size_t>(opts.get_int("max_nodes", 256, 1, 100000));
+  pep::PepOptions o = read_options("pep", ctx.options, pep::kPepOptions);
   o.with_vcard = ctx.iq_handler(router::IqTarget::kAccount, router::IqType::kSet, "vcard-temp") != nullptr;
   auto pep = std::make_shared<pep::PepService>(ctx.host, ctx.storage, ctx.blocking, o);
 
@@ -202,6 +196,7 @@ std::unique_ptr<Module> start_pep(ModuleContext& ctx) {
   return m;
 }
 
-TERN_MODULE("pep", "XEP-0163 Personal Eventing Protocol (pubsub on accounts)", &start_pep, 60);
+TERN_MODULE("pep", "XEP-0163 Personal Eventing Protocol (pubsub on accounts)", &start_pep, 60,
+            pep::kPepOptions);
 
 }  // namespace tern::modules

@@ -38,6 +38,13 @@ struct PepOptions {
   // goes into presence and vCard4 follows vcard-temp (XEP-0292).
   bool with_vcard = false;
 };
+inline constexpr OptionField<PepOptions> kPepOptions[] = {
+    option("max_items", &PepOptions::max_items, 1, 100000,
+           "The most items one PEP node keeps (what a node's max_items \"max\" means)"),
+    option("max_payload_bytes", &PepOptions::max_payload_bytes, 1024, 16 << 20,
+           "Largest payload of one PEP item, serialized, in bytes (larger publishes are refused)"),
+    option("max_nodes", &PepOptions::max_nodes, 1, 100000, "The most PEP nodes one account may have"),
+};
 
 // One event to fan out: the <event/> child, serialized once.
 struct Event {

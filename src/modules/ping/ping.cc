@@ -5,6 +5,7 @@ namespace tern::modules {
 
 std::unique_ptr<Module> start_ping(ModuleContext& ctx) {
   using router::IqTarget, router::IqType;
+  read_no_options("ping", ctx.options);
   auto m = std::make_unique<Module>();
   auto pong = [](const router::IqRequest&) { return router::IqReply::result(); };
   m->tokens.push_back(ctx.serve_iq_sync(

@@ -184,8 +184,7 @@ class PresenceModule : public Module {
 }  // namespace presence
 
 std::unique_ptr<Module> start_presence(ModuleContext& ctx) {
-  ModuleOptions opts("presence", ctx.options);
-  opts.check_known({});
+  read_no_options("presence", ctx.options);
   auto m = std::make_unique<presence::PresenceModule>(ctx);
   auto* s = &m->service;
   auto& hooks = ctx.hooks();

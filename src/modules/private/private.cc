@@ -83,6 +83,14 @@ using router::IqRequest;
 using xmpp::StanzaCondition;
 using xmpp::StanzaError;
 
+struct PrivateOptions {
+  std::size_t max_bytes = 64 * 1024;
+};
+constexpr OptionField<PrivateOptions> kPrivateOptions[] = {
+    option("max_bytes", &PrivateOptions::max_bytes, 1024, 1 << 20,
+           "Largest XML fragment one private storage set may store, serialized, in bytes"),
+};
+
 struct PrivateState {
   storage::Storage& storage;
   core::BlockingPool& blocking;
@@ -135,12 +143,8 @@ awaitable<IqReply> private_set(State st, const IqRequest& req) {
 }  // namespace
 
 std::unique_ptr<Module> start_private(ModuleContext& ctx) {
-  ModuleOptions opts("private", ctx.options);
-  opts.check_known({"max_bytes"});
-  auto st = std::make_shared<PrivateState>(PrivateState{
-      ctx.storage, ctx.blocking,
-      static_cast<std::size_t>(
-          opts.get_int("max_bytes", private_storage::kDefaultMaxBytes, 1024, 1 << 20))});
+  const auto opts = read_options("private", ctx.options, kPrivateOptions);
+  auto st = std::make_shared<PrivateState>(PrivateState{ctx.storage, ctx.blocking, opts.max_bytes});
 
   auto m = std::make_unique<Module>();
   using router::IqTarget;
@@ -158,6 +162,6 @@ std::unique_ptr<Module> start_private(ModuleContext& ctx) {
   return m;
 }
 
-TERN_MODULE("private", "XEP-0049 private XML storage", &start_private, 50);
+TERN_MODULE("private", "XEP-0049 private XML storage", &start_private, 50, kPrivateOptions);
 
 }  // namespace tern::modules

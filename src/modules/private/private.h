@@ -19,7 +19,6 @@ std::unique_ptr<Module> start_private(ModuleContext& ctx);
 namespace private_storage {
 
 inline constexpr std::string_view kNs = "jabber:iq:private";
-inline constexpr std::int64_t kDefaultMaxBytes = 64 * 1024;
 
 // The DocumentStore key of a fragment: "private:{ns}name".
 std::string document_key(const xml::Element& fragment);

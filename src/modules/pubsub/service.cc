@@ -600,13 +600,7 @@ namespace {
 }  // namespace
 
 std::unique_ptr<Module> start_pubsub(ModuleContext& ctx) {
-  ModuleOptions opts("pubsub", ctx.options);
-  opts.check_known({"domain", "max_items", "max_payload_bytes", "max_nodes"});
-  ServiceOptions o;
-  o.max_items = static_cast<std::size_t>(opts.get_int("max_items", 256, 1, 100000));
-  o.max_payload_bytes =
-      static_cast<std::size_t>(opts.get_int("max_payload_bytes", 128 * 1024, 1024, 16 << 20));
-  o.max_nodes = static_cast<std::size_t>(opts.get_int("max_nodes", 10000, 1, 10000000));
+  ServiceOptions o = read_options("pubsub", ctx.options, kPubsubOptions);
   for (const auto& text : ctx.config.admins)
     if (auto jid = xmpp::Jid::parse(text)) o.admins.insert(jid->bare_string());
   auto service = std::make_shared<PubsubService>(ctx.host, ctx.storage, ctx.blocking, o);
@@ -614,7 +608,7 @@ std::unique_ptr<Module> start_pubsub(ModuleContext& ctx) {
   auto m = std::make_unique<Module>();
   std::set<std::string> served;
   for (const auto& domain : ctx.host.domains()) {
-    const std::string name = opts.get_service_domain("domain", "pubsub.{domain}", domain);
+    const std::string name = service_domain("pubsub", "domain", o.domain, domain);
     if (!served.insert(name).second) continue;
     m->tokens.push_back(ctx.serve_domain(
         name, [service](xml::Element stanza, const xmpp::Jid& from, const xmpp::Jid& to) {
@@ -625,6 +619,7 @@ std::unique_ptr<Module> start_pubsub(ModuleContext& ctx) {
   return m;
 }
 
-TERN_MODULE("pubsub", "XEP-0060 publish-subscribe service at pubsub.<domain>", &start_pubsub, 60);
+TERN_MODULE("pubsub", "XEP-0060 publish-subscribe service at pubsub.<domain>", &start_pubsub, 60,
+            kPubsubOptions);
 
 }  // namespace tern::modules::pubsub

@@ -22,10 +22,21 @@ namespace tern::modules::pubsub {
 std::unique_ptr<Module> start_pubsub(ModuleContext& ctx);
 
 struct ServiceOptions {
+  std::string domain = "pubsub.{domain}";  // per local domain, see service_domain()
   std::size_t max_items = 256;
   std::size_t max_payload_bytes = 128 * 1024;
   std::size_t max_nodes = 10000;  // per service
   std::set<std::string> admins;   // server admins (bare JIDs): owners of every node
+};
+inline constexpr OptionField<ServiceOptions> kPubsubOptions[] = {
+    option("domain", &ServiceOptions::domain,
+           "Where the publish-subscribe service of each local domain lives ({domain}: that domain)"),
+    option("max_items", &ServiceOptions::max_items, 1, 100000,
+           "The most items one node of the pubsub service keeps (what max_items \"max\" means)"),
+    option("max_payload_bytes", &ServiceOptions::max_payload_bytes, 1024, 16 << 20,
+           "Largest payload of one pubsub item, serialized, in bytes"),
+    option("max_nodes", &ServiceOptions::max_nodes, 1, 10000000,
+           "The most nodes the pubsub service of one domain holds"),
 };
 
 class PubsubService : public std::enable_shared_from_this<PubsubService> {

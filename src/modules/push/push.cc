@@ -38,6 +38,15 @@ struct AwaitingReply {
   Clock::time_point sent;
 };
 
+struct PushOptions {
+  bool include_body = false;
+};
+constexpr OptionField<PushOptions> kPushOptions[] = {
+    option("include_body", &PushOptions::include_body,
+           "Push notifications carry the message body to the app server (default: only a count "
+           "and the sender)"),
+};
+
 struct PushState {
   PushState(const Host& h, storage::Storage& s, core::BlockingPool& b, bool body)
       : host(h), storage(s), blocking(b), include_body(body) {
@@ -185,10 +194,8 @@ void notify(const State& st, const xml::Element& message, const xmpp::Jid& from,
 
 std::unique_ptr<Module> start_push(ModuleContext& ctx) {
   using router::IqTarget, router::IqType;
-  ModuleOptions opts("push", ctx.options);
-  opts.check_known({"include_body"});
-  auto st = std::make_shared<PushState>(ctx.host, ctx.storage, ctx.blocking,
-                                        opts.get_bool("include_body", false));
+  const auto opts = read_options("push", ctx.options, kPushOptions);
+  auto st = std::make_shared<PushState>(ctx.host, ctx.storage, ctx.blocking, opts.include_body);
   auto m = std::make_unique<Module>();
 
   m->tokens.push_back(ctx.serve_iq(
@@ -229,6 +236,6 @@ std::unique_ptr<Module> start_push(ModuleContext& ctx) {
   return m;
 }
 
-TERN_MODULE("push", "XEP-0357 Push Notifications", &start_push, 50);
+TERN_MODULE("push", "XEP-0357 Push Notifications", &start_push, 50, kPushOptions);
 
 }  // namespace tern::modules

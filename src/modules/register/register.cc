@@ -42,16 +42,15 @@ struct RegisterOptions {
   // XEP-0077 §11: a password sent in the clear is a password given away, so
   // registration needs TLS unless the operator says otherwise (a test rig).
   bool allow_unencrypted = false;
-
-  static RegisterOptions read(const std::map<std::string, std::string>& raw) {
-    ModuleOptions opts("register", raw);
-    opts.check_known({"enabled", "per_ip_per_hour", "allow_unencrypted"});
-    RegisterOptions o;
-    o.enabled = opts.get_bool("enabled", o.enabled);
-    o.allow_unencrypted = opts.get_bool("allow_unencrypted", o.allow_unencrypted);
-    o.per_ip_per_hour = opts.get_int("per_ip_per_hour", o.per_ip_per_hour, 0, 1'000'000);
-    return o;
-  }
+};
+constexpr OptionField<RegisterOptions> kRegisterOptions[] = {
+    option("enabled", &RegisterOptions::enabled,
+           "Let clients create accounts themselves (XEP-0077 in-band registration); off: only "
+           "`tern user add`, XEP-0133 or an import create them"),
+    option("per_ip_per_hour", &RegisterOptions::per_ip_per_hour, 0, 1'000'000,
+           "Account creations one client address may attempt per hour; 0: no limit"),
+    option("allow_unencrypted", &RegisterOptions::allow_unencrypted,
+           "Offer registration on streams without TLS too (a test rig: the password travels in the clear)"),
 };
 
 struct Registrar {
@@ -174,7 +173,7 @@ IqReply describe_own_account(const IqRequest& req) {
 
 std::unique_ptr<Module> start_register(ModuleContext& ctx) {
   auto m = std::make_unique<Module>();
-  const auto opts = RegisterOptions::read(ctx.options);
+  const auto opts = read_options("register", ctx.options, kRegisterOptions);
   // Disabled: nothing registered, so the server answers service-unavailable
   // (XEP-0077 §3.1) and offers no stream feature.
   if (!opts.enabled) return m;
@@ -202,6 +201,7 @@ std::unique_ptr<Module> start_register(ModuleContext& ctx) {
   return m;
 }
 
-TERN_MODULE("register", "XEP-0077 in-band registration (off unless enabled)", &start_register, 50);
+TERN_MODULE("register", "XEP-0077 in-band registration (off unless enabled)", &start_register, 50,
+            kRegisterOptions);
 
 }  // namespace tern::modules

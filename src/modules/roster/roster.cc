@@ -23,6 +23,15 @@ using router::IqRequest;
 using xmpp::StanzaCondition;
 using xmpp::StanzaError;
 
+struct RosterOptions {
+  std::size_t max_items = 1000;
+};
+constexpr OptionField<RosterOptions> kRosterOptions[] = {
+    option("max_items", &RosterOptions::max_items, 1, 1000000,
+           "The most contacts one account's roster may hold; a roster set or an inbound "
+           "subscription request that would add one more gets policy-violation"),
+};
+
 class RosterModule : public Module {
  public:
   RosterModule(ModuleContext& ctx, std::size_t max_items)
@@ -121,9 +130,7 @@ awaitable<IqReply> RosterModule::remove(const IqRequest& req, const std::string&
 }  // namespace
 
 std::unique_ptr<Module> start_roster(ModuleContext& ctx) {
-  ModuleOptions opts("roster", ctx.options);
-  opts.check_known({"max_items"});
-  auto max_items = static_cast<std::size_t>(opts.get_int("max_items", 1000, 1, 1000000));
+  const std::size_t max_items = read_options("roster", ctx.options, kRosterOptions).max_items;
   auto m = std::make_unique<RosterModule>(ctx, max_items);
   ctx.features.services.offer(
       std::make_shared<roster::Rosters>(ctx.host, ctx.storage, ctx.blocking, max_items));
@@ -137,6 +144,7 @@ std::unique_ptr<Module> start_roster(ModuleContext& ctx) {
 }
 
 // Before presence, which reads rosters.
-TERN_MODULE("roster", "RFC 6121 §2 rosters, XEP-0237 roster versioning", &start_roster, 10);
+TERN_MODULE("roster", "RFC 6121 §2 rosters, XEP-0237 roster versioning", &start_roster, 10,
+            kRosterOptions);
 
 }  // namespace tern::modules

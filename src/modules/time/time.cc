@@ -39,8 +39,7 @@ xml::Element time_result(std::chrono::system_clock::time_point t, long offset_se
 }  // namespace entity_time
 
 std::unique_ptr<Module> start_time(ModuleContext& ctx) {
-  ModuleOptions opts("time", ctx.options);
-  opts.check_known({});
+  read_no_options("time", ctx.options);
   auto m = std::make_unique<Module>();
   m->tokens.push_back(ctx.serve_iq_sync(
       {router::IqTarget::kServer, router::IqType::kGet, entity_time::kNs, "time",

@@ -118,15 +118,7 @@ std::vector<ExternalService> services_of(const TurnConfig& config) {
 }
 
 std::unique_ptr<Module> start_turn(ModuleContext& ctx) {
-  ModuleOptions opts("turn", ctx.options);
-  opts.check_known({"host", "port", "tls_port", "secret", "ttl_seconds", "stun"});
-  TurnConfig config;
-  config.host = opts.get_string("host", "");
-  config.port = static_cast<int>(opts.get_int("port", 3478, 1, 65535));
-  config.tls_port = static_cast<int>(opts.get_int("tls_port", 5349, 0, 65535));
-  config.secret = opts.get_string("secret", "");
-  config.ttl = std::chrono::seconds(opts.get_int("ttl_seconds", 86400, 60, 30 * 86400));
-  config.stun = opts.get_bool("stun", true);
+  TurnConfig config = read_options("turn", ctx.options, kTurnOptions);
 
   auto m = std::make_unique<Module>();
   // Nothing configured: nothing advertised.
@@ -144,6 +136,6 @@ std::unique_ptr<Module> start_turn(ModuleContext& ctx) {
 }
 
 TERN_MODULE("turn", "XEP-0215 STUN/TURN discovery with coturn REST API credentials",
-            &start_turn, 50);
+            &start_turn, 50, kTurnOptions);
 
 }  // namespace tern::modules::turn

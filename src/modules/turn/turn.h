@@ -40,6 +40,15 @@ struct TurnConfig {
   std::chrono::seconds ttl{86400};
   bool stun = true;
 };
+inline constexpr OptionField<TurnConfig> kTurnOptions[] = {
+    option("host", &TurnConfig::host, "STUN/TURN server offered to clients (XEP-0215); empty: none"),
+    option("port", &TurnConfig::port, 1, 65535, "Its STUN and TURN port (UDP and TCP)"),
+    option("tls_port", &TurnConfig::tls_port, 0, 65535, "Its TURN-over-TLS port; 0: none"),
+    option("secret", &TurnConfig::secret,
+           "The static-auth-secret shared with coturn (use-auth-secret); empty: STUN only"),
+    option("ttl_seconds", &TurnConfig::ttl, 60, 30 * 86400, "How long TURN credentials stay valid"),
+    option("stun", &TurnConfig::stun, "Offer the host as a STUN server as well"),
+};
 
 // The services `config` offers, in the order they are listed.
 std::vector<ExternalService> services_of(const TurnConfig& config);

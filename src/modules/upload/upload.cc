@@ -331,24 +331,16 @@ std::string base_url_of(const std::string& base_url, const core::ListenConfig& l
 }
 
 std::unique_ptr<Module> start_upload(ModuleContext& ctx) {
-  ModuleOptions opts("upload", ctx.options);
-  opts.check_known({"domain", "base_url", "path", "max_file_bytes", "quota_bytes", "slot_seconds",
-                    "expire_days"});
-  const std::string base_url = opts.get_string("base_url", "");
-  const std::string path = opts.get_string("path", "");
-  UploadConfig config;
-  config.max_file_bytes =
-      static_cast<std::uint64_t>(opts.get_int("max_file_bytes", 100ll << 20, 1, 1ll << 40));
-  config.quota_bytes = static_cast<std::uint64_t>(opts.get_int("quota_bytes", 1ll << 30, 0, 1ll << 50));
-  config.slot_lifetime = std::chrono::seconds(opts.get_int("slot_seconds", 300, 1, 86400));
-  config.expire_days = static_cast<int>(opts.get_int("expire_days", 30, 0, 36500));
+  const UploadConfig config = read_options("upload", ctx.options, kUploadOptions);
+  const std::string& base_url = config.base_url;
+  const std::string& path = config.path;
   if (!base_url.empty() && base_url.rfind("https://", 0) != 0 && base_url.rfind("http://", 0) != 0)
-    throw std::runtime_error("modules.upload.base_url: must start with https:// or http://");
+    option_error("upload", "base_url", "must start with https:// or http://");
 
   auto m = std::make_unique<UploadModule>();
   std::map<std::string, std::string> base_urls;  // by service domain
   for (const auto& domain : ctx.host.domains()) {
-    const std::string name = opts.get_service_domain("domain", "upload.{domain}", domain);
+    const std::string name = service_domain("upload", "domain", config.domain, domain);
     auto base = base_url_of(base_url, ctx.config.listen, domain);
     if (!base.empty()) base_urls.emplace(name, base);
   }
@@ -386,6 +378,6 @@ std::unique_ptr<Module> start_upload(ModuleContext& ctx) {
 }
 
 TERN_MODULE("upload", "XEP-0363 HTTP File Upload through the server's HTTP listeners",
-            &start_upload, 60);
+            &start_upload, 60, kUploadOptions);
 
 }  // namespace tern::modules::upload

@@ -51,6 +51,14 @@ using router::IqRequest;
 using xmpp::StanzaCondition;
 using xmpp::StanzaError;
 
+struct VcardOptions {
+  std::size_t max_bytes = 64 * 1024;
+};
+constexpr OptionField<VcardOptions> kVcardOptions[] = {
+    option("max_bytes", &VcardOptions::max_bytes, 1024, 1 << 20,
+           "Largest vCard an account may store, serialized, in bytes (avatars included)"),
+};
+
 struct VcardState {
   storage::Storage& storage;
   core::BlockingPool& blocking;
@@ -97,11 +105,8 @@ awaitable<IqReply> vcard_set(State st, const IqRequest& req) {
 }  // namespace
 
 std::unique_ptr<Module> start_vcard(ModuleContext& ctx) {
-  ModuleOptions opts("vcard", ctx.options);
-  opts.check_known({"max_bytes"});
-  auto st = std::make_shared<VcardState>(VcardState{
-      ctx.storage, ctx.blocking,
-      static_cast<std::size_t>(opts.get_int("max_bytes", vcard::kDefaultMaxBytes, 1024, 1 << 20))});
+  const auto opts = read_options("vcard", ctx.options, kVcardOptions);
+  auto st = std::make_shared<VcardState>(VcardState{ctx.storage, ctx.blocking, opts.max_bytes});
 
   auto m = std::make_unique<Module>();
   using router::IqTarget;
@@ -114,6 +119,6 @@ std::unique_ptr<Module> start_vcard(ModuleContext& ctx) {
   return m;
 }
 
-TERN_MODULE("vcard", "XEP-0054 vcard-temp", &start_vcard, 50);
+TERN_MODULE("vcard", "XEP-0054 vcard-temp", &start_vcard, 50, kVcardOptions);
 
 }  // namespace tern::modules

@@ -19,7 +19,6 @@ namespace vcard {
 
 inline constexpr std::string_view kNs = "vcard-temp";
 inline constexpr std::string_view kDocumentKey = "vcard";  // in DocumentStore
-inline constexpr std::int64_t kDefaultMaxBytes = 64 * 1024;
 
 // Why a vCard set is refused (its payload and its size serialized), or
 // nothing when it may be stored.

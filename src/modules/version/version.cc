@@ -25,11 +25,22 @@ std::string os_name() {
 
 }  // namespace version
 
+namespace {
+
+struct VersionOptions {
+  bool show_os = true;
+};
+constexpr OptionField<VersionOptions> kVersionOptions[] = {
+    option("show_os", &VersionOptions::show_os,
+           "The software version answer (XEP-0092) names the operating system"),
+};
+
+}  // namespace
+
 std::unique_ptr<Module> start_version(ModuleContext& ctx) {
-  ModuleOptions opts("version", ctx.options);
-  opts.check_known({"show_os"});
+  const auto opts = read_options("version", ctx.options, kVersionOptions);
   // The answer never changes while the server runs: build it once.
-  const std::string os = opts.get_bool("show_os", true) ? version::os_name() : std::string();
+  const std::string os = opts.show_os ? version::os_name() : std::string();
   auto answer = version::version_result(version::kName, version::kVersion, os);
 
   auto m = std::make_unique<Module>();
@@ -39,6 +50,6 @@ std::unique_ptr<Module> start_version(ModuleContext& ctx) {
   return m;
 }
 
-TERN_MODULE("version", "XEP-0092 software version", &start_version, 50);
+TERN_MODULE("version", "XEP-0092 software version", &start_version, 50, kVersionOptions);
 
 }  // namespace tern::modules
