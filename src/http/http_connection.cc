@@ -48,8 +48,10 @@ constexpr std::size_t kLingerBytes = 8u << 20;
 
 // The page loads only its own scripts and styles (converse.js injects style
 // attributes, hence 'unsafe-inline' for styles only) and talks only to us.
+// 'wasm-unsafe-eval' lets converse.js compile its OMEMO library
+// (libsignal as WebAssembly) without allowing eval() of script text.
 constexpr std::string_view kPageCsp =
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; media-src 'self' data: blob:; font-src 'self' data:; "
     "connect-src 'self' ws: wss:; worker-src 'self' blob:; object-src 'none'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
