@@ -53,9 +53,6 @@ struct FlushOp {
 };
 using Op = std::variant<StoreOp, FlushOp>;
 
-// The steps of one account run one at a time, in arrival order, so that
-// messages are stored (and the quota checked) in the order they came, and a
-// flush sees every message stored before it.
 struct OfflineOptions {
   std::size_t max_messages = 500;
 };
@@ -65,6 +62,9 @@ constexpr OptionField<OfflineOptions> kOfflineOptions[] = {
            "(0: none are kept)"),
 };
 
+// The steps of one account run one at a time, in arrival order, so that
+// messages are stored (and the quota checked) in the order they came, and a
+// flush sees every message stored before it.
 struct OfflineState {
   OfflineState(Host h, storage::Storage& s, core::BlockingPool& b, std::size_t max)
       : host(h), storage(s), blocking(b), max_messages(max) {}
