@@ -144,7 +144,7 @@ awaitable<void> ClientStream::on_sasl2(xml::Element& el) {
     sasl_profile_ = SaslProfile::kSasl2;
     auto parsed = parse_sasl2_authenticate(el);
     if (!parsed.request) co_return co_await sasl_fail(parsed.failure);
-    sasl2_ = std::move(parsed.request);
+    sasl2_ = std::make_unique<Sasl2Authenticate>(std::move(*parsed.request));
     if (const auto& wanted = sasl2_->fast.request_token; !wanted.empty()) {
       // A token for a mechanism we do not offer here would never work.
       auto fast = fast_mechanisms();
@@ -177,7 +177,6 @@ awaitable<void> ClientStream::on_sasl2(xml::Element& el) {
 // goes on as the resumed one, without features.
 awaitable<void> ClientStream::sasl2_success(std::string additional_data) {
   auto request = std::move(sasl2_);
-  sasl2_.reset();
   std::string success = "<success xmlns='urn:xmpp:sasl:2'>";
   if (!additional_data.empty()) {
     success += "<additional-data>" + sasl::base64_encode(additional_data) + "</additional-data>";

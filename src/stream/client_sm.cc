@@ -271,6 +271,7 @@ void ClientStream::hibernate() {
   sm_ack_requested_ = false;
   deadline_.cancel();  // the watchdog now waits for the resume timeout
   close_transport();
+  release_connection_state();
 }
 
 void ClientStream::end_hibernation() {

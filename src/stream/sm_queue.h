@@ -14,7 +14,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -38,6 +37,11 @@ class HandledCounter {
 };
 
 // Outbound stanzas the client has not yet acknowledged, oldest first.
+// A vector read from `head_` rather than a std::deque: a deque allocates
+// 576 bytes the moment it exists, in every session, and an idle session
+// (nearly all of them) has nothing unacknowledged. Acknowledged stanzas are
+// erased in bulk once they are half of the vector, and an emptied queue
+// gives back what a burst made it grow to.
 template <typename StanzaT>
 class UnackedQueue {
  public:
@@ -46,7 +50,7 @@ class UnackedQueue {
   // Records a stanza just written to the client. False when the queue is
   // already full: the caller closes the stream (the stanza stays unsent).
   bool push(StanzaT stanza) {
-    if (items_.size() >= max_) return false;
+    if (size() >= max_) return false;
     items_.push_back(std::move(stanza));
     ++sent_;
     return true;
@@ -56,33 +60,52 @@ class UnackedQueue {
   // false (and changes nothing) when h acknowledges more than was sent,
   // which XEP-0198 §4 treats as an <undefined-condition/> stream error.
   bool acknowledge(std::uint32_t h) {
-    std::uint32_t acked_before = sent_ - static_cast<std::uint32_t>(items_.size());
+    std::uint32_t acked_before = sent_ - static_cast<std::uint32_t>(size());
     std::uint32_t newly = HandledCounter::distance(acked_before, h);
-    if (newly > items_.size()) return false;
-    items_.erase(items_.begin(), items_.begin() + newly);
+    if (newly > size()) return false;
+    for (std::size_t i = head_; i < head_ + newly; ++i) items_[i] = StanzaT();
+    head_ += newly;
+    if (head_ == items_.size()) {
+      clear();
+    } else if (head_ * 2 >= items_.size()) {
+      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
     return true;
   }
 
   // The stanzas still unacknowledged, for re-sending after <resumed/> or for
   // offline storage when the session times out.
   std::vector<StanzaT> take_all() {
-    std::vector<StanzaT> out(std::make_move_iterator(items_.begin()),
+    std::vector<StanzaT> out(std::make_move_iterator(items_.begin() + static_cast<std::ptrdiff_t>(head_)),
                              std::make_move_iterator(items_.end()));
-    items_.clear();
+    clear();
     return out;
   }
 
-  std::size_t size() const { return items_.size(); }
-  bool full() const { return items_.size() >= max_; }
+  std::size_t size() const { return items_.size() - head_; }
+  bool full() const { return size() >= max_; }
   std::uint32_t sent() const { return sent_; }  // outbound h, mod 2^32
 
   // For a resumed session whose counter did not start at zero.
   void set_sent(std::uint32_t sent) { sent_ = sent; }
 
  private:
+  // Keeps a small buffer for the next stanzas; frees a large one.
+  void clear() {
+    head_ = 0;
+    if (items_.capacity() > kKeptCapacity) {
+      std::vector<StanzaT>().swap(items_);
+    } else {
+      items_.clear();
+    }
+  }
+
+  static constexpr std::size_t kKeptCapacity = 8;
   std::size_t max_;
   std::uint32_t sent_ = 0;
-  std::deque<StanzaT> items_;
+  std::size_t head_ = 0;  // items_[0, head_) are acknowledged, already moved from
+  std::vector<StanzaT> items_;
 };
 
 }  // namespace tern::stream

@@ -32,7 +32,7 @@ class Outbox {
   // Waits until everything appended so far has gone out (or failed).
   awaitable<void> drain();
   // Drops what has not gone out yet (the connection is being abandoned).
-  void discard() { pending_.clear(); }
+  void discard() { std::string().swap(pending_); }
   bool idle() const { return !writing_; }
 
  private:

@@ -612,6 +612,7 @@ StreamParser::StreamParser(ParserLimits limits, ParserPool* pool)
 StreamParser::~StreamParser() = default;
 
 void StreamParser::feed(std::string_view bytes) {
+  if (!impl_) return;  // discarded
   Impl& m = *impl_;
   if (bytes.empty() || m.state == Impl::State::kDone) return;
   m.activity = true;
@@ -623,6 +624,7 @@ void StreamParser::feed(std::string_view bytes) {
 }
 
 std::optional<StreamEvent> StreamParser::next() {
+  if (!impl_) return std::nullopt;  // discarded
   Impl& m = *impl_;
   for (;;) {
     if (!m.queue.empty()) {
@@ -662,11 +664,16 @@ std::optional<StreamEvent> StreamParser::next() {
   }
 }
 
-void StreamParser::reset() { impl_ = std::make_unique<Impl>(impl_->limits, impl_->pool); }
+void StreamParser::reset() {
+  if (impl_) impl_ = std::make_unique<Impl>(impl_->limits, impl_->pool);
+}
 
-bool StreamParser::saw_activity() { return std::exchange(impl_->activity, false); }
+void StreamParser::discard() { impl_.reset(); }
+
+bool StreamParser::saw_activity() { return impl_ && std::exchange(impl_->activity, false); }
 
 std::size_t StreamParser::memory_usage() const {
+  if (!impl_) return 0;
   const Impl& m = *impl_;
   auto heap = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
   return sizeof(Impl) + m.expat_bytes + heap(m.pending) + heap(m.prime) + heap(m.content_ns) +

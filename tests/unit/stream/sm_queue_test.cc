@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace tern::stream {
 namespace {
@@ -81,6 +82,35 @@ TEST(UnackedQueue, FullAtTheCapAndNotAfterAnAck) {
   EXPECT_FALSE(q.push("c"));
   ASSERT_TRUE(q.acknowledge(1));
   EXPECT_FALSE(q.full());
+}
+
+// Acks that arrive in small steps while stanzas keep coming (the vector
+// is compacted as acknowledged stanzas pile up at its front): the order and
+// the count stay right.
+TEST(UnackedQueue, InterleavedPushesAndPartialAcksKeepOrder) {
+  UnackedQueue<std::string> q(1000);
+  std::uint32_t next = 0, acked = 0;
+  for (int round = 0; round < 200; ++round) {
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(q.push(std::to_string(next++)));
+    acked += 2;
+    ASSERT_TRUE(q.acknowledge(acked));
+    EXPECT_EQ(q.size(), next - acked);
+  }
+  auto rest = q.take_all();
+  ASSERT_EQ(rest.size(), next - acked);
+  for (std::size_t i = 0; i < rest.size(); ++i) EXPECT_EQ(rest[i], std::to_string(acked + i));
+  EXPECT_EQ(q.size(), 0u);
+  ASSERT_TRUE(q.push("after"));
+  EXPECT_EQ(q.take_all(), std::vector<std::string>{"after"});
+}
+
+TEST(UnackedQueue, AckOfEverythingEmptiesIt) {
+  UnackedQueue<std::string> q(10);
+  for (const char* s : {"a", "b", "c"}) q.push(s);
+  ASSERT_TRUE(q.acknowledge(3));
+  EXPECT_EQ(q.size(), 0u);
+  EXPECT_TRUE(q.take_all().empty());
+  EXPECT_FALSE(q.acknowledge(4));
 }
 
 TEST(UnackedQueue, ResumedCountContinuesFromTheClientsAck) {
