@@ -66,10 +66,13 @@ e2e: build
 # Any report fails: UBSan aborts on the first (-fno-sanitize-recover), ASan
 # halts, the fixtures check that tern exited 0 and that its stderr holds no
 # sanitizer report. Leak checking is off: a server stopped by SIGTERM still
-# holds its pools and caches by design.
+# holds its pools and caches by design. -O1 -g1 (line tables only) is what
+# the sanitizers need for fast code and useful stack traces, and compiles in
+# about two thirds of the time of -O2 -g: CI builds this tree from nothing.
 ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 $(ASAN_BUILD)/build.ninja:
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERN_TESTS=OFF \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
 	  -DCMAKE_CXX_FLAGS="$(ASAN_FLAGS)" -DCMAKE_C_FLAGS="$(ASAN_FLAGS)" \
 	  -DCMAKE_EXE_LINKER_FLAGS="$(ASAN_FLAGS)"
 
