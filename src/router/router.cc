@@ -164,10 +164,25 @@ void Router::route_copies(const xml::Element& stanza, std::span<const xmpp::Jid>
   }
   const AddressedBytes addressed(copy);
   const bool is_message = copy.name() == "message";
+  // Plain presence to an account's bare JID (a broadcast to contacts) goes
+  // to each of its available resources, after the same hooks as route().
+  const bool is_plain_presence = copy.name() == "presence" && !is_subscription_type(copy.attr_or("type"));
   std::vector<std::vector<Addressed>> by_shard(shards_.size());
   for (const auto& to : recipients) {
     const std::string to_text = to.to_string();
     copy.set_attr("to", to_text);
+    if (is_plain_presence && !to.is_full() && to.has_node() && is_local_domain(to.domain())) {
+      RoutedStanza ev{copy, *from, to, true};
+      if (hooks_.pre_route.run(ev) == core::Verdict::kHandled) continue;
+      if (hooks_.to_bare.run(ev) == core::Verdict::kHandled) continue;
+      SerializedStanza bytes;  // RFC 6121 §8.5.2.1.1: 'to' stays the bare JID
+      for (auto& session : sessions_.sessions_of(to)) {
+        if (!session->is_available()) continue;
+        if (!bytes) bytes = addressed.for_recipient(to_text);
+        by_shard[session->shard()].emplace_back(std::move(session), bytes);
+      }
+      continue;
+    }
     if (!takes_copy_directly(to)) {
       route_now(copy);
       continue;

@@ -67,8 +67,11 @@ class Router {
   // pre_route hook (blocking) and, for messages, message_delivery (push);
   // a hook that changes a copy handles it (the bytes are made before the
   // hooks run, so the stanzas for this path are those no hook rewrites in
-  // passing: from rooms and services, not from accounts). Copies for other
-  // domains, bare JIDs or absent sessions take the ordinary route.
+  // passing: from rooms and services, and presence broadcasts, which the
+  // hooks saw before they were broadcast). Plain presence to a local
+  // account's bare JID also passes to_bare and goes to each of its
+  // available resources, as route() would send it. Copies for other
+  // domains, other bare JIDs or absent sessions take the ordinary route.
   void route_copies(const xml::Element& stanza, std::span<const xmpp::Jid> recipients);
   // Runs `f` with the session on the session's own shard.
   void on_shard_of(const SessionPtr& session, std::function<void(Session&)> f);

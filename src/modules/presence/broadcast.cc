@@ -23,6 +23,12 @@ bool is_subscribed_to(const storage::RosterItem& item) {
   return item.subscription == "to" || item.subscription == "both";
 }
 
+// Stored roster JIDs were valid when stored; one that no longer parses
+// (a stricter stringprep) is skipped, as the router would drop it.
+void add_recipient(std::vector<xmpp::Jid>& to, const std::string& jid) {
+  if (auto parsed = xmpp::Jid::parse(jid)) to.push_back(std::move(*parsed));
+}
+
 
 }  // namespace
 
@@ -32,12 +38,10 @@ awaitable<void> PresenceService::broadcast_available(xmpp::Jid from, xml::Elemen
   auto items = co_await blocking_.run([&] { return storage_.roster().items(owner); });
   {
     // §4.2.2 / §4.4.2: to every contact subscribed to the user.
-    for (const auto& item : items) {
-      if (!is_subscribed_from(item)) continue;
-      xml::Element p = presence;
-      p.set_attr("to", item.jid);
-      send(std::move(p));
-    }
+    std::vector<xmpp::Jid> subscribers;
+    for (const auto& item : items)
+      if (is_subscribed_from(item)) add_recipient(subscribers, item.jid);
+    send_copies(presence, subscribers);
     // … and to the user's other available resources, whose presence the
     // new resource learns in turn (§4.2.2).
     auto self = host_.sessions().find(from);
@@ -79,11 +83,10 @@ awaitable<void> PresenceService::broadcast_unavailable(xmpp::Jid from, xml::Elem
   });
   {
     std::set<std::string> told;
+    std::vector<xmpp::Jid> recipients;
     for (const auto& item : items) {
       if (!is_subscribed_from(item)) continue;
-      xml::Element p = presence;
-      p.set_attr("to", item.jid);
-      send(std::move(p));
+      add_recipient(recipients, item.jid);
       told.insert(item.jid);
     }
     for (auto& other : host_.sessions().sessions_of(from.bare())) {
@@ -96,11 +99,9 @@ awaitable<void> PresenceService::broadcast_unavailable(xmpp::Jid from, xml::Elem
     // it through the broadcast already).
     for (const auto& target : directed) {
       auto jid = xmpp::Jid::parse(target);
-      if (!jid || told.count(jid->bare_string())) continue;
-      xml::Element p = presence;
-      p.set_attr("to", target);
-      send(std::move(p));
+      if (jid && !told.count(jid->bare_string())) recipients.push_back(std::move(*jid));
     }
+    send_copies(presence, recipients);
   }
 }
 

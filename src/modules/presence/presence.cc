@@ -57,6 +57,13 @@ void PresenceService::send(xml::Element stanza) {
   t_routing_own = outer;
 }
 
+void PresenceService::send_copies(const xml::Element& stanza, std::span<const xmpp::Jid> recipients) {
+  const bool outer = t_routing_own;
+  t_routing_own = true;
+  host_.route_copies(stanza, recipients);
+  t_routing_own = outer;
+}
+
 core::Verdict PresenceService::on_pre_route(router::RoutedStanza& ev) {
   if (t_routing_own || ev.stanza.name() != "presence" || !ev.had_to) return core::Verdict::kPass;
   // Only what a client of ours sends: the stream stamps its full JID.

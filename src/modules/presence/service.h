@@ -15,6 +15,7 @@
 #include <functional>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 
 #include "core/asio.h"
@@ -69,6 +70,9 @@ class PresenceService {
   // pre_route handler lets it pass (it is not a client's outbound stanza);
   // every other hook sees it as usual.
   void send(xml::Element stanza);
+  // The same for one stanza to many (a broadcast), each copy addressed to
+  // its recipient and serialised once (Host::route_copies).
+  void send_copies(const xml::Element& stanza, std::span<const xmpp::Jid> recipients);
   // Queues `work` as part of what `sender` has in flight on this shard:
   // after the item running now, before the sender's later stanzas.
   void queue_next(const xmpp::Jid& sender, std::function<awaitable<void>()> work);

@@ -810,5 +810,45 @@ TEST(RouterCopies, ACopyForAGoneSessionIsRoutedLikeOneStanza) {
   EXPECT_NE(errors[0].find("service-unavailable"), std::string::npos);
 }
 
+// A presence broadcast (RFC 6121 §4.2.2): each contact's bare JID, every
+// available resource of it, 'to' left as the bare JID, as route() would.
+TEST(RouterCopies, PresenceToBareJidsReachesEveryAvailableResource) {
+  RouterHarness h(2);
+  auto desk = h.bind("bob@example.com/desk", 5, true, /*shard=*/0);
+  auto phone = h.bind("bob@example.com/phone", -1, true, /*shard=*/1);
+  auto away = h.bind("bob@example.com/away", 5, /*available=*/false, /*shard=*/1);
+  auto carol = h.bind("carol@example.com/c", 0, true, /*shard=*/1);
+  auto stanza = fakes::parse_stanza("<presence from='alice@example.com/a'><show>dnd</show></presence>");
+  const auto to = jids({"bob@example.com", "carol@example.com", "nobody@example.com"});
+  h.run_on(0, [&] { h.router.route_copies(stanza, to); });
+  auto expected = [](std::string_view who) {
+    return Strings{"<presence to='" + std::string(who) + "' from='alice@example.com/a'><show>dnd</show></presence>"};
+  };
+  EXPECT_EQ(desk->delivered(), expected("bob@example.com"));
+  EXPECT_EQ(phone->delivered(), expected("bob@example.com"));
+  EXPECT_TRUE(away->delivered().empty());
+  EXPECT_EQ(carol->delivered(), expected("carol@example.com"));
+  EXPECT_EQ(phone->delivered_on(), std::vector<int>{1});
+}
+
+// The to_bare hook sees each copy to a bare JID (PEP hears caps there) and
+// may take it; probes and subscriptions are the presence module's, never
+// fanned out here.
+TEST(RouterCopies, PresenceCopiesToBareJidsPassTheToBareHook) {
+  RouterHarness h(1);
+  auto bob = h.bind("bob@example.com/desk", 0);
+  auto carol = h.bind("carol@example.com/c", 0);
+  Strings heard;
+  auto token = h.router.hooks().to_bare.add([&](RoutedStanza& ev) {
+    heard.push_back(ev.to.to_string());
+    return ev.to.node() == "carol" ? core::Verdict::kHandled : core::Verdict::kPass;
+  });
+  auto stanza = fakes::parse_stanza("<presence from='alice@example.com/a'/>");
+  h.run_on(0, [&] { h.router.route_copies(stanza, jids({"bob@example.com", "carol@example.com"})); });
+  EXPECT_EQ(heard, (Strings{"bob@example.com", "carol@example.com"}));
+  EXPECT_EQ(bob->delivered().size(), 1u);
+  EXPECT_TRUE(carol->delivered().empty());
+}
+
 }  // namespace
 }  // namespace tern::router

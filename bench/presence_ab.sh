@@ -1,0 +1,74 @@
+#!/bin/bash
+# Presence deliveries per second of two Tern builds, alternately, in one
+# sitting: the A/B behind a "before and after" figure. Each run is a fresh
+# server on the same data (U users with K mutual contacts, all online over
+# STARTTLS, as bench/compare.sh's presence run), offered RATE changes/s for
+# SECONDS; it prints one line per run: label, deliveries/s, server CPU µs per
+# delivery (in the measured window).
+#
+#   bench/presence_ab.sh OLD_TERN NEW_TERN [ROUNDS] [USERS] [CONTACTS] [RATE] [SECONDS]
+#
+# The modules are compare.sh's (Prosody's and ejabberd's feature set).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+A=$(realpath "$1")
+B=$(realpath "$2")
+ROUNDS=${3:-3}
+USERS=${4:-1000}
+CONTACTS=${5:-20}
+RATE=${6:-15000}
+SECONDS_=${7:-10}
+BENCH=$ROOT/build/tern-bench
+DIR=$(mktemp -d /tmp/tern-presence-ab.XXXXXX)
+trap 'rm -rf "$DIR"' EXIT
+PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost \
+  -keyout "$DIR/localhost.key" -out "$DIR/localhost.crt" 2>/dev/null
+cat >"$DIR/tern.toml" <<TOML
+[server]
+domains = ["localhost"]
+data_dir = "$DIR/data"
+log_level = "warn"
+[listen]
+c2s = ["127.0.0.1:$PORT"]
+c2s_tls = []
+s2s = []
+http = []
+https = []
+component = []
+[tls]
+cert = "$DIR/localhost.crt"
+key = "$DIR/localhost.key"
+require_starttls = true
+[limits]
+max_resources_per_account = 16
+connections_per_ip_per_minute = 1000000
+stanza_rate = 1000000
+stanza_burst = 1000000
+[modules]
+enabled = ["ping", "roster", "presence", "offline", "disco", "muc"]
+TOML
+"$B" user add bench0@localhost pw --config "$DIR/tern.toml" >/dev/null
+/usr/bin/python3 "$ROOT/bench/roster_provision.py" --db "$DIR/data/tern.db" --users "$USERS" \
+  --contacts "$CONTACTS" --domain localhost --pattern 'bench{}' --password pw >&2
+
+run() {
+  local label=$1 bin=$2 pid
+  "$bin" serve --config "$DIR/tern.toml" >"$DIR/$label.out" 2>"$DIR/$label.err" &
+  pid=$!
+  for _ in $(seq 100); do grep -q . "$DIR/$label.out" 2>/dev/null && break; sleep 0.1; done
+  "$BENCH" presence --port "$PORT" --users "$USERS" --contacts "$CONTACTS" --rate "$RATE" \
+    --duration "$SECONDS_" --tls --mech SCRAM-SHA-1 --password pw --sources 4 --server-pid "$pid" \
+    --quiet --max-seconds $((SECONDS_ + 300)) | grep '^JSON' | cut -c6- >"$DIR/$label.json"
+  kill -TERM "$pid"; wait "$pid" || true
+  /usr/bin/python3 -c '
+import json, sys
+r = json.load(open(sys.argv[2]))
+rate, cpu = r["deliveries_per_second"], r.get("server_cpu_us_per_delivery", 0)
+print(f"{sys.argv[1]}\t{rate:>9,.0f} deliveries/s\t{cpu:.2f} us server CPU/delivery")' "$label" "$DIR/$label.json"
+}
+
+for ((r = 1; r <= ROUNDS; r++)); do
+  run "A#$r" "$A"
+  run "B#$r" "$B"
+done
