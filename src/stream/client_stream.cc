@@ -361,7 +361,7 @@ void ClientStream::finish() {
     router::SessionEvent ev{*this};
     ctx_.router.hooks().session_ended.run(ev);
     set_presence(false, priority());
-    if (!sm_id_.empty()) ctx_.resumable.remove(std::exchange(sm_id_, {}), this);
+    end_resumability();
     if (sm_enabled_) requeue_unacked(sm_unacked_.take_all());
   }
   spdlog::debug("{}: closed", log_id());
