@@ -239,11 +239,18 @@ std::variant<ClientStream::Handover, ClientStream::ResumeRefusal> ClientStream::
   router::SessionResumed ev{*this, successor};
   ctx_.router.hooks().session_resumed.run(ev);
   // This stream ends without a trace: no unavailable presence, no last
-  // activity. A client that resumes before we noticed the broken
-  // connection leaves a live one behind: hang it up.
+  // activity, nothing of the session (handed_over_).
   spdlog::info("{}: taken over by {}", log_id(), successor.log_id());
   sm_id_.clear();
   sm_enabled_ = false;
+  handed_over_ = true;
+  if (!hibernating_) {
+    // A client that resumes before we noticed the broken connection leaves
+    // a live one behind. §5: "the server SHOULD send a 'conflict' stream
+    // error and close that stream"; nothing else goes out on it.
+    fail(StreamCondition::kConflict, "Replaced by resumed session");
+    return out;
+  }
   hibernating_ = false;
   set_hibernating(false);
   state_ = State::kClosed;

@@ -351,8 +351,9 @@ void ClientStream::finish() {
   // XEP-0198 §5: the connection broke under a resumable session.
   if (state_ == State::kBound && !sm_id_.empty()) return hibernate();
   // A stream taking over a session (resuming_) has its address, not yet the session.
+  // One taken over (handed_over_) left its session to its successor.
   const bool was_bound = state_ == State::kBound ||
-                         (state_ == State::kClosing && !jid().empty() && !resuming_);
+                         (state_ == State::kClosing && !jid().empty() && !resuming_ && !handed_over_);
   if (state_ == State::kBound) ctx_.router.sessions().unbind(*this);
   state_ = State::kClosed;
   if (was_bound) {

@@ -182,6 +182,9 @@ class ClientStream : public router::Session {
   // after <resumed/> and the re-sent stanzas.
   bool resuming_ = false;
   std::vector<std::string> resume_backlog_;
+  // Taken over by a resumed stream, which owns the session now: closing
+  // this one ends nothing but the connection.
+  bool handed_over_ = false;
   // What a resumed stream takes from the session it replaces.
   struct Handover {
     std::uint32_t inbound;             // stanzas the old stream handled

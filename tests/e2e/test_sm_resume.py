@@ -7,7 +7,7 @@ another account's session."""
 import signal
 import time
 
-from conftest import NS_CLIENT, free_port, q, unique_user, xml
+from conftest import NS_CLIENT, NS_STREAM, NS_STREAMS, free_port, q, unique_user, xml
 from web_clients import WsClient
 
 PW = "pw-resume"
@@ -101,16 +101,55 @@ def test_resume_after_a_broken_connection_resends_exactly_the_unacked(tern_serve
     b.close()
 
 
-def test_resume_of_a_live_session_hangs_up_the_old_connection(tern_server):
+def test_resume_of_a_live_session_closes_the_old_stream_with_conflict(tern_server):
+    """XEP-0198 §5: "If the former stream is resumed and the server still has
+    the stream for the previously-identified session open at this time, the
+    server SHOULD send a 'conflict' stream error and close that stream." The
+    old stream gets that and its closing tag, nothing else: its unacked
+    stanza goes to the new stream, and so does everything after."""
     alice, bob = account(tern_server, "rla"), account(tern_server, "rlb")
+    a = login(tern_server, alice, sm_resume=True, presence=False)
+    b = login(tern_server, bob)
+    to_a = "%s@localhost/r" % alice
+    b.message(to_a, "unacked")
+    a.wait_message("unacked")
+    assert a.sync() == []  # the old stream is quiet from here
+
+    a2 = authenticate(tern_server, alice)
+    a2.send("<resume xmlns='%s' previd='%s' h='0'/>" % (NS_SM, a.sm_id))
+    assert a2.expect(q(NS_SM, "resumed")).get("h") == "1"  # the sync ping
+    assert a2.wait_message("unacked").get("to") == to_a
+    b.message(to_a, "after-takeover")
+    a2.wait_message("after-takeover")
+
+    err = a.next_element()
+    if err.tag != q(NS_STREAM, "error"):
+        a.fail("expected <stream:error/> first on the old stream, got %s" % xml(err))
+    assert [c.tag for c in err] == [q(NS_STREAMS, "conflict"), q(NS_STREAMS, "text")], xml(err)
+    assert err.findtext(q(NS_STREAMS, "text")) == "Replaced by resumed session"
+    assert a.maybe_element(timeout=1.0) is None and a.stream_ended, "more after the error: " + a.dump()
+    a.send("</stream:stream>")
+    assert a.wait_closed(), "old connection still open after both closing tags"
+    assert bodies(a2.sync()) == []  # each stanza once, on the new stream only
+    a2.close()
+    b.close()
+
+
+def test_resume_of_a_live_session_closes_the_old_stream_without_our_closing_tag(tern_server):
+    """A client that never answers our closing tag on the old stream is hung
+    up on after the grace period; the session stays the new stream's."""
+    alice, bob = account(tern_server, "rma"), account(tern_server, "rmb")
     a = login(tern_server, alice, sm_resume=True, presence=False)
     b = login(tern_server, bob)
     a2 = authenticate(tern_server, alice)
     a2.send("<resume xmlns='%s' previd='%s' h='0'/>" % (NS_SM, a.sm_id))
     a2.expect(q(NS_SM, "resumed"))
-    a.wait_closed()
-    b.message("%s@localhost/r" % alice, "after-takeover")
-    a2.wait_message("after-takeover")
+    assert a.wait_closed(timeout=5.0), "old connection not hung up"
+    assert a.stream_ended, "old stream closed without a closing tag: " + a.dump()
+    b.message("%s@localhost/r" % alice, "still-here")
+    a2.wait_message("still-here")
+    a2.send("<r xmlns='%s'/>" % NS_SM)
+    assert a2.expect(q(NS_SM, "a")).get("h") == "0"
     a2.close()
     b.close()
 
