@@ -1,7 +1,9 @@
 // What a client stream needs from the server: a narrow view, not the server.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -23,7 +25,12 @@ struct C2SContext {
   C2SContext(router::Router& r, storage::Storage& s, core::BlockingPool& b,
              const core::Config& c, boost::asio::ssl::context* t, AuthThrottle& th,
              LiveStreams& l)
-      : router(r), storage(s), blocking(b), config(c), tls(t), throttle(th), live(l) {}
+      : router(r), storage(s), blocking(b), config(c), tls(t), throttle(th), live(l),
+        // What an ended session had handled is kept as long as the session
+        // itself could have waited, and never less than 10 minutes: a
+        // client that missed the resume timeout was away a while already.
+        resumable(10'000, std::max<std::chrono::seconds>(std::chrono::seconds(c.resume_timeout_seconds),
+                                                         std::chrono::minutes(10))) {}
 
   router::Router& router;
   storage::Storage& storage;
@@ -52,7 +59,8 @@ struct C2SContext {
   std::vector<std::vector<char>> read_buffers;
   // Null: not counted (unit tests).
   StreamMetrics* metrics = nullptr;
-  // Streams with stream management resumption enabled, by resumption id.
+  // Streams with stream management resumption enabled, by resumption id,
+  // and what ended ones had handled.
   ResumableSessions resumable;
 };
 

@@ -142,7 +142,7 @@ awaitable<ClientStream::ResumeOutcome> ClientStream::take_over_session(const std
   if (!old || !full || full->node() != user_ || full->domain() != domain_) {
     // Another account's id is as unknown to this client as an expired one.
     spdlog::info("{}: cannot resume '{:.64}'", log_id(), previd);
-    co_return ResumeRefusal{"item-not-found"};
+    co_return refuse_unknown_session(previd);
   }
   // Deliveries that reach us once the old session is ours wait in
   // resume_backlog_ until we are back on this shard.
@@ -157,6 +157,8 @@ awaitable<ClientStream::ResumeOutcome> ClientStream::take_over_session(const std
   if (auto* refused = std::get_if<ResumeRefusal>(&taken)) {
     spdlog::info("{}: cannot resume '{}': {}", log_id(), previd, refused->condition);
     set_jid({});
+    // It ended while we were on our way: as if it had before.
+    if (refused->condition == "item-not-found") co_return refuse_unknown_session(previd);
     co_return std::move(*refused);
   }
   auto& handover = std::get<Handover>(taken);
@@ -168,7 +170,8 @@ awaitable<ClientStream::ResumeOutcome> ClientStream::take_over_session(const std
   if (state_ != State::kAuthenticated) {
     // This stream was closed while we were away (shutdown): the session we
     // took ends here, as any other would.
-    ctx_.resumable.remove(previd, this);
+    sm_id_ = previd;
+    end_resumability();
     ctx_.router.sessions().unbind(*this);
     router::SessionEvent ev{*this};
     ctx_.router.hooks().session_ended.run(ev);
@@ -182,6 +185,14 @@ awaitable<ClientStream::ResumeOutcome> ClientStream::take_over_session(const std
   resume_timeout_ = std::chrono::seconds(ctx_.config.resume_timeout_seconds);
   deadline_.cancel();  // the watchdog now counts the idle timeout
   co_return Resumption{previd, handover.inbound, std::move(handover.unacked)};
+}
+
+ClientStream::ResumeRefusal ClientStream::refuse_unknown_session(const std::string& previd) const {
+  // XEP-0198 §5: "If the server recogizes the 'previd' as an earlier
+  // session that has timed out the server MAY also include a 'h'
+  // attribute": only to the account whose session it was.
+  const auto account = xmpp::Jid::from_parts(user_, domain_).bare_string();
+  return ResumeRefusal{"item-not-found", ctx_.resumable.handled_when_ended(previd, account)};
 }
 
 std::string ClientStream::resume_answer_xml(const ResumeOutcome& outcome) {
@@ -228,11 +239,18 @@ std::variant<ClientStream::Handover, ClientStream::ResumeRefusal> ClientStream::
   router::SessionResumed ev{*this, successor};
   ctx_.router.hooks().session_resumed.run(ev);
   // This stream ends without a trace: no unavailable presence, no last
-  // activity. A client that resumes before we noticed the broken
-  // connection leaves a live one behind: hang it up.
+  // activity, nothing of the session (handed_over_).
   spdlog::info("{}: taken over by {}", log_id(), successor.log_id());
   sm_id_.clear();
   sm_enabled_ = false;
+  handed_over_ = true;
+  if (!hibernating_) {
+    // A client that resumes before we noticed the broken connection leaves
+    // a live one behind. §5: "the server SHOULD send a 'conflict' stream
+    // error and close that stream"; nothing else goes out on it.
+    fail(StreamCondition::kConflict, "Replaced by resumed session");
+    return out;
+  }
   hibernating_ = false;
   set_hibernating(false);
   state_ = State::kClosed;
@@ -277,8 +295,14 @@ void ClientStream::hibernate() {
 void ClientStream::end_hibernation() {
   hibernating_ = false;
   set_hibernating(false);
-  ctx_.resumable.remove(std::exchange(sm_id_, {}), this);
+  end_resumability();
   finish();  // unbinds, tells contacts, and requeues what was never acknowledged
+}
+
+void ClientStream::end_resumability() {
+  if (sm_id_.empty()) return;
+  spdlog::info("{}: session over; a late resume hears h={}", log_id(), sm_inbound_.value());
+  ctx_.resumable.end(std::exchange(sm_id_, {}), this, jid().bare_string(), sm_inbound_.value());
 }
 
 // XEP-0198 §5 and RFC 6121 §8.5.3.2.1: what the client never acknowledged

@@ -351,8 +351,9 @@ void ClientStream::finish() {
   // XEP-0198 §5: the connection broke under a resumable session.
   if (state_ == State::kBound && !sm_id_.empty()) return hibernate();
   // A stream taking over a session (resuming_) has its address, not yet the session.
+  // One taken over (handed_over_) left its session to its successor.
   const bool was_bound = state_ == State::kBound ||
-                         (state_ == State::kClosing && !jid().empty() && !resuming_);
+                         (state_ == State::kClosing && !jid().empty() && !resuming_ && !handed_over_);
   if (state_ == State::kBound) ctx_.router.sessions().unbind(*this);
   state_ = State::kClosed;
   if (was_bound) {
@@ -361,7 +362,7 @@ void ClientStream::finish() {
     router::SessionEvent ev{*this};
     ctx_.router.hooks().session_ended.run(ev);
     set_presence(false, priority());
-    if (!sm_id_.empty()) ctx_.resumable.remove(std::exchange(sm_id_, {}), this);
+    end_resumability();
     if (sm_enabled_) requeue_unacked(sm_unacked_.take_all());
   }
   spdlog::debug("{}: closed", log_id());

@@ -186,6 +186,9 @@ class ClientStream : public router::Session {
   // after <resumed/> and the re-sent stanzas.
   bool resuming_ = false;
   std::vector<std::string> resume_backlog_;
+  // Taken over by a resumed stream, which owns the session now: closing
+  // this one ends nothing but the connection.
+  bool handed_over_ = false;
   // What a resumed stream takes from the session it replaces.
   struct Handover {
     std::uint32_t inbound;             // stanzas the old stream handled
@@ -234,6 +237,10 @@ class ClientStream : public router::Session {
   // takes the session over from whichever shard holds it. The stream may
   // have closed meanwhile: check state_.
   awaitable<ResumeOutcome> take_over_session(const std::string& previd, std::optional<std::uint32_t> h);
+  // <item-not-found/> for an id that names no live session of this
+  // account, with what the session had handled if it was this account's
+  // and ended lately (ResumableSessions::handled_when_ended).
+  ResumeRefusal refuse_unknown_session(const std::string& previd) const;
   // <resumed previd h/> or <failed h?>…</failed>.
   static std::string resume_answer_xml(const ResumeOutcome& outcome);
   // After <resumed/> went out: what the client never acknowledged, then
@@ -252,6 +259,9 @@ class ClientStream : public router::Session {
   void deliver_while_inactive(std::string bytes);
   void hibernate();
   void end_hibernation();
+  // The session ends for good: its id resumes nothing any more, and what it
+  // had handled is remembered for a late <resume/>.
+  void end_resumability();
   // Stanzas the client never acknowledged, once the session is over.
   void requeue_unacked(std::vector<std::string> stanzas);
 };

@@ -383,15 +383,36 @@ def peer_login(server, prefix):
     return c
 
 
-def break_connection(server, client):
-    """Cuts the TCP connection without a closing tag, and waits until the
-    server has put the session to sleep."""
-    client.sock.close()
-    needle = "%s: connection lost; resumable" % client.jid
+def wait_log(server, needle):
     deadline = time.monotonic() + 10
     while needle not in server.log():
         assert time.monotonic() < deadline, "server never logged %r" % needle
         time.sleep(0.05)
+
+
+def break_connection(server, client):
+    """Cuts the TCP connection without a closing tag, and waits until the
+    server has put the session to sleep."""
+    client.sock.close()
+    wait_log(server, "%s: connection lost; resumable" % client.jid)
+
+
+def failed_then_bound(ok, h):
+    """A refused inline resumption: <failed h?><item-not-found/></failed>
+    in <success/>, before the <bound/> of the request's Bind 2, which
+    enabled resumable stream management; returns that <enabled/>."""
+    failed = sm_answer(ok, "failed")
+    assert [ch.tag for ch in failed] == [q(NS_STANZAS, "item-not-found")], xml(ok)
+    assert failed.get("h") == h, xml(ok)
+    assert ok.find(q(NS_SM, "resumed")) is None
+    bound = ok.find(q(NS_BIND2, "bound"))
+    assert bound is not None, xml(ok)
+    # As in XEP-0198's example: <failed/> first, then what the bind did.
+    children = list(ok)
+    assert children.index(failed) < children.index(bound)
+    enabled = bound.find(q(NS_SM, "enabled"))
+    assert enabled is not None and enabled.get("resume") == "true" and enabled.get("id"), xml(ok)
+    return enabled
 
 
 def sm_answer(success, name):
@@ -485,22 +506,38 @@ def test_bogus_previd_with_bind_fails_inline_then_binds(tern_server):
     c.secure_start()
     ok = expect_success(c, c.sasl2_scram(name, PW, inline=resume_el("no-such-session", 3) + sm_bind(),
                                          user_agent_id=str(uuid.uuid4())))
-    failed = sm_answer(ok, "failed")
-    assert [ch.tag for ch in failed] == [q(NS_STANZAS, "item-not-found")], xml(ok)
-    assert failed.get("h") is None  # no session known: no count to tell
-    assert ok.find(q(NS_SM, "resumed")) is None
-    bound = ok.find(q(NS_BIND2, "bound"))
-    assert bound is not None, xml(ok)
-    # As in XEP-0198's example: <failed/> first, then what the bind did.
-    children = list(ok)
-    assert children.index(failed) < children.index(bound)
-    enabled = bound.find(q(NS_SM, "enabled"))
-    assert enabled is not None and enabled.get("resume") == "true" and enabled.get("id"), xml(ok)
+    failed_then_bound(ok, None)  # no session known: no count to tell
     assert identity(ok).startswith("%s@localhost/Phone/" % name)
     feats = c.features()  # bound: the features of a bound stream, no <bind/>
     assert feats.find(q(NS_BIND, "bind")) is None, xml(feats)
     assert c.ping().get("type") == "result"
     c.close()
+
+
+def test_inline_resume_of_an_expired_session_tells_its_count_then_binds(tern_factory):
+    """XEP-0198 "Inline Stream Resumption", failed: the <failed/> of §5 (with
+    the count of a session that timed out, for its own account) in
+    <success/>, then the request's Bind 2 binds a new session."""
+    server = tern_factory({"limits": {"resume_timeout_seconds": 1}})
+    name = account(server, "s2x")
+    phone, _ = phone_login(server, name, str(uuid.uuid4()))
+    friend = peer_login(server, "s2y")
+    for body in ("one", "two", "three"):
+        phone.message(friend.jid, body)
+    phone.send("<r xmlns='%s'/>" % NS_SM)
+    assert phone.expect(q(NS_SM, "a")).get("h") == "3"
+    break_connection(server, phone)
+    wait_log(server, "%s: session over; a late resume hears h=3" % phone.jid)
+
+    again = server.raw(timeout=10.0)
+    again.secure_start()
+    ok = expect_success(again, again.sasl2_scram(name, PW, inline=resume_el(phone.sm_id, 0) + sm_bind(),
+                                                 user_agent_id=str(uuid.uuid4())))
+    assert failed_then_bound(ok, "3").get("id") != phone.sm_id
+    again.features()
+    assert again.ping().get("type") == "result"
+    again.close()
+    friend.close()
 
 
 def test_another_accounts_previd_is_refused_and_its_session_untouched(tern_server):

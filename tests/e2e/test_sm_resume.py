@@ -7,7 +7,7 @@ another account's session."""
 import signal
 import time
 
-from conftest import NS_CLIENT, free_port, q, unique_user
+from conftest import NS_CLIENT, NS_STREAM, NS_STREAMS, free_port, q, unique_user, xml
 from web_clients import WsClient
 
 PW = "pw-resume"
@@ -101,16 +101,55 @@ def test_resume_after_a_broken_connection_resends_exactly_the_unacked(tern_serve
     b.close()
 
 
-def test_resume_of_a_live_session_hangs_up_the_old_connection(tern_server):
+def test_resume_of_a_live_session_closes_the_old_stream_with_conflict(tern_server):
+    """XEP-0198 §5: "If the former stream is resumed and the server still has
+    the stream for the previously-identified session open at this time, the
+    server SHOULD send a 'conflict' stream error and close that stream." The
+    old stream gets that and its closing tag, nothing else: its unacked
+    stanza goes to the new stream, and so does everything after."""
     alice, bob = account(tern_server, "rla"), account(tern_server, "rlb")
+    a = login(tern_server, alice, sm_resume=True, presence=False)
+    b = login(tern_server, bob)
+    to_a = "%s@localhost/r" % alice
+    b.message(to_a, "unacked")
+    a.wait_message("unacked")
+    assert a.sync() == []  # the old stream is quiet from here
+
+    a2 = authenticate(tern_server, alice)
+    a2.send("<resume xmlns='%s' previd='%s' h='0'/>" % (NS_SM, a.sm_id))
+    assert a2.expect(q(NS_SM, "resumed")).get("h") == "1"  # the sync ping
+    assert a2.wait_message("unacked").get("to") == to_a
+    b.message(to_a, "after-takeover")
+    a2.wait_message("after-takeover")
+
+    err = a.next_element()
+    if err.tag != q(NS_STREAM, "error"):
+        a.fail("expected <stream:error/> first on the old stream, got %s" % xml(err))
+    assert [c.tag for c in err] == [q(NS_STREAMS, "conflict"), q(NS_STREAMS, "text")], xml(err)
+    assert err.findtext(q(NS_STREAMS, "text")) == "Replaced by resumed session"
+    assert a.maybe_element(timeout=1.0) is None and a.stream_ended, "more after the error: " + a.dump()
+    a.send("</stream:stream>")
+    assert a.wait_closed(), "old connection still open after both closing tags"
+    assert bodies(a2.sync()) == []  # each stanza once, on the new stream only
+    a2.close()
+    b.close()
+
+
+def test_resume_of_a_live_session_closes_the_old_stream_without_our_closing_tag(tern_server):
+    """A client that never answers our closing tag on the old stream is hung
+    up on after the grace period; the session stays the new stream's."""
+    alice, bob = account(tern_server, "rma"), account(tern_server, "rmb")
     a = login(tern_server, alice, sm_resume=True, presence=False)
     b = login(tern_server, bob)
     a2 = authenticate(tern_server, alice)
     a2.send("<resume xmlns='%s' previd='%s' h='0'/>" % (NS_SM, a.sm_id))
     a2.expect(q(NS_SM, "resumed"))
-    a.wait_closed()
-    b.message("%s@localhost/r" % alice, "after-takeover")
-    a2.wait_message("after-takeover")
+    assert a.wait_closed(timeout=5.0), "old connection not hung up"
+    assert a.stream_ended, "old stream closed without a closing tag: " + a.dump()
+    b.message("%s@localhost/r" % alice, "still-here")
+    a2.wait_message("still-here")
+    a2.send("<r xmlns='%s'/>" % NS_SM)
+    assert a2.expect(q(NS_SM, "a")).get("h") == "0"
     a2.close()
     b.close()
 
@@ -152,6 +191,86 @@ def test_not_resumed_in_time_the_messages_are_in_offline_storage(tern_factory):
     assert "while-away" not in bodies(a2.sync()), "delivered twice"
     a2.close()
     b.close()
+
+
+def send_counted(client, to, count):
+    """Sends `count` messages and waits for the server's count of them."""
+    for i in range(count):
+        client.message(to, "c%d" % i)
+    client.send("<r xmlns='%s'/>" % NS_SM)
+    assert client.expect(q(NS_SM, "a")).get("h") == str(count)
+
+
+def expect_item_not_found(client, previd, h):
+    """A <resume/> of `previd` gets <failed h?><item-not-found/></failed>,
+    exactly, with `h` (a string) or without it (None)."""
+    client.send("<resume xmlns='%s' previd='%s' h='0'/>" % (NS_SM, previd))
+    failed = client.expect(q(NS_SM, "failed"))
+    assert [c.tag for c in failed] == [q(NS_STANZAS, "item-not-found")], xml(failed)
+    assert failed.get("h") == h, xml(failed)
+    assert sorted(failed.keys()) == (["h"] if h is not None else []), xml(failed)
+
+
+def session_that_timed_out(tern_factory, prefix, count):
+    """A server with a 1 s resume timeout, two accounts, and the first one's
+    resumable session that handled `count` messages to the second, lost its
+    connection and timed out. Returns the server, both names and the old
+    client (with its .sm_id)."""
+    server = tern_factory({"limits": {"resume_timeout_seconds": 1}})
+    name, peer = account(server, prefix + "a"), account(server, prefix + "b")
+    old = login(server, name, sm_resume=True, presence=False)
+    send_counted(old, "%s@localhost" % peer, count)
+    old.sock.close()
+    wait_log(server, "%s@localhost/r: not resumed in time" % name)
+    wait_log(server, "%s@localhost/r: session over; a late resume hears h=%d" % (name, count))
+    return server, name, peer, old
+
+
+def test_a_resume_after_the_timeout_hears_how_many_stanzas_were_handled(tern_factory):
+    """XEP-0198 §5: "If the server recogizes the 'previd' as an earlier
+    session that has timed out the server MAY also include a 'h' attribute
+    indicating the number of stanzas received before the timeout." The
+    client then resends only what the server never had."""
+    server, alice, _, a = session_that_timed_out(tern_factory, "rh", 3)
+    a2 = authenticate(server, alice)
+    expect_item_not_found(a2, a.sm_id, "3")
+    # Asked again (the answer may be lost with a connection): the same count.
+    expect_item_not_found(a2, a.sm_id, "3")
+    assert a2.bound_jid("r") == "%s@localhost/r" % alice
+    a2.close()
+
+
+def test_another_account_presenting_an_ended_sessions_id_hears_no_count(tern_factory):
+    server, alice, mallory, a = session_that_timed_out(tern_factory, "rn", 2)
+    m = authenticate(server, mallory)
+    expect_item_not_found(m, a.sm_id, None)
+    m.close()
+    # The count is still alice's to hear.
+    a2 = authenticate(server, alice)
+    expect_item_not_found(a2, a.sm_id, "2")
+    a2.close()
+
+
+def test_a_session_ended_by_a_new_bind_or_a_clean_close_tells_its_count(tern_server):
+    """Not only a timeout: any end of a resumable session leaves its count."""
+    alice, bob = account(tern_server, "rca"), account(tern_server, "rcb")
+    a = login(tern_server, alice, sm_resume=True, presence=False)
+    send_counted(a, "%s@localhost" % bob, 2)
+    replacing = tern_server.raw(timeout=10.0)
+    replacing.login(alice, PW, resource="r")  # the same resource: conflict
+    a.expect_stream_error("conflict")
+    wait_log(tern_server, "%s@localhost/r: session over; a late resume hears h=2" % alice)
+
+    c = login(tern_server, alice, sm_resume=True, presence=False)  # replaces `replacing`
+    send_counted(c, "%s@localhost" % bob, 4)
+    c.close()  # </stream:stream>: a clean end
+    wait_log(tern_server, "%s@localhost/r: session over; a late resume hears h=4" % alice)
+
+    r = authenticate(tern_server, alice)
+    expect_item_not_found(r, a.sm_id, "2")
+    expect_item_not_found(r, c.sm_id, "4")
+    r.close()
+    replacing.close()
 
 
 def test_sigterm_moves_a_hibernated_sessions_messages_to_offline_storage(tern_factory):

@@ -23,19 +23,31 @@ TEST(ResumableSessions, FindsByIdWhileTheSessionLives) {
   EXPECT_EQ(table.find("id1")->session.lock(), nullptr);
 }
 
-TEST(ResumableSessions, RemoveForgetsOnlyTheSessionItNames) {
+TEST(ResumableSessions, EndForgetsOnlyTheSessionItNames) {
   ResumableSessions table;
   auto old_stream = FakeSession::make("alice@example.com/phone", 0);
   auto new_stream = FakeSession::make("alice@example.com/phone", 1);
   table.add("id", {old_stream, "alice@example.com/phone"});
   // A resumed stream takes the id over; the old one's end must not drop it.
   table.add("id", {new_stream, "alice@example.com/phone"});
-  table.remove("id", old_stream.get());
+  table.end("id", old_stream.get(), "alice@example.com", 3);
   ASSERT_TRUE(table.find("id"));
   EXPECT_EQ(table.find("id")->session.lock(), new_stream);
-  table.remove("id", new_stream.get());
+  EXPECT_FALSE(table.handled_when_ended("id", "alice@example.com"));
+  table.end("id", new_stream.get(), "alice@example.com", 7);
   EXPECT_FALSE(table.find("id"));
   EXPECT_EQ(table.size(), 0u);
+}
+
+TEST(ResumableSessions, AnEndedSessionsCountIsToldToItsAccountOnly) {
+  ResumableSessions table;
+  auto s = FakeSession::make("alice@example.com/phone", 0);
+  table.add("id", {s, "alice@example.com/phone"});
+  EXPECT_FALSE(table.handled_when_ended("id", "alice@example.com"));  // still live
+  table.end("id", s.get(), "alice@example.com", 42);
+  EXPECT_EQ(table.handled_when_ended("id", "alice@example.com"), 42u);
+  EXPECT_FALSE(table.handled_when_ended("id", "mallory@example.com"));
+  EXPECT_FALSE(table.handled_when_ended("other", "alice@example.com"));
 }
 
 }  // namespace
