@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <fmt/format.h>
+
 #include "sasl/mechanism.h"
 #include "tern-bench/scram_client.h"
 #include "tern-bench/worker.h"
@@ -326,6 +328,7 @@ awaitable<bool> Connection::next_event(xml::StreamEvent& ev) {
           ev = xml::StreamClose{};
         }
       }
+      if (sm_on_ && counts_for_stream_management(ev)) continue;
       co_return true;
     }
     long n = read_some(w_.read_buf.data(), w_.read_buf.size());
@@ -340,6 +343,20 @@ awaitable<bool> Connection::next_event(xml::StreamEvent& ev) {
     co_await sock_.async_wait(what, asio::redirect_error(use_awaitable, ec));
     if (ec) co_return false;
   }
+}
+
+// XEP-0198 §4: counts each stanza received and answers <r/> at once;
+// true for what the stream management layer consumed (<r/>, <a/>).
+bool Connection::counts_for_stream_management(const xml::StreamEvent& ev) {
+  const auto* st = std::get_if<xml::StreamStanza>(&ev);
+  if (!st) return false;
+  const xml::Element& el = st->element;
+  if (el.ns() == ns::kSm) {
+    if (el.name() == "r") send(fmt::format("<a xmlns='{}' h='{}'/>", ns::kSm, sm_handled_));
+    return el.name() == "r" || el.name() == "a";
+  }
+  if (el.name() == "message" || el.name() == "presence" || el.name() == "iq") ++sm_handled_;
+  return false;
 }
 
 bool Connection::answer_server_iq(const xml::Element& iq) {
@@ -639,6 +656,23 @@ awaitable<bool> Connection::fetch_roster() {
   co_return true;
 }
 
+awaitable<bool> Connection::enable_stream_management() {
+  stage_ = "sm enable";
+  sm_on_ = false;
+  sm_handled_ = 0;
+  send(fmt::format("<enable xmlns='{}' resume='true'/>", ns::kSm));
+  xml::StreamEvent ev;
+  for (;;) {
+    if (!co_await next_event(ev)) co_return fail("closed in sm enable");
+    auto* st = std::get_if<xml::StreamStanza>(&ev);
+    if (!st) co_return fail("sm enable: stream ended");
+    if (st->element.ns() != ns::kSm) continue;
+    if (st->element.name() != "enabled") co_return fail("sm enable refused");
+    sm_on_ = true;
+    co_return true;
+  }
+}
+
 awaitable<bool> Connection::establish(bool roster_and_presence) {
   std::uint64_t t0 = now_ns();
   const Options& opt = w_.env.opt;
@@ -666,6 +700,10 @@ awaitable<bool> Connection::establish(bool roster_and_presence) {
   if (!ok) co_return false;
   ok = co_await bind();
   if (!ok) co_return false;
+  if (opt.stream_management) {
+    ok = co_await enable_stream_management();
+    if (!ok) co_return false;
+  }
   if (roster_and_presence) {
     if (opt.fetch_roster) {
       ok = co_await fetch_roster();

@@ -104,6 +104,7 @@ class Connection : private WsDecoder::Sink {
   awaitable<bool> authenticate(const xml::Element& features);
   awaitable<bool> bind();
   awaitable<bool> fetch_roster();
+  awaitable<bool> enable_stream_management();
   // The next parser event; false on end of input or error.
   awaitable<bool> next_event(xml::StreamEvent& ev);
   // >0 bytes read, 0 would block (wait readable), -2 wants writable, -1 closed.
@@ -112,6 +113,7 @@ class Connection : private WsDecoder::Sink {
   void flush();
   awaitable<void> flush_when_writable();
   bool answer_server_iq(const xml::Element& iq);
+  bool counts_for_stream_management(const xml::StreamEvent& ev);
   bool fail(const std::string& reason);  // counts, closes; returns false
   void close_socket();
 
@@ -136,6 +138,8 @@ class Connection : private WsDecoder::Sink {
   bool cut_ = false;
   const bool ws_;                  // --transport ws
   bool ws_close_sent_ = false;
+  bool sm_on_ = false;          // --sm, once <enabled/> came
+  std::uint32_t sm_handled_ = 0;  // stanzas received since, mod 2^32 (XEP-0198 h)
 };
 
 }  // namespace tern::bench

@@ -51,6 +51,8 @@ Connection:
   --ws-path P (/xmpp-websocket)
   --tls | --no-tls      STARTTLS, no certificate verification (default --tls;
                         tcp only)
+  --sm                  stream management (XEP-0198) after bind, with
+                        resumption enabled; every <r/> gets its <a h=.../>
   --tls-resume          each connection resumes its last TLS session (a ticket)
                         on its next login: a reconnecting client's handshake
   --mech M              SCRAM-SHA-256 (default), SCRAM-SHA-1, PLAIN
@@ -242,6 +244,7 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
     if (arg == "--tls-resume") { o.tls_resume = true; continue; }
     if (arg == "--no-roster") { o.fetch_roster = false; continue; }
     if (arg == "--no-presence") { o.send_presence = false; continue; }
+    if (arg == "--sm") { o.stream_management = true; continue; }
     if (arg == "--quiet") { o.quiet = true; continue; }
     std::string value;
     bool has_value = false;

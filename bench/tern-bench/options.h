@@ -33,6 +33,9 @@ struct Options {
   Mech mech = Mech::kScramSha256;
   bool fetch_roster = true;
   bool send_presence = true;
+  // XEP-0198 after bind: <enable resume='true'/>, every <r/> answered with
+  // the count of stanzas received, as a phone's client does.
+  bool stream_management = false;
   std::string initial_presence = "<presence/>";  // what send_presence sends
   // Non-empty: disco#info queries are answered with identity client/bot
   // "tern-bench" and these features (what the pep scenario's caps hash).
