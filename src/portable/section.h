@@ -17,7 +17,9 @@
 // claims is ignored with a warning. Once the account's credentials are
 // written, in the same bulk transaction, the data stores itself. Export:
 // each section appends what the account has, read from the bulk reader.
-// Sections use the storage interfaces only, never a running server.
+// Sections use the storage interfaces only, never a running server, and
+// are there whether or not their module is enabled in the config: the data
+// is the account's, and import and export never start a module.
 #pragma once
 
 #include <cstdint>

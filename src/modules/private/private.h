@@ -1,6 +1,6 @@
 // XEP-0049 private XML storage: an account keeps XML fragments on the
 // server, each under its own namespace, readable and writable by the
-// account alone.
+// account alone. `tern export` and `tern import` carry them (portable.cc).
 #pragma once
 
 #include <optional>
