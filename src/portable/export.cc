@@ -11,7 +11,6 @@
 #include <iostream>
 
 #include "portable/format.h"
-#include "modules/vcard/vcard.h"
 #include "xml/serializer.h"
 
 namespace tern::portable {
@@ -22,13 +21,20 @@ constexpr std::size_t kFlushBytes = 1 << 20;
 
 }  // namespace
 
+std::uint64_t ExportReport::items(std::string_view section) const {
+  for (const SectionCount& c : sections)
+    if (c.section->name == section) return c.items;
+  return 0;
+}
+
 ExportReport export_portable(storage::Storage& storage, const std::vector<std::string>& domains,
-                             const std::function<void(std::string_view)>& write) {
+                             const std::function<void(std::string_view)>& write,
+                             const SectionRegistry& sections) {
   ExportReport report;
+  for (const Section& section : sections.all()) report.sections.push_back({&section, 0});
   std::string out = "<?xml version='1.0' encoding='UTF-8'?>\n<server-data xmlns='";
   out += portable::kNs;
   out += "'>\n";
-  const std::string vcard_key(modules::vcard::kDocumentKey);
   for (const std::string& domain : domains) {
     out += "<host jid='";
     xml::append_escaped_attr(out, domain);
@@ -41,13 +47,12 @@ ExportReport export_portable(storage::Storage& storage, const std::vector<std::s
         const storage::AccountKey& key = accounts[i];
         auto credentials = bulk->credentials(key);
         if (!credentials) continue;  // deleted since the listing
-        auto roster = bulk->roster_items(key);
-        auto vcard = bulk->document(key, vcard_key);
+        portable::begin_user(out, key.user, *credentials);
+        for (SectionCount& count : report.sections)
+          count.items += count.section->write(out, *bulk, key);
         auto offline = bulk->offline_messages(key);
-        portable::write_user(out, key.user, *credentials, roster, vcard, offline);
+        portable::end_user(out, offline);
         ++report.users;
-        report.roster_items += roster.size();
-        report.vcards += vcard ? 1 : 0;
         report.offline_messages += offline.size();
         if (out.size() >= kFlushBytes) {
           write(out);
@@ -96,9 +101,11 @@ int run_export(const core::Config& config, const std::string& path) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   char took[64];
   std::snprintf(took, sizeof took, "%.1f", seconds);
-  std::cout << "exported " << report.users << " users, " << report.roster_items
-            << " roster items, " << report.vcards << " vCards, " << report.offline_messages
-            << " offline messages to " << path << " in " << took << " s\n";
+  std::cout << "exported " << report.users << " users, ";
+  for (const SectionCount& count : report.sections)
+    std::cout << count.items << " " << count.section->counted << ", ";
+  std::cout << report.offline_messages << " offline messages to " << path << " in " << took
+            << " s\n";
   return 0;
 }
 

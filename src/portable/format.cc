@@ -3,17 +3,12 @@
 #include <algorithm>
 #include <charconv>
 
-#include "modules/roster/item.h"
-#include "modules/vcard/vcard.h"
-#include "xmpp/namespaces.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
-#include "xmpp/jid.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::portable {
 namespace {
-
-constexpr std::string_view kPrivateNs = "jabber:iq:private";
 
 std::size_t key_size(sasl::Hash h) { return h == sasl::Hash::kSha1 ? 20 : 32; }
 
@@ -60,44 +55,13 @@ std::optional<sasl::ScramCredentials> read_scram(const xml::Element& el, sasl::H
   return c;
 }
 
-void read_roster(const xml::Element& query, User& user) {
-  for (const xml::Element* item : query.children()) {
-    if (item->name() != "item") continue;
-    auto jid = xmpp::Jid::parse(item->attr_or("jid"));
-    if (!jid || jid->has_resource()) {
-      user.warnings.push_back("roster item with a bad jid '" + std::string(item->attr_or("jid")) +
-                              "'");
-      continue;
-    }
-    storage::RosterItem out;
-    out.jid = jid->bare_string();
-    out.name = item->attr_or("name");
-    out.subscription = item->attr_or("subscription", "none");
-    if (out.subscription == "remove") continue;
-    if (out.subscription != "none" && out.subscription != "to" && out.subscription != "from" &&
-        out.subscription != "both") {
-      user.warnings.push_back("roster item " + out.jid + ": subscription '" + out.subscription +
-                              "' read as 'none'");
-      out.subscription = "none";
-    }
-    out.ask_out = item->attr_or("ask") == "subscribe";
-    const auto approved = item->attr_or("approved");
-    out.approved = approved == "true" || approved == "1";
-    for (const xml::Element* group : item->children()) {
-      if (group->name() != "group") continue;
-      std::string name = group->text();
-      if (name.empty() ||
-          std::find(out.groups.begin(), out.groups.end(), name) != out.groups.end())
-        continue;
-      out.groups.push_back(std::move(name));
-    }
-    auto same = [&](const storage::RosterItem& r) { return r.jid == out.jid; };
-    if (std::find_if(user.roster.begin(), user.roster.end(), same) != user.roster.end()) {
-      user.warnings.push_back("roster item " + out.jid + " listed twice; the first one counts");
-      continue;
-    }
-    user.roster.push_back(std::move(out));
-  }
+// A section may own several children of one <user/>: they share its data.
+void read_section(const Section& section, const xml::Element& child, User& user) {
+  auto same = [&](const SectionRead& r) { return r.section == &section; };
+  auto it = std::find_if(user.sections.begin(), user.sections.end(), same);
+  if (it == user.sections.end())
+    it = user.sections.insert(user.sections.end(), SectionRead{&section, section.start_import()});
+  it->data->read(child, user.warnings);
 }
 
 void read_offline(const xml::Element& list, User& user) {
@@ -118,7 +82,7 @@ void read_offline(const xml::Element& list, User& user) {
 
 bool is_portable_ns(std::string_view ns) { return ns == kNs || ns == kLegacyNs; }
 
-ReadUser read_user(const xml::Element& el) {
+ReadUser read_user(const xml::Element& el, const SectionRegistry& sections) {
   ReadUser result;
   auto name = el.attr("name");
   if (!name || name->empty()) {
@@ -141,15 +105,10 @@ ReadUser read_user(const xml::Element& el) {
       } else {
         user.warnings.push_back("ignored SCRAM credentials for '" + std::string(mechanism) + "'");
       }
-    } else if (n == "query" && ns == modules::roster::kNs) {
-      read_roster(*child, user);
-    } else if (n == "vCard" && ns == modules::vcard::kNs) {
-      // Stored as the vcard module stores a vCard set; an empty one is none.
-      if (!modules::vcard::is_empty(*child)) user.vcard = xml::to_string(*child, "");
     } else if (n == "offline-messages" && is_portable_ns(ns)) {
       read_offline(*child, user);
-    } else if (n == "query" && ns == kPrivateNs && child->children().empty()) {
-      // Nothing stored: nothing lost.
+    } else if (const Section* section = sections.find(n, ns)) {
+      read_section(*section, *child, user);
     } else {
       user.warnings.push_back("ignored " + describe(*child));
     }
@@ -182,24 +141,18 @@ void write_scram(std::string& out, std::string_view mechanism, sasl::Hash h,
 
 }  // namespace
 
-void write_user(std::string& out, const std::string& name,
-                const storage::AccountCredentials& credentials,
-                const std::vector<storage::RosterItem>& roster,
-                const std::optional<std::string>& vcard, const std::vector<std::string>& offline) {
+void begin_user(std::string& out, const std::string& name,
+                const storage::AccountCredentials& credentials) {
   out += "<user name='";
   xml::append_escaped_attr(out, name);
   out += "'>";
   write_scram(out, "SCRAM-SHA-1", sasl::Hash::kSha1, credentials.sha1);
   write_scram(out, "SCRAM-SHA-256", sasl::Hash::kSha256, credentials.sha256);
-  xml::Element query("query", modules::roster::kNs);
-  for (const storage::RosterItem& item : roster)
-    if (!modules::roster::is_hidden(item)) query.add_child(modules::roster::item_element(item));
-  if (!query.children().empty()) xml::serialize(out, query, kNs);
-  // Both stored by their modules as serialized XML: parsed back so that they
-  // are written with the namespaces this position in the file needs.
-  if (vcard) {
-    if (auto el = xml::parse_element(*vcard, ns::kClient)) xml::serialize(out, *el, kNs);
-  }
+}
+
+void end_user(std::string& out, const std::vector<std::string>& offline) {
+  // Stored by the offline module as serialized XML: parsed back so that
+  // they are written with the namespaces this position in the file needs.
   if (!offline.empty()) {
     out += "<offline-messages>";
     for (const std::string& stanza : offline)

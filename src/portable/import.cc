@@ -3,19 +3,18 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <exception>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <thread>
-#include <unordered_map>
 
 #include "portable/format.h"
 #include "portable/reader.h"
-#include "modules/vcard/vcard.h"
 #include "xmpp/jid.h"
 
 namespace tern::portable {
@@ -30,13 +29,6 @@ bool same(const sasl::ScramCredentials& a, const sasl::ScramCredentials& b) {
 
 bool same(const storage::AccountCredentials& a, const storage::AccountCredentials& b) {
   return same(a.sha1, b.sha1) && same(a.sha256, b.sha256);
-}
-
-// What the file says about the items it lists; pending-in state and the
-// stored request are not in the format and stay as they are.
-bool same_item(const storage::RosterItem& a, const storage::RosterItem& b) {
-  return a.name == b.name && a.subscription == b.subscription && a.ask_out == b.ask_out &&
-         a.approved == b.approved && a.groups == b.groups;
 }
 
 bool password_matches(sasl::Hash h, const std::string& password, const sasl::ScramCredentials& c) {
@@ -72,14 +64,15 @@ void parallel_for(std::size_t n, unsigned threads, F f) {
 
 class Importer {
  public:
-  Importer(storage::Storage& storage, const ImportOptions& options)
-      : storage_(storage), options_(options) {
+  Importer(storage::Storage& storage, const ImportOptions& options, const SectionRegistry& sections)
+      : storage_(storage), options_(options), sections_(sections) {
     threads_ = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+    for (const Section& section : sections.all()) report_.sections.push_back({&section, {}});
   }
 
   void add(const std::string& host, xml::Element element) {
     ++report_.users_read;
-    auto read = portable::read_user(element);
+    auto read = portable::read_user(element, sections_);
     if (!read.user) {
       warn("host " + host + ": " + read.error);
       ++report_.users_skipped;
@@ -203,46 +196,11 @@ class Importer {
       }
     }
 
-    if (!user.roster.empty()) {
-      // Read even for a new account: rows left without one would make the
-      // plain insert below fail.
-      std::unordered_map<std::string, storage::RosterItem> have;
-      for (auto& item : bulk.roster_items(key)) {
-        std::string jid = item.jid;
-        have.emplace(std::move(jid), std::move(item));
-      }
-      bool roster_changed = false;
-      for (storage::RosterItem& item : user.roster) {
-        auto it = have.find(item.jid);
-        if (it == have.end()) {
-          bulk.add_roster_item(key, item);
-          ++report_.roster_added;
-          roster_changed = true;
-        } else if (same_item(it->second, item)) {
-          ++report_.roster_unchanged;
-        } else {
-          item.pending_in = it->second.pending_in;
-          item.pending_in_stanza = it->second.pending_in_stanza;
-          bulk.put_roster_item(key, item);
-          ++report_.roster_changed;
-          roster_changed = true;
-        }
-      }
-      if (roster_changed) {
-        bulk.bump_roster_version(key);
-        changed = true;
-      }
-    }
-
-    if (user.vcard) {
-      const std::string doc_key(modules::vcard::kDocumentKey);
-      if (!created && bulk.document(key, doc_key) == user.vcard) {
-        ++report_.vcards_unchanged;
-      } else {
-        bulk.put_document(key, doc_key, *user.vcard);
-        ++report_.vcards_stored;
-        changed = true;
-      }
+    for (SectionRead& read : user.sections) {
+      SectionTally& tally = tally_of(*read.section);
+      const std::uint64_t before = tally.added + tally.changed;
+      read.data->store(bulk, key, created, tally);
+      if (tally.added + tally.changed != before) changed = true;
     }
 
     if (!user.offline.empty()) {
@@ -272,8 +230,15 @@ class Importer {
     }
   }
 
+  SectionTally& tally_of(const Section& section) {
+    for (ImportReport::SectionTotal& total : report_.sections)
+      if (total.section == &section) return total.tally;
+    throw std::logic_error("section " + std::string(section.name) + " is not registered");
+  }
+
   storage::Storage& storage_;
   const ImportOptions& options_;
+  const SectionRegistry& sections_;
   unsigned threads_ = 1;
   std::vector<Pending> pending_;
   std::set<std::string> bad_hosts_;
@@ -281,8 +246,9 @@ class Importer {
 };
 
 template <typename Read>
-ImportReport run(storage::Storage& storage, const ImportOptions& options, Read read) {
-  Importer importer(storage, options);
+ImportReport run(storage::Storage& storage, const ImportOptions& options,
+                 const SectionRegistry& sections, Read read) {
+  Importer importer(storage, options, sections);
   portable::ReadStats stats;
   std::string error = read(
       [&](const std::string& host, xml::Element user) { importer.add(host, std::move(user)); },
@@ -303,9 +269,16 @@ ImportReport run(storage::Storage& storage, const ImportOptions& options, Read r
 
 }  // namespace
 
+SectionTally ImportReport::section(std::string_view name) const {
+  for (const SectionTotal& total : sections)
+    if (total.section->name == name) return total.tally;
+  return {};
+}
+
 bool ImportReport::changed_anything() const {
-  return users_created || users_updated || roster_added || roster_changed || vcards_stored ||
-         offline_added || credentials_replaced;
+  auto changed = [](const SectionTotal& t) { return t.tally.added || t.tally.changed; };
+  return users_created || users_updated || offline_added || credentials_replaced ||
+         std::any_of(sections.begin(), sections.end(), changed);
 }
 
 std::string ImportReport::summary() const {
@@ -314,28 +287,42 @@ std::string ImportReport::summary() const {
   out += "users: " + n(users_read) + " read, " + n(users_created) + " created, " +
          n(users_updated) + " updated (" + n(credentials_replaced) + " with new credentials), " +
          n(users_unchanged) + " unchanged, " + n(users_skipped) + " skipped\n";
-  out += "roster items: " + n(roster_added) + " added, " + n(roster_changed) + " changed, " +
-         n(roster_unchanged) + " unchanged\n";
-  out += "vCards: " + n(vcards_stored) + " stored, " + n(vcards_unchanged) + " unchanged\n";
+  for (const SectionTotal& total : sections) {
+    const SectionTally& t = total.tally;
+    out += std::string(total.section->counted) + ": ";
+    if (total.section->summary == Summary::kAddedChanged) {
+      out += n(t.added) + " added, " + n(t.changed) + " changed, ";
+    } else {
+      out += n(t.added + t.changed) + " stored, ";
+    }
+    out += n(t.unchanged) + " unchanged\n";
+  }
   out += "offline messages: " + n(offline_added) + " added, " + n(offline_present) +
          " already stored\n";
-  if (!changed_anything())
-    out += n(users_unchanged) + " users, " + n(roster_unchanged) + " roster items: unchanged\n";
+  if (!changed_anything()) {
+    out += n(users_unchanged) + " users";
+    for (const SectionTotal& total : sections)
+      if (total.section->headline)
+        out += ", " + n(total.tally.unchanged) + " " + std::string(total.section->counted);
+    out += ": unchanged\n";
+  }
   return out;
 }
 
 ImportReport import_portable_file(storage::Storage& storage, const ImportOptions& options,
-                                  const std::string& path) {
-  return run(storage, options, [&](const portable::UserHandler& h, portable::ReadStats& s) {
-    return portable::read_portable_file(path, h, &s);
-  });
+                                  const std::string& path, const SectionRegistry& sections) {
+  return run(storage, options, sections,
+             [&](const portable::UserHandler& h, portable::ReadStats& s) {
+               return portable::read_portable_file(path, h, &s);
+             });
 }
 
 ImportReport import_portable_text(storage::Storage& storage, const ImportOptions& options,
-                                  std::string_view text) {
-  return run(storage, options, [&](const portable::UserHandler& h, portable::ReadStats& s) {
-    return portable::read_portable_text(text, h, &s);
-  });
+                                  std::string_view text, const SectionRegistry& sections) {
+  return run(storage, options, sections,
+             [&](const portable::UserHandler& h, portable::ReadStats& s) {
+               return portable::read_portable_text(text, h, &s);
+             });
 }
 
 int run_import(const core::Config& config, const std::string& path) {

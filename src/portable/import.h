@@ -8,10 +8,13 @@
 //   with SHA-1 keys only can then log in with SCRAM-SHA-1 only). An existing
 //   account's keys are replaced only when they differ (a password is checked
 //   against the stored keys first);
-// - roster items are upserted (items only in storage stay), the vCard is
-//   replaced, offline messages are appended unless the account already has
-//   that very stanza, so importing the same file twice changes nothing;
-// - writes go in one transaction per `batch_users` users.
+// - each portable section (section.h) stores what it read its own way: the
+//   roster module upserts items (items only in storage stay), the vcard
+//   module replaces the vCard, the private module each private XML element;
+// - offline messages are appended unless the account already has that very
+//   stanza,
+// so importing the same file twice changes nothing. Writes go in one
+// transaction per `batch_users` users.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +23,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "portable/section.h"
 #include "storage/storage.h"
 
 namespace tern::portable {
@@ -40,20 +44,27 @@ struct ImportReport {
   std::uint64_t users_read = 0, users_created = 0, users_updated = 0, users_unchanged = 0,
                 users_skipped = 0;
   std::uint64_t credentials_replaced = 0;
-  std::uint64_t roster_added = 0, roster_changed = 0, roster_unchanged = 0;
-  std::uint64_t vcards_stored = 0, vcards_unchanged = 0;
+  struct SectionTotal {
+    const Section* section = nullptr;
+    SectionTally tally;
+  };
+  std::vector<SectionTotal> sections;  // every section, in rank order
   std::uint64_t offline_added = 0, offline_present = 0;
   std::uint64_t warnings = 0;
   std::vector<std::string> shown_warnings;  // the first max_warnings_shown
 
+  // A section's tally by name (all zero for a section not there).
+  SectionTally section(std::string_view name) const;
   bool changed_anything() const;
   std::string summary() const;  // several lines, each ending in '\n'
 };
 
 ImportReport import_portable_file(storage::Storage& storage, const ImportOptions& options,
-                                  const std::string& path);
+                                  const std::string& path,
+                                  const SectionRegistry& sections = builtin_sections());
 ImportReport import_portable_text(storage::Storage& storage, const ImportOptions& options,
-                                  std::string_view text);
+                                  std::string_view text,
+                                  const SectionRegistry& sections = builtin_sections());
 
 // The command: opens the configured storage, imports, prints the summary.
 int run_import(const core::Config& config, const std::string& path);

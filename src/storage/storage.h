@@ -302,6 +302,10 @@ class BulkTransaction {
   virtual std::optional<std::string> document(const AccountKey& owner, const std::string& key) = 0;
   virtual void put_document(const AccountKey& owner, const std::string& key,
                             const std::string& xml) = 0;
+  // Every document of `owner` whose key starts with `prefix`, as (key, xml)
+  // ordered by key (private XML storage: "private:").
+  virtual std::vector<std::pair<std::string, std::string>> documents(const AccountKey& owner,
+                                                                     const std::string& prefix) = 0;
   // Stored offline stanzas, oldest first, left in place.
   virtual std::vector<std::string> offline_messages(const AccountKey& owner) = 0;
   virtual void push_offline(const AccountKey& owner, const std::string& stanza_xml) = 0;

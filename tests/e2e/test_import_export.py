@@ -1,8 +1,8 @@
 """`tern export` and `tern import` (XEP-0227): accounts moved from one server
-to a fresh one keep their passwords (as SCRAM keys) and rosters; a file with
-plaintext passwords gives accounts that log in; a second import changes
-nothing. And what real ejabberd and Prosody servers export (ejabberd's split
-with XInclude) arrives whole.
+to a fresh one keep their passwords (as SCRAM keys), rosters and private XML
+storage; a file with plaintext passwords gives accounts that log in; a second
+import changes nothing. And what real ejabberd and Prosody servers export
+(ejabberd's split with XInclude) arrives whole.
 """
 
 import asyncio
@@ -11,7 +11,7 @@ import re
 import pytest
 
 from clients import run, slix_login
-from conftest import unique_user
+from conftest import q, unique_user, xml
 from gen_pie import generate
 from peers import EJABBERDCTL, PROSODYCTL, Ejabberd, Prosody, skip_unless_installed
 
@@ -74,6 +74,54 @@ def test_export_then_import_into_a_fresh_server(tern_factory, tmp_path):
 
     again = target.cli("import", str(exported)).stdout
     assert "2 users, 1 roster items: unchanged" in again, again
+
+
+NS_PRIVATE = "jabber:iq:private"
+
+
+def private_query(c, type_, inner):
+    res = c.iq(type_, "<query xmlns='%s'>%s</query>" % (NS_PRIVATE, inner))
+    assert res.get("type") == "result", xml(res)
+    return res.find(q(NS_PRIVATE, "query"))
+
+
+def test_private_xml_storage_moves_with_the_account(tern_factory, tmp_path):
+    source = tern_factory()
+    hamlet = source.add_user(unique_user("hamlet"), PASSWORD)
+    c = source.raw()
+    try:
+        c.login(hamlet.split("@")[0], PASSWORD, resource="export")
+        private_query(c, "set", "<exodus xmlns='exodus:prefs'><defaultnick>Hamlet</defaultnick>"
+                                "</exodus><storage xmlns='storage:bookmarks'>"
+                                "<conference jid='council@chat.example' autojoin='true'/></storage>")
+    finally:
+        c.close()
+    exported = tmp_path / "export.xml"
+    out = source.cli("export", str(exported)).stdout
+    assert "2 private XML elements" in out, out
+    assert "<query xmlns='jabber:iq:private'><exodus xmlns='exodus:prefs'>" in exported.read_text()
+
+    target = tern_factory()
+    res = target.cli("import", str(exported))
+    assert "private XML elements: 2 stored, 0 unchanged" in res.stdout, res.stdout
+    assert "warning" not in res.stderr, res.stderr
+    again = target.cli("import", str(exported)).stdout
+    assert "private XML elements: 0 stored, 2 unchanged" in again, again
+    assert "1 users, 0 roster items: unchanged" in again, again
+
+    c = target.raw()
+    try:
+        c.login(hamlet.split("@")[0], PASSWORD, resource="import")
+        query = private_query(c, "get", "<exodus xmlns='exodus:prefs'/>")
+        assert query.find(q("exodus:prefs", "exodus")).findtext(
+            q("exodus:prefs", "defaultnick")) == "Hamlet", xml(query)
+        query = private_query(c, "get", "<storage xmlns='storage:bookmarks'/>")
+        conference = query.find(q("storage:bookmarks", "storage")).find(
+            q("storage:bookmarks", "conference"))
+        assert conference is not None and conference.get("jid") == "council@chat.example", \
+            xml(query)
+    finally:
+        c.close()
 
 
 def test_import_with_plaintext_passwords_and_an_unserved_host(tern_factory, tmp_path):

@@ -24,11 +24,20 @@ using xmpp::StanzaCondition;
 using xmpp::StanzaError;
 
 std::string document_key(const xml::Element& fragment) {
-  return "private:{" + fragment.ns() + "}" + fragment.name();
+  return std::string(kDocumentPrefix) + "{" + fragment.ns() + "}" + fragment.name();
 }
 
 bool is_reserved(std::string_view ns) {
   return ns.starts_with("jabber:") || ns.starts_with("http://jabber.org/") || ns == "vcard-temp";
+}
+
+std::optional<StanzaError> check_fragment(const xml::Element& fragment) {
+  // A child that declares no namespace inherits jabber:iq:private.
+  if (fragment.ns().empty() || fragment.ns() == kNs)
+    return StanzaError(StanzaCondition::kNotAcceptable, "the element needs a namespace of its own");
+  if (is_reserved(fragment.ns()))
+    return StanzaError(StanzaCondition::kNotAcceptable, "reserved namespace " + fragment.ns());
+  return std::nullopt;
 }
 
 CheckedQuery check_query(const xml::Element& query, bool is_get, std::size_t max_bytes) {
@@ -47,13 +56,8 @@ CheckedQuery check_query(const xml::Element& query, bool is_get, std::size_t max
     return out;
   }
   for (const xml::Element* f : out.fragments) {
-    // A child that declares no namespace inherits jabber:iq:private.
-    if (f->ns().empty() || f->ns() == kNs) {
-      out.error = StanzaError(StanzaCondition::kNotAcceptable, "the element needs a namespace of its own");
-      return out;
-    }
-    if (is_reserved(f->ns())) {
-      out.error = StanzaError(StanzaCondition::kNotAcceptable, "reserved namespace " + f->ns());
+    if (auto refused = check_fragment(*f)) {
+      out.error = std::move(refused);
       return out;
     }
     if (!is_get && xml::to_string(*f, "").size() > max_bytes) {

@@ -64,6 +64,11 @@ class SqliteBulk final : public BulkTransaction {
     write_document(*db_, owner, key, xml);
   }
 
+  std::vector<std::pair<std::string, std::string>> documents(const AccountKey& owner,
+                                                             const std::string& prefix) override {
+    return read_documents(*db_, owner, prefix);
+  }
+
   std::vector<std::string> offline_messages(const AccountKey& owner) override {
     Query q = db_->query(
         "SELECT stanza FROM offline WHERE owner_user = ?1 AND owner_domain = ?2 ORDER BY seq");

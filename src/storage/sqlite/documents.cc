@@ -22,6 +22,19 @@ void write_document(Db& db, const AccountKey& owner, const std::string& key,
       .run();
 }
 
+std::vector<std::pair<std::string, std::string>> read_documents(Db& db, const AccountKey& owner,
+                                                                const std::string& prefix) {
+  // `key >= prefix` starts the scan of the unique index at the prefix; an
+  // account has few documents past it.
+  Query q = db.query(
+      "SELECT key, xml FROM documents WHERE owner_user = ?1 AND owner_domain = ?2"
+      " AND key >= ?3 AND substr(key, 1, length(?3)) = ?3 ORDER BY key");
+  q.bind_owner(1, owner).bind(3, prefix);
+  std::vector<std::pair<std::string, std::string>> out;
+  while (q.step()) out.emplace_back(q.column_text(0), q.column_text(1));
+  return out;
+}
+
 std::optional<std::string> SqliteDocuments::get(const AccountKey& owner, const std::string& key) {
   auto db = pool_.borrow();
   return read_document(*db, owner, key);

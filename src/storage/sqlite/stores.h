@@ -37,6 +37,9 @@ void write_new_roster_item(Db& db, const AccountKey& owner, const RosterItem& it
 std::optional<std::string> read_document(Db& db, const AccountKey& owner, const std::string& key);
 void write_document(Db& db, const AccountKey& owner, const std::string& key,
                     const std::string& xml);
+// The documents whose key starts with `prefix`, ordered by key.
+std::vector<std::pair<std::string, std::string>> read_documents(Db& db, const AccountKey& owner,
+                                                                const std::string& prefix);
 
 class SqliteAccounts final : public AccountStore {
  public:

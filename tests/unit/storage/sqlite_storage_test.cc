@@ -383,6 +383,23 @@ TEST_F(SqliteStorageTest, EmptyDocumentIsStoredAsEmptyNotMissing) {
   EXPECT_EQ(storage_->documents().get(alice_, "vcard"), std::optional<std::string>(""));
 }
 
+TEST_F(SqliteStorageTest, BulkDocumentsWithAPrefixAreTheOwnersOnlyOrderedByKey) {
+  DocumentStore& docs = storage_->documents();
+  docs.put(alice_, "vcard", "<vCard/>");
+  docs.put(alice_, "private:{urn:b}b", "<b/>");
+  docs.put(alice_, "private:{urn:a}a", "<a/>");
+  docs.put(alice_, "privatE:{urn:c}c", "<c/>");  // not the prefix: case counts
+  docs.put(alice_, "private", "<no-colon/>");
+  docs.put(bob_, "private:{urn:a}a", "<bob/>");
+  auto bulk = storage_->begin_bulk(Storage::BulkMode::kRead);
+  using Docs = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(bulk->documents(alice_, "private:"),
+            (Docs{{"private:{urn:a}a", "<a/>"}, {"private:{urn:b}b", "<b/>"}}));
+  EXPECT_EQ(bulk->documents(bob_, "private:"), (Docs{{"private:{urn:a}a", "<bob/>"}}));
+  EXPECT_EQ(bulk->documents(alice_, "none:"), Docs{});
+  EXPECT_EQ(bulk->documents(alice_, "").size(), 5u);
+}
+
 // --------------------------------------------------------------- blocklist
 
 TEST_F(SqliteStorageTest, BlocklistAddIgnoresDuplicatesAndSorts) {
