@@ -48,12 +48,21 @@ stanza_burst = 1000000
 [modules]
 enabled = ["ping", "roster", "presence", "offline", "disco", "muc"]
 TOML
-"$B" user add bench0@localhost pw --config "$DIR/tern.toml" >/dev/null
-/usr/bin/python3 "$ROOT/bench/roster_provision.py" --db "$DIR/data/tern.db" --users "$USERS" \
-  --contacts "$CONTACTS" --domain localhost --pattern 'bench{}' --password pw >&2
+# Each build gets accounts made by its own `user add` (an older build may
+# not open a database a newer one has migrated), copied afresh for each run.
+for build in A B; do
+  bin=${!build}
+  sed "s|$DIR/data|$DIR/accounts-$build|" "$DIR/tern.toml" >"$DIR/provision.toml"
+  "$bin" user add bench0@localhost pw --config "$DIR/provision.toml" >/dev/null
+  /usr/bin/python3 "$ROOT/bench/roster_provision.py" --db "$DIR/accounts-$build/tern.db" --users "$USERS" \
+    --contacts "$CONTACTS" --domain localhost --pattern 'bench{}' --password pw >&2
+done
 
+# run LABEL BUILD (A or B)
 run() {
-  local label=$1 bin=$2 pid
+  local label=$1 build=$2 bin=${!2} pid
+  rm -rf "$DIR/data"
+  cp -a "$DIR/accounts-$build" "$DIR/data"
   "$bin" serve --config "$DIR/tern.toml" >"$DIR/$label.out" 2>"$DIR/$label.err" &
   pid=$!
   for _ in $(seq 100); do grep -q . "$DIR/$label.out" 2>/dev/null && break; sleep 0.1; done
@@ -69,6 +78,6 @@ print(f"{sys.argv[1]}\t{rate:>9,.0f} deliveries/s\t{cpu:.2f} us server CPU/deliv
 }
 
 for ((r = 1; r <= ROUNDS; r++)); do
-  run "A#$r" "$A"
-  run "B#$r" "$B"
+  run "A#$r" A
+  run "B#$r" B
 done
