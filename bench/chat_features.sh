@@ -19,37 +19,13 @@ TERN=$(realpath "${4:-$ROOT/build/tern}")
 BENCH=$ROOT/build/tern-bench
 DIR=$(mktemp -d /tmp/tern-chat-features.XXXXXX)
 trap '[[ -n ${KEEP:-} ]] || rm -rf "$DIR"' EXIT
-PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost \
-  -keyout "$DIR/localhost.key" -out "$DIR/localhost.crt" 2>/dev/null
+# shellcheck source=bench/bench_lib.sh
+source "$ROOT/bench/bench_lib.sh"
+PORT=$(free_port)
+make_cert "$DIR"
 
 # config MODULES: tern.toml with the base modules plus MODULES.
-config() {
-  cat >"$DIR/tern.toml" <<TOML
-[server]
-domains = ["localhost"]
-data_dir = "$DIR/data"
-log_level = "warn"
-[listen]
-c2s = ["127.0.0.1:$PORT"]
-c2s_tls = []
-s2s = []
-http = []
-https = []
-component = []
-[tls]
-cert = "$DIR/localhost.crt"
-key = "$DIR/localhost.key"
-require_starttls = true
-[limits]
-max_resources_per_account = 16
-connections_per_ip_per_minute = 1000000
-stanza_rate = 1000000
-stanza_burst = 1000000
-[modules]
-enabled = ["ping", "roster", "presence", "offline", "disco", "muc"$1]
-TOML
-}
+config() { bench_config "$DIR/tern.toml" "$DIR/data" "$PORT" "$BENCH_BASE_MODULES$1" "$DIR"; }
 
 config ""
 "$TERN" user add bench0@localhost pw --config "$DIR/tern.toml" >/dev/null

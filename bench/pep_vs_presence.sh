@@ -16,26 +16,10 @@ SECONDS_=${4:-5}
 TERN=$ROOT/build/tern
 BENCH=$ROOT/build/tern-bench
 DIR=$(mktemp -d /tmp/tern-pep-bench.XXXXXX)
-PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$DIR/tern.toml" <<TOML
-[server]
-domains = ["localhost"]
-data_dir = "$DIR/data"
-log_level = "warn"
-[listen]
-c2s = ["127.0.0.1:$PORT"]
-c2s_tls = []
-s2s = []
-http = []
-https = []
-component = []
-[limits]
-connections_per_ip_per_minute = 1000000
-stanza_rate = 1000000
-stanza_burst = 1000000
-[modules]
-enabled = ["ping", "roster", "presence", "offline", "disco", "pep"]
-TOML
+# shellcheck source=bench/bench_lib.sh
+source "$ROOT/bench/bench_lib.sh"
+PORT=$(free_port)
+bench_config "$DIR/tern.toml" "$DIR/data" "$PORT" '"ping", "roster", "presence", "offline", "disco", "pep"'
 "$TERN" user add bench0@localhost bench --config "$DIR/tern.toml" >/dev/null
 /usr/bin/python3 "$ROOT/bench/roster_provision.py" --db "$DIR/data/tern.db" --users "$USERS" \
   --contacts "$CONTACTS" --domain localhost --pattern 'bench{}' --password bench >&2

@@ -21,38 +21,16 @@ SECONDS_=${7:-10}
 BENCH=$ROOT/build/tern-bench
 DIR=$(mktemp -d /tmp/tern-presence-ab.XXXXXX)
 trap 'rm -rf "$DIR"' EXIT
-PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost \
-  -keyout "$DIR/localhost.key" -out "$DIR/localhost.crt" 2>/dev/null
-cat >"$DIR/tern.toml" <<TOML
-[server]
-domains = ["localhost"]
-data_dir = "$DIR/data"
-log_level = "warn"
-[listen]
-c2s = ["127.0.0.1:$PORT"]
-c2s_tls = []
-s2s = []
-http = []
-https = []
-component = []
-[tls]
-cert = "$DIR/localhost.crt"
-key = "$DIR/localhost.key"
-require_starttls = true
-[limits]
-max_resources_per_account = 16
-connections_per_ip_per_minute = 1000000
-stanza_rate = 1000000
-stanza_burst = 1000000
-[modules]
-enabled = ["ping", "roster", "presence", "offline", "disco", "muc"]
-TOML
+# shellcheck source=bench/bench_lib.sh
+source "$ROOT/bench/bench_lib.sh"
+PORT=$(free_port)
+make_cert "$DIR"
+bench_config "$DIR/tern.toml" "$DIR/data" "$PORT" "$BENCH_BASE_MODULES" "$DIR"
 # Each build gets accounts made by its own `user add` (an older build may
 # not open a database a newer one has migrated), copied afresh for each run.
 for build in A B; do
   bin=${!build}
-  sed "s|$DIR/data|$DIR/accounts-$build|" "$DIR/tern.toml" >"$DIR/provision.toml"
+  bench_config "$DIR/provision.toml" "$DIR/accounts-$build" "$PORT" "$BENCH_BASE_MODULES" "$DIR"
   "$bin" user add bench0@localhost pw --config "$DIR/provision.toml" >/dev/null
   /usr/bin/python3 "$ROOT/bench/roster_provision.py" --db "$DIR/accounts-$build/tern.db" --users "$USERS" \
     --contacts "$CONTACTS" --domain localhost --pattern 'bench{}' --password pw >&2
