@@ -150,11 +150,7 @@ void Router::route_copies(const xml::Element& stanza, std::span<const xmpp::Jid>
   xml::Element copy = stanza;
   copy.remove_attr("to");
   const auto from = xmpp::Jid::parse(copy.attr_or("from"));
-  // Work of the sender still queued ahead (push_next) keeps its place: the
-  // copies then go one by one behind it, as route() would send them.
-  const bool queued_ahead = !serial().is_idle() && from &&
-                            serial().has_queued_next(bare_of(copy.attr_or("from")));
-  if (!from || queued_ahead) {
+  if (!from) {
     for (const auto& to : recipients) {
       xml::Element one = copy;
       one.set_attr("to", to.to_string());
@@ -162,6 +158,23 @@ void Router::route_copies(const xml::Element& stanza, std::span<const xmpp::Jid>
     }
     return;
   }
+  // Work of the sender still queued ahead (push_next) keeps its place: the
+  // copies wait behind it as one step, as route() would queue one stanza.
+  const std::string_view key = bare_of(copy.attr_or("from"));
+  if (!serial().is_idle() && serial().has_queued_next(key)) {
+    const std::string lane(key);
+    auto held = std::make_shared<std::pair<xml::Element, std::vector<xmpp::Jid>>>(
+        std::move(copy), std::vector<xmpp::Jid>(recipients.begin(), recipients.end()));
+    serial().push_next(lane, core::SerialQueue::from_sync([this, held, from = *from] {
+      route_copies_now(held->first, from, held->second);
+    }));
+    return;
+  }
+  route_copies_now(copy, *from, recipients);
+}
+
+void Router::route_copies_now(xml::Element& copy, const xmpp::Jid& from,
+                              std::span<const xmpp::Jid> recipients) {
   const AddressedBytes addressed(copy);
   const bool is_message = copy.name() == "message";
   // Plain presence to an account's bare JID (a broadcast to contacts) goes
@@ -172,7 +185,7 @@ void Router::route_copies(const xml::Element& stanza, std::span<const xmpp::Jid>
     const std::string to_text = to.to_string();
     copy.set_attr("to", to_text);
     if (is_plain_presence && !to.is_full() && to.has_node() && is_local_domain(to.domain())) {
-      RoutedStanza ev{copy, *from, to, true};
+      RoutedStanza ev{copy, from, to, true};
       if (hooks_.pre_route.run(ev) == core::Verdict::kHandled) continue;
       if (hooks_.to_bare.run(ev) == core::Verdict::kHandled) continue;
       SerializedStanza bytes;  // RFC 6121 §8.5.2.1.1: 'to' stays the bare JID
@@ -187,14 +200,14 @@ void Router::route_copies(const xml::Element& stanza, std::span<const xmpp::Jid>
       route_now(copy);
       continue;
     }
-    RoutedStanza ev{copy, *from, to, true};
+    RoutedStanza ev{copy, from, to, true};
     if (hooks_.pre_route.run(ev) == core::Verdict::kHandled) continue;
     auto session = sessions_.find(to);
     if (!session) {
-      route_to_full(copy, *from, to);  // RFC 6121 §8.5.3.2, as for one stanza
+      route_to_full(copy, from, to);  // RFC 6121 §8.5.3.2, as for one stanza
       continue;
     }
-    if (is_message) announce_delivery(copy, *from, to, {&session, 1});
+    if (is_message) announce_delivery(copy, from, to, {&session, 1});
     by_shard[session->shard()].emplace_back(std::move(session), addressed.for_recipient(to_text));
   }
   const int here = core::Shards::current();

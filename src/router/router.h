@@ -120,6 +120,9 @@ class Router {
   awaitable<void> deliver_or_bounce_bare(xml::Element stanza, xmpp::Jid from, xmpp::Jid to);
   asio::io_context& current_loop();
   void post_serialized(const SessionPtr& session, SerializedStanza bytes);
+  // route_copies once nothing of the sender is queued ahead: `copy` has no
+  // 'to' (each copy's is set in turn).
+  void route_copies_now(xml::Element& copy, const xmpp::Jid& from, std::span<const xmpp::Jid> recipients);
   // Whether route_copies may take its fast path for `to`.
   bool takes_copy_directly(const xmpp::Jid& to) const;
   // Runs the message_delivery hook for a message about to reach `receivers`.

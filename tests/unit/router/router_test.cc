@@ -850,5 +850,28 @@ TEST(RouterCopies, PresenceCopiesToBareJidsPassTheToBareHook) {
   EXPECT_TRUE(carol->delivered().empty());
 }
 
+// Work the sender queued ahead (push_next) stays ahead of a fan-out it sets
+// off: the copies wait as one step and still go out as bytes.
+TEST(RouterCopies, CopiesWaitBehindWorkTheSenderQueuedAhead) {
+  RouterHarness h(1);
+  auto bob = h.bind("bob@example.com/desk", 0);
+  auto carol = h.bind("carol@example.com/c", 0);
+  h.run_on(0, [&] {
+    auto& queue = h.router.serial();
+    queue.push_back("alice@example.com", core::SerialQueue::from_sync([&] {
+      queue.push_next("alice@example.com", core::SerialQueue::from_sync([&] {
+        h.router.route(fakes::parse_stanza("<message from='alice@example.com/a' to='bob@example.com/desk' id='first'/>"));
+      }));
+      auto presence = fakes::parse_stanza("<presence from='alice@example.com/a'/>");
+      h.router.route_copies(presence, jids({"bob@example.com", "carol@example.com"}));
+    }));
+  });
+  const auto got = bob->delivered();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_NE(got[0].find("id='first'"), std::string::npos);
+  EXPECT_EQ(got[1], "<presence to='bob@example.com' from='alice@example.com/a'/>");
+  EXPECT_EQ(carol->delivered(), Strings{"<presence to='carol@example.com' from='alice@example.com/a'/>"});
+}
+
 }  // namespace
 }  // namespace tern::router
