@@ -189,11 +189,11 @@ void Router::route_copies_now(xml::Element& copy, const xmpp::Jid& from,
       if (hooks_.pre_route.run(ev) == core::Verdict::kHandled) continue;
       if (hooks_.to_bare.run(ev) == core::Verdict::kHandled) continue;
       SerializedStanza bytes;  // RFC 6121 §8.5.2.1.1: 'to' stays the bare JID
-      for (auto& session : sessions_.sessions_of(to)) {
-        if (!session->is_available()) continue;
+      sessions_.for_each_of(to, [&](const SessionPtr& session) {
+        if (!session->is_available()) return;
         if (!bytes) bytes = addressed.for_recipient(to_text);
-        by_shard[session->shard()].emplace_back(std::move(session), bytes);
-      }
+        by_shard[session->shard()].emplace_back(session, bytes);
+      });
       continue;
     }
     if (!takes_copy_directly(to)) {

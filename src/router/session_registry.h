@@ -23,6 +23,17 @@ class SessionRegistry {
   void unbind(const Session& session);
   SessionPtr find(const xmpp::Jid& full) const;
   std::vector<SessionPtr> sessions_of(const xmpp::Jid& bare) const;
+  // Calls `f` with each session of `bare` while its stripe is locked, with
+  // no copy of the list (fan-out): `f` must not use the registry.
+  template <typename F>
+  void for_each_of(const xmpp::Jid& bare, F&& f) const {
+    const auto key = bare.bare_string();
+    auto& s = stripe_for(key);
+    std::lock_guard lock(s.mutex);
+    auto it = s.by_bare.find(key);
+    if (it == s.by_bare.end()) return;
+    for (const auto& session : it->second) f(session);
+  }
   std::size_t resource_count(const xmpp::Jid& bare) const;
   std::size_t size() const;
   void for_each(const std::function<void(const SessionPtr&)>& f) const;
