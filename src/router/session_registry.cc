@@ -47,11 +47,9 @@ SessionPtr SessionRegistry::find(const xmpp::Jid& full) const {
 }
 
 std::vector<SessionPtr> SessionRegistry::sessions_of(const xmpp::Jid& bare) const {
-  const auto key = bare.bare_string();
-  auto& s = stripe_for(key);
-  std::lock_guard lock(s.mutex);
-  auto it = s.by_bare.find(key);
-  return it == s.by_bare.end() ? std::vector<SessionPtr>{} : it->second;
+  std::vector<SessionPtr> out;
+  for_each_of(bare, [&](const SessionPtr& session) { out.push_back(session); });
+  return out;
 }
 
 std::size_t SessionRegistry::resource_count(const xmpp::Jid& bare) const {
