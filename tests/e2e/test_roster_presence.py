@@ -374,6 +374,69 @@ def test_presence_reaches_own_other_resources(tern_server):
     run(scenario())
 
 
+def test_presence_changes_follow_subscriptions_changed_while_online(tern_server):
+    """The server keeps who gets an online account's presence in memory;
+    every way a subscription changes while the account stays online must
+    reach the next broadcast: a contact that unsubscribed, one the account
+    removed from its roster and one whose subscription it cancelled get no
+    more presence, and one approved since gets it."""
+    alice_name, bob_name, carol_name = users(tern_server, 3)
+    dave_name, erin_name = unique_user("dave"), unique_user("erin")
+    for name in (dave_name, erin_name):
+        tern_server.add_user(name, PW)
+
+    alice_full = "%s@%s/r" % (alice_name, tern_server.domain)
+
+    def status_from_in(presences, status):
+        return [p for p in presences
+                if p["from"].full == alice_full and p["type"] == "available" and p["status"] == status]
+
+    async def scenario():
+        alice = await login(tern_server, alice_name)
+        bob = await login(tern_server, bob_name)
+        carol = await login(tern_server, carol_name)
+        erin = await login(tern_server, erin_name)
+        a = bare(alice)
+        for contact in (bob, carol, erin):
+            await befriend(alice, contact)
+        alice.send_presence(pstatus="one")
+        for contact in (bob, carol, erin):
+            await take(contact, "presences", lambda p: bool(status_from_in([p], "one")),
+                       "alice's presence 'one'")
+
+        # bob unsubscribes (an inbound change to alice's roster) …
+        bob.send_presence(pto=a, ptype="unsubscribe")
+        assert (await next_push(alice, bare(bob)))["subscription"] == "to"
+        # … alice removes carol with a roster set …
+        iq = alice.Iq()
+        iq["type"] = "set"
+        iq["roster"]["items"] = {bare(carol): {"subscription": "remove"}}
+        await iq.send()
+        assert (await next_push(alice, bare(carol)))["subscription"] == "remove"
+        # … and cancels erin's subscription (an outbound change).
+        alice.send_presence(pto=bare(erin), ptype="unsubscribed")
+        assert (await next_push(alice, bare(erin)))["subscription"] == "to"
+        # dave subscribes and alice approves.
+        dave = await login(tern_server, dave_name)
+        dave.send_presence(pto=a, ptype="subscribe")
+        await next_presence(alice, bare(dave), "subscribe")
+        alice.send_presence(pto=bare(dave), ptype="subscribed")
+        assert (await next_push(alice, bare(dave)))["subscription"] == "from"
+        await next_presence(dave, alice.boundjid.full)  # §3.1.5: her current presence
+
+        alice.send_presence(pstatus="two")
+        await take(dave, "presences", lambda p: bool(status_from_in([p], "two")),
+                   "alice's presence 'two'")
+        for other in (alice, bob, carol, erin):
+            await sync(other)
+        for contact in (bob, carol, erin):
+            assert not status_from_in(contact.presences, "two"), \
+                "%s still gets alice's presence" % contact.boundjid.bare
+        await close_all(alice, bob, carol, dave, erin)
+
+    run(scenario())
+
+
 def test_directed_presence_to_non_contact_and_unavailable_at_session_end(tern_server):
     alice_name, carol_name = users(tern_server, 2)
 

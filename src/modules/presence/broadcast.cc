@@ -1,6 +1,7 @@
 // Presence broadcast (RFC 6121 §4.2 initial, §4.4 subsequent, §4.5
 // unavailable), directed presence on session end (§4.6), and stored
 // subscription requests delivered at login (§3.1.3).
+#include <algorithm>
 #include <variant>
 
 #include "core/log.h"
@@ -16,32 +17,25 @@ namespace {
 
 storage::AccountKey key_of(const xmpp::Jid& jid) { return {jid.node(), jid.domain()}; }
 
-bool is_subscribed_from(const storage::RosterItem& item) {
-  return item.subscription == "from" || item.subscription == "both";
-}
 bool is_subscribed_to(const storage::RosterItem& item) {
   return item.subscription == "to" || item.subscription == "both";
 }
-
-// Stored roster JIDs were valid when stored; one that no longer parses
-// (a stricter stringprep) is skipped, as the router would drop it.
-void add_recipient(std::vector<xmpp::Jid>& to, const std::string& jid) {
-  if (auto parsed = xmpp::Jid::parse(jid)) to.push_back(std::move(*parsed));
-}
-
 
 }  // namespace
 
 awaitable<void> PresenceService::broadcast_available(xmpp::Jid from, xml::Element presence,
                                                      bool initial) {
-  const auto owner = key_of(from);
-  auto items = co_await blocking_.run([&] { return storage_.roster().items(owner); });
+  // A login reads the roster afresh (it probes too); a later change uses
+  // the subscribers kept since.
+  roster::Rosters::Loaded roster;
+  if (initial) {
+    roster = co_await rosters_->load(from);
+  } else {
+    roster.subscribers = co_await rosters_->subscribers(from);
+  }
   {
     // §4.2.2 / §4.4.2: to every contact subscribed to the user.
-    std::vector<xmpp::Jid> subscribers;
-    for (const auto& item : items)
-      if (is_subscribed_from(item)) add_recipient(subscribers, item.jid);
-    send_copies(presence, subscribers);
+    send_copies(presence, *roster.subscribers);
     // … and to the user's other available resources, whose presence the
     // new resource learns in turn (§4.2.2).
     auto self = host_.sessions().find(from);
@@ -63,7 +57,7 @@ awaitable<void> PresenceService::broadcast_available(xmpp::Jid from, xml::Elemen
     }
     if (!initial) co_return;
     // §4.2.2: probe every contact the user is subscribed to, from the bare JID.
-    for (const auto& item : items) {
+    for (const auto& item : roster.items) {
       if (!is_subscribed_to(item)) continue;
       send(make_presence(from.bare_string(), item.jid, "probe"));
     }
@@ -72,23 +66,17 @@ awaitable<void> PresenceService::broadcast_available(xmpp::Jid from, xml::Elemen
 
 awaitable<void> PresenceService::broadcast_unavailable(xmpp::Jid from, xml::Element presence,
                                                        std::set<std::string> directed) {
-  const auto owner = key_of(from);
   // The account's last resource going away: its presence is what probes
   // get until it comes back (§4.3.2).
-  std::optional<std::string> kept;
-  if (!has_available_session(from.bare(), &from)) kept = stamped_for_later(presence);
-  auto items = co_await blocking_.run([&] {
-    if (kept) keep_last_unavailable(owner, *kept);
-    return storage_.roster().items(owner);
-  });
+  const bool last = !has_available_session(from.bare(), &from);
+  if (last) {
+    auto kept = stamped_for_later(presence);
+    co_await blocking_.run([&] { keep_last_unavailable(key_of(from), kept); });
+  }
+  const auto subscribers = co_await rosters_->subscribers(from);
+  if (last) rosters_->release(from);
   {
-    std::set<std::string> told;
-    std::vector<xmpp::Jid> recipients;
-    for (const auto& item : items) {
-      if (!is_subscribed_from(item)) continue;
-      add_recipient(recipients, item.jid);
-      told.insert(item.jid);
-    }
+    send_copies(presence, *subscribers);
     for (auto& other : host_.sessions().sessions_of(from.bare())) {
       if (other->jid() == from || !other->is_available()) continue;
       xml::Element p = presence;
@@ -97,11 +85,15 @@ awaitable<void> PresenceService::broadcast_unavailable(xmpp::Jid from, xml::Elem
     }
     // §4.6.3: directed-presence targets that are not subscribers (those had
     // it through the broadcast already).
+    std::vector<xmpp::Jid> recipients;
     for (const auto& target : directed) {
       auto jid = xmpp::Jid::parse(target);
-      if (jid && !told.count(jid->bare_string())) recipients.push_back(std::move(*jid));
+      if (!jid) continue;
+      const bool told = std::find(subscribers->begin(), subscribers->end(), jid->bare()) !=
+                        subscribers->end();
+      if (!told) recipients.push_back(std::move(*jid));
     }
-    send_copies(presence, recipients);
+    if (!recipients.empty()) send_copies(presence, recipients);
   }
 }
 

@@ -1,6 +1,8 @@
 // Presence probes (RFC 6121 §4.3): answered for a local contact from the
 // contact's sessions themselves, each on its own shard, with the last
 // presence it broadcast. Probes are never delivered to clients.
+#include <algorithm>
+
 #include "modules/presence/service.h"
 #include "xml/parse_element.h"
 #include "xmpp/namespaces.h"
@@ -16,13 +18,20 @@ awaitable<void> PresenceService::answer_probe(xmpp::Jid prober, xmpp::Jid contac
   const std::string prober_bare = prober.bare_string();
   bool authorized = own;
   std::optional<std::string> last_unavailable;
-  co_await blocking_.run([&] {
-    if (!own) {
-      auto item = storage_.roster().item(owner, prober_bare);
-      authorized = item && (item->subscription == "from" || item->subscription == "both");
-    }
-    if (authorized && !online) last_unavailable = storage_.documents().get(owner, kLastUnavailableKey);
-  });
+  if (online && !own) {
+    // Online: who may see its presence is kept in memory.
+    const auto subscribers = co_await rosters_->subscribers(contact);
+    authorized = std::find(subscribers->begin(), subscribers->end(), prober.bare()) !=
+                 subscribers->end();
+  } else if (!online) {
+    co_await blocking_.run([&] {
+      if (!own) {
+        auto item = storage_.roster().item(owner, prober_bare);
+        authorized = item && (item->subscription == "from" || item->subscription == "both");
+      }
+      if (authorized) last_unavailable = storage_.documents().get(owner, kLastUnavailableKey);
+    });
+  }
   if (!authorized) {
     // §4.3.2: no subscription (or no such account): nothing is revealed,
     // and the prober's server learns the subscription does not exist.

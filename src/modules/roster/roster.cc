@@ -34,8 +34,12 @@ constexpr OptionField<RosterOptions> kRosterOptions[] = {
 
 class RosterModule : public Module {
  public:
-  RosterModule(ModuleContext& ctx, std::size_t max_items)
-      : host_(ctx.host), storage_(ctx.storage), blocking_(ctx.blocking), max_items_(max_items) {}
+  RosterModule(ModuleContext& ctx, std::shared_ptr<roster::Rosters> rosters, std::size_t max_items)
+      : host_(ctx.host),
+        storage_(ctx.storage),
+        blocking_(ctx.blocking),
+        rosters_(std::move(rosters)),
+        max_items_(max_items) {}
 
   awaitable<IqReply> get(const IqRequest& req);
   awaitable<IqReply> set(const IqRequest& req);
@@ -45,6 +49,8 @@ class RosterModule : public Module {
   Host host_;
   storage::Storage& storage_;
   core::BlockingPool& blocking_;
+  // Told of every write here: it keeps who gets an account's presence.
+  std::shared_ptr<roster::Rosters> rosters_;
   std::size_t max_items_;
 };
 
@@ -100,6 +106,7 @@ awaitable<IqReply> RosterModule::set(const IqRequest& req) {
     item.name = wanted.name;
     item.groups = wanted.groups;
     storage_.roster().put(owner, item);
+    rosters_->invalidate(req.from);
     version = storage_.roster().version(owner);
   });
   // A per-account limit is local service policy (RFC 6120 §8.3.3.12;
@@ -117,7 +124,10 @@ awaitable<IqReply> RosterModule::remove(const IqRequest& req, const std::string&
   co_await blocking_.run([&] {
     auto lock = roster::lock_account(owner_bare);
     old = storage_.roster().item(owner, jid);
-    if (old) storage_.roster().remove(owner, jid);
+    if (old) {
+      storage_.roster().remove(owner, jid);
+      rosters_->invalidate(req.from);
+    }
     version = storage_.roster().version(owner);
   });
   // RFC 6121 §2.5.3: removing what is not there.
@@ -131,9 +141,9 @@ awaitable<IqReply> RosterModule::remove(const IqRequest& req, const std::string&
 
 std::unique_ptr<Module> start_roster(ModuleContext& ctx) {
   const std::size_t max_items = read_options("roster", ctx.options, kRosterOptions).max_items;
-  auto m = std::make_unique<RosterModule>(ctx, max_items);
-  ctx.features.services.offer(
-      std::make_shared<roster::Rosters>(ctx.host, ctx.storage, ctx.blocking, max_items));
+  auto rosters = std::make_shared<roster::Rosters>(ctx.host, ctx.storage, ctx.blocking, max_items);
+  ctx.features.services.offer(rosters);
+  auto m = std::make_unique<RosterModule>(ctx, std::move(rosters), max_items);
   auto* self = m.get();
   m->tokens.push_back(ctx.serve_iq({router::IqTarget::kAccount, router::IqType::kGet, roster::kNs, "query"},
                                    [self](const IqRequest& req) { return self->get(req); }));

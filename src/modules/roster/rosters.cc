@@ -23,7 +23,44 @@ bool is_empty(const storage::RosterItem& item) {
          item.name.empty() && item.groups.empty();
 }
 
+bool gets_presence(const storage::RosterItem& item) {
+  return item.subscription == "from" || item.subscription == "both";
+}
+
+std::shared_ptr<const Subscribers> subscribers_of(const std::vector<storage::RosterItem>& items) {
+  auto list = std::make_shared<Subscribers>();
+  for (const auto& item : items) {
+    if (!gets_presence(item)) continue;
+    // Stored JIDs were valid when stored; one that no longer parses (a
+    // stricter stringprep) is skipped, as the router would drop it.
+    if (auto jid = xmpp::Jid::parse(item.jid)) list->push_back(std::move(*jid));
+  }
+  return list;
+}
+
 }  // namespace
+
+std::vector<storage::RosterItem> Rosters::read(const xmpp::Jid& owner) {
+  return storage_.roster().items({owner.node(), owner.domain()});
+}
+
+awaitable<Rosters::Loaded> Rosters::load(xmpp::Jid owner) {
+  const auto generation = cache_.generation();
+  Loaded loaded;
+  loaded.items = co_await blocking_.run([&] { return read(owner); });
+  loaded.subscribers = subscribers_of(loaded.items);
+  cache_.keep(owner.bare_string(), loaded.subscribers, generation);
+  co_return loaded;
+}
+
+awaitable<std::shared_ptr<const Subscribers>> Rosters::subscribers(xmpp::Jid owner) {
+  std::string bare = owner.bare_string();
+  if (auto kept = cache_.find(bare)) co_return kept;
+  const auto generation = cache_.generation();
+  auto list = subscribers_of(co_await blocking_.run([&] { return read(owner); }));
+  cache_.keep(std::move(bare), list, generation);
+  co_return list;
+}
 
 awaitable<Rosters::Outcome> Rosters::change_subscription(xmpp::Jid owner, std::string contact,
                                                          Decide decide) {
@@ -64,6 +101,7 @@ awaitable<Rosters::Outcome> Rosters::change_subscription(xmpp::Jid owner, std::s
     } else {
       roster.put(key, item);
     }
+    cache_.invalidate(owner.bare_string());
     push_it = !removed && (was_visible || !is_hidden(item)) &&
               !(old && same_on_the_wire(*old, item));
     version = roster.version(key);

@@ -1,15 +1,20 @@
-// What the roster module lets other modules do to an account's roster: the
-// presence module changes a row's subscription (RFC 6121 §3) through this,
-// without knowing how rows are locked, hidden, limited or pushed. Offered in
-// ModuleServices by the roster module, which starts before presence.
+// What the roster module lets other modules do with an account's roster:
+// the presence module changes a row's subscription (RFC 6121 §3) through
+// this, without knowing how rows are locked, hidden, limited or pushed, and
+// reads who gets an account's presence, kept in memory while it is online
+// (subscriber_cache.h). Offered in ModuleServices by the roster module,
+// which starts before presence.
 #pragma once
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "modules/module.h"
+#include "modules/roster/subscriber_cache.h"
 
 namespace tern::modules::roster {
 
@@ -48,11 +53,31 @@ class Rosters {
   // created that ends up empty is dropped. Call on a shard.
   awaitable<Outcome> change_subscription(xmpp::Jid owner, std::string contact, Decide decide);
 
+  // owner's roster as stored, read afresh at a login (the initial presence
+  // goes to its subscribers and probes the contacts it is subscribed to,
+  // §4.2.2); its subscribers are kept for the presence changes that follow.
+  struct Loaded {
+    std::vector<storage::RosterItem> items;
+    std::shared_ptr<const Subscribers> subscribers;
+  };
+  awaitable<Loaded> load(xmpp::Jid owner);
+  // The contacts that get owner's presence (subscription from or both):
+  // from memory while owner is online, read from storage otherwise.
+  awaitable<std::shared_ptr<const Subscribers>> subscribers(xmpp::Jid owner);
+  // After a write to owner's roster made elsewhere (the roster module's own
+  // sets and removals), once committed.
+  void invalidate(const xmpp::Jid& owner) { cache_.invalidate(owner.bare_string()); }
+  // owner's last resource went offline.
+  void release(const xmpp::Jid& owner) { cache_.release(owner.bare_string()); }
+
  private:
+  std::vector<storage::RosterItem> read(const xmpp::Jid& owner);
+
   Host host_;
   storage::Storage& storage_;
   core::BlockingPool& blocking_;
   std::size_t max_items_;
+  SubscriberCache cache_;
 };
 
 }  // namespace tern::modules::roster
