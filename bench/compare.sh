@@ -26,6 +26,11 @@
 #   muc-RxO     R rooms of O occupants (default 1x500 and 100x20) sending
 #               groupchat at a fixed offered delivery rate: deliveries/s,
 #               latency, server CPU per delivery (a fresh process)
+#   feat-W-R    with --features: chat at saturation four ways W, plain, sm
+#               (tern-bench --sm: XEP-0198 with resumption), mam (the server
+#               archives every chat message, XEP-0313) and sm-mam, for
+#               --feature-rounds rounds R, each on a fresh process whose data
+#               is the provisioned accounts alone
 # and Tern alone also runs chat at saturation with shards = 1 and = 2.
 #
 # bench/compare.sh --scaling runs only Tern: chat at a fixed offered load
@@ -84,6 +89,8 @@ MUC_ROOMS=1x500,100x20
 MUC_DELIVERIES=20000
 MUC_SECONDS=10
 SCALING_ONLY=0
+FEATURES=0
+FEATURE_ROUNDS=2
 SOURCES=4
 SERVERS="tern prosody ejabberd"
 OUT=$ROOT/bench/results
@@ -121,6 +128,10 @@ usage: bench/compare.sh [options]
   --muc-deliveries D     offered groupchat deliveries/s of each MUC run: the
                          message rate is D / O ($MUC_DELIVERIES)
   --muc-seconds S        each MUC run ($MUC_SECONDS)
+  --features             also chat at saturation plain, with --sm (XEP-0198), with
+                         the server archiving every message (XEP-0313 MAM) and
+                         both, each on a fresh process from the accounts alone
+  --feature-rounds R     rounds of those four runs ($FEATURE_ROUNDS)
   --scaling              only Tern's shard scaling: chat at half its 1-shard
                          saturation with 1, 2, 4 ... shards up to the core count
   --seconds S            every duration above at once (login, chat, presence,
@@ -162,6 +173,8 @@ while [[ $# -gt 0 ]]; do
     --muc-deliveries) MUC_DELIVERIES=$2; shift 2 ;;
     --muc-seconds) MUC_SECONDS=$2; shift 2 ;;
     --scaling) SCALING_ONLY=1; shift ;;
+    --features) FEATURES=1; shift ;;
+    --feature-rounds) FEATURE_ROUNDS=$2; shift 2 ;;
     --sources) SOURCES=$2; shift 2 ;;
     --servers) SERVERS=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
@@ -301,7 +314,7 @@ install_missing
 # ------------------------------------------------------------------ checks
 if [[ $SCALING_ONLY == 1 ]]; then
   # Tern's chat by shard count, nothing else: no accounts with rosters.
-  SERVERS=tern PRESENCE_USERS=0 LIGHT_RATES="" STORM_SESSIONS=0 MUC_ROOMS=""
+  SERVERS=tern PRESENCE_USERS=0 LIGHT_RATES="" STORM_SESSIONS=0 MUC_ROOMS="" FEATURES=0
   [[ $DATE == *-scaling ]] || DATE=$DATE-scaling
 fi
 ORDERED=""
@@ -321,6 +334,7 @@ USERS=${SIZES##*,}   # the last checkpoint: accounts without rosters
 [[ -z $LIGHT_RATES ]] || (( LIGHT_PAIRS * 2 <= USERS )) ||
   die "--light-pairs $LIGHT_PAIRS needs at least $((LIGHT_PAIRS * 2)) users, the last size is $USERS"
 (( STORM_SESSIONS <= USERS )) || die "--storm-sessions $STORM_SESSIONS is more than the last size $USERS"
+[[ $FEATURE_ROUNDS =~ ^[1-9][0-9]*$ ]] || die "--feature-rounds takes a number of rounds"
 [[ -z $MUC_ROOMS || $MUC_ROOMS =~ ^[0-9]+x[0-9]+(,[0-9]+x[0-9]+)*$ ]] || die "--muc-rooms takes RxO,... like 1x500,100x20"
 for rc in ${MUC_ROOMS//,/ }; do
   (( ${rc%x*} * ${rc#*x} <= USERS )) || die "--muc-rooms $rc needs $(( ${rc%x*} * ${rc#*x} )) users, the last size is $USERS"
@@ -544,6 +558,54 @@ muc() {
   timed "$s" stop "${s}_stop"
 }
 
+# features SERVER: --features. Chat at saturation four ways, round after
+# round: plain; sm (tern-bench --sm: every session enables XEP-0198 with
+# resumption and answers each <r/>; its login fails unless the server
+# answers <enabled/>, so pairs_ready = pairs says SM was on); mam (the
+# server archives every chat message); sm-mam. Prosody and ejabberd load
+# their SM and MAM modules only in the runs that need them (FEAT_SM,
+# FEAT_MAM). Each run is on a fresh process whose data is the provisioned
+# accounts alone (SERVER_DATA copied back): nothing a run left, offline
+# messages or an archive, is delivered or stored in the next. After a mam
+# run the archive is counted on disk (SERVER-feat-W-R.archived).
+FEAT_SM=0
+FEAT_MAM=0
+features() {
+  local s=$1 r way sm
+  (( FEATURES )) || return 0
+  for ((r = 1; r <= FEATURE_ROUNDS; r++)); do
+    for way in plain sm mam sm-mam; do
+      FEAT_SM=0 FEAT_MAM=0 sm=()
+      [[ $way == *sm* ]] && FEAT_SM=1 sm=(--sm)
+      [[ $way == *mam* ]] && FEAT_MAM=1
+      rm -rf "${SERVER_DATA[$s]}"
+      cp -a "${SERVER_DATA[$s]}.accounts" "${SERVER_DATA[$s]}"
+      timed "$s" start-feat "${s}_start" tls || return 1
+      timed "$s" "feat-$way" bench "$s" "feat-$way-$r" chat --pairs "$PAIRS" --duration "$CHAT_SECONDS" \
+        --max-seconds $((CHAT_SECONDS + 120)) "${sm[@]}"
+      timed "$s" stop "${s}_stop"
+      if (( FEAT_MAM )); then archived "$s" >"$RAW/$s-feat-$way-$r.archived"; fi
+    done
+  done
+  FEAT_SM=0 FEAT_MAM=0
+}
+
+# archived SERVER: the number of messages in the server's archive, read on
+# disk with the server stopped (each message is archived twice, once for
+# each party).
+archived() {
+  case $1 in
+    tern) "$PY" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from archive").fetchone()[0])' \
+            "$TERN_DIR/data/tern.db" ;;
+    # internal storage: one item(...); line per message in archive/USER.list
+    prosody) cat "$PROSODY_DIR"/data/localhost/archive/*.list 2>/dev/null | grep -c '^item(' || true ;;
+    # Mnesia: archive_msg is a disc_only_copies bag, a dets file (keypos 2:
+    # the record's first field). From $TMP: a failing erl dumps there.
+    ejabberd) (cd "$TMP" && erl -noshell -eval '{ok, T} = dets:open_file(t, [{file, "'"$EJ_DIR"'/spool/archive_msg.DAT"},
+                {access, read}, {type, bag}, {keypos, 2}]), io:format("~b~n", [dets:info(T, size)]), halt().' 2>&1) || true ;;
+  esac
+}
+
 # latency_ladder: Tern's chat at 1/8 and 1/4 of its saturation rate (the
 # half-rate run above is the third step).
 latency_ladder() {
@@ -589,6 +651,8 @@ run_server() {
   local s=$1 mode
   cut -d' ' -f1-3 /proc/loadavg >"$RAW/$s.loadavg"
   timed "$s" accounts "${s}_prepare" || return 1
+  # --features: each of its runs starts from the accounts alone.
+  if (( FEATURES )); then cp -a "${SERVER_DATA[$s]}" "${SERVER_DATA[$s]}.accounts"; fi
   for mode in plain tls; do
     timed "$s" "start-$mode" "${s}_start" "$mode" || return 1
     [[ $mode == plain ]] && note_limits "$s"
@@ -604,6 +668,7 @@ run_server() {
   fi
   storm "$s" || return 1
   muc "$s" || return 1
+  features "$s" || return 1
   [[ $s == tern ]] && (( SCALING_SECONDS > 0 )) && scaling
   return 0
 }
@@ -681,8 +746,9 @@ TERN_DIR=$TMP/tern
 
 # tern_config MODE SHARDS PORT: tern.toml; shards = 0 is one per core.
 tern_config() {
-  local require=false
+  local require=false mam=""
   [[ $1 == tls ]] && require=true
+  (( FEAT_MAM )) && mam=', "mam"'
   cat >"$TERN_DIR/tern.toml" <<TOML
 # written by bench/compare.sh
 [server]
@@ -711,7 +777,9 @@ stanza_burst = 1000000
 # The feature set Prosody and ejabberd load here (see their configs): no
 # archive, carbons or other per-message work the peers do not do.
 # muc: conference.localhost, for the muc runs (Prosody and ejabberd load theirs).
-enabled = ["ping", "roster", "presence", "offline", "disco", "muc"]
+# mam (every chat message archived) only in the --features mam runs; stream
+# management needs no module.
+enabled = ["ping", "roster", "presence", "offline", "disco", "muc"$mam]
 TOML
   "$TERN" config check --config "$TERN_DIR/tern.toml" >"$TERN_DIR/config-check.log" 2>&1 ||
     { cat "$TERN_DIR/config-check.log" >&2; log "tern config check failed"; return 1; }
@@ -772,8 +840,12 @@ prosody_start() {
   local d=$PROSODY_DIR require=false
   [[ $1 == tls ]] && require=true
   free_port SRV_PORT
+  local features=""
+  (( FEAT_SM )) && features+='"smacks"; '
+  (( FEAT_MAM )) && features+='"mam"; '
   sed -e "s|@DATA@|$d/data|g" -e "s|@C2S_PORT@|$SRV_PORT|g" -e "s|@REQUIRE_TLS@|$require|g" \
       -e "s|@CERTS@|$d|g" -e "s|@CERT@|$d/localhost.crt|g" -e "s|@KEY@|$d/localhost.key|g" \
+      -e "s|@FEATURE_MODULES@|$features|g" \
       "$ROOT/bench/prosody/prosody.cfg.lua.in" >"$d/prosody.cfg.lua"
   chown prosody:prosody "$d/prosody.cfg.lua"
   rm -f "$d/data/prosody.pid"
@@ -846,11 +918,14 @@ ejabberd_prepare() {
 }
 
 ejabberd_start() {
-  local d=$EJ_DIR require=false dist
+  local d=$EJ_DIR require=false dist features=""
   [[ $1 == tls ]] && require=true
+  (( FEAT_SM )) && features+='mod_stream_mgmt: {}\n  '
+  (( FEAT_MAM )) && features+='mod_mam: {default: always}'
   free_port SRV_PORT
   free_port dist
   sed -e "s|@C2S_PORT@|$SRV_PORT|g" -e "s|@PEM@|$d/localhost.pem|g" -e "s|@REQUIRE_TLS@|$require|g" \
+      -e "s|@FEATURE_MODULES@|$features|g" \
       "$ROOT/bench/ejabberd/ejabberd.yml.in" >"$d/ejabberd.yml"
   sed -e "s|@DIR@|$d|g" -e "s|@NODE@|$EJ_NODE|g" -e "s|@DIST_PORT@|$dist|g" \
       -e "s|@COOKIE@|$EJ_COOKIE|g" \
@@ -880,6 +955,10 @@ ejabberd_stop() {
   stop_server_and_wrapper "ejabberd beam.smp" "$EJ_CTL" "ejabberdctl foreground"
   EJ_CTL=""
 }
+
+# What SERVER_prepare writes and the servers change: copied back before each
+# --features run.
+declare -A SERVER_DATA=([tern]=$TERN_DIR/data [prosody]=$PROSODY_DIR/data [ejabberd]=$EJ_DIR/spool)
 
 # ------------------------------------------------------------------ the run
 machine_and_versions() {
@@ -919,6 +998,7 @@ meta = {
     "light_seconds": $LIGHT_SECONDS, "storm_sessions": $STORM_SESSIONS,
     "muc_rooms": [x for x in "$MUC_ROOMS".split(",") if x], "muc_deliveries": $MUC_DELIVERIES,
     "muc_seconds": $MUC_SECONDS, "mode": "scaling" if $SCALING_ONLY else "compare",
+    "feature_rounds": $FEATURE_ROUNDS if $FEATURES else 0,
   },
 }
 json.dump(meta, open(sys.argv[1], "w"), indent=1)

@@ -42,6 +42,10 @@ def load(raw):
             pin = os.path.join(raw, f"{s}-{label}.pin")
             if os.path.exists(pin):
                 r["pinned_server"], r["pinned_generator"] = open(pin).read().rstrip("\n").split("\t")
+            archived = os.path.join(raw, f"{s}-{label}.archived")
+            if os.path.exists(archived):  # --features mam runs: the archive counted on disk
+                text = open(archived).read().strip()
+                r["archived"] = int(text) if text.isdigit() else None
         if s not in results:
             continue
         extra = results[s]
@@ -402,6 +406,76 @@ def muc_table(F):
     return "MUC (groupchat)", text, rows
 
 
+FEATURE_WAYS = [("plain", "plain"), ("sm", "SM"), ("mam", "MAM"), ("sm-mam", "SM + MAM")]
+
+
+def feature_mean(F, s, way, key):
+    """The mean over the --features rounds of one way's figure."""
+    vals = [F.get(s, f"feat-{way}-{r}", key) for r in range(1, F.meta["parameters"].get("feature_rounds", 0) + 1)]
+    vals = [v for v in vals if isinstance(v, (int, float))]
+    return sum(vals) / len(vals) if vals else None
+
+
+def feature_rounds(F, s, way):
+    """msgs/s and µs per message of each round, "a (x µs) / b (y µs)"."""
+    cells = []
+    for r in range(1, F.meta["parameters"]["feature_rounds"] + 1):
+        rate, cpu = (F.get(s, f"feat-{way}-{r}", k) for k in ("delivered_per_second", "server_cpu_us_per_message"))
+        cells.append("–" if rate is None else f"{rate:,.0f} ({fmt(cpu, '{:.1f}')} µs)")
+    return None if all(c == "–" for c in cells) else " / ".join(cells)
+
+
+def feature_checks(F, s, way):
+    """Per round: sessions ready / asked, lost, and for mam runs archived / 2 × sent."""
+    cells = []
+    for r in range(1, F.meta["parameters"]["feature_rounds"] + 1):
+        g = lambda k: F.get(s, f"feat-{way}-{r}", k)
+        if g("pairs") is None:
+            cells.append("–")
+            continue
+        c = f"{2 * g('pairs_ready')}/{2 * g('pairs')} ready, lost {g('lost')}"
+        if "mam" in way:
+            c += f", archived {fmt(g('archived'), '{:,}')} of {2 * g('sent'):,}"
+        cells.append(c)
+    return None if all(c == "–" for c in cells) else "; ".join(cells)
+
+
+def features_table(F):
+    """--features: chat at saturation plain, with SM, with MAM, with both."""
+    p = F.meta["parameters"]
+    if not p.get("feature_rounds"):
+        return None
+    text = (f"Chat at saturation ({p['pairs']} pairs, STARTTLS, {p['chat_seconds']} s) four ways, "
+            f"{p['feature_rounds']} round(s), each on a fresh server process whose data is the provisioned accounts "
+            "alone: plain; SM (tern-bench --sm: every session enables XEP-0198 stream management with resumption "
+            "and answers every <r/>; a session the server does not answer <enabled/> fails its login, so "
+            "\"ready\" = all says SM was on); MAM (the server archives every chat message, once for each party: "
+            "Tern's mam module, Prosody's mod_mam with default_archive_policy = true on its internal storage, "
+            "ejabberd's mod_mam with default: always on Mnesia); and both. Prosody's mod_smacks and ejabberd's "
+            "mod_stream_mgmt are loaded only in the SM runs, the MAM modules only in the MAM runs. Figures are the "
+            "mean of the rounds; \"archived of\" is the archive counted on disk after the run against 2 × messages "
+            "sent.")
+    rows = []
+    for way, name in FEATURE_WAYS:
+        rows += [
+            (f"**{name}: messages/s**", lambda s, w=way: feature_mean(F, s, w, "delivered_per_second"), "{:,.0f}", True),
+            (f"**{name}: server CPU per message (µs)**",
+             lambda s, w=way: feature_mean(F, s, w, "server_cpu_us_per_message"), "{:.2f}", False),
+        ]
+    for way, name in FEATURE_WAYS[1:]:
+        rows.append((f"{name}: server CPU per message − plain (µs)",
+                     lambda s, w=way: (None if feature_mean(F, s, w, "server_cpu_us_per_message") is None
+                                       or feature_mean(F, s, "plain", "server_cpu_us_per_message") is None else
+                                       feature_mean(F, s, w, "server_cpu_us_per_message")
+                                       - feature_mean(F, s, "plain", "server_cpu_us_per_message")), "{:+.2f}", None))
+    for way, name in FEATURE_WAYS:
+        rows.append((f"{name}: by round, msgs/s (server CPU per message)", lambda s, w=way: feature_rounds(F, s, w),
+                     "{}", None))
+    for way, name in FEATURE_WAYS:
+        rows.append((f"{name}: sessions, losses, archive", lambda s, w=way: feature_checks(F, s, w), "{}", None))
+    return "stream management (XEP-0198) and message archive (XEP-0313) at saturation", text, rows
+
+
 def sent_offered(F, s, run):
     a, b = F.get(s, run, "sent_per_second"), F.get(s, run, "offered_rate")
     return None if a is None else f"{a:,.0f} ({b:,.0f})"
@@ -414,7 +488,8 @@ def join_cell(F, s, run):
 
 def comparison_tables(F):
     tables = [hold_table(F, "plain", "plain TCP"), hold_table(F, "tls", "STARTTLS"), login_table(F),
-              light_table(F), chat_table(F), chat_rate_table(F), presence_table(F), storm_table(F), muc_table(F)]
+              light_table(F), chat_table(F), chat_rate_table(F), presence_table(F), storm_table(F), muc_table(F),
+              features_table(F)]
     return [t for t in tables if t]
 
 
@@ -766,7 +841,7 @@ def main():
     L += latency_ladder_table(F)
     L += timings_table(timings)
     L += [f"Raw tern-bench output of every run: `{date}.json` (`results.SERVER.RUN`, RUN one of "
-          f"{', '.join(LABELS)}, login-resume, chat-light-RATE, storm, storm-resume, muc-RxO). Chart: `{date}.png`.", "", f"![headline figures]({date}.png)", ""]
+          f"{', '.join(LABELS)}, login-resume, chat-light-RATE, storm, storm-resume, muc-RxO, feat-WAY-ROUND). Chart: `{date}.png`.", "", f"![headline figures]({date}.png)", ""]
     open(os.path.join(out, date + ".md"), "w").write("\n".join(L))
 
     rows = [{"target": label, "values": v, "goal": text, "met": ok} for label, v, _, text, ok in targets(F)]
@@ -793,6 +868,9 @@ def main():
                     "p99_ms": F.ms(s, f"muc-{c}", "latency_p99_us"),
                     "server_cpu_us_per_delivery": F.get(s, f"muc-{c}", "server_cpu_us_per_delivery")}
                 for c in meta["parameters"].get("muc_rooms") or []},
+        "features": {w: {"messages_per_second": feature_mean(F, s, w, "delivered_per_second"),
+                         "server_cpu_us_per_message": feature_mean(F, s, w, "server_cpu_us_per_message")}
+                     for w, _ in FEATURE_WAYS} if meta["parameters"].get("feature_rounds") else None,
     } for s in ALL if s in results}
     if "tern" in headline:
         headline["tern"]["shards_2_over_1"] = F.shard_ratio(lambda l: F.get("tern", l, "delivered_per_second"))
@@ -801,6 +879,8 @@ def main():
               open(os.path.join(out, date + ".json"), "w"), indent=1)
     chart(F, raw, out, date)
     print("\n".join(head))
+    if features_table(F):
+        print("\n" + "\n".join(render_comparison(F, *features_table(F))))
 
 
 if __name__ == "__main__":
