@@ -1,4 +1,4 @@
-# Shared by the one-sitting bench scripts (presence_ab.sh, chat_features.sh,
+# Shared by the one-sitting bench scripts (ab.sh, chat_features.sh,
 # pep_vs_presence.sh): a free loopback port, a self-signed certificate for
 # "localhost", and a tern.toml with the rate limits a load generator needs.
 # Source it; nothing runs at load.

@@ -105,7 +105,7 @@ class ClientStream : public router::Session {
   bool header_sent_ = false;
 
  private:
-  awaitable<void> watchdog();
+  void watch_deadline();
   // An iq a module answers before authentication (in-band registration);
   // false when nothing handles it.
   awaitable<bool> answer_pre_auth_iq(const xml::Element& el);
@@ -150,6 +150,7 @@ class ClientStream : public router::Session {
   }
 
   asio::steady_timer deadline_;  // handshake, idle and closing deadlines
+  std::chrono::steady_clock::time_point connected_at_;
   std::chrono::steady_clock::time_point last_activity_;
   std::string remote_ip_;
   const char* kind_;
