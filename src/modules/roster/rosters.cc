@@ -28,14 +28,16 @@ bool gets_presence(const storage::RosterItem& item) {
 }
 
 std::shared_ptr<const Subscribers> subscribers_of(const std::vector<storage::RosterItem>& items) {
-  auto list = std::make_shared<Subscribers>();
+  Subscribers list;
   for (const auto& item : items) {
     if (!gets_presence(item)) continue;
     // Stored JIDs were valid when stored; one that no longer parses (a
     // stricter stringprep) is skipped, as the router would drop it.
-    if (auto jid = xmpp::Jid::parse(item.jid)) list->push_back(std::move(*jid));
+    if (auto jid = xmpp::Jid::parse(item.jid)) list.push_back(std::move(*jid));
   }
-  return list;
+  // Many online accounts have nobody subscribed: they share one empty list.
+  static const auto kNobody = std::make_shared<const Subscribers>();
+  return list.empty() ? kNobody : std::make_shared<const Subscribers>(std::move(list));
 }
 
 }  // namespace
