@@ -148,11 +148,13 @@ awaitable<ClientStream::ResumeOutcome> ClientStream::take_over_session(const std
   // resume_backlog_ until we are back on this shard.
   set_jid(*full);
   resuming_ = true;
+  passed_on_ = 0;
   std::variant<Handover, ResumeRefusal> taken = ResumeRefusal{"item-not-found"};
   auto visit = ctx_.router.visit_shard_of(old, [this, &taken, h](router::Session& s) {
     taken = static_cast<ClientStream&>(s).hand_over(*this, *h);
   });
   co_await std::move(visit);
+  if (std::holds_alternative<Handover>(taken)) co_await wait_for_deliveries_in_flight(old);
   resuming_ = false;
   if (auto* refused = std::get_if<ResumeRefusal>(&taken)) {
     spdlog::info("{}: cannot resume '{}': {}", log_id(), previd, refused->condition);
@@ -185,6 +187,17 @@ awaitable<ClientStream::ResumeOutcome> ClientStream::take_over_session(const std
   resume_timeout_ = std::chrono::seconds(ctx_.config.resume_timeout_seconds);
   deadline_.cancel();  // the watchdog now counts the idle timeout
   co_return Resumption{previd, handover.inbound, std::move(handover.unacked)};
+}
+
+// A delivery is looked up and posted within one handler on its sender's
+// shard. Once every shard has run a handler after the hand-over, those
+// that found the old stream have all been posted to its shard; once that
+// shard has run them too, it has passed each on here (accept_passed_on),
+// ahead of what found this stream directly.
+awaitable<void> ClientStream::wait_for_deliveries_in_flight(router::SessionPtr old) {
+  for (unsigned shard = 0; shard < ctx_.router.shard_count(); ++shard)
+    co_await asio::post(ctx_.router.shard_executor(shard), use_awaitable);
+  co_await ctx_.router.visit_shard_of(std::move(old), [](router::Session&) {});
 }
 
 ClientStream::ResumeRefusal ClientStream::refuse_unknown_session(const std::string& previd) const {

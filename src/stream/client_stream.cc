@@ -291,6 +291,9 @@ awaitable<bool> ClientStream::answer_pre_auth_iq(const xml::Element& el) {
 }
 
 void ClientStream::deliver(const xml::Element& stanza) {
+  if (handed_over_) {
+    return pass_to_successor(std::make_shared<const std::string>(xml::to_string(stanza, ns::kClient)));
+  }
   if (resuming_ || binding_inline_) return resume_backlog_.push_back(xml::to_string(stanza, ns::kClient));
   if (state_ != State::kBound) return;
   if (auto* c = counters()) bump(c->stanzas_out);
@@ -301,12 +304,36 @@ void ClientStream::deliver(const xml::Element& stanza) {
 }
 
 void ClientStream::deliver_serialized(const router::SerializedStanza& stanza) {
+  if (handed_over_) return pass_to_successor(stanza);
   if (resuming_ || binding_inline_) return resume_backlog_.push_back(*stanza);
   if (state_ != State::kBound) return;
   if (auto* c = counters()) bump(c->stanzas_out);
   if (csi_.inactive()) return deliver_while_inactive(*stanza);
   if (!sm_enabled_) return hibernating_ ? void() : write_serialized(std::string_view(*stanza));
   write_tracked(*stanza);
+}
+
+// A delivery looked up on another shard before a resume took this session
+// over, and run here after: it goes to the stream that holds the address
+// now, or (that one gone too) is routed again as an unacknowledged stanza
+// would be. Without this it would be dropped on a closed stream.
+void ClientStream::pass_to_successor(router::SerializedStanza stanza) {
+  auto successor = ctx_.router.sessions().find(jid());
+  if (!successor || successor.get() == this) return requeue_unacked({*stanza});
+  ctx_.router.on_shard_of(successor, [stanza](router::Session& s) {
+    if (auto* stream = dynamic_cast<ClientStream*>(&s)) return stream->accept_passed_on(stanza);
+    s.deliver_serialized(stanza);
+  });
+}
+
+// Passed on by the stream this one took the session from: older than any
+// delivery that found this stream itself, so while the take-over is under
+// way it goes ahead of those (RFC 6120 §10.1, per sender).
+void ClientStream::accept_passed_on(const router::SerializedStanza& stanza) {
+  if (!resuming_) return deliver_serialized(stanza);
+  if (auto* c = counters()) bump(c->stanzas_out);
+  resume_backlog_.insert(resume_backlog_.begin() + static_cast<std::ptrdiff_t>(passed_on_), *stanza);
+  ++passed_on_;
 }
 
 void ClientStream::deliver_while_inactive(std::string bytes) {

@@ -187,6 +187,7 @@ class ClientStream : public router::Session {
   // after <resumed/> and the re-sent stanzas.
   bool resuming_ = false;
   std::vector<std::string> resume_backlog_;
+  std::size_t passed_on_ = 0;  // how many at its front the old stream passed on
   // Taken over by a resumed stream, which owns the session now: closing
   // this one ends nothing but the connection.
   bool handed_over_ = false;
@@ -238,6 +239,9 @@ class ClientStream : public router::Session {
   // takes the session over from whichever shard holds it. The stream may
   // have closed meanwhile: check state_.
   awaitable<ResumeOutcome> take_over_session(const std::string& previd, std::optional<std::uint32_t> h);
+  // After the hand-over: until what was on its way to the old stream has
+  // been passed on to this one.
+  awaitable<void> wait_for_deliveries_in_flight(router::SessionPtr old);
   // <item-not-found/> for an id that names no live session of this
   // account, with what the session had handled if it was this account's
   // and ended lately (ResumableSessions::handled_when_ended).
@@ -258,6 +262,8 @@ class ClientStream : public router::Session {
   void on_client_state(const xml::Element& el);
   // A stanza for an inactive client: held back, or sent after what was held.
   void deliver_while_inactive(std::string bytes);
+  void pass_to_successor(router::SerializedStanza stanza);
+  void accept_passed_on(const router::SerializedStanza& stanza);
   void hibernate();
   void end_hibernation();
   // The session ends for good: its id resumes nothing any more, and what it

@@ -5,6 +5,7 @@ server stops, leaves its messages in offline storage; nobody resumes
 another account's session."""
 
 import signal
+import threading
 import time
 
 from conftest import NS_CLIENT, NS_STREAM, NS_STREAMS, free_port, q, unique_user, xml
@@ -99,6 +100,82 @@ def test_resume_after_a_broken_connection_resends_exactly_the_unacked(tern_serve
     assert a2.expect(q(NS_SM, "a")).get("h") == "2"  # from-a, and the ping of sync()
     a2.close()
     b.close()
+
+
+def test_resumes_under_a_flood_of_messages_lose_and_repeat_nothing(tern_factory):
+    """A client cut off and resumed again and again while a contact floods
+    it: every message arrives once and in order, across six streams. Some
+    cuts are noticed by the server first (a hibernated session is taken
+    over), others not (a live one is). On two shards, a message looked up
+    on the sender's shard just before the session changed hands reaches the
+    old stream after it: it must go on to the new one, not be dropped."""
+    server = tern_factory({"server": {"shards": 2}, "limits": {
+        "sm_queue_max": 100000, "stanza_rate": 1000000, "stanza_burst": 1000000}})
+    alice, bob = account(server, "rfa"), account(server, "rfb")
+    a = login(server, alice, sm_resume=True, presence=False)
+    b = login(server, bob)
+    to_a = "%s@localhost/r" % alice
+    stop = threading.Event()
+    sent = 0
+
+    def flood():
+        nonlocal sent
+        while not stop.is_set():  # ~20 a millisecond, while a is cut and resumed
+            for _ in range(20):
+                b.message(to_a, "f%d" % sent)
+                sent += 1
+            time.sleep(0.001)
+
+    sender = threading.Thread(target=flood)
+    sender.start()
+    received, h = [], 0
+
+    def take(conn):
+        """Handles what arrived: counts stanzas, answers <r/> with that count."""
+        nonlocal h
+        while conn.elements:
+            el = conn.elements.popleft()
+            if el.tag == q(NS_SM, "r"):
+                conn.send("<a xmlns='%s' h='%d'/>" % (NS_SM, h))
+            elif el.tag in (q(NS_CLIENT, "message"), q(NS_CLIENT, "iq"), q(NS_CLIENT, "presence")):
+                h += 1
+                if el.tag == q(NS_CLIENT, "message"):
+                    received.append(el.findtext(q(NS_CLIENT, "body")))
+
+    conn = a
+    for cut in range(5):
+        conn.poll(0.02 + 0.02 * cut)
+        take(conn)
+        conn.sock.close()
+        if cut % 2 == 0:  # let the server notice: it hibernates the session
+            wait_log_count(server, "connection lost; resumable", cut // 2 + 1)
+        conn = authenticate(server, alice)
+        conn.send("<resume xmlns='%s' previd='%s' h='%d'/>" % (NS_SM, a.sm_id, h))
+        conn.expect(q(NS_SM, "resumed"))
+    stop.set()
+    sender.join()
+    total = sent
+    b.sync()  # everything b sent is routed
+    conn.poll(0.2)
+    take(conn)
+    for el in conn.sync():
+        conn.elements.append(el)
+    take(conn)
+    missing = sorted(set("f%d" % i for i in range(total)) - set(received))
+    assert not missing, "lost: %s" % missing[:10]
+    assert len(received) == total, "delivered more than once: %d of %d" % (len(received), total)
+    assert received == ["f%d" % i for i in range(total)], "out of order"
+    conn.close()
+    b.close()
+
+
+def wait_log_count(server, text, count, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.log().count(text) >= count:
+            return
+        time.sleep(0.02)
+    raise AssertionError("server logged %r fewer than %d times" % (text, count))
 
 
 def test_resume_of_a_live_session_closes_the_old_stream_with_conflict(tern_server):
