@@ -168,7 +168,7 @@ def test_offline_quota_full_bounces_service_unavailable(tern_factory):
     bob = new_user(server, "bob")
     b = raw_login(server, bob)
     try:
-        for body in ("one", "two", "three"):
+        for body in ("one", "two", "three", "four", "five"):
             b.message(alice, body)
         err = b.wait_for(lambda el: el.tag == q(NS_CLIENT, "message")
                          and el.get("type") == "error", 5, "bounce of the third message")
@@ -178,6 +178,11 @@ def test_offline_quota_full_bounces_service_unavailable(tern_factory):
         assert etype == "cancel"
         assert conds == [q(NS_STANZAS, "service-unavailable")]
         assert err.find(q(NS_DELAY, "delay")) is None
+        for body in ("four", "five"):
+            bounced = b.wait_for(lambda el: el.get("type") == "error", 5, "bounce of " + body)
+            assert bounced.findtext(q(NS_CLIENT, "body")) == body
+        # Three bounces, one log line: a flood of them does not flood the log.
+        assert server.log().count("has 2 stored messages; bouncing") == 1, server.log()
         a = raw_login(server, alice)
         got = [a.wait_message().findtext(q(NS_CLIENT, "body")) for _ in range(2)]
         assert got == ["one", "two"]

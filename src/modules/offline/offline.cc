@@ -2,6 +2,7 @@
 #include "modules/offline/offline.h"
 #include "xml/parse_element.h"
 
+#include <chrono>
 #include <ctime>
 #include <deque>
 #include <mutex>
@@ -74,6 +75,19 @@ struct OfflineState {
   std::size_t max_messages;
   std::mutex mutex;
   std::unordered_map<std::string, std::deque<Op>> queues;  // bare JID → pending steps
+  // When each full account was last logged: a sender flooding one (or a
+  // session ending with thousands unacknowledged) gets a line a minute,
+  // not one per bounced message.
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> full_logged;
+
+  bool should_log_full(const std::string& bare) {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mutex);
+    auto [it, first] = full_logged.try_emplace(bare, now);
+    if (!first && now - it->second < std::chrono::minutes(1)) return false;
+    it->second = now;
+    return true;
+  }
 };
 using State = std::shared_ptr<OfflineState>;
 
@@ -114,8 +128,9 @@ awaitable<void> store(State st, xmpp::Jid owner, StoreOp op) {
     spdlog::error("offline: storing a message for {} failed: {}", owner.bare_string(), e.what());
   }
   if (stored) co_return;
-  if (exists)
-    spdlog::info("offline: {} has {} stored messages; bouncing", owner.bare_string(), st->max_messages);
+  if (exists && st->should_log_full(owner.bare_string()))
+    spdlog::info("offline: {} has {} stored messages; bouncing more (logged once a minute)",
+                 owner.bare_string(), st->max_messages);
   // Missing account, full store or broken storage: the sender learns it was
   // not delivered. The bounce goes without our <delay/>.
   op.message.remove_child("delay", xmpp::kDelayNs);
