@@ -331,7 +331,6 @@ void ClientStream::pass_to_successor(router::SerializedStanza stanza) {
 // way it goes ahead of those (RFC 6120 §10.1, per sender).
 void ClientStream::accept_passed_on(const router::SerializedStanza& stanza) {
   if (!resuming_) return deliver_serialized(stanza);
-  if (auto* c = counters()) bump(c->stanzas_out);
   resume_backlog_.insert(resume_backlog_.begin() + static_cast<std::ptrdiff_t>(passed_on_), *stanza);
   ++passed_on_;
 }
