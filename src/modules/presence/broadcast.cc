@@ -1,11 +1,11 @@
 // Presence broadcast (RFC 6121 §4.2 initial, §4.4 subsequent, §4.5
 // unavailable), directed presence on session end (§4.6), and stored
 // subscription requests delivered at login (§3.1.3).
-#include <algorithm>
 #include <variant>
 
 #include "core/log.h"
 #include "modules/presence/service.h"
+#include "modules/roster/item.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
 #include "xmpp/datetime.h"
@@ -16,10 +16,6 @@ namespace tern::modules::presence {
 namespace {
 
 storage::AccountKey key_of(const xmpp::Jid& jid) { return {jid.node(), jid.domain()}; }
-
-bool is_subscribed_to(const storage::RosterItem& item) {
-  return item.subscription == "to" || item.subscription == "both";
-}
 
 }  // namespace
 
@@ -58,7 +54,7 @@ awaitable<void> PresenceService::broadcast_available(xmpp::Jid from, xml::Elemen
     if (!initial) co_return;
     // §4.2.2: probe every contact the user is subscribed to, from the bare JID.
     for (const auto& item : roster.items) {
-      if (!is_subscribed_to(item)) continue;
+      if (!roster::owner_sees_presence(item)) continue;
       send(make_presence(from.bare_string(), item.jid, "probe"));
     }
   }
@@ -89,9 +85,7 @@ awaitable<void> PresenceService::broadcast_unavailable(xmpp::Jid from, xml::Elem
     for (const auto& target : directed) {
       auto jid = xmpp::Jid::parse(target);
       if (!jid) continue;
-      const bool told = std::find(subscribers->begin(), subscribers->end(), jid->bare()) !=
-                        subscribers->end();
-      if (!told) recipients.push_back(std::move(*jid));
+      if (!roster::is_subscriber(*subscribers, jid->bare())) recipients.push_back(std::move(*jid));
     }
     if (!recipients.empty()) send_copies(presence, recipients);
   }

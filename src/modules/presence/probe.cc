@@ -1,9 +1,8 @@
 // Presence probes (RFC 6121 §4.3): answered for a local contact from the
 // contact's sessions themselves, each on its own shard, with the last
 // presence it broadcast. Probes are never delivered to clients.
-#include <algorithm>
-
 #include "modules/presence/service.h"
+#include "modules/roster/item.h"
 #include "xml/parse_element.h"
 #include "xmpp/namespaces.h"
 
@@ -21,13 +20,12 @@ awaitable<void> PresenceService::answer_probe(xmpp::Jid prober, xmpp::Jid contac
   if (online && !own) {
     // Online: who may see its presence is kept in memory.
     const auto subscribers = co_await rosters_->subscribers(contact);
-    authorized = std::find(subscribers->begin(), subscribers->end(), prober.bare()) !=
-                 subscribers->end();
+    authorized = roster::is_subscriber(*subscribers, prober.bare());
   } else if (!online) {
     co_await blocking_.run([&] {
       if (!own) {
         auto item = storage_.roster().item(owner, prober_bare);
-        authorized = item && (item->subscription == "from" || item->subscription == "both");
+        authorized = item && roster::contact_sees_presence(*item);
       }
       if (authorized) last_unavailable = storage_.documents().get(owner, kLastUnavailableKey);
     });

@@ -1,6 +1,7 @@
 #include "modules/roster/account_removal.h"
 
 #include "core/log.h"
+#include "modules/roster/item.h"
 #include "xmpp/namespaces.h"
 
 namespace tern::modules::roster {
@@ -19,8 +20,8 @@ void send_presence(const Host& host, const std::string& from, const std::string&
 
 void cancel_subscriptions(const Host& host, const xmpp::Jid& user_bare,
                           const storage::RosterItem& item) {
-  const bool to = item.subscription == "to" || item.subscription == "both";
-  const bool from = item.subscription == "from" || item.subscription == "both";
+  const bool to = owner_sees_presence(item);
+  const bool from = contact_sees_presence(item);
   const std::string user = user_bare.bare_string();
   if (to || item.ask_out) send_presence(host, user, item.jid, "unsubscribe");
   if (from || item.pending_in) send_presence(host, user, item.jid, "unsubscribed");

@@ -32,6 +32,15 @@ struct RosterSet {
 std::variant<RosterSet, xmpp::StanzaError> parse_roster_set(const xml::Element& query,
                                                             std::size_t max_text = kMaxTextBytes);
 
+// The contact gets the owner's presence: subscription 'from' or 'both'
+// (RFC 6121 §3). And the other way: 'to' or 'both'.
+inline bool contact_sees_presence(const storage::RosterItem& item) {
+  return item.subscription == "from" || item.subscription == "both";
+}
+inline bool owner_sees_presence(const storage::RosterItem& item) {
+  return item.subscription == "to" || item.subscription == "both";
+}
+
 // A stored item the user has never seen: created only by an inbound
 // subscription request (RFC 6121 §3.1.3), kept out of roster results and
 // pushes until the user acts on it.

@@ -23,14 +23,10 @@ bool is_empty(const storage::RosterItem& item) {
          item.name.empty() && item.groups.empty();
 }
 
-bool gets_presence(const storage::RosterItem& item) {
-  return item.subscription == "from" || item.subscription == "both";
-}
-
 std::shared_ptr<const Subscribers> subscribers_of(const std::vector<storage::RosterItem>& items) {
   Subscribers list;
   for (const auto& item : items) {
-    if (!gets_presence(item)) continue;
+    if (!contact_sees_presence(item)) continue;
     // Stored JIDs were valid when stored; one that no longer parses (a
     // stricter stringprep) is skipped, as the router would drop it.
     if (auto jid = xmpp::Jid::parse(item.jid)) list.push_back(std::move(*jid));

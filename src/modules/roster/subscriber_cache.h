@@ -15,6 +15,7 @@
 // runs one node per store today.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -28,6 +29,10 @@
 namespace tern::modules::roster {
 
 using Subscribers = std::vector<xmpp::Jid>;
+
+inline bool is_subscriber(const Subscribers& list, const xmpp::Jid& bare) {
+  return std::find(list.begin(), list.end(), bare) != list.end();
+}
 
 class SubscriberCache {
  public:
