@@ -83,6 +83,8 @@ struct OfflineState {
   bool should_log_full(const std::string& bare) {
     const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(mutex);
+    // Bounded: forgetting costs at most one more line per account.
+    if (full_logged.size() >= 10'000) full_logged.clear();
     auto [it, first] = full_logged.try_emplace(bare, now);
     if (!first && now - it->second < std::chrono::minutes(1)) return false;
     it->second = now;
