@@ -15,6 +15,7 @@ held by the server (hold=1) on its one keep-alive HTTP connection.
     python3 bench/idle_sessions.py --sessions 1000 --transport bosh
     python3 bench/idle_sessions.py --sessions 1000 --sm            # live, stream management on
     python3 bench/idle_sessions.py --sessions 1000 --hibernate     # connections dropped: hibernated
+    python3 bench/idle_sessions.py --sessions 1000 --hibernate --warm-up  # without the pools a running server has
     python3 bench/idle_sessions.py --sessions 19000 --sigterm-open # time a stop with every session open
 """
 
@@ -36,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 STREAM_HEADER = (
     b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
@@ -71,14 +73,21 @@ def free_port():
         return s.getsockname()[1]
 
 
-def rss_kib(pid):
-    """VmRSS and RssAnon of `pid` in KiB, from /proc/PID/status."""
+def rss_kib(pid, metrics_port=None):
+    """VmRSS and RssAnon of `pid` in KiB, from /proc/PID/status, and with
+    `metrics_port` the heap bytes in use (tern_heap_in_use_bytes), which,
+    unlike the RSS, falls when memory is freed."""
     out = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             k, _, v = line.partition(":")
             if k in ("VmRSS", "RssAnon", "RssFile", "Threads", "VmHWM"):
                 out[k] = int(v.split()[0])
+    if metrics_port:
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as r:
+            m = re.search(r"^tern_heap_in_use_bytes (\d+)$", r.read().decode(), re.M)
+        if m:
+            out["HeapInUse"] = int(m.group(1))
     return out
 
 
@@ -572,7 +581,8 @@ async def run(args):
     os.makedirs(args.workdir, exist_ok=True)
     config = os.path.join(args.workdir, "tern.toml")
     port = free_port()
-    http_port = free_port() if args.transport == "bosh" else None
+    http_port = free_port()  # BOSH, and /metrics for the heap in use
+    args.metrics_port = http_port
     write_config(config, os.path.abspath(args.workdir), port, args.tls, args.log_level, http_port)
     wait_for_binary(args.tern)
     check = subprocess.run([args.tern, "config", "check", "--config", config], capture_output=True, text=True)
@@ -585,18 +595,27 @@ async def run(args):
     server = Server(args.tern, config, args.workdir)
     await server.start(args.start_attempts, args.retry_wait)
     pid = server.proc.pid
-    log(f"{server.ready_line} (pid {pid}, port {port}{f', http {http_port}' if http_port else ''})")
-    await asyncio.sleep(args.settle)
-    before = rss_kib(pid)
-
+    log(f"{server.ready_line} (pid {pid}, port {port}, http {http_port})")
     ssl_ctx = ssl.create_default_context()
     ssl_ctx.check_hostname = False
     ssl_ctx.verify_mode = ssl.CERT_NONE
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
     exit_code = 0
+    if args.warm_up:
+        # What a server that has run a while already holds: socket states,
+        # pooled parsers, the store's page cache. The baseline comes after,
+        # so only what the measured sessions themselves keep is counted.
+        plain = argparse.Namespace(**{**vars(args), "sm": False, "hibernate": False,
+                                      "keep_seconds": 0, "sigterm_open": False})
+        rd, ok = await one_round(plain, port if args.transport == "tcp" else http_port, ssl_ctx, pool, server, pid)
+        log(f"warm-up: {rd['sessions']} sessions logged in and closed")
+        if not ok:
+            exit_code = 1
+    await asyncio.sleep(args.settle)
+    before = rss_kib(pid, args.metrics_port)
     rounds = []
     for r in range(1, args.rounds + 1):
-        rd, ok = await one_round(args, http_port or port, ssl_ctx, pool, server, pid)
+        rd, ok = await one_round(args, port if args.transport == "tcp" else http_port, ssl_ctx, pool, server, pid)
         rounds.append(rd)
         if not ok:
             exit_code = 1
@@ -609,15 +628,18 @@ async def run(args):
         log(server.stderr_text())
 
     print(f"{'round':>5} {'sessions':>8} {'via':>4} {'RSS before':>11} {'RSS after':>11} {'KiB/session':>11} "
-          f"{'anon KiB/s':>10} {'after close':>11}")
+          f"{'anon KiB/s':>10} {'heap B/s':>8} {'after close':>11}")
     for i, rd in enumerate(rounds, 1):
         n = rd["sessions"]
         per = (rd["rss_after_kib"] - before["VmRSS"]) / n if n else 0.0
         per_anon = (rd["anon_after_kib"] - before["RssAnon"]) / n if n else 0.0
         rd["kib_per_session"], rd["anon_kib_per_session"] = round(per, 2), round(per_anon, 2)
+        heap = "HeapInUse" in before and rd.get("heap_after_bytes") is not None
+        per_heap = (rd["heap_after_bytes"] - before["HeapInUse"]) / n if heap and n else 0.0
+        rd["heap_bytes_per_session"] = round(per_heap)
         via = "bosh" if args.transport == "bosh" else "tls" if args.tls else "tcp"
         print(f"{i:>5} {n:>8} {via:>4} {before['VmRSS']:>7} KiB {rd['rss_after_kib']:>7} KiB "
-              f"{per:>11.1f} {per_anon:>10.1f} {rd['rss_after_close_kib'] or 0:>7} KiB")
+              f"{per:>11.1f} {per_anon:>10.1f} {per_heap:>8.0f} {rd['rss_after_close_kib'] or 0:>7} KiB")
     first = rounds[0]
     result = {
         "sessions": first["sessions"], "requested": args.sessions, "transport": args.transport,
@@ -626,10 +648,11 @@ async def run(args):
         "kib_per_session": first["kib_per_session"],
         "anon_before_kib": before["RssAnon"], "anon_after_kib": first["anon_after_kib"],
         "anon_kib_per_session": first["anon_kib_per_session"],
+        "heap_bytes_per_session": first["heap_bytes_per_session"],
         "rss_after_close_kib": first["rss_after_close_kib"], "threads": first["threads"],
         "login_seconds": first["login_seconds"], "alive_after_keep": first["alive_after_keep"],
         "login_failures": first["login_failures"], "server_exit": rc,
-        "tern_sha256": server.binary_sha256,
+        "tern_sha256": server.binary_sha256, "warm_up": args.warm_up,
     }
     if len(rounds) > 1:
         result["rounds"] = rounds
@@ -676,7 +699,7 @@ async def one_round(args, port, ssl_ctx, pool, server, pid):
         log(server.stderr_text())
 
     await asyncio.sleep(args.keep_seconds)
-    after = rss_kib(pid)
+    after = rss_kib(pid, args.metrics_port)
     alive = sum(1 for c in bound if not c.closed_by_server)
     if alive != len(bound) and not args.hibernate:
         ok = False
@@ -689,6 +712,7 @@ async def one_round(args, port, ssl_ctx, pool, server, pid):
         log(f"SIGTERM with {alive} sessions open: exit {rc} after {time.monotonic() - t_stop:.2f}s")
         await asyncio.gather(*(c.close() for c in clients))
         return {"sessions": len(bound), "rss_after_kib": after["VmRSS"], "anon_after_kib": after["RssAnon"],
+                "heap_after_bytes": after.get("HeapInUse"),
                 "rss_after_close_kib": None, "threads": after.get("Threads"),
                 "login_seconds": round(login_secs, 2), "alive_after_keep": alive,
                 "login_failures": len(errors), "stop_seconds": round(time.monotonic() - t_stop, 2),
@@ -709,6 +733,7 @@ async def one_round(args, port, ssl_ctx, pool, server, pid):
         log(server.stderr_text())
     return {
         "sessions": len(bound), "rss_after_kib": after["VmRSS"], "anon_after_kib": after["RssAnon"],
+                "heap_after_bytes": after.get("HeapInUse"),
         "rss_after_close_kib": closed.get("VmRSS"), "threads": after.get("Threads"),
         "login_seconds": round(login_secs, 2), "alive_after_keep": alive, "login_failures": len(errors),
     }, ok
@@ -734,6 +759,9 @@ def main():
     p.add_argument("--log-level", default="warn", help="server log level (its stderr is in the workdir)")
     p.add_argument("--sigterm-open", action="store_true",
                    help="send SIGTERM while the sessions are still open and time the exit (one round)")
+    p.add_argument("--warm-up", action="store_true",
+                   help="log in and close the same number of plain sessions before the baseline reading, "
+                        "so that pools a running server already has are not counted per session")
     p.add_argument("--sm", action="store_true", help="enable stream management with resumption")
     p.add_argument("--hibernate", action="store_true",
                    help="drop each connection after --sm: the server keeps hibernated sessions")

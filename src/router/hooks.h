@@ -38,11 +38,12 @@ struct SessionEvent {
   Session& session;
 };
 
-// A new stream resumed a session (XEP-0198 §5): `fresh` now has the address,
-// the module state of `old` (presence, roster interest, …), and `old` ends
-// without a trace.
-// Runs on the old session's shard; for modules that keep sessions by pointer.
-struct SessionResumed {
+// A session moved to another object (XEP-0198): its connection broke and a
+// stream::HibernatedSession holds it now, or a new stream resumed it.
+// `fresh` has the address and the module state of `old` (presence, roster
+// interest, …), and `old` ends without a trace.
+// Runs on the old object's shard; for modules that keep sessions by pointer.
+struct SessionMoved {
   Session& old;
   Session& fresh;
 };
@@ -69,7 +70,7 @@ struct RouterHooks {
   core::Hook<SessionEvent> session_bound;      // a resource was bound
   core::Hook<SessionEvent> initial_presence;   // after the first available presence was handled
   core::Hook<SessionEvent> session_ended;      // a bound session is gone (unbound already)
-  core::Hook<SessionResumed> session_resumed;  // a new stream took a session over (XEP-0198)
+  core::Hook<SessionMoved> session_moved;      // hibernated, or resumed by a new stream (XEP-0198)
   core::Hook<RoutedStanza> iq_response;        // iq result/error to a local account or domain
   core::Hook<ServerStopping> server_stopping;  // on every shard, before the streams close
 };

@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include <malloc.h>
+
 #include <boost/asio/signal_set.hpp>
 
 #include <csignal>
@@ -283,6 +285,14 @@ std::string Server::render_metrics() const {
   out += fmt::format("# HELP tern_resident_memory_bytes Resident set size.\n"
                      "# TYPE tern_resident_memory_bytes gauge\ntern_resident_memory_bytes {}\n",
                      resident * 4096);
+#ifdef __GLIBC__
+  // What the allocator has handed out and not had back: unlike the resident
+  // size, it falls when sessions end, so it shows what a session holds.
+  const struct mallinfo2 heap = mallinfo2();
+  out += fmt::format("# HELP tern_heap_in_use_bytes Bytes allocated and not freed (glibc malloc).\n"
+                     "# TYPE tern_heap_in_use_bytes gauge\ntern_heap_in_use_bytes {}\n",
+                     heap.uordblks + heap.hblkhd);
+#endif
   out += fmt::format("# HELP tern_uptime_seconds Seconds since start.\n"
                      "# TYPE tern_uptime_seconds gauge\ntern_uptime_seconds {}\n",
                      std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_at_).count());

@@ -80,11 +80,6 @@ awaitable<void> C2SSession::run() {
   finish();
 }
 
-void C2SSession::release_connection_state() {
-  parser_.discard();
-  outbox_.discard();
-}
-
 awaitable<void> C2SSession::handle(xml::StreamEvent& event) {
   if (auto* open = std::get_if<xml::StreamOpen>(&event)) {
     on_header(open->header, open->content_ns == ns::kClient);

@@ -33,7 +33,6 @@ class C2SSession final : public ClientStream {
   void write_serialized(std::string_view stanza) override;
   awaitable<void> drain() override;
   void close_transport() override { transport_.close(); }
-  void release_connection_state() override;
   bool is_confidential() const override { return transport_.is_tls(); }
   const transport::ChannelBindings* channel_bindings() const override {
     return transport_.channel_bindings();

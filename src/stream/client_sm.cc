@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "sasl/mechanism.h"
 #include "stream/client_stream.h"
+#include "stream/hibernated_session.h"
 #include "xmpp/namespaces.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
@@ -96,7 +97,7 @@ void ClientStream::answer_settled_ack_requests() {
   for (auto h : std::exchange(ack_requests_, {})) {
     // A stream that broke meanwhile answers nothing; the resumed one says
     // its count in <resumed h=…/>.
-    if (sm_enabled_ && !hibernating_) send(fmt::format("<a xmlns='{}' h='{}'/>", ns::kSm, h));
+    if (sm_enabled_) send(fmt::format("<a xmlns='{}' h='{}'/>", ns::kSm, h));
   }
 }
 
@@ -118,7 +119,7 @@ std::string ClientStream::start_stream_management(bool wants_resume, std::uint32
   if (max > 0) seconds = std::min<std::int64_t>(seconds, max);
   resume_timeout_ = std::chrono::seconds(seconds);
   sm_id_ = make_resume_id();
-  ctx_.resumable.add(sm_id_, {weak_from_this(), jid().to_string()});
+  ctx_.resumable.add(sm_id_, shared_from_this());
   return fmt::format("<enabled xmlns='{}' id='{}' resume='true' max='{}'/>", ns::kSm, sm_id_, seconds);
 }
 
@@ -134,29 +135,28 @@ awaitable<void> ClientStream::sm_resume(const xml::Element& el) {
 awaitable<ClientStream::ResumeOutcome> ClientStream::take_over_session(const std::string& previd,
                                                                       std::optional<std::uint32_t> h) {
   // §5: a server that does not resume says so with <feature-not-implemented/>.
-  if (ctx_.config.resume_timeout_seconds <= 0) co_return ResumeRefusal{"feature-not-implemented"};
-  if (!h) co_return ResumeRefusal{"bad-request"};
-  auto entry = ctx_.resumable.find(previd);
-  auto old = entry ? entry->session.lock() : nullptr;
-  auto full = entry ? xmpp::Jid::parse(entry->full_jid) : std::nullopt;
-  if (!old || !full || full->node() != user_ || full->domain() != domain_) {
+  if (ctx_.config.resume_timeout_seconds <= 0) co_return Refusal{"feature-not-implemented"};
+  if (!h) co_return Refusal{"bad-request"};
+  // A stream or a hibernated session: either can hand the session over.
+  auto old = std::static_pointer_cast<ResumableSession>(ctx_.resumable.find(previd));
+  if (!old || old->jid().node() != user_ || old->jid().domain() != domain_) {
     // Another account's id is as unknown to this client as an expired one.
     spdlog::info("{}: cannot resume '{:.64}'", log_id(), previd);
     co_return refuse_unknown_session(previd);
   }
   // Deliveries that reach us once the old session is ours wait in
   // resume_backlog_ until we are back on this shard.
-  set_jid(*full);
+  set_jid(old->jid());
   resuming_ = true;
   passed_on_ = 0;
-  std::variant<Handover, ResumeRefusal> taken = ResumeRefusal{"item-not-found"};
+  std::variant<Handover, Refusal> taken = Refusal{"item-not-found"};
   auto visit = ctx_.router.visit_shard_of(old, [this, &taken, h](router::Session& s) {
-    taken = static_cast<ClientStream&>(s).hand_over(*this, *h);
+    taken = static_cast<ResumableSession&>(s).hand_over(*this, *h);
   });
   co_await std::move(visit);
   if (std::holds_alternative<Handover>(taken)) co_await wait_for_deliveries_in_flight(old);
   resuming_ = false;
-  if (auto* refused = std::get_if<ResumeRefusal>(&taken)) {
+  if (auto* refused = std::get_if<Refusal>(&taken)) {
     spdlog::info("{}: cannot resume '{}': {}", log_id(), previd, refused->condition);
     set_jid({});
     // It ended while we were on our way: as if it had before.
@@ -172,15 +172,11 @@ awaitable<ClientStream::ResumeOutcome> ClientStream::take_over_session(const std
   if (state_ != State::kAuthenticated) {
     // This stream was closed while we were away (shutdown): the session we
     // took ends here, as any other would.
-    sm_id_ = previd;
-    end_resumability();
     ctx_.router.sessions().unbind(*this);
-    router::SessionEvent ev{*this};
-    ctx_.router.hooks().session_ended.run(ev);
-    set_presence(false, priority());
-    requeue_unacked(std::move(handover.unacked));
+    sm_id_ = previd;
+    end_session(sm_id_, handover.inbound, std::move(handover.unacked));
     requeue_unacked(std::exchange(resume_backlog_, {}));
-    co_return ResumeRefusal{"item-not-found"};
+    co_return Refusal{"item-not-found"};
   }
   state_ = State::kBound;
   sm_id_ = previd;
@@ -200,12 +196,12 @@ awaitable<void> ClientStream::wait_for_deliveries_in_flight(router::SessionPtr o
   co_await ctx_.router.visit_shard_of(std::move(old), [](router::Session&) {});
 }
 
-ClientStream::ResumeRefusal ClientStream::refuse_unknown_session(const std::string& previd) const {
+ClientStream::Refusal ClientStream::refuse_unknown_session(const std::string& previd) const {
   // XEP-0198 §5: "If the server recogizes the 'previd' as an earlier
   // session that has timed out the server MAY also include a 'h'
   // attribute": only to the account whose session it was.
   const auto account = xmpp::Jid::from_parts(user_, domain_).bare_string();
-  return ResumeRefusal{"item-not-found", ctx_.resumable.handled_when_ended(previd, account)};
+  return Refusal{"item-not-found", ctx_.resumable.handled_when_ended(previd, account)};
 }
 
 std::string ClientStream::resume_answer_xml(const ResumeOutcome& outcome) {
@@ -215,7 +211,7 @@ std::string ClientStream::resume_answer_xml(const ResumeOutcome& outcome) {
     out += fmt::format("' h='{}'/>", resumed->inbound);
     return out;
   }
-  const auto& refused = std::get<ResumeRefusal>(outcome);
+  const auto& refused = std::get<Refusal>(outcome);
   std::string out = fmt::format("<failed xmlns='{}'", ns::kSm);
   if (refused.h) out += fmt::format(" h='{}'", *refused.h);
   out += fmt::format("><{} xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>{}</failed>", refused.condition,
@@ -230,112 +226,55 @@ void ClientStream::resend_after_resume(std::vector<std::string> unacked) {
   spdlog::info("{}: resumed, {} stanzas sent again", log_id(), resent);
 }
 
-std::variant<ClientStream::Handover, ClientStream::ResumeRefusal> ClientStream::hand_over(
-    ClientStream& successor, std::uint32_t h) {
-  if (state_ != State::kBound || sm_id_.empty()) return ResumeRefusal{"item-not-found"};  // ended meanwhile
-  if (!sm_unacked_.acknowledge(h)) {
-    // §4's <handled-count-too-high/>, as a <failed/> rather than a stream
-    // error: the session stays resumable by a client that counts right,
-    // and our count tells this one which of its stanzas we have.
-    return ResumeRefusal{
-        "undefined-condition", sm_inbound_.value(),
-        fmt::format("<handled-count-too-high xmlns='{}' h='{}' send-count='{}'/>", ns::kSm, h,
-                    sm_unacked_.sent())};
-  }
-  Handover out{sm_inbound_.value(), h, sm_unacked_.take_all(), carry_away()};
-  // What CSI held back was never sent: the new stream sends it.
-  for (auto& held : csi_.take_held()) out.unacked.push_back(std::move(held));
-  // From here stanzas for this address reach the successor.
-  successor.set_presence(is_available(), priority());
-  ctx_.router.sessions().bind(successor.shared_from_this());
-  ctx_.resumable.add(sm_id_, {successor.weak_from_this(), jid().to_string()});
-  router::SessionResumed ev{*this, successor};
-  ctx_.router.hooks().session_resumed.run(ev);
+std::variant<ClientStream::Handover, ClientStream::Refusal> ClientStream::hand_over(ClientStream& successor,
+                                                                                 std::uint32_t h) {
+  if (state_ != State::kBound || sm_id_.empty()) return Refusal{"item-not-found"};  // ended meanwhile
+  auto taken = give_session(successor, sm_id_, sm_inbound_.value(), sm_unacked_, csi_, h);
+  if (!std::holds_alternative<Handover>(taken)) return taken;
   // This stream ends without a trace: no unavailable presence, no last
   // activity, nothing of the session (handed_over_).
   spdlog::info("{}: taken over by {}", log_id(), successor.log_id());
   sm_id_.clear();
   sm_enabled_ = false;
-  handed_over_ = true;
-  if (!hibernating_) {
-    // A client that resumes before we noticed the broken connection leaves
-    // a live one behind. §5: "the server SHOULD send a 'conflict' stream
-    // error and close that stream"; nothing else goes out on it.
-    fail(StreamCondition::kConflict, "Replaced by resumed session");
-    return out;
-  }
-  hibernating_ = false;
-  set_hibernating(false);
-  state_ = State::kClosed;
-  deadline_.cancel();
-  close_transport();
-  return out;
+  // The client resumed before we noticed the broken connection, which
+  // leaves a live one behind. §5: "the server SHOULD send a 'conflict'
+  // stream error and close that stream"; nothing else goes out on it.
+  fail(StreamCondition::kConflict, "Replaced by resumed session");
+  return taken;
 }
 
 void ClientStream::sm_track_outbound(std::string bytes) {
   if (!sm_unacked_.full()) {
     sm_unacked_.push(std::move(bytes));
-    if (!hibernating_ && !sm_ack_requested_ && sm_unacked_.size() >= kRequestAckAfter) {
+    if (!sm_ack_requested_ && sm_unacked_.size() >= kRequestAckAfter) {
       sm_ack_requested_ = true;
       send(fmt::format("<r xmlns='{}'/>", ns::kSm));
     }
     return;
   }
-  if (hibernating_) {
-    // Asleep with a full queue: the session ends, nothing is dropped.
-    end_hibernation();
-    return requeue_unacked({std::move(bytes)});
-  }
   fail(StreamCondition::kPolicyViolation, "too many unacknowledged stanzas");
 }
 
 void ClientStream::write_tracked(std::string bytes) {
-  if (!hibernating_) write_serialized(bytes);
+  write_serialized(bytes);
   if (sm_enabled_) sm_track_outbound(std::move(bytes));
 }
 
 void ClientStream::hibernate() {
   spdlog::info("{}: connection lost; resumable for {} s", log_id(), resume_timeout_.count());
-  hibernating_ = true;
-  set_hibernating(true);
-  hibernated_at_ = std::chrono::steady_clock::now();
-  sm_ack_requested_ = false;
-  deadline_.cancel();  // the watchdog now waits for the resume timeout
+  auto asleep = std::make_shared<HibernatedSession>(
+      ctx_, shard(),
+      HibernatedSession::Parts{jid(), sm_id_, resume_timeout_, sm_inbound_.value(), std::move(sm_unacked_),
+                               std::move(csi_), carry_away(), kind_, number_});
+  move_address_to(*asleep, sm_id_);
+  asleep->start();
+  // This stream ends without a trace (handed_over_) and is freed once its
+  // last handler has run; what still reaches it is passed on.
+  sm_id_.clear();
+  sm_enabled_ = false;
+  state_ = State::kClosed;
+  deadline_.cancel();
   close_transport();
-  release_connection_state();
-}
-
-void ClientStream::end_hibernation() {
-  hibernating_ = false;
-  set_hibernating(false);
-  end_resumability();
-  finish();  // unbinds, tells contacts, and requeues what was never acknowledged
-}
-
-void ClientStream::end_resumability() {
-  if (sm_id_.empty()) return;
-  spdlog::info("{}: session over; a late resume hears h={}", log_id(), sm_inbound_.value());
-  ctx_.resumable.end(std::exchange(sm_id_, {}), this, jid().bare_string(), sm_inbound_.value());
-}
-
-// XEP-0198 §5 and RFC 6121 §8.5.3.2.1: what the client never acknowledged
-// is not lost with its session. Messages are routed again as if sent to the
-// bare JID (another resource, or offline storage); iq requests get an error;
-// presence is dropped, since the contact's next one supersedes it.
-void ClientStream::requeue_unacked(std::vector<std::string> stanzas) {
-  if (!stanzas.empty()) spdlog::info("{}: {} unacknowledged stanzas routed again", log_id(), stanzas.size());
-  for (const auto& text : stanzas) {
-    auto stanza = xml::parse_element(text, ns::kClient);
-    if (!stanza) continue;
-    const auto type = std::string(stanza->attr_or("type"));
-    auto from = xmpp::Jid::parse(stanza->attr_or("from"));
-    auto to = xmpp::Jid::parse(stanza->attr_or("to"));
-    if (stanza->name() == "message" && from && to && type != "error" && type != "groupchat") {
-      ctx_.router.route_to_bare(std::move(*stanza), *from, to->bare());
-    } else if (stanza->name() == "iq" && (type == "get" || type == "set")) {
-      ctx_.router.bounce(*stanza, StanzaError(StanzaCondition::kRecipientUnavailable));
-    }
-  }
 }
 
 }  // namespace tern::stream

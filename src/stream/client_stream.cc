@@ -39,8 +39,7 @@ std::string ClientStream::make_stream_id() {
 
 ClientStream::ClientStream(C2SContext& ctx, unsigned shard, asio::any_io_executor executor,
                            std::string remote_ip, const char* kind, StreamKind metrics_kind)
-    : Session(shard),
-      ctx_(ctx),
+    : ResumableSession(ctx, shard),
       executor_(executor),
       deadline_(executor),
       last_activity_(Clock::now()),
@@ -70,12 +69,11 @@ void ClientStream::start_watchdog() {
   watch_deadline();
 }
 
-// One timer per stream: handshake deadline, then idle deadline (the resume
-// timeout while hibernating), then the grace period after we close. A plain
-// wait handler, not a coroutine: every session, hibernated ones included,
-// keeps one pending wait for life, and a coroutine's frames cost ~620 bytes
-// where the handler costs ~90. Whatever changes which deadline applies
-// cancels the wait, which brings us back here.
+// One timer per stream: handshake deadline, then idle deadline, then the
+// grace period after we close. A plain wait handler, not a coroutine: every
+// stream keeps one pending wait for life, and a coroutine's frames cost
+// ~620 bytes where the handler costs ~90. Whatever changes which deadline
+// applies cancels the wait, which brings us back here.
 void ClientStream::watch_deadline() {
   try {
     while (state_ != State::kClosed) {
@@ -84,8 +82,6 @@ void ClientStream::watch_deadline() {
         // From when we closed, not from now: a peer that never answers our
         // closing tag is hung up on after the grace, not kept forever.
         due = closing_since_ + kCloseGrace;
-      } else if (hibernating_) {
-        due = hibernated_at_ + resume_timeout_;
       } else if (state_ != State::kBound) {
         due = connected_at_ + std::chrono::seconds(ctx_.config.handshake_timeout_seconds);
       } else {
@@ -97,10 +93,7 @@ void ClientStream::watch_deadline() {
             [self = shared_from_this(), this](const boost::system::error_code&) { watch_deadline(); });
         return;
       }
-      if (hibernating_) {
-        spdlog::info("{}: not resumed in time", log_id());
-        end_hibernation();
-      } else if (state_ == State::kClosing) {
+      if (state_ == State::kClosing) {
         close_transport();
         return;
       } else {
@@ -291,44 +284,26 @@ awaitable<bool> ClientStream::answer_pre_auth_iq(const xml::Element& el) {
 }
 
 void ClientStream::deliver(const xml::Element& stanza) {
-  if (handed_over_) {
-    return pass_to_successor(std::make_shared<const std::string>(xml::to_string(stanza, ns::kClient)));
-  }
+  if (handed_over_) return pass_on(std::make_shared<const std::string>(xml::to_string(stanza, ns::kClient)));
   if (resuming_ || binding_inline_) return resume_backlog_.push_back(xml::to_string(stanza, ns::kClient));
   if (state_ != State::kBound) return;
   if (auto* c = counters()) bump(c->stanzas_out);
   if (csi_.inactive()) return deliver_while_inactive(xml::to_string(stanza, ns::kClient));
   // Serialised straight into the transport's buffer when nothing needs a copy.
-  if (!sm_enabled_) return hibernating_ ? void() : write_stanza(stanza);
+  if (!sm_enabled_) return write_stanza(stanza);
   write_tracked(xml::to_string(stanza, ns::kClient));
 }
 
 void ClientStream::deliver_serialized(const router::SerializedStanza& stanza) {
-  if (handed_over_) return pass_to_successor(stanza);
+  if (handed_over_) return pass_on(stanza);
   if (resuming_ || binding_inline_) return resume_backlog_.push_back(*stanza);
   if (state_ != State::kBound) return;
   if (auto* c = counters()) bump(c->stanzas_out);
   if (csi_.inactive()) return deliver_while_inactive(*stanza);
-  if (!sm_enabled_) return hibernating_ ? void() : write_serialized(std::string_view(*stanza));
+  if (!sm_enabled_) return write_serialized(std::string_view(*stanza));
   write_tracked(*stanza);
 }
 
-// A delivery looked up on another shard before a resume took this session
-// over, and run here after: it goes to the stream that holds the address
-// now, or (that one gone too) is routed again as an unacknowledged stanza
-// would be. Without this it would be dropped on a closed stream.
-void ClientStream::pass_to_successor(router::SerializedStanza stanza) {
-  auto successor = ctx_.router.sessions().find(jid());
-  if (!successor || successor.get() == this) return requeue_unacked({*stanza});
-  ctx_.router.on_shard_of(successor, [stanza](router::Session& s) {
-    if (auto* stream = dynamic_cast<ClientStream*>(&s)) return stream->accept_passed_on(stanza);
-    s.deliver_serialized(stanza);
-  });
-}
-
-// Passed on by the stream this one took the session from: older than any
-// delivery that found this stream itself, so while the take-over is under
-// way it goes ahead of those (RFC 6120 §10.1, per sender).
 void ClientStream::accept_passed_on(const router::SerializedStanza& stanza) {
   if (!resuming_) return deliver_serialized(stanza);
   resume_backlog_.insert(resume_backlog_.begin() + static_cast<std::ptrdiff_t>(passed_on_), *stanza);
@@ -350,8 +325,6 @@ void ClientStream::on_client_state(const xml::Element& el) {
 
 void ClientStream::fail(StreamCondition condition, std::string_view text) {
   if (state_ == State::kClosing || state_ == State::kClosed) return;
-  // Nobody to tell: a hibernated session just ends (conflict, shutdown, …).
-  if (hibernating_) return end_hibernation();
   if (!header_sent_) {
     // RFC 6120 §4.9.1.1: open our stream first, even to close it at once.
     write_stream_open(" id='" + make_stream_id() + "' version='1.0'");
@@ -377,7 +350,7 @@ void ClientStream::close_stream() {
 }
 
 void ClientStream::finish() {
-  if (state_ == State::kClosed || hibernating_) return;
+  if (state_ == State::kClosed) return;
   // XEP-0198 §5: the connection broke under a resumable session.
   if (state_ == State::kBound && !sm_id_.empty()) return hibernate();
   // A stream taking over a session (resuming_) has its address, not yet the session.
@@ -386,15 +359,7 @@ void ClientStream::finish() {
                          (state_ == State::kClosing && !jid().empty() && !resuming_ && !handed_over_);
   if (state_ == State::kBound) ctx_.router.sessions().unbind(*this);
   state_ = State::kClosed;
-  if (was_bound) {
-    // Presence still reads as it was, so the presence module can tell
-    // contacts we are gone (RFC 6121 §4.6).
-    router::SessionEvent ev{*this};
-    ctx_.router.hooks().session_ended.run(ev);
-    set_presence(false, priority());
-    end_resumability();
-    if (sm_enabled_) requeue_unacked(sm_unacked_.take_all());
-  }
+  if (was_bound) end_session(sm_id_, sm_inbound_.value(), sm_unacked_.take_all());
   spdlog::debug("{}: closed", log_id());
   deadline_.cancel();
   close_transport();

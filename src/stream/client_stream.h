@@ -16,10 +16,10 @@
 #include <vector>
 
 #include "core/asio.h"
-#include "router/session.h"
 #include "sasl/mechanism.h"
 #include "stream/c2s_context.h"
 #include "stream/csi_buffer.h"
+#include "stream/resumable_session.h"
 #include "stream/sasl2_request.h"
 #include "stream/sm_queue.h"
 #include "transport/tls.h"
@@ -30,7 +30,7 @@ namespace tern::stream {
 // The stream error a parser failure calls for.
 xmpp::StreamCondition condition_of(xml::ParseError e);
 
-class ClientStream : public router::Session {
+class ClientStream : public ResumableSession {
  public:
   ~ClientStream() override;
 
@@ -38,6 +38,12 @@ class ClientStream : public router::Session {
   void deliver_serialized(const router::SerializedStanza& stanza) override;
   void close_with_error(xmpp::StreamCondition condition, std::string_view text = {}) override;
   std::shared_ptr<void> hold_handled() override;
+  std::variant<Handover, Refusal> hand_over(ClientStream& successor, std::uint32_t h) override;
+  std::string log_id() const override;
+  // Passed on by the object this stream took the session from: older than
+  // any delivery that found this stream itself, so while the take-over is
+  // under way it goes ahead of those (RFC 6120 §10.1, per sender).
+  void accept_passed_on(const router::SerializedStanza& stanza);
 
   // Which SASL profile the client speaks: RFC 6120's or XEP-0388's.
   enum class SaslProfile { kSasl1, kSasl2 };
@@ -62,9 +68,6 @@ class ClientStream : public router::Session {
   // Waits until everything written has gone out.
   virtual awaitable<void> drain() = 0;
   virtual void close_transport() = 0;
-  // The connection is gone for good and the session hibernates (XEP-0198):
-  // frees what only reading and writing that connection needed.
-  virtual void release_connection_state() {}
   // Whether nobody on the path can read the stream (TLS, or a trusted hop).
   virtual bool is_confidential() const = 0;
   // Null without TLS we terminate, and after authentication.
@@ -94,12 +97,10 @@ class ClientStream : public router::Session {
   void finish();
   void start_watchdog();
   void touch() { last_activity_ = std::chrono::steady_clock::now(); }
-  std::string log_id() const;
   const std::string& remote_ip() const { return remote_ip_; }
   State state() const { return state_; }
   static std::string make_stream_id();
 
-  C2SContext& ctx_;
   asio::any_io_executor executor_;
   State state_ = State::kAwaitHeader;
   bool header_sent_ = false;
@@ -179,25 +180,11 @@ class ClientStream : public router::Session {
   bool sm_ack_requested_ = false;  // our <r/> is out, no <a/> yet
   std::string sm_id_;              // resumption id; empty: not resumable
   std::chrono::seconds resume_timeout_{0};
-  // The connection is gone but the session stays bound, collecting stanzas
-  // in sm_unacked_ until a <resume/> or the resume timeout.
-  bool hibernating_ = false;
-  std::chrono::steady_clock::time_point hibernated_at_;
   // Taking over an old session on its shard: deliveries wait here, to go out
   // after <resumed/> and the re-sent stanzas.
   bool resuming_ = false;
   std::vector<std::string> resume_backlog_;
   std::size_t passed_on_ = 0;  // how many at its front the old stream passed on
-  // Taken over by a resumed stream, which owns the session now: closing
-  // this one ends nothing but the connection.
-  bool handed_over_ = false;
-  // What a resumed stream takes from the session it replaces.
-  struct Handover {
-    std::uint32_t inbound;             // stanzas the old stream handled
-    std::uint32_t acked;               // the client's h
-    std::vector<std::string> unacked;  // to re-send, oldest first
-    CarriedState state;
-  };
   // Handled tickets (router::Session::hold_handled): an <r/> is answered
   // once no ticket is open, so `h` never counts a message whose
   // offline-storage write could still be lost. A module that holds a
@@ -218,12 +205,6 @@ class ClientStream : public router::Session {
   // Turns stream management on (resumable if asked and allowed); returns
   // the <enabled/> to send.
   std::string start_stream_management(bool wants_resume, std::uint32_t max);
-  // A <resume/> that cannot be honoured: what its <failed/> says.
-  struct ResumeRefusal {
-    std::string condition;                        // an RFC 6120 stanza error condition
-    std::optional<std::uint32_t> h = std::nullopt;  // the old session's count, for its account only
-    std::string detail = {};                      // further children (<handled-count-too-high/>)
-  };
   // A session taken over: the stream is bound under its address; deliveries
   // wait in resume_backlog_ until resend_after_resume.
   struct Resumption {
@@ -231,7 +212,7 @@ class ClientStream : public router::Session {
     std::uint32_t inbound;             // the <resumed h=…/>
     std::vector<std::string> unacked;  // to re-send, oldest first
   };
-  using ResumeOutcome = std::variant<Resumption, ResumeRefusal>;
+  using ResumeOutcome = std::variant<Resumption, Refusal>;
   // <resume/> after the usual SASL and stream restart.
   awaitable<void> sm_resume(const xml::Element& el);
   // Both ways to resume (the element above, or inline in SASL2's
@@ -245,32 +226,23 @@ class ClientStream : public router::Session {
   // <item-not-found/> for an id that names no live session of this
   // account, with what the session had handled if it was this account's
   // and ended lately (ResumableSessions::handled_when_ended).
-  ResumeRefusal refuse_unknown_session(const std::string& previd) const;
+  Refusal refuse_unknown_session(const std::string& previd) const;
   // <resumed previd h/> or <failed h?>…</failed>.
   static std::string resume_answer_xml(const ResumeOutcome& outcome);
   // After <resumed/> went out: what the client never acknowledged, then
   // what arrived while the session changed hands.
   void resend_after_resume(std::vector<std::string> unacked);
-  // On the old session's shard: gives `successor` this session, or why not
-  // (ended meanwhile, or `h` acknowledges stanzas never sent).
-  std::variant<Handover, ResumeRefusal> hand_over(ClientStream& successor, std::uint32_t h);
   void sm_track_outbound(std::string bytes);
-  // Writes a serialised stanza (unless hibernating) and tracks it for acks.
+  // Writes a serialised stanza and tracks it for acks.
   void write_tracked(std::string bytes);
   // --- XEP-0352 client state indication ----------------------------------
   CsiBuffer csi_;
   void on_client_state(const xml::Element& el);
   // A stanza for an inactive client: held back, or sent after what was held.
   void deliver_while_inactive(std::string bytes);
-  void pass_to_successor(router::SerializedStanza stanza);
-  void accept_passed_on(const router::SerializedStanza& stanza);
+  // The connection broke under a resumable session: a HibernatedSession
+  // takes the session's place, and this stream is freed.
   void hibernate();
-  void end_hibernation();
-  // The session ends for good: its id resumes nothing any more, and what it
-  // had handled is remembered for a late <resume/>.
-  void end_resumability();
-  // Stanzas the client never acknowledged, once the session is over.
-  void requeue_unacked(std::vector<std::string> stanzas);
 };
 
 }  // namespace tern::stream

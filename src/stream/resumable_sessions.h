@@ -23,20 +23,17 @@ class ResumableSessions {
                              std::chrono::seconds ended_lifetime = std::chrono::minutes(10))
       : ended_(ended_capacity, ended_lifetime) {}
 
-  struct Entry {
-    std::weak_ptr<router::Session> session;
-    std::string full_jid;  // the resumed stream takes this address
-  };
-
-  void add(const std::string& id, Entry entry) {
+  // `session` is the object that holds the session now (its address is
+  // fixed for its life, so a stream on another shard may read it).
+  void add(const std::string& id, const router::SessionPtr& session) {
     std::lock_guard lock(mutex_);
-    by_id_[id] = std::move(entry);
+    by_id_[id] = session;
   }
-  std::optional<Entry> find(const std::string& id) const {
+  // Null when `id` names no session, or one that ended.
+  router::SessionPtr find(const std::string& id) const {
     std::lock_guard lock(mutex_);
     auto it = by_id_.find(id);
-    if (it == by_id_.end()) return std::nullopt;
-    return it->second;
+    return it == by_id_.end() ? nullptr : it->second.lock();
   }
   // The session ended: forgets `id` if it still names `session` (a resumed
   // stream re-adds it, and the old one's end must not drop it) and then
@@ -45,7 +42,7 @@ class ResumableSessions {
            std::uint32_t handled) {
     std::lock_guard lock(mutex_);
     if (auto it = by_id_.find(id); it != by_id_.end()) {
-      auto current = it->second.session.lock();
+      auto current = it->second.lock();
       if (current && current.get() != session) return;
       by_id_.erase(it);
     }
@@ -64,7 +61,7 @@ class ResumableSessions {
 
  private:
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, Entry> by_id_;
+  std::unordered_map<std::string, std::weak_ptr<router::Session>> by_id_;
   EndedSessions ended_;
 };
 

@@ -162,7 +162,7 @@ std::unique_ptr<Module> start_carbons(ModuleContext& ctx) {
          co_return;
        }});
 
-  m->tokens.push_back(ctx.hooks().session_resumed.add([c](router::SessionResumed& ev) {
+  m->tokens.push_back(ctx.hooks().session_moved.add([c](router::SessionMoved& ev) {
     c->enabled.set(ev.fresh, c->enabled.has(ev.old));
     c->enabled.set(ev.old, false);
     return core::Verdict::kPass;
