@@ -31,8 +31,6 @@ class Outbox {
   void start(const std::shared_ptr<void>& owner);
   // Waits until everything appended so far has gone out (or failed).
   awaitable<void> drain();
-  // Drops what has not gone out yet (the connection is being abandoned).
-  void discard() { std::string().swap(pending_); }
   bool idle() const { return !writing_; }
 
  private:

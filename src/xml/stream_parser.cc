@@ -612,7 +612,7 @@ StreamParser::StreamParser(ParserLimits limits, ParserPool* pool)
 StreamParser::~StreamParser() = default;
 
 void StreamParser::feed(std::string_view bytes) {
-  if (!impl_) return;  // discarded
+  if (!impl_) return;  // moved from
   Impl& m = *impl_;
   if (bytes.empty() || m.state == Impl::State::kDone) return;
   m.activity = true;
@@ -624,7 +624,7 @@ void StreamParser::feed(std::string_view bytes) {
 }
 
 std::optional<StreamEvent> StreamParser::next() {
-  if (!impl_) return std::nullopt;  // discarded
+  if (!impl_) return std::nullopt;  // moved from
   Impl& m = *impl_;
   for (;;) {
     if (!m.queue.empty()) {
@@ -667,8 +667,6 @@ std::optional<StreamEvent> StreamParser::next() {
 void StreamParser::reset() {
   if (impl_) impl_ = std::make_unique<Impl>(impl_->limits, impl_->pool);
 }
-
-void StreamParser::discard() { impl_.reset(); }
 
 bool StreamParser::saw_activity() { return impl_ && std::exchange(impl_->activity, false); }
 

@@ -109,10 +109,6 @@ class StreamParser {
   // fed but not yet parsed are dropped: a client must wait for <proceed/> or
   // <success/> before sending more, so there are none in a correct stream.
   void reset();
-  // Frees everything, for a stream that will not be read again (a session
-  // whose connection is gone, kept for resumption). feed() and reset() then
-  // do nothing and next() returns nullopt.
-  void discard();
   // Whether any bytes were fed since the last call, whitespace keepalives
   // included, so the stream layer can refresh idle timers without an event
   // per space.

@@ -456,9 +456,10 @@ awaitable<IqReply> set_list(State st, const IqRequest& req) {
       for (const auto& s : available) {
         st->host.on_shard_of(s, [st, unblocked](router::Session& session) {
           const auto* state = session.module_state().find<presence::SessionPresence>();
-          if (!state || !state->last_presence) return;
+          auto last = state ? state->last_presence() : std::nullopt;
+          if (!last) return;
           for (const auto& contact : unblocked) {
-            xml::Element presence = *state->last_presence;
+            xml::Element presence = *last;
             presence.set_attr("from", session.jid().to_string());
             presence.set_attr("to", contact.to_string());
             st->host.route(std::move(presence));

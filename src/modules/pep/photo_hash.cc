@@ -113,8 +113,9 @@ awaitable<void> photo_may_have_changed(std::shared_ptr<PepService> self, std::st
   for (const auto& s : sessions) {
     host.on_shard_of(s, [host, hash, stale](router::Session& c) {
       const auto* state = c.module_state().find<presence::SessionPresence>();
-      if (!c.is_available() || !state || !state->last_presence) return;
-      xml::Element p = *state->last_presence;
+      auto last = state && c.is_available() ? state->last_presence() : std::nullopt;
+      if (!last) return;
+      xml::Element p = std::move(*last);
       p.remove_attr("to");
       p.set_attr("from", c.jid().to_string());
       avatar::apply_photo_hash(p, hash, stale);

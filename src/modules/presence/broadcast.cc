@@ -43,11 +43,11 @@ awaitable<void> PresenceService::broadcast_available(xmpp::Jid from, xml::Elemen
       if (initial && self) {
         host_.on_shard_of(other, [this, self](router::Session& o) {
           const auto* state = o.module_state().find<SessionPresence>();
-          if (!state || !state->last_presence) return;
-          xml::Element p = *state->last_presence;
-          p.set_attr("from", o.jid().to_string());
-          p.set_attr("to", self->jid().to_string());
-          host_.deliver(self, std::move(p));
+          auto p = state ? state->last_presence() : std::nullopt;
+          if (!p) return;
+          p->set_attr("from", o.jid().to_string());
+          p->set_attr("to", self->jid().to_string());
+          host_.deliver(self, std::move(*p));
         });
       }
     }
@@ -139,11 +139,11 @@ void PresenceService::send_current_presence(const xmpp::Jid& owner, const xmpp::
     if (!s->is_available()) continue;
     host_.on_shard_of(s, [this, to](router::Session& c) {
       const auto* state = c.module_state().find<SessionPresence>();
-      if (!state || !state->last_presence) return;
-      xml::Element p = *state->last_presence;
-      p.set_attr("from", c.jid().to_string());
-      p.set_attr("to", to.to_string());
-      send(std::move(p));
+      auto p = state ? state->last_presence() : std::nullopt;
+      if (!p) return;
+      p->set_attr("from", c.jid().to_string());
+      p->set_attr("to", to.to_string());
+      send(std::move(*p));
     });
   }
 }

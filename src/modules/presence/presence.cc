@@ -111,18 +111,18 @@ core::Verdict PresenceService::on_broadcast(router::RoutedStanza& ev) {
     // unavailable: this is initial presence (§4.2), else a change (§4.4).
     // (Not the stream's is_available(): a presence queued behind the
     // account's work in flight runs after the stream has marked it.)
-    const bool initial = !state.last_presence;
+    const bool initial = !state.has_last_presence();
     xml::Element p = ev.stanza;
     p.remove_attr("to");
     p.set_attr("from", ev.from.to_string());
-    state.last_presence = p;
+    state.set_last_presence(p);
     queue_next(ev.from, [this, from = ev.from, p = std::move(p), initial] {
       return broadcast_available(from, p, initial);
     });
-  } else if (type == "unavailable" && state.last_presence) {
+  } else if (type == "unavailable" && state.has_last_presence()) {
     // §4.5: to subscribers, own resources and directed-presence targets.
     std::set<std::string> directed = std::exchange(state.directed_to, {});
-    state.last_presence.reset();
+    state.forget_last_presence();
     xml::Element p = ev.stanza;
     p.remove_attr("to");
     p.set_attr("from", ev.from.to_string());
@@ -171,7 +171,7 @@ void PresenceService::on_session_ended(router::Session& session) {
   if (!session.is_available()) return;
   auto& state = session.module_state().get<SessionPresence>();
   std::set<std::string> directed = std::exchange(state.directed_to, {});
-  state.last_presence.reset();
+  state.forget_last_presence();
   xml::Element p = make_presence(session.jid().to_string(), "", "unavailable");
   // Last of what the session sent: behind its stanzas still queued.
   queue_last(session.jid(), [this, from = session.jid(), p = std::move(p), directed = std::move(directed)] {

@@ -10,15 +10,35 @@
 #include <string>
 
 #include "xml/element.h"
+#include "xml/parse_element.h"
+#include "xml/serializer.h"
+#include "xmpp/namespaces.h"
 
 namespace tern::modules::presence {
 
-struct SessionPresence {
+class SessionPresence {
+ public:
   // The latest available presence the session broadcast, 'from' its full
-  // JID; empty before initial presence and after unavailable.
-  std::optional<xml::Element> last_presence;
+  // JID; nullopt before initial presence and after unavailable.
+  std::optional<xml::Element> last_presence() const {
+    if (last_presence_.empty()) return std::nullopt;
+    return xml::parse_element(last_presence_, ns::kClient);
+  }
+  bool has_last_presence() const { return !last_presence_.empty(); }
+  void set_last_presence(const xml::Element& presence) {
+    last_presence_ = xml::to_string(presence, ns::kClient);
+    last_presence_.shrink_to_fit();  // kept for the session's life
+  }
+  void forget_last_presence() { std::string().swap(last_presence_); }
+
   // JIDs it sent directed presence to (§4.6), told when it goes away.
   std::set<std::string> directed_to;
+
+ private:
+  // Serialised: a tree costs an allocation per attribute list and child in
+  // every online session, and it is read again only when someone needs it
+  // (a probe, an approval, an unblock, a new avatar).
+  std::string last_presence_;
 };
 
 }  // namespace tern::modules::presence

@@ -296,22 +296,6 @@ TEST(StreamParserTest, ResetAndReparse) {
   EXPECT_EQ(drain(p), std::vector<std::string>{kOpen});
 }
 
-// A hibernated session's parser: everything freed, and whatever the stream
-// code still calls is harmless.
-TEST(StreamParserTest, DiscardFreesEverythingAndIgnoresLaterCalls) {
-  StreamParser p;
-  p.feed(stream("<iq type='get' id='1'/>"));
-  EXPECT_EQ(drain(p).size(), 2u);
-  EXPECT_GT(p.memory_usage(), 0u);
-  p.discard();
-  EXPECT_EQ(p.memory_usage(), 0u);
-  p.feed("<message/>");
-  EXPECT_FALSE(p.saw_activity());
-  EXPECT_FALSE(p.next().has_value());
-  p.reset();
-  EXPECT_FALSE(p.next().has_value());
-}
-
 TEST(StreamParserTest, MultiByteUtf8SplitAcrossFeeds) {
   std::string text = "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";  // é € 😀
   std::string in = stream("<message><body>" + text + "</body></message>");
