@@ -50,12 +50,10 @@ ClientStream::ClientStream(C2SContext& ctx, unsigned shard, asio::any_io_executo
       tokens_at_(Clock::now()),
       number_(ctx.next_stream_number++),
       sm_unacked_(static_cast<std::size_t>(ctx.config.sm_queue_max)) {
-  ctx_.live.add(shard, this);
   if (auto* c = counters()) bump(c->open[static_cast<int>(metrics_kind_)], 1);
 }
 
 ClientStream::~ClientStream() {
-  ctx_.live.remove(shard(), this);
   if (auto* c = counters()) bump(c->open[static_cast<int>(metrics_kind_)], -1);
 }
 
@@ -352,7 +350,10 @@ void ClientStream::close_stream() {
 void ClientStream::finish() {
   if (state_ == State::kClosed) return;
   // XEP-0198 §5: the connection broke under a resumable session.
-  if (state_ == State::kBound && !sm_id_.empty()) return hibernate();
+  if (state_ == State::kBound && !sm_id_.empty()) {
+    hibernate();
+    return leave_live();
+  }
   // A stream taking over a session (resuming_) has its address, not yet the session.
   // One taken over (handed_over_) left its session to its successor.
   const bool was_bound = state_ == State::kBound ||
@@ -363,6 +364,7 @@ void ClientStream::finish() {
   spdlog::debug("{}: closed", log_id());
   deadline_.cancel();
   close_transport();
+  leave_live();
 }
 
 // Token bucket: every stanza takes a token, and one that finds none takes it

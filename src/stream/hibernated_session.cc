@@ -19,11 +19,7 @@ HibernatedSession::HibernatedSession(C2SContext& ctx, unsigned shard, Parts part
   set_jid(std::move(parts.jid));
   adopt(std::move(parts.state));
   set_hibernating(true);
-  // Reached by shutdown as streams are (it ends, and what it kept is routed again).
-  ctx_.live.add(shard, this);
 }
-
-HibernatedSession::~HibernatedSession() { ctx_.live.remove(shard(), this); }
 
 void HibernatedSession::start() {
   // The pending wait keeps the session alive; ending it cancels the wait.
@@ -75,7 +71,7 @@ void HibernatedSession::end() {
   if (ended_ || handed_over_) return;
   ended_ = true;
   timeout_.cancel();
-  ctx_.live.remove(shard(), this);
+  leave_live();
   set_hibernating(false);
   ctx_.router.sessions().unbind(*this);
   auto kept = unacked_.take_all();
@@ -92,7 +88,7 @@ std::variant<ResumableSession::Handover, ResumableSession::Refusal> HibernatedSe
   spdlog::info("{}: resumed by {}", log_id(), successor.log_id());
   sm_id_.clear();
   timeout_.cancel();
-  ctx_.live.remove(shard(), this);
+  leave_live();
   set_hibernating(false);
   return taken;
 }

@@ -40,7 +40,6 @@ class HibernatedSession final : public ResumableSession {
 
   // On `shard`, the stream's, which then moves the address here.
   HibernatedSession(C2SContext& ctx, unsigned shard, Parts parts);
-  ~HibernatedSession() override;
   // Once the address is here: the resume timeout starts.
   void start();
 

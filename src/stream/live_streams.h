@@ -1,6 +1,8 @@
-// Every open stream, per shard, so that shutdown (and later admin commands)
-// can reach streams that are not bound to a JID yet. Each shard's set is
-// touched only by that shard's thread.
+// Every open stream and hibernated session, per shard, so that shutdown (and
+// later admin commands) can reach streams that are not bound to a JID yet.
+// Each shard's set is touched only by that shard's thread: a session leaves
+// it when it ends there (ResumableSession::leave_live), not when its last
+// reference goes, which may be on another shard.
 #pragma once
 
 #include <atomic>

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -43,7 +44,17 @@ class ResumableSession : public router::Session {
   virtual std::string log_id() const = 0;  // "c2s#12 alice@example.com/phone"
 
  protected:
-  ResumableSession(C2SContext& ctx, unsigned shard) : Session(shard), ctx_(ctx) {}
+  // Shutdown reaches every session through LiveStreams, from its shard.
+  ResumableSession(C2SContext& ctx, unsigned shard) : Session(shard), ctx_(ctx) { ctx_.live.add(shard, this); }
+  ~ResumableSession() override {
+    if (in_live_) ctx_.live.remove(shard(), this);
+  }
+  // The session's end, on its own shard: its last reference may be dropped
+  // on another (a stream that resumed it), where the shard's set of live
+  // sessions must not be touched.
+  void leave_live() {
+    if (std::exchange(in_live_, false)) ctx_.live.remove(shard(), this);
+  }
 
   // The common part of hand_over: checks `h` against what was sent, takes
   // what the client never acknowledged and what CSI held back (never sent:
@@ -76,6 +87,9 @@ class ResumableSession : public router::Session {
   // Taken over: the session lives in another object now, and what still
   // reaches this one is passed on.
   bool handed_over_ = false;
+
+ private:
+  bool in_live_ = true;
 };
 
 }  // namespace tern::stream

@@ -5,7 +5,7 @@
 // The queue lives in memory only. When the session ends without resumption
 // (resume timeout, clean close, SIGTERM) its messages are routed again as if
 // sent to the bare JID: another resource or offline storage takes them, and
-// iq requests are answered with an error (ClientStream::requeue_unacked). On
+// iq requests are answered with an error (ResumableSession::requeue_unacked). On
 // kill -9 they are lost; they were never acknowledged by the client. On a
 // full disk offline storage fails and the sender gets an error.
 // The queue is capped (`max_unacked`): past the cap the stream is closed with
