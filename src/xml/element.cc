@@ -159,4 +159,11 @@ void move_to_namespace(Element& el, std::string_view from, std::string_view to) 
     if (node.element) move_to_namespace(*node.element, from, to);
 }
 
+bool is_blank(const Element& el) {
+  if (!el.attributes().empty()) return false;
+  for (const auto& node : el.nodes())
+    if (!node.is_text() || node.text.find_first_not_of(" \t\r\n") != std::string::npos) return false;
+  return true;
+}
+
 }  // namespace tern::xml

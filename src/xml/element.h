@@ -85,4 +85,8 @@ class Element {
 // in jabber:client, the one namespace inside Tern.
 void move_to_namespace(Element& el, std::string_view from, std::string_view to);
 
+// No attributes, no child elements and no text but whitespace: `<vCard/>`
+// or an empty private-storage fragment, which clients set to delete.
+bool is_blank(const Element& el);
+
 }  // namespace tern::xml

@@ -9,6 +9,7 @@
 #include "modules/pep/pep.h"
 #include "modules/pep/vcard4.h"
 #include "modules/pubsub/access.h"
+#include "modules/pubsub/own_entries.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
 #include "xmpp/namespaces.h"
@@ -439,42 +440,15 @@ awaitable<IqReply> subscribe(PepService& pep, const std::string& account,
 }
 
 // §5.6 / §5.7: the requester's own subscriptions and affiliations.
-awaitable<IqReply> own_entries(PepService& pep, const std::string& account,
-                               const std::string& requester, std::string full, Request r) {
-  auto& store = pep.storage();
+awaitable<IqReply> own_entries(PepService& pep, const std::string& account, xmpp::Jid requester,
+                               Request r) {
   const bool subs = r.action == Action::kSubscriptions;
+  const bool owner = requester.bare_string() == account;
   auto op = pep.blocking().run([&] {
-    std::vector<storage::PubsubEntry> found;  // (node, value)
-    if (subs) {
-      for (const auto& jid : {requester, full})
-        for (auto& e : store.pubsub().subscriptions_of(account, jid)) found.push_back(e);
-      return found;
-    }
-    for (const auto& n : store.pubsub().nodes(account)) {
-      if (requester == account) {
-        found.push_back({n.node, "owner"});
-        continue;
-      }
-      for (const auto& a : store.pubsub().affiliations(account, n.node))
-        if (a.jid == requester) found.push_back({n.node, a.value});
-    }
-    return found;
+    return pubsub::read_own_entries(pep.storage().pubsub(), account, requester, subs, owner, r.node);
   });
   auto found = co_await std::move(op);
-  auto reply = pubsub_element();
-  auto& list = reply.add_child(subs ? "subscriptions" : "affiliations");
-  for (const auto& e : found) {
-    if (!r.node.empty() && e.jid != r.node) continue;
-    auto& el = list.add_child(subs ? "subscription" : "affiliation");
-    el.set_attr("node", e.jid);
-    if (subs) {
-      el.set_attr("jid", requester);
-      el.set_attr("subscription", e.value);
-    } else {
-      el.set_attr("affiliation", e.value);
-    }
-  }
-  co_return reply;
+  co_return pubsub::own_entries_result(subs, found);
 }
 
 bool is_affiliation(std::string_view a) {
@@ -563,7 +537,7 @@ awaitable<IqReply> PepService::handle(const IqRequest& req) {
     case Action::kUnsubscribe: op.emplace(subscribe(*this, account, req.from, std::move(r))); break;
     case Action::kSubscriptions:
     case Action::kAffiliations:
-      op.emplace(own_entries(*this, account, requester, req.from.to_string(), std::move(r)));
+      op.emplace(own_entries(*this, account, req.from, std::move(r)));
       break;
     case Action::kGetOptions:
     case Action::kSetOptions: co_return pubsub::unsupported("subscription-options");

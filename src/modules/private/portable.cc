@@ -15,6 +15,7 @@
 
 #include "modules/private/private.h"
 #include "portable/section.h"
+#include "xml/element.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
 #include "xmpp/namespaces.h"
@@ -32,7 +33,7 @@ class PrivateImport final : public portable::SectionData {
         warnings.push_back(what + ": " + refused->text + "; skipped");
         continue;
       }
-      if (is_empty(*fragment)) continue;
+      if (xml::is_blank(*fragment)) continue;
       std::string key = document_key(*fragment);
       auto same = [&](const auto& f) { return f.first == key; };
       if (std::find_if(fragments_.begin(), fragments_.end(), same) != fragments_.end()) {

@@ -69,14 +69,6 @@ CheckedQuery check_query(const xml::Element& query, bool is_get, std::size_t max
   return out;
 }
 
-bool is_empty(const xml::Element& fragment) {
-  if (!fragment.attributes().empty()) return false;
-  for (const auto& node : fragment.nodes()) {
-    if (!node.is_text()) return false;
-    if (node.text.find_first_not_of(" \t\r\n") != std::string::npos) return false;
-  }
-  return true;
-}
 
 }  // namespace private_storage
 
@@ -134,7 +126,7 @@ awaitable<IqReply> private_set(State st, const IqRequest& req) {
   co_await st->blocking.run([&] {
     auto& documents = st->storage.documents();
     for (const xml::Element* f : fragments) {
-      if (private_storage::is_empty(*f)) {
+      if (xml::is_blank(*f)) {
         documents.remove(owner, private_storage::document_key(*f));
       } else {
         documents.put(owner, private_storage::document_key(*f), xml::to_string(*f, ""));

@@ -39,8 +39,6 @@ struct CheckedQuery {
   std::optional<xmpp::StanzaError> error;
 };
 CheckedQuery check_query(const xml::Element& query, bool is_get, std::size_t max_bytes);
-// A fragment with nothing in it: storing it means removing the stored one.
-bool is_empty(const xml::Element& fragment);
 
 }  // namespace private_storage
 }  // namespace tern::modules

@@ -12,6 +12,7 @@
 #include "modules/options.h"
 #include "modules/pubsub/access.h"
 #include "modules/pubsub/deliver.h"
+#include "modules/pubsub/own_entries.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
 #include "xmpp/namespaces.h"
@@ -435,35 +436,9 @@ awaitable<IqReply> PubsubService::handle(const IqRequest& req) {
     case Action::kSubscriptions:
     case Action::kAffiliations: {
       const bool subs = r.action == Action::kSubscriptions;
-      const std::string bare = from.bare_string(), full = from.to_string();
-      auto op = blocking_.run([&] {
-        std::vector<storage::PubsubEntry> found;  // (node, value) or, for subs, (node, jid|value)
-        if (subs) {
-          for (const auto& jid : {bare, full})
-            for (auto& e : ps.subscriptions_of(svc, jid)) found.push_back({e.jid, jid + "|" + e.value});
-          return found;
-        }
-        for (const auto& n : ps.nodes(svc))
-          for (const auto& a : ps.affiliations(svc, n.node))
-            if (a.jid == bare) found.push_back({n.node, a.value});
-        return found;
-      });
+      auto op = blocking_.run([&] { return read_own_entries(ps, svc, from, subs, false, r.node); });
       auto found = co_await std::move(op);
-      auto reply = pubsub_element();
-      auto& list = reply.add_child(subs ? "subscriptions" : "affiliations");
-      for (const auto& e : found) {
-        if (!r.node.empty() && e.jid != r.node) continue;
-        auto& el = list.add_child(subs ? "subscription" : "affiliation");
-        el.set_attr("node", e.jid);
-        if (subs) {
-          const auto bar = e.value.find('|');
-          el.set_attr("jid", e.value.substr(0, bar));
-          el.set_attr("subscription", e.value.substr(bar + 1));
-        } else {
-          el.set_attr("affiliation", e.value);
-        }
-      }
-      co_return reply;
+      co_return own_entries_result(subs, found);
     }
     case Action::kGetOptions:
     case Action::kSetOptions: {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "modules/vcard/vcard.h"
+#include "xml/element.h"
 #include "portable/section.h"
 #include "xml/parse_element.h"
 #include "xml/serializer.h"
@@ -19,7 +20,7 @@ class VcardImport final : public portable::SectionData {
  public:
   void read(const xml::Element& vcard, std::vector<std::string>&) override {
     // Serialized as the vcard module stores a vCard set.
-    if (!is_empty(vcard)) vcard_ = xml::to_string(vcard, "");
+    if (!xml::is_blank(vcard)) vcard_ = xml::to_string(vcard, "");
   }
 
   void store(storage::BulkTransaction& bulk, const storage::AccountKey& owner, bool new_account,

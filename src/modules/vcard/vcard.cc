@@ -32,14 +32,6 @@ std::optional<StanzaError> check_set(const xml::Element& payload, std::size_t si
   return std::nullopt;
 }
 
-bool is_empty(const xml::Element& vcard) {
-  if (!vcard.attributes().empty()) return false;
-  for (const auto& node : vcard.nodes()) {
-    if (!node.is_text()) return false;
-    if (node.text.find_first_not_of(" \t\r\n") != std::string::npos) return false;
-  }
-  return true;
-}
 
 
 }  // namespace vcard
@@ -89,7 +81,7 @@ awaitable<IqReply> vcard_set(State st, const IqRequest& req) {
   const std::string text = xml::to_string(req.payload(), "");
   auto refused = vcard::check_set(req.payload(), text.size(), st->max_bytes);
   if (refused) co_return IqReply::fail(std::move(*refused));
-  const bool empty = vcard::is_empty(req.payload());
+  const bool empty = xml::is_blank(req.payload());
   const storage::AccountKey owner{req.to.node(), req.to.domain()};
   co_await st->blocking.run([&] {
     const std::string key(vcard::kDocumentKey);

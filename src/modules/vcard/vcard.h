@@ -24,8 +24,6 @@ inline constexpr std::string_view kDocumentKey = "vcard";  // in DocumentStore
 // nothing when it may be stored.
 std::optional<xmpp::StanzaError> check_set(const xml::Element& payload, std::size_t size,
                                            std::size_t max_bytes);
-// A vCard with nothing in it: storing it means removing the stored one.
-bool is_empty(const xml::Element& vcard);
 
 }  // namespace vcard
 }  // namespace tern::modules

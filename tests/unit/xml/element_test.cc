@@ -131,5 +131,21 @@ TEST(ElementTest, MoveLeavesChildrenAddressesStable) {
   EXPECT_EQ(b.child("body"), body);
 }
 
+TEST(ElementTest, BlankMeansNoAttributesChildrenOrText) {
+  EXPECT_TRUE(is_blank(Element("vCard", "vcard-temp")));
+  Element spaces("vCard", "vcard-temp");
+  spaces.add_text("\n  \t");
+  EXPECT_TRUE(is_blank(spaces));
+  Element with_text = spaces;
+  with_text.add_text("x");
+  EXPECT_FALSE(is_blank(with_text));
+  Element with_child("storage", "storage:bookmarks");
+  with_child.add_child("conference");
+  EXPECT_FALSE(is_blank(with_child));
+  Element with_attr("vCard", "vcard-temp");
+  with_attr.set_attr("version", "3.0");
+  EXPECT_FALSE(is_blank(with_attr));
+}
+
 }  // namespace
 }  // namespace tern::xml

@@ -81,12 +81,5 @@ TEST(PrivateCheck, WrongPayloadNameIsBadRequest) {
   EXPECT_EQ(private_storage::check_query(q, true, 100).error->condition, StanzaCondition::kBadRequest);
 }
 
-TEST(PrivateIsEmpty, EmptyVersusContent) {
-  EXPECT_TRUE(private_storage::is_empty(xml::Element("a", "urn:a")));
-  xml::Element with_child("a", "urn:a");
-  with_child.add_child("b");
-  EXPECT_FALSE(private_storage::is_empty(with_child));
-}
-
 }  // namespace
 }  // namespace tern::modules

@@ -36,13 +36,6 @@ TEST(VcardCheckSet, WrongElementIsBadRequest) {
   EXPECT_EQ(err->condition, StanzaCondition::kBadRequest);
 }
 
-TEST(VcardIsEmpty, WhitespaceOnlyIsEmptyContentIsNot) {
-  EXPECT_TRUE(vcard::is_empty(payload_of("<iq type='set' id='1'><vCard xmlns='vcard-temp'/></iq>")));
-  EXPECT_TRUE(vcard::is_empty(payload_of("<iq type='set' id='1'><vCard xmlns='vcard-temp'>\n  </vCard></iq>")));
-  EXPECT_FALSE(vcard::is_empty(payload_of("<iq type='set' id='1'><vCard xmlns='vcard-temp'><FN/></vCard></iq>")));
-  EXPECT_FALSE(vcard::is_empty(payload_of("<iq type='set' id='1'><vCard xmlns='vcard-temp' version='3.0'/></iq>")));
-}
-
 TEST(VcardParseStored, RoundTripsWhatIsStored) {
   auto v = payload_of(
       "<iq type='set' id='1'><vCard xmlns='vcard-temp'><FN>Jos&amp;&lt;\xC3\xA9</FN>"
