@@ -18,6 +18,12 @@
 namespace tern::modules::upload {
 namespace {
 
+http::FilePutDecision refused(int status) {
+  http::FilePutDecision d;
+  d.status = status;
+  return d;
+}
+
 using xmpp::ErrorType;
 using xmpp::StanzaCondition;
 using xmpp::StanzaError;
@@ -95,26 +101,26 @@ class UploadService {
 
   http::FilePutDecision authorise_put(const http::FilePut& put) {
     auto where = parse_upload_path(put.path.substr(std::string_view(kRoutePrefix).size()));
-    if (!where) return {404};
+    if (!where) return refused(404);
     std::lock_guard lock(mutex_);
     auto it = slots_.find(where->id);
     // Used already (a second PUT), or never handed out / expired and gone.
-    if (it == slots_.end()) return {store_.contains(where->id) ? 409 : 404};
+    if (it == slots_.end()) return refused(store_.contains(where->id) ? 409 : 404);
     Slot& slot = it->second;
-    if (slot.filename != where->filename) return {404};
+    if (slot.filename != where->filename) return refused(404);
     if (!is_authorized(secret_, put.authorization, where->id, slot.size, slot.content_type))
-      return {403};
-    if (slot.receiving) return {409};
+      return refused(403);
+    if (slot.receiving) return refused(409);
     if (SystemClock::now() > slot.expires) {
       slots_.erase(it);
-      return {410};
+      return refused(410);
     }
     if (!slot.content_type.empty() &&
         media_type_of(put.content_type) != media_type_of(slot.content_type))
-      return {400};
-    if (put.content_length && *put.content_length > slot.size) return {413};
-    if (put.content_length && *put.content_length < slot.size) return {400};
-    if (!store_.prepare(where->id)) return {507};
+      return refused(400);
+    if (put.content_length && *put.content_length > slot.size) return refused(413);
+    if (put.content_length && *put.content_length < slot.size) return refused(400);
+    if (!store_.prepare(where->id)) return refused(507);
     slot.receiving = true;
     return {0, store_.temp_file(where->id), slot.size};
   }
