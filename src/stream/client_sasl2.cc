@@ -218,13 +218,7 @@ awaitable<void> ClientStream::sasl2_success(std::string additional_data) {
     spdlog::info("{}: bound inline", log_id());
     router::SessionEvent ev{*this};
     ctx_.router.hooks().session_bound.run(ev);
-    for (auto& stanza : std::exchange(resume_backlog_, {})) {
-      if (csi_.inactive()) {
-        deliver_while_inactive(std::move(stanza));
-      } else {
-        write_tracked(std::move(stanza));
-      }
-    }
+    write_backlog();
   }
 }
 

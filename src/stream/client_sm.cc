@@ -222,7 +222,7 @@ std::string ClientStream::resume_answer_xml(const ResumeOutcome& outcome) {
 void ClientStream::resend_after_resume(std::vector<std::string> unacked) {
   const auto resent = unacked.size();
   for (auto& stanza : unacked) write_tracked(std::move(stanza));
-  for (auto& stanza : std::exchange(resume_backlog_, {})) write_tracked(std::move(stanza));
+  write_backlog();
   spdlog::info("{}: resumed, {} stanzas sent again", log_id(), resent);
 }
 

@@ -308,6 +308,18 @@ void ClientStream::accept_passed_on(const router::SerializedStanza& stanza) {
   ++passed_on_;
 }
 
+void ClientStream::write_backlog() {
+  auto backlog = std::exchange(resume_backlog_, {});
+  if (auto* c = counters()) c->stanzas_out.fetch_add(backlog.size(), std::memory_order_relaxed);
+  for (auto& stanza : backlog) {
+    if (csi_.inactive()) {
+      deliver_while_inactive(std::move(stanza));
+    } else {
+      write_tracked(std::move(stanza));
+    }
+  }
+}
+
 void ClientStream::deliver_while_inactive(std::string bytes) {
   if (csi_.hold(bytes)) return;
   for (auto& held : csi_.take_held()) write_tracked(std::move(held));

@@ -232,6 +232,8 @@ class ClientStream : public ResumableSession {
   // After <resumed/> went out: what the client never acknowledged, then
   // what arrived while the session changed hands.
   void resend_after_resume(std::vector<std::string> unacked);
+  // Writes what waited in resume_backlog_, counted as delivered now.
+  void write_backlog();
   void sm_track_outbound(std::string bytes);
   // Writes a serialised stanza and tracks it for acks.
   void write_tracked(std::string bytes);
