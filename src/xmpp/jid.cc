@@ -211,9 +211,11 @@ Fast map_ascii(std::string_view in, const ByteTable& table, std::string& out) {
   return Fast::kOk;
 }
 
-bool prep_node(std::string_view in, std::string& out) {
+// A node or resource: ASCII through the table, the rest through libidn.
+bool prep_part(std::string_view in, const ByteTable& table, const Stringprep_profile* profile,
+               std::string& out) {
   if (in.empty()) return false;
-  switch (map_ascii(in, kNodeTable, out)) {
+  switch (map_ascii(in, table, out)) {
     case Fast::kOk:
       return true;
     case Fast::kInvalid:
@@ -221,20 +223,15 @@ bool prep_node(std::string_view in, std::string& out) {
     case Fast::kNotAscii:
       break;
   }
-  return run_stringprep(in, stringprep_xmpp_nodeprep, out) && !out.empty();
+  return run_stringprep(in, profile, out) && !out.empty();
+}
+
+bool prep_node(std::string_view in, std::string& out) {
+  return prep_part(in, kNodeTable, stringprep_xmpp_nodeprep, out);
 }
 
 bool prep_resource(std::string_view in, std::string& out) {
-  if (in.empty()) return false;
-  switch (map_ascii(in, kResourceTable, out)) {
-    case Fast::kOk:
-      return true;
-    case Fast::kInvalid:
-      return false;
-    case Fast::kNotAscii:
-      break;
-  }
-  return run_stringprep(in, stringprep_xmpp_resourceprep, out) && !out.empty();
+  return prep_part(in, kResourceTable, stringprep_xmpp_resourceprep, out);
 }
 
 // Length of the ACE form ("xn--" + punycode) of a non-ASCII label, or 0 when
