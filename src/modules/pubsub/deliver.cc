@@ -53,11 +53,10 @@ bool deliver_one(const Host& host, const std::string& from, const std::string& t
       // The show is the session's own state: read on its shard.
       host.on_shard_of(session, [bytes, shows = options->show_values](router::Session& s) {
         const auto* state = s.module_state().find<presence::SessionPresence>();
-        auto last = state && s.is_available() ? state->last_presence() : std::nullopt;
-        if (!last) return;
+        if (!state || !s.is_available() || !state->has_last_presence()) return;
         SubscriptionOptions o;
         o.show_values = shows;
-        if (wants_with_show(o, last->child_text("show"))) s.deliver_serialized(bytes);
+        if (wants_with_show(o, state->show())) s.deliver_serialized(bytes);
       });
     }
     return true;
