@@ -4,38 +4,17 @@
 #include <system_error>
 #include <utility>
 
+#include "core/percent_encoding.h"
+
 namespace tern::http {
 
 namespace fs = std::filesystem;
-
-std::optional<std::string> percent_decode(std::string_view s) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out += s[i];
-      continue;
-    }
-    if (i + 2 >= s.size()) return std::nullopt;
-    int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return out;
-}
 
 std::optional<fs::path> resolve_static(const fs::path& root, std::string_view target) {
   auto query = target.find_first_of("?#");
   if (query != std::string_view::npos) target = target.substr(0, query);
   if (target.empty() || target.front() != '/') return std::nullopt;
-  auto decoded = percent_decode(target.substr(1));
+  auto decoded = core::percent_decode(target.substr(1));
   if (!decoded) return std::nullopt;
   fs::path file = root;
   std::string_view rest = *decoded;

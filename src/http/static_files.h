@@ -26,7 +26,4 @@ std::string_view content_type_of(const std::filesystem::path& file);
 // assets and carries the config), assets are kept a day.
 std::string_view cache_control_of(const std::filesystem::path& file);
 
-// Percent-decodes a path; nullopt for a bad escape.
-std::optional<std::string> percent_decode(std::string_view s);
-
 }  // namespace tern::http

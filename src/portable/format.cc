@@ -80,8 +80,6 @@ void read_offline(const xml::Element& list, User& user) {
 
 }  // namespace
 
-bool is_portable_ns(std::string_view ns) { return ns == kNs || ns == kLegacyNs; }
-
 ReadUser read_user(const xml::Element& el, const SectionRegistry& sections) {
   ReadUser result;
   auto name = el.attr("name");

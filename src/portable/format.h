@@ -36,7 +36,7 @@ inline constexpr std::string_view kNs = "urn:xmpp:pie:0";
 inline constexpr std::string_view kLegacyNs = "http://www.xmpp.org/extensions/xep-0227.html#ns";
 inline constexpr std::string_view kScramNs = "urn:xmpp:pie:0#scram";
 
-bool is_portable_ns(std::string_view ns);
+inline bool is_portable_ns(std::string_view ns) { return ns == kNs || ns == kLegacyNs; }
 
 // What one section read from a <user/>.
 struct SectionRead {

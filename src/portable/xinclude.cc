@@ -4,6 +4,8 @@
 #include <cctype>
 #include <optional>
 
+#include "core/percent_encoding.h"
+
 namespace tern::portable {
 namespace {
 
@@ -20,29 +22,6 @@ bool has_scheme(std::string_view href) {
   });
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-// %XX escapes decoded; nullopt for a malformed escape or a NUL.
-std::optional<std::string> percent_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out += s[i];
-      continue;
-    }
-    const int hi = i + 2 < s.size() ? hex_value(s[i + 1]) : -1;
-    const int lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
-    if (lo < 0 || (hi == 0 && lo == 0)) return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return out;
-}
 
 bool is_inside(const fs::path& path, const fs::path& dir) {
   auto [d, p] = std::mismatch(dir.begin(), dir.end(), path.begin(), path.end());
@@ -61,8 +40,9 @@ IncludeTarget resolve_include(std::string_view href, const fs::path& base_dir,
   if (has_scheme(href)) return failure(quoted + " is a URL: only relative file paths are included");
   if (href.find_first_of("?#") != std::string_view::npos)
     return failure(quoted + ": a query or fragment is not supported");
-  const std::optional<std::string> decoded = percent_decode(href);
-  if (!decoded) return failure(quoted + ": malformed %-escape");
+  const std::optional<std::string> decoded = core::percent_decode(href);
+  if (!decoded || decoded->find('\0') != std::string::npos)
+    return failure(quoted + ": malformed %-escape");
   if (decoded->starts_with('/'))
     return failure(quoted +
                    " is an absolute path: only paths relative to the including file are followed");

@@ -8,6 +8,7 @@
 #include <charconv>
 
 #include "core/hex.h"
+#include "core/percent_encoding.h"
 #include "sasl/mechanism.h"
 
 namespace tern::modules::upload {
@@ -16,13 +17,6 @@ namespace {
 using xmpp::StanzaCondition;
 
 using core::to_hex;
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF).
 bool is_utf8(std::string_view s) {
@@ -128,37 +122,6 @@ bool is_acceptable_content_type(std::string_view type) {
   return i == type.size() || type[i] == ';' || type[i] == ' ';
 }
 
-std::string url_encode(std::string_view segment) {
-  std::string out;
-  for (unsigned char c : segment) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += "0123456789ABCDEF"[c >> 4];
-      out += "0123456789ABCDEF"[c & 15];
-    }
-  }
-  return out;
-}
-
-std::optional<std::string> url_decode(std::string_view segment) {
-  std::string out;
-  for (std::size_t i = 0; i < segment.size(); ++i) {
-    if (segment[i] != '%') {
-      out += segment[i];
-      continue;
-    }
-    if (i + 2 >= segment.size()) return std::nullopt;
-    const int hi = hex_value(segment[i + 1]);
-    const int lo = hex_value(segment[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return out;
-}
-
 std::string make_slot_id() { return to_hex(sasl::random_bytes(16)); }
 
 bool is_slot_id(std::string_view id) {
@@ -190,7 +153,7 @@ std::string slot_url(std::string_view base, std::string_view id, std::string_vie
   out += '/';
   out += id;
   out += '/';
-  out += url_encode(filename);
+  out += core::percent_encode(filename);
   return out;
 }
 
@@ -200,7 +163,7 @@ std::optional<UploadPath> parse_upload_path(std::string_view after_prefix) {
   UploadPath out;
   out.id = std::string(after_prefix.substr(0, slash));
   if (!is_slot_id(out.id)) return std::nullopt;
-  auto name = url_decode(after_prefix.substr(slash + 1));
+  auto name = core::percent_decode(after_prefix.substr(slash + 1));
   if (!name || !is_acceptable_filename(*name)) return std::nullopt;
   out.filename = std::move(*name);
   return out;
@@ -209,8 +172,8 @@ std::optional<UploadPath> parse_upload_path(std::string_view after_prefix) {
 std::string to_meta_text(const FileMeta& meta) {
   // One "key value" per line; the name is percent-encoded, so no value
   // holds a newline.
-  return "owner " + url_encode(meta.owner) + "\nname " + url_encode(meta.filename) + "\nsize " +
-         std::to_string(meta.size) + "\ntype " + url_encode(meta.content_type) + "\ncreated " +
+  return "owner " + core::percent_encode(meta.owner) + "\nname " + core::percent_encode(meta.filename) + "\nsize " +
+         std::to_string(meta.size) + "\ntype " + core::percent_encode(meta.content_type) + "\ncreated " +
          std::to_string(meta.created) + "\n";
 }
 
@@ -230,17 +193,17 @@ std::optional<FileMeta> parse_meta_text(std::string_view text) {
       return ec == std::errc() && end == value.data() + value.size();
     };
     if (key == "owner") {
-      auto v = url_decode(value);
+      auto v = core::percent_decode(value);
       if (!v) return std::nullopt;
       meta.owner = std::move(*v);
       has_owner = true;
     } else if (key == "name") {
-      auto v = url_decode(value);
+      auto v = core::percent_decode(value);
       if (!v || !is_acceptable_filename(*v)) return std::nullopt;
       meta.filename = std::move(*v);
       has_name = true;
     } else if (key == "type") {
-      auto v = url_decode(value);
+      auto v = core::percent_decode(value);
       if (!v) return std::nullopt;
       meta.content_type = std::move(*v);
     } else if (key == "size") {

@@ -40,11 +40,6 @@ bool is_acceptable_filename(std::string_view name);
 // at most 255 bytes.
 bool is_acceptable_content_type(std::string_view type);
 
-// RFC 3986 percent-encoding of one path segment (unreserved bytes kept).
-std::string url_encode(std::string_view segment);
-// The inverse; nullopt on a malformed escape.
-std::optional<std::string> url_decode(std::string_view segment);
-
 // A slot id: 128 random bits as 32 lowercase hex digits.
 std::string make_slot_id();
 bool is_slot_id(std::string_view id);

@@ -52,13 +52,5 @@ TEST(StaticFiles, ContentTypesAndCaching) {
   EXPECT_EQ(cache_control_of("converse.min.js"), "public, max-age=86400");
 }
 
-TEST(StaticFiles, PercentDecode) {
-  EXPECT_EQ(percent_decode("a%20b"), "a b");
-  EXPECT_EQ(percent_decode("%2F"), "/");
-  EXPECT_EQ(percent_decode("%"), std::nullopt);
-  EXPECT_EQ(percent_decode("%4"), std::nullopt);
-  EXPECT_EQ(percent_decode("%g0"), std::nullopt);
-}
-
 }  // namespace
 }  // namespace tern::http

@@ -85,15 +85,6 @@ TEST(ContentType, Rules) {
   EXPECT_FALSE(is_acceptable_content_type("image/jpeg\r\nX-Evil: 1"));
 }
 
-TEST(Url, EncodeDecodeRoundTrip) {
-  EXPECT_EQ(url_encode("très cool.jpg"), "tr%C3%A8s%20cool.jpg");
-  EXPECT_EQ(url_encode("a/b?c#d%"), "a%2Fb%3Fc%23d%25");
-  EXPECT_EQ(url_decode("tr%C3%A8s%20cool.jpg"), "très cool.jpg");
-  EXPECT_EQ(url_decode("%zz"), std::nullopt);
-  EXPECT_EQ(url_decode("%4"), std::nullopt);
-  EXPECT_EQ(url_decode("a%"), std::nullopt);
-}
-
 TEST(SlotId, RandomHex) {
   auto a = make_slot_id();
   auto b = make_slot_id();
