@@ -4,67 +4,9 @@
 // room), then each sees the other's message. Once per transport.
 // Run: TERN_BIN=build/tern node tests/web/muc.mjs (after `make web` and
 // `npm ci` in tests/web). Screenshots go to build/test-artifacts/web/.
-import { chromium } from 'playwright-core';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import net from 'node:net';
+import { artifacts, PASSWORD, STEP_TIMEOUT, runCases } from './harness.mjs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '../..');
-const ternBin = process.env.TERN_BIN || path.join(repo, 'build/tern');
-const artifacts = path.join(repo, 'build/test-artifacts/web');
-const PASSWORD = 'browser-secret';
-const STEP_TIMEOUT = 20000;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-async function startServer() {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tern-muc-web-'));
-  const ports = { c2s: await freePort(), http: await freePort() };
-  const config = path.join(dir, 'tern.toml');
-  writeFileSync(config, `[server]
-domains = ["localhost"]
-data_dir = "${dir}/data"
-[listen]
-c2s = ["127.0.0.1:${ports.c2s}"]
-c2s_tls = []
-s2s = []
-http = ["127.0.0.1:${ports.http}"]
-https = []
-component = []
-`);
-  const proc = spawn(ternBin, ['serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('tern did not start:\n' + stderr)), 20000);
-    let out = '';
-    proc.stdout.on('data', (d) => {
-      out += d;
-      if (out.includes('tern ready')) { clearTimeout(timer); resolve(); }
-    });
-    proc.on('exit', (code) => reject(new Error(`tern exited ${code}:\n${stderr}`)));
-  });
-  const addUser = (name) => execFileSync(ternBin, ['user', 'add', `${name}@localhost`, PASSWORD, '--config', config]);
-  const stop = async () => {
-    proc.kill('SIGTERM');
-    await new Promise((resolve) => proc.on('exit', resolve));
-    rmSync(dir, { recursive: true, force: true });
-  };
-  return { ports, addUser, stop, log: () => stderr };
-}
 
 async function groupChat(browser, server, transport) {
   const users = [`alice_muc_${transport}`, `bob_muc_${transport}`];
@@ -115,30 +57,8 @@ async function groupChat(browser, server, transport) {
   console.log(`ok - converse.js group chat over ${transport}: room created, messages both ways`);
 }
 
-async function main() {
-  const server = await startServer();
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu'],
-  });
-  let failed = false;
-  try {
-    for (const transport of (process.env.TRANSPORTS || 'websocket,bosh').split(',')) {
-      try {
-        await groupChat(browser, server, transport);
-      } catch (e) {
-        failed = true;
-        console.log(`not ok - converse.js group chat over ${transport}: ${e.message}`);
-      }
-    }
-  } finally {
-    await browser.close();
-    await server.stop();
-  }
-  if (failed) {
-    console.log('--- server log (tail) ---\n' + server.log().slice(-4000));
-    process.exit(1);
-  }
-}
-
-main().catch((e) => { console.error(e); process.exit(1); });
+const transports = (process.env.TRANSPORTS || 'websocket,bosh').split(',');
+runCases(transports.map((t) => ({
+  name: `converse.js group chat over ${t}`,
+  run: (browser, server) => groupChat(browser, server, t),
+}))).catch((e) => { console.error(e); process.exit(1); });

@@ -4,69 +4,13 @@
 // through its form, adds a contact and chats both ways, once per transport.
 // Chromium is Debian's (/usr/bin/chromium); playwright-core downloads
 // nothing. Screenshots go to build/test-artifacts/web/.
-import { chromium } from 'playwright-core';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { here, artifacts, PASSWORD, STEP_TIMEOUT, runCases } from './harness.mjs';
+import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '../..');
-const ternBin = process.env.TERN_BIN || path.join(repo, 'build/tern');
-const artifacts = path.join(repo, 'build/test-artifacts/web');
 const strophePath = path.join(here, 'node_modules/strophe.js/dist/strophe.umd.min.js');
-const PASSWORD = 'browser-secret';
-const STEP_TIMEOUT = 20000;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-async function startServer() {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tern-web-'));
-  const ports = { c2s: await freePort(), http: await freePort() };
-  const config = path.join(dir, 'tern.toml');
-  writeFileSync(config, `[server]
-domains = ["localhost"]
-data_dir = "${dir}/data"
-[listen]
-c2s = ["127.0.0.1:${ports.c2s}"]
-c2s_tls = []
-s2s = []
-http = ["127.0.0.1:${ports.http}"]
-https = []
-component = []
-`);
-  const proc = spawn(ternBin, ['serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('tern did not start:\n' + stderr)), 20000);
-    let out = '';
-    proc.stdout.on('data', (d) => {
-      out += d;
-      if (out.includes('tern ready')) { clearTimeout(timer); resolve(); }
-    });
-    proc.on('exit', (code) => reject(new Error(`tern exited ${code}:\n${stderr}`)));
-  });
-  const addUser = (name) => execFileSync(ternBin, ['user', 'add', `${name}@localhost`, PASSWORD, '--config', config]);
-  const stop = async () => {
-    proc.kill('SIGTERM');
-    await new Promise((resolve) => proc.on('exit', resolve));
-    rmSync(dir, { recursive: true, force: true });
-  };
-  return { ports, addUser, stop, log: () => stderr };
-}
 
 // A minimal XMPP client over TCP: STARTTLS, PLAIN over TLS, bind, presence.
 class TcpClient {
@@ -209,40 +153,14 @@ async function converseChat(browser, server, transport) {
   console.log(`ok - converse.js over ${transport}: two users logged in through the form`);
 }
 
-async function main() {
-  const server = await startServer();
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu'],
-  });
-  let failed = false;
-  try {
-    for (const transport of ['websocket', 'bosh']) {
-      try {
-        await stropheRoundTrip(browser, server, transport);
-      } catch (e) {
-        failed = true;
-        console.log(`not ok - strophe.js over ${transport}: ${e.stack}`);
-      }
-    }
-    if (!process.env.SKIP_CONVERSE) {
-      for (const transport of ['websocket', 'bosh']) {
-        try {
-          await converseChat(browser, server, transport);
-        } catch (e) {
-          failed = true;
-          console.log(`not ok - converse.js over ${transport}: ${e.message}`);
-        }
-      }
-    }
-  } finally {
-    await browser.close();
-    await server.stop();
-  }
-  if (failed) {
-    console.log('--- server log (tail) ---\n' + server.log().slice(-4000));
-    process.exit(1);
-  }
-}
-
-main().catch((e) => { console.error(e); process.exit(1); });
+const transports = ['websocket', 'bosh'];
+runCases([
+  ...transports.map((t) => ({
+    name: `strophe.js over ${t}`,
+    run: (browser, server) => stropheRoundTrip(browser, server, t),
+  })),
+  ...(process.env.SKIP_CONVERSE ? [] : transports.map((t) => ({
+    name: `converse.js over ${t}`,
+    run: (browser, server) => converseChat(browser, server, t),
+  }))),
+]).catch((e) => { console.error(e); process.exit(1); });
