@@ -10,12 +10,12 @@
 
 #include <boost/beast/http/file_body.hpp>
 
-#include <cctype>
 #include <limits>
 #include <fstream>
 #include <iterator>
 
 #include "core/log.h"
+#include "core/percent_encoding.h"
 #include "http/bosh.h"
 #include "http/http_context.h"
 #include "http/static_files.h"
@@ -168,17 +168,8 @@ std::string content_disposition_of(const ServedFile& file) {
                      type.substr(0, 6) == "video/" || type.substr(0, 10) == "text/plain";
   std::string out = shown ? "inline" : "attachment";
   if (file.filename.empty()) return out;
-  out += "; filename*=UTF-8''";
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (unsigned char c : file.filename) {
-    if (std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
+  // RFC 6266 §4.3 / RFC 8187: the name as UTF-8, percent-encoded.
+  out += "; filename*=UTF-8''" + core::percent_encode(file.filename);
   return out;
 }
 

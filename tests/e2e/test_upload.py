@@ -245,7 +245,19 @@ def test_put_needs_the_slot_token_size_and_type_and_happens_once(server):
     status, got_headers, body = http_request(server, "GET", get_url)
     assert (status, body) == (200, data)
     assert got_headers["Content-Type"] == "application/pdf"
-    assert got_headers["Content-Disposition"].startswith("attachment")
+    assert got_headers["Content-Disposition"] == "attachment; filename*=UTF-8''doc.pdf"
+
+
+def test_a_non_ascii_file_name_comes_back_percent_encoded(server):
+    # RFC 6266 §4.3 with RFC 8187: UTF-8, every byte outside the unreserved
+    # set as %XX, so a space or a quote cannot end the header value.
+    client, _ = login(server)
+    data = b"hello"
+    put_url, get_url, headers = slot_of(request_slot(client, "très \"cool\".txt", len(data), "text/plain"))
+    assert put(server, put_url, data, headers, "text/plain") == 201
+    status, got, body = http_request(server, "GET", get_url)
+    assert (status, body) == (200, data)
+    assert got["Content-Disposition"] == "inline; filename*=UTF-8''tr%C3%A8s%20%22cool%22.txt"
 
 
 def test_html_upload_is_served_as_a_download_that_runs_nothing(server):

@@ -5,15 +5,10 @@
 #include <cstdint>
 #include <string_view>
 
+#include "fuzz_support.h"
 #include "xmpp/jid.h"
 
-namespace {
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
-
-}  // namespace
+using tern::fuzz::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using tern::xmpp::Jid;

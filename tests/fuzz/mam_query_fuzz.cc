@@ -11,18 +11,13 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_support.h"
 #include "modules/mam/archive_id.cc"
 #include "modules/mam/query.cc"
 #include "xml/parse_element.h"
 #include "xmpp/namespaces.h"
 
-namespace {
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
-
-}  // namespace
+using tern::fuzz::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace tern::modules::mam;

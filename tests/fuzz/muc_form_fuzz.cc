@@ -6,15 +6,14 @@
 #include <cstdint>
 #include <string_view>
 
+#include "fuzz_support.h"
 #include "modules/muc/config_form.h"
 #include "xml/parse_element.h"
 #include "xmpp/namespaces.h"
 
-namespace {
+using tern::fuzz::check;
 
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
+namespace {
 
 constexpr int kMaxHistory = 100;
 

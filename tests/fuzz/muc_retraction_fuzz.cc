@@ -7,17 +7,12 @@
 #include <string_view>
 #include <variant>
 
+#include "fuzz_support.h"
 #include "modules/muc/retraction.h"
 #include "xml/parse_element.h"
 #include "xmpp/namespaces.h"
 
-namespace {
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
-
-}  // namespace
+using tern::fuzz::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace tern::modules::muc;

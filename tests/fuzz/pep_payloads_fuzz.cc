@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_support.h"
 #include "modules/pep/avatar.h"
 #include "modules/pep/bookmarks.h"
 #include "modules/pep/caps.h"
@@ -17,14 +18,12 @@
 #include "xml/serializer.h"
 #include "xmpp/namespaces.h"
 
+using tern::fuzz::check;
+
 namespace {
 
 using namespace tern::modules::pep;
 using tern::xml::Element;
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
 
 void bookmarks_round_trip(const Element& el) {
   std::vector<Element> urls, urls_again;

@@ -7,44 +7,28 @@
 // strictly inside the export directory, symlinks resolved.
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <string_view>
 
+#include "fuzz_support.h"
 #include "portable/reader.h"
 #include "portable/xinclude.h"
 
 namespace fs = std::filesystem;
+using tern::fuzz::check;
 
 namespace {
 
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
-
-void write(const fs::path& p) { std::ofstream(p) << "<host/>"; }
-
 struct Tree {
-  fs::path base, export_dir, nested;
+  tern::fuzz::ScratchDir dir{"tern-import-fuzz"};
+  fs::path export_dir = dir.path() / "export";
+  fs::path nested = export_dir / "users";
   Tree() {
-    std::string tmpl = (fs::temp_directory_path() / "tern-import-fuzz-XXXXXX").string();
-    base = fs::canonical(mkdtemp(tmpl.data()));
-    export_dir = base / "export";
-    nested = export_dir / "users";
-    fs::create_directories(nested);
-    fs::create_directories(base / "export-evil");
-    write(export_dir / "host.xml");
-    write(nested / "alice.xml");
-    write(base / "export-evil" / "x.xml");
-    write(base / "outside.xml");
-    fs::create_directory_symlink(base / "export-evil", export_dir / "evil");
-    fs::create_symlink(base / "outside.xml", export_dir / "link.xml");
-  }
-  ~Tree() {
-    std::error_code ec;
-    fs::remove_all(base, ec);
+    for (const char* f : {"export/host.xml", "export/users/alice.xml", "export-evil/x.xml", "outside.xml"})
+      dir.write(f, "<host/>");
+    fs::create_directory_symlink(dir.path() / "export-evil", export_dir / "evil");
+    fs::create_symlink(dir.path() / "outside.xml", export_dir / "link.xml");
   }
 };
 
@@ -52,6 +36,7 @@ struct Tree {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const Tree tree;
+  static const std::string inside = tree.export_dir.native() + "/";
   const std::string_view text(reinterpret_cast<const char*>(data), size);
 
   (void)tern::portable::read_portable_text(text, [](const std::string&, tern::xml::Element user) {
@@ -61,7 +46,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& from : {tree.export_dir, tree.nested}) {
     const auto target = tern::portable::resolve_include(text, from, tree.export_dir);
     if (target.path.empty()) continue;
-    const std::string inside = tree.export_dir.native() + "/";
     std::error_code ec;
     const auto real = fs::canonical(target.path, ec).native();
     check(!ec && real.size() > inside.size() && real.compare(0, inside.size(), inside) == 0);

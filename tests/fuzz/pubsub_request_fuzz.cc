@@ -8,17 +8,16 @@
 #include <string_view>
 #include <variant>
 
+#include "fuzz_support.h"
 #include "modules/pubsub/node_config.h"
 #include "modules/pubsub/request.h"
 #include "modules/pubsub/subscription_options.h"
 #include "xml/parse_element.h"
 #include "xmpp/namespaces.h"
 
-namespace {
+using tern::fuzz::check;
 
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
+namespace {
 
 constexpr std::size_t kLimit = 256;
 

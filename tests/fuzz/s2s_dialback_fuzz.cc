@@ -7,16 +7,15 @@
 #include <string_view>
 #include <variant>
 
+#include "fuzz_support.h"
 #include "stream/dialback.h"
 #include "xml/parse_element.h"
 #include "xmpp/namespaces.h"
 #include "xml/stream_parser.h"
 
-namespace {
+using tern::fuzz::check;
 
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
+namespace {
 
 void round_trip(const tern::stream::DialbackMessage& m) {
   using tern::stream::DialbackMessage;

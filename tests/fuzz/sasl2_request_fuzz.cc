@@ -7,18 +7,13 @@
 #include <cstdint>
 #include <string_view>
 
+#include "fuzz_support.h"
 #include "xml/parse_element.h"
 #include "xmpp/namespaces.h"
 #include "stream/fast_tokens.h"
 #include "stream/sasl2_request.h"
 
-namespace {
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
-
-}  // namespace
+using tern::fuzz::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace tern::stream;

@@ -13,7 +13,10 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_support.h"
 #include "sasl/mechanism.h"
+
+using tern::fuzz::check;
 
 namespace {
 
@@ -25,10 +28,6 @@ const tern::sasl::ScramCredentials& credentials(Hash h) {
   static const auto sha256 =
       tern::sasl::derive_credentials(Hash::kSha256, "pencil", "fuzz-salt", 4096);
   return h == Hash::kSha1 ? sha1 : sha256;
-}
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
 }
 
 }  // namespace

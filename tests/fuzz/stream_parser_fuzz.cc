@@ -8,9 +8,12 @@
 #include <string_view>
 #include <variant>
 
+#include "fuzz_support.h"
 #include "xmpp/namespaces.h"
 #include "xml/serializer.h"
 #include "xml/stream_parser.h"
+
+using tern::fuzz::check;
 
 namespace {
 
@@ -18,10 +21,6 @@ using tern::xml::Element;
 using tern::xml::Node;
 using tern::xml::ParserLimits;
 using tern::xml::StreamParser;
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
 
 std::uint64_t fnv1a(const std::uint8_t* data, std::size_t size) {
   std::uint64_t h = 0xcbf29ce484222325ULL;

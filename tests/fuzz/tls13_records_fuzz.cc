@@ -22,13 +22,12 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_support.h"
 #include "transport/tls13_records.h"
 
-namespace {
+using tern::fuzz::check;
 
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
+namespace {
 
 // The client's records as the server counts them: how many in a row carry no
 // application data (limits as in tls13_records.cc), and when the client's
