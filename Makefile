@@ -40,16 +40,16 @@ run: deps $(BUILD)/build.ninja web
 	$(BUILD)/tern serve $(if $(CONFIG),--config $(CONFIG))
 
 # Every step runs even when an earlier one failed, so a unit failure does not
-# hide the e2e results; the last line sums them up and the exit status is
-# non-zero if any step failed.
+# hide the e2e results; the last line sums them up, with each step's time
+# (CI has 90 minutes), and the exit status is non-zero if any step failed.
 TEST_STEPS ?= unit e2e web-test e2e-asan fuzz
 test:
 	@scripts/install-deps.sh --test
 	@status=0; summary=""; \
 	for step in $(TEST_STEPS); do \
-	  echo "=== make test: $$step"; \
-	  if $(MAKE) --no-print-directory $$step; then summary="$$summary, $$step ok"; \
-	  else summary="$$summary, $$step FAILED"; status=1; fi; \
+	  echo "=== make test: $$step"; start=$$(date +%s); \
+	  if $(MAKE) --no-print-directory $$step; then result=ok; else result=FAILED; status=1; fi; \
+	  summary="$$summary, $$step $$result ($$(( $$(date +%s) - start )) s)"; \
 	done; \
 	echo "make test: $${summary#, }"; exit $$status
 
