@@ -42,7 +42,7 @@ IncludeTarget resolve_include(std::string_view href, const fs::path& base_dir,
     return failure(quoted + ": a query or fragment is not supported");
   const std::optional<std::string> decoded = core::percent_decode(href);
   if (!decoded || decoded->find('\0') != std::string::npos)
-    return failure(quoted + ": malformed %-escape");
+    return failure(quoted + ": a malformed %-escape, or an escaped NUL");
   if (decoded->starts_with('/'))
     return failure(quoted +
                    " is an absolute path: only paths relative to the including file are followed");

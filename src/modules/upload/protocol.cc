@@ -172,9 +172,10 @@ std::optional<UploadPath> parse_upload_path(std::string_view after_prefix) {
 std::string to_meta_text(const FileMeta& meta) {
   // One "key value" per line; the name is percent-encoded, so no value
   // holds a newline.
-  return "owner " + core::percent_encode(meta.owner) + "\nname " + core::percent_encode(meta.filename) + "\nsize " +
-         std::to_string(meta.size) + "\ntype " + core::percent_encode(meta.content_type) + "\ncreated " +
-         std::to_string(meta.created) + "\n";
+  using core::percent_encode;
+  return "owner " + percent_encode(meta.owner) + "\nname " + percent_encode(meta.filename) +
+         "\nsize " + std::to_string(meta.size) + "\ntype " + percent_encode(meta.content_type) +
+         "\ncreated " + std::to_string(meta.created) + "\n";
 }
 
 std::optional<FileMeta> parse_meta_text(std::string_view text) {
