@@ -56,7 +56,10 @@ xml::Element with_photo(std::optional<xml::Element> vcard, const std::optional<P
   while (v.remove_child("PHOTO", kVcardNs)) {
   }
   if (photo) {
-    auto& p = v.add_child("PHOTO");
+    // Named in vcard-temp whatever the stored element's own namespace,
+    // so photo_of() finds what was put (a fuzz find: a vCard element in
+    // another namespace lost its photo here).
+    auto& p = v.add_child("PHOTO", std::string(kVcardNs));
     p.add_child("TYPE").add_text(photo->type);
     p.add_child("BINVAL").add_text(photo->base64);
   }
