@@ -108,5 +108,16 @@ TEST(PhotoHash, OfAStoredVcard) {
   EXPECT_FALSE(vcard_photo_hash("<vCard"));
 }
 
+// A fuzz find: PHOTO took the enclosing element's namespace, so an element
+// outside vcard-temp lost the photo just put into it.
+TEST(Avatar, PhotoPutIntoAnElementOfAnotherNamespaceReadsBack) {
+  auto v = xml::parse_element("<vCard xmlns='other'><FN>Al</FN></vCard>", ns::kClient);
+  ASSERT_TRUE(v);
+  auto p = photo_of(with_photo(*v, Photo{"image/png", "AA"}));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->type, "image/png");
+  EXPECT_EQ(p->base64, "AA");
+}
+
 }  // namespace
 }  // namespace tern::modules::pep::avatar
