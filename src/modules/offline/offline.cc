@@ -117,12 +117,12 @@ awaitable<void> store(State st, xmpp::Jid owner, StoreOp op) {
   const storage::AccountKey key{owner.node(), owner.domain()};
   xmpp::add_delay(op.message, owner.domain(), std::chrono::system_clock::now());
   const std::string text = xml::to_string(op.message, ns::kClient);
-  bool exists = false, stored = false;
+  bool full = false, stored = false;
   try {
     co_await st->blocking.run([&] {
-      exists = st->storage.accounts().exists(key);
-      if (!exists) return;
-      if (st->storage.offline().count(key) >= st->max_messages) return;
+      if (!st->storage.accounts().exists(key)) return;
+      full = st->storage.offline().count(key) >= st->max_messages;
+      if (full) return;
       st->storage.offline().push(key, text);
       stored = true;
     });
@@ -130,7 +130,8 @@ awaitable<void> store(State st, xmpp::Jid owner, StoreOp op) {
     spdlog::error("offline: storing a message for {} failed: {}", owner.bare_string(), e.what());
   }
   if (stored) co_return;
-  if (exists && st->should_log_full(owner.bare_string()))
+  // Only a full store is worth this line: a storage failure was logged above.
+  if (full && st->should_log_full(owner.bare_string()))
     spdlog::info("offline: {} has {} stored messages; bouncing more (logged once a minute)",
                  owner.bare_string(), st->max_messages);
   // Missing account, full store or broken storage: the sender learns it was

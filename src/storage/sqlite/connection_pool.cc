@@ -27,7 +27,9 @@ ConnectionPool::Lease ConnectionPool::borrow() {
   // Opened outside the lock: opening may wait on busy_timeout, and other
   // borrowers should not queue behind it.
   try {
-    return Lease(*this, std::make_unique<Db>(path_, busy_timeout_ms_));
+    auto db = std::make_unique<Db>(path_, busy_timeout_ms_);
+    db->set_write_gate(&write_gate_);
+    return Lease(*this, std::move(db));
   } catch (...) {
     {
       std::lock_guard lock(mutex_);

@@ -56,6 +56,7 @@ class ConnectionPool {
   std::condition_variable available_;
   std::vector<std::unique_ptr<Db>> idle_;  // guarded by mutex_
   std::size_t open_ = 0;                   // guarded by mutex_
+  std::mutex write_gate_;                  // see Db::set_write_gate
 };
 
 }  // namespace tern::storage::sqlite

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -26,7 +27,11 @@ class Query {
   Query(Db& db, sqlite3_stmt* stmt) : db_(&db), stmt_(stmt) {}
   Query(const Query&) = delete;
   Query& operator=(const Query&) = delete;
-  Query(Query&& other) noexcept : db_(other.db_), stmt_(other.stmt_) { other.stmt_ = nullptr; }
+  Query(Query&& other) noexcept
+      : db_(other.db_), stmt_(other.stmt_), holds_write_gate_(other.holds_write_gate_) {
+    other.stmt_ = nullptr;
+    other.holds_write_gate_ = false;
+  }
   Query& operator=(Query&&) = delete;
   ~Query();
 
@@ -60,6 +65,9 @@ class Query {
  private:
   Db* db_;
   sqlite3_stmt* stmt_;
+  // A writing statement outside a write transaction takes its connection's
+  // write gate at its first step and keeps it until reset.
+  bool holds_write_gate_ = false;
 };
 
 class Db {
@@ -80,6 +88,19 @@ class Db {
 
   sqlite3* handle() const { return handle_; }
   const std::string& path() const { return path_; }
+
+  // Writers of one process take turns at `gate` before asking SQLite for
+  // the write lock (the pool gives all its connections the same one).
+  // SQLite's busy handler polls on a back-off up to 100 ms apart and is not
+  // fair: when another process releases its lock, this process's writers
+  // race each other, and one that keeps losing fails with SQLITE_BUSY after
+  // busy_timeout although the file was free most of that time. With one
+  // writer at a time, busy_timeout bounds only the wait for another process.
+  void set_write_gate(std::mutex* gate) { write_gate_ = gate; }
+  // Takes the gate unless there is none or this connection holds it
+  // already; true when this call took it (and must leave it).
+  bool enter_write_gate();
+  void leave_write_gate();
 
   // Throws StorageError("sqlite error <code>: <errmsg> [in: <sql>]") for rc.
   [[noreturn]] void fail(int rc, std::string_view sql) const;
@@ -102,6 +123,8 @@ class Db {
 
   std::string path_;
   sqlite3* handle_ = nullptr;
+  std::mutex* write_gate_ = nullptr;
+  bool in_write_gate_ = false;
   std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, StmtDeleter>, Hash, Equal>
       statements_;
 };
@@ -123,6 +146,7 @@ class Transaction {
  private:
   Db& db_;
   bool done_ = false;
+  bool holds_write_gate_ = false;
 };
 
 }  // namespace tern::storage::sqlite

@@ -271,5 +271,44 @@ TEST(SqliteConcurrencyTest, TwoOpenersOfAFreshFileBothMigrate) {
   EXPECT_EQ(errors, std::vector<std::string>{});
 }
 
+// A backup or `tern user add` holds the write lock for a while, shorter than
+// busy_timeout, while the server's threads keep writing. SQLite's busy handler
+// polls on a back-off (up to 100 ms apart) and is not fair: once the lock is
+// free, writers of one process race each other, and one that keeps losing
+// failed with "database is locked" although the file was free most of the
+// time (an offline message was bounced at shutdown this way). Every write
+// must wait its turn instead, bounded only by the other process's lock.
+TEST(SqliteConcurrencyTest, WritersOfOneProcessAllOutlastAnotherProcessLock) {
+  constexpr int kWriters = 6;
+  constexpr auto kHold = std::chrono::milliseconds(600);
+  constexpr auto kWriting = std::chrono::milliseconds(2500);
+  TempDir dir;
+  const std::string path = dir.file("tern.db");
+  SqliteStorage storage(path, SqliteOptions{.scram_iterations = 32,
+                                            .max_connections = kWriters,
+                                            .busy_timeout_ms = 1500});
+  Db other(path);
+  other.exec("BEGIN IMMEDIATE");
+  const auto until = std::chrono::steady_clock::now() + kWriting;
+  std::atomic<int> pushed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kWriters; ++t) {
+    threads.push_back(catching_thread([&, t] {
+      const AccountKey inbox{"inbox" + std::to_string(t), "example.org"};
+      while (std::chrono::steady_clock::now() < until) {
+        storage.offline().push(inbox, "<message/>");
+        ++pushed;
+      }
+    }));
+  }
+  std::this_thread::sleep_for(kHold);
+  other.exec("COMMIT");
+  for (auto& t : threads) t.join();
+  std::size_t stored = 0;
+  for (int t = 0; t < kWriters; ++t)
+    stored += storage.offline().count(AccountKey{"inbox" + std::to_string(t), "example.org"});
+  EXPECT_EQ(stored, static_cast<std::size_t>(pushed.load()));
+}
+
 }  // namespace
 }  // namespace tern::storage::sqlite
