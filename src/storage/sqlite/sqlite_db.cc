@@ -14,7 +14,7 @@ Query::~Query() {
   // The result of reset repeats the last step's error, already reported.
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
-  if (holds_write_gate_) db_->leave_write_gate();
+  // turn_, destroyed after this, gives the write gate back.
 }
 
 Query& Query::bind(int index, std::string_view text) {
@@ -41,8 +41,7 @@ Query& Query::bind(int index, std::int64_t value) {
 
 bool Query::step() {
   // BEGIN, COMMIT and ROLLBACK count as read-only: a Transaction gates them.
-  if (!holds_write_gate_ && !sqlite3_stmt_readonly(stmt_))
-    holds_write_gate_ = db_->enter_write_gate();
+  if (!turn_ && !sqlite3_stmt_readonly(stmt_)) turn_ = WriteTurn(*db_);
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -157,16 +156,18 @@ void Db::exec(const std::string& sql) {
   throw StorageError("sqlite error " + std::to_string(rc) + ": " + message + " [in: " + sql + "]");
 }
 
-bool Db::enter_write_gate() {
-  if (write_gate_ == nullptr || in_write_gate_) return false;
-  write_gate_->lock();
-  in_write_gate_ = true;
-  return true;
+WriteTurn::WriteTurn(Db& db) {
+  if (db.write_gate_ == nullptr || db.in_write_gate_) return;
+  db.write_gate_->lock();
+  db.in_write_gate_ = true;
+  db_ = &db;
 }
 
-void Db::leave_write_gate() {
-  in_write_gate_ = false;
-  write_gate_->unlock();
+void WriteTurn::release() {
+  if (db_ == nullptr) return;
+  db_->in_write_gate_ = false;
+  db_->write_gate_->unlock();
+  db_ = nullptr;
 }
 
 void Db::fail(int rc, std::string_view sql) const {
@@ -178,33 +179,25 @@ void Db::fail(int rc, std::string_view sql) const {
 }
 
 Transaction::Transaction(Db& db, Mode mode) : db_(db) {
-  if (mode == Mode::kWrite) holds_write_gate_ = db_.enter_write_gate();
-  try {
-    // Cached like any statement: transactions are on every write path.
-    db_.query(mode == Mode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN").run();
-  } catch (...) {
-    if (holds_write_gate_) db_.leave_write_gate();
-    throw;
-  }
+  if (mode == Mode::kWrite) turn_ = WriteTurn(db_);
+  // Cached like any statement: transactions are on every write path.
+  db_.query(mode == Mode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN").run();
 }
 
 Transaction::~Transaction() {
-  if (!done_) {
-    try {
-      db_.query("ROLLBACK").run();
-    } catch (const StorageError&) {
-      // SQLite may already have rolled back on its own (e.g. after
-      // SQLITE_FULL); nothing is left to undo, and a destructor must not throw.
-    }
+  if (done_) return;
+  try {
+    db_.query("ROLLBACK").run();
+  } catch (const StorageError&) {
+    // SQLite may already have rolled back on its own (e.g. after SQLITE_FULL);
+    // nothing is left to undo then, and a destructor must not throw.
   }
-  if (holds_write_gate_) db_.leave_write_gate();
 }
 
 void Transaction::commit() {
   db_.query("COMMIT").run();
   done_ = true;
-  if (holds_write_gate_) db_.leave_write_gate();
-  holds_write_gate_ = false;
+  turn_.release();
 }
 
 }  // namespace tern::storage::sqlite

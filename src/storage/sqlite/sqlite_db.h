@@ -14,10 +14,32 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 namespace tern::storage::sqlite {
 
 class Db;
+
+// A connection's turn at its pool's write gate (see Db::set_write_gate),
+// given back when destroyed. Empty when the connection has no gate or one
+// of its statements or transactions holds the turn already.
+class WriteTurn {
+ public:
+  WriteTurn() = default;
+  explicit WriteTurn(Db& db);
+  WriteTurn(WriteTurn&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+  WriteTurn& operator=(WriteTurn&& other) noexcept {
+    release();
+    db_ = std::exchange(other.db_, nullptr);
+    return *this;
+  }
+  ~WriteTurn() { release(); }
+  explicit operator bool() const { return db_ != nullptr; }
+  void release();
+
+ private:
+  Db* db_ = nullptr;
+};
 
 // A cached prepared statement in use. Destruction resets it and clears its
 // bindings, so a half-read SELECT never keeps a read transaction (and the
@@ -28,10 +50,7 @@ class Query {
   Query(const Query&) = delete;
   Query& operator=(const Query&) = delete;
   Query(Query&& other) noexcept
-      : db_(other.db_), stmt_(other.stmt_), holds_write_gate_(other.holds_write_gate_) {
-    other.stmt_ = nullptr;
-    other.holds_write_gate_ = false;
-  }
+      : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)), turn_(std::move(other.turn_)) {}
   Query& operator=(Query&&) = delete;
   ~Query();
 
@@ -66,8 +85,8 @@ class Query {
   Db* db_;
   sqlite3_stmt* stmt_;
   // A writing statement outside a write transaction takes its connection's
-  // write gate at its first step and keeps it until reset.
-  bool holds_write_gate_ = false;
+  // turn to write at its first step and keeps it until reset.
+  WriteTurn turn_;
 };
 
 class Db {
@@ -97,10 +116,6 @@ class Db {
   // busy_timeout although the file was free most of that time. With one
   // writer at a time, busy_timeout bounds only the wait for another process.
   void set_write_gate(std::mutex* gate) { write_gate_ = gate; }
-  // Takes the gate unless there is none or this connection holds it
-  // already; true when this call took it (and must leave it).
-  bool enter_write_gate();
-  void leave_write_gate();
 
   // Throws StorageError("sqlite error <code>: <errmsg> [in: <sql>]") for rc.
   [[noreturn]] void fail(int rc, std::string_view sql) const;
@@ -121,10 +136,11 @@ class Db {
     bool operator()(std::string_view a, std::string_view b) const { return a == b; }
   };
 
+  friend class WriteTurn;
   std::string path_;
   sqlite3* handle_ = nullptr;
   std::mutex* write_gate_ = nullptr;
-  bool in_write_gate_ = false;
+  bool in_write_gate_ = false;  // a WriteTurn of this connection holds the gate
   std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, StmtDeleter>, Hash, Equal>
       statements_;
 };
@@ -146,7 +162,7 @@ class Transaction {
  private:
   Db& db_;
   bool done_ = false;
-  bool holds_write_gate_ = false;
+  WriteTurn turn_;  // write mode only; kept until commit or rollback
 };
 
 }  // namespace tern::storage::sqlite
